@@ -1,0 +1,43 @@
+/**
+ * The contract between a Signal and whatever holds its value: memory (soft), a recorder (mock),
+ * or a transport (a driver's query/command pair, a Modbus register, an OPC UA node, a Tango
+ * attribute). Transports and drivers implement this; Signals never know which one they have.
+ * @module
+ */
+import type { DataKey, Reading } from '../protocols.js';
+
+/** Listener a backend calls with each new reading. */
+export type ReadingListener<T> = (reading: Reading<T>) => void;
+
+/**
+ * Hold and move one value.
+ *
+ * - `connect` resolves once the value can be read, or rejects (with a TimeoutError after
+ *   `timeoutMs`, or with the transport's error) and may be retried.
+ * - `put(value, wait)` resolves when the write was accepted (`wait` false) or its effect is
+ *   complete (`wait` true); it rejects with a typed error (LimitsError, DeviceError,
+ *   TimeoutError, DisconnectedError) and never hangs.
+ * - `setCallback(listener)` starts delivering readings (the current one first, then each
+ *   change); `setCallback(undefined)` stops. A Signal calls it at most once per subscription and
+ *   fans readings out to its own listeners, so a backend has at most one listener.
+ */
+export interface SignalBackend<T> {
+  /** Source string for data keys, e.g. `soft://x`, `modbus+tcp://host:502/1/hr/10`. */
+  source(name: string): string;
+  /** Open the value; `timeoutMs` bounds the wait. */
+  connect(timeoutMs: number): Promise<void>;
+  /** Release whatever connect took (subscriptions, handles). Idempotent. */
+  disconnect?(): Promise<void> | void;
+  /** Read the current value with its timestamp. */
+  getReading(): Promise<Reading<T>>;
+  /** Read the current value. */
+  getValue(): Promise<T>;
+  /** Read the last value asked for (the setpoint); the value itself for read-only backends. */
+  getSetpoint(): Promise<T>;
+  /** Describe the value for event-model (dtype, shape, units, precision, limits). */
+  getDatakey(source: string): Promise<DataKey>;
+  /** Write a value (undefined: execute, for command signals). */
+  put(value: T | undefined, wait: boolean): Promise<void>;
+  /** Start (listener) or stop (undefined) delivering readings. */
+  setCallback(listener: ReadingListener<T> | undefined): void;
+}
