@@ -1,0 +1,368 @@
+/**
+ * Compose one run's event-model documents: a run bundle hands out descriptor, resource and
+ * stream-resource bundles, each of which composes the documents that point back at it.
+ *
+ * Composition does no schema validation (tests check that against the JSON Schemas); it checks
+ * only what would make a run inconsistent (mismatched data keys, bad metadata keys, a second
+ * stop). {@link ComposeDescriptorBundle.composeEvent} is on the run engine's hot path: it
+ * allocates nothing beyond the event and checks keys by counting plus lookups.
+ * @module
+ */
+import type { DataKeys, Hints } from '../protocols.js';
+import { InvalidInputError, InvalidStateError } from '../errors.js';
+import type {
+  Datum, DatumPage, Event, EventDescriptor, EventPage, ObjectConfiguration, Resource, RunStart, RunStop,
+  StreamDatum, StreamResource,
+} from './types.js';
+import { checkMetadataKeys, checkDataKeys, keyMismatch, countKeys, columnLength, checkRange } from './checks.js';
+
+export { packEventPage, unpackEventPage, packDatumPage, unpackDatumPage } from './pages.js';
+
+/** Return a new globally unique id (a random UUID). */
+export function newUid(): string {
+  return crypto.randomUUID();
+}
+
+const now = (): number => Date.now() / 1000;
+
+/** Arguments of {@link ComposeRunBundle.composeDescriptor}. */
+export interface ComposeDescriptorArgs {
+  /** Stream name, e.g. `primary`; one descriptor per name and run. */
+  name: string;
+  dataKeys: DataKeys;
+  objectKeys?: Record<string, string[]>;
+  configuration?: Record<string, ObjectConfiguration>;
+  hints?: Record<string, Hints>;
+  /** Seconds since the epoch; default now. */
+  time?: number;
+}
+
+/** Arguments of {@link ComposeDescriptorBundle.composeEvent}. */
+export interface ComposeEventArgs {
+  /** One value per data key of the descriptor, no more, no fewer. */
+  data: Record<string, unknown>;
+  /** One timestamp (seconds since the epoch) per data key. */
+  timestamps: Record<string, number>;
+  /** Seconds since the epoch; default now. */
+  time?: number;
+  /** Default: {@link ComposeDescriptorBundle.nextSeqNum}. */
+  seqNum?: number;
+  /** Default: `false` for each externally stored (non-stream) key, omitted when there are none. */
+  filled?: Record<string, boolean | string>;
+  uid?: string;
+}
+
+/** Arguments of {@link ComposeDescriptorBundle.composeEventPage}. */
+export interface ComposeEventPageArgs {
+  data: Record<string, unknown[]>;
+  timestamps: Record<string, number[]>;
+  /** Seconds since the epoch, one per row; default now for every row. */
+  time?: number[];
+  /** Default: consecutive from {@link ComposeDescriptorBundle.nextSeqNum}. */
+  seqNum?: number[];
+}
+
+/** Composes the events of one stream. */
+export interface ComposeDescriptorBundle {
+  descriptor: EventDescriptor;
+  /** seq_num counts from 1 per descriptor unless given; data/timestamps keys must equal data_keys (InvalidInputError naming the missing/extra key). */
+  composeEvent(a: ComposeEventArgs): Event;
+  /** Compose many rows at once; columns must all have the same length. */
+  composeEventPage(a: ComposeEventPageArgs): EventPage;
+  /** next seq_num that composeEvent will use; settable (the run engine rolls it back on rewind). */
+  nextSeqNum: number;
+}
+
+/** Composes the datums of one resource. */
+export interface ComposeResourceBundle {
+  resource: Resource;
+  /** Compose one datum; its id is `<resource uid>/<counter>`. */
+  composeDatum(a: { datumKwargs: Record<string, unknown> }): Datum;
+  /** Compose many datums at once; columns must all have the same length. */
+  composeDatumPage(a: { datumKwargs: Record<string, unknown[]> }): DatumPage;
+}
+
+/** Composes the stream datums of one stream resource. */
+export interface ComposeStreamResourceBundle {
+  streamResource: StreamResource;
+  /** Compose one stream datum; `seqNums` defaults to the next `indices.stop - indices.start` seq_nums of the descriptor, which it then advances. */
+  composeStreamDatum(a: {
+    descriptor: string;
+    indices: { start: number; stop: number };
+    seqNums?: { start: number; stop: number };
+  }): StreamDatum;
+}
+
+/** Composes everything that belongs to one run. */
+export interface ComposeRunBundle {
+  start: RunStart;
+  /** Compose the descriptor of a new stream; a second descriptor with the same name is an InvalidStateError. */
+  composeDescriptor(a: ComposeDescriptorArgs): ComposeDescriptorBundle;
+  /** Compose a resource (external file) of this run. */
+  composeResource(a: {
+    spec: string; root: string; resourcePath: string; resourceKwargs: Record<string, unknown>;
+    pathSemantics?: 'posix' | 'windows';
+  }): ComposeResourceBundle;
+  /** Compose a stream resource (external stream data for one data key) of this run. */
+  composeStreamResource(a: {
+    dataKey: string; mimetype: string; uri: string; parameters: Record<string, unknown>;
+  }): ComposeStreamResourceBundle;
+  /** num_events per stream name; second call → InvalidStateError */
+  composeStop(a?: { exitStatus?: 'success' | 'abort' | 'fail'; reason?: string; time?: number }): RunStop;
+  /** Whether composeStop has been called. */
+  readonly stopped: boolean;
+}
+
+interface RunState {
+  start: RunStart;
+  stopped: boolean;
+  descriptorsByName: Map<string, DescriptorBundle>;
+  descriptorsByUid: Map<string, DescriptorBundle>;
+}
+
+function assertOpen(run: RunState, what: string): void {
+  if (run.stopped) throw new InvalidStateError(`run ${run.start.uid}: ${what} after the run was stopped`);
+}
+
+function checkTime(what: string, time: unknown): number {
+  if (typeof time !== 'number' || !Number.isFinite(time)) throw new InvalidInputError(what, time, 'must be a finite number of seconds since the epoch');
+  return time;
+}
+
+function checkSeqNum(what: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new InvalidInputError(what, n, 'must be a non-negative integer');
+  return n;
+}
+
+class DescriptorBundle implements ComposeDescriptorBundle {
+  readonly descriptor: EventDescriptor;
+  readonly #run: RunState;
+  readonly #keys: string[];
+  readonly #nKeys: number;
+  /** Keys whose data sit in files referenced by datum ids (need `filled`). */
+  readonly #filledKeys: string[];
+  #next = 1;
+
+  constructor(run: RunState, descriptor: EventDescriptor) {
+    this.#run = run;
+    this.descriptor = descriptor;
+    this.#keys = Object.keys(descriptor.data_keys);
+    this.#nKeys = this.#keys.length;
+    this.#filledKeys = this.#keys.filter((k) => {
+      const ext = descriptor.data_keys[k]?.external;
+      return ext !== undefined && ext !== '' && !ext.startsWith('STREAM:');
+    });
+  }
+
+  get nextSeqNum(): number {
+    return this.#next;
+  }
+
+  set nextSeqNum(n: number) {
+    checkSeqNum(`${this.descriptor.name}.nextSeqNum`, n);
+    this.#next = n;
+  }
+
+  composeEvent(a: ComposeEventArgs): Event {
+    if (this.#run.stopped) assertOpen(this.#run, 'composeEvent');
+    const { data, timestamps } = a;
+    const keys = this.#keys;
+    let ok = countKeys(data) === this.#nKeys && countKeys(timestamps) === this.#nKeys;
+    for (let i = 0; ok && i < keys.length; i++) {
+      const k = keys[i]!;
+      ok = Object.hasOwn(data, k) && Object.hasOwn(timestamps, k);
+    }
+    if (!ok) this.#throwMismatch(data, timestamps);
+    const seq = a.seqNum ?? this.#next;
+    const event: Event = {
+      uid: a.uid ?? crypto.randomUUID(),
+      descriptor: this.descriptor.uid,
+      seq_num: seq,
+      time: a.time ?? Date.now() / 1000,
+      data,
+      timestamps,
+    };
+    if (a.filled !== undefined) event.filled = a.filled;
+    else if (this.#filledKeys.length > 0) {
+      const filled: Record<string, boolean> = {};
+      for (const k of this.#filledKeys) filled[k] = false;
+      event.filled = filled;
+    }
+    this.#next = seq + 1;
+    return event;
+  }
+
+  composeEventPage(a: ComposeEventPageArgs): EventPage {
+    assertOpen(this.#run, 'composeEventPage');
+    this.#throwMismatch(a.data, a.timestamps, true);
+    const n = columnLength(`event_page of ${this.descriptor.name}`, [a.data, a.timestamps]);
+    if (a.time !== undefined && a.time.length !== n) throw new InvalidInputError('event_page time', a.time.length, `must have ${n} entries like the data columns`);
+    if (a.seqNum !== undefined && a.seqNum.length !== n) throw new InvalidInputError('event_page seqNum', a.seqNum.length, `must have ${n} entries like the data columns`);
+    const t = now();
+    const seq = a.seqNum ?? Array.from({ length: n }, (_, i) => this.#next + i);
+    const page: EventPage = {
+      uid: Array.from({ length: n }, () => newUid()),
+      descriptor: this.descriptor.uid,
+      seq_num: seq,
+      time: a.time ?? new Array<number>(n).fill(t),
+      data: a.data,
+      timestamps: a.timestamps,
+    };
+    if (this.#filledKeys.length > 0) {
+      page.filled = {};
+      for (const k of this.#filledKeys) page.filled[k] = new Array<boolean>(n).fill(false);
+    }
+    if (n > 0) this.#next = seq[n - 1]! + 1;
+    return page;
+  }
+
+  /** Advance the seq_num counter past `count` rows claimed by a stream datum; return the range. */
+  claim(count: number): { start: number; stop: number } {
+    const start = this.#next;
+    this.#next = start + count;
+    return { start, stop: start + count };
+  }
+
+  /** Record that seq_nums up to `stop` (exclusive) are used. */
+  advanceTo(stop: number): void {
+    if (stop > this.#next) this.#next = stop;
+  }
+
+  #throwMismatch(data: object, timestamps: object, onlyIfBad = false): void {
+    const expected = this.descriptor.data_keys;
+    const bad = keyMismatch('data', expected, data) ?? keyMismatch('timestamps', expected, timestamps);
+    if (bad) throw new InvalidInputError(`${this.descriptor.name}: ${bad.what}`, bad.key, bad.reason);
+    if (!onlyIfBad) throw new InvalidInputError(`${this.descriptor.name}: data`, Object.keys(data), 'keys must equal the descriptor data_keys');
+  }
+}
+
+function composeDescriptor(run: RunState, a: ComposeDescriptorArgs): ComposeDescriptorBundle {
+  assertOpen(run, 'composeDescriptor');
+  if (typeof a.name !== 'string' || a.name === '') throw new InvalidInputError('descriptor name', a.name, 'must be a non-empty string');
+  if (run.descriptorsByName.has(a.name)) {
+    throw new InvalidStateError(`run ${run.start.uid}: a descriptor for stream '${a.name}' was already composed`);
+  }
+  checkDataKeys(`descriptor '${a.name}'`, a.dataKeys);
+  const descriptor: EventDescriptor = {
+    uid: newUid(),
+    run_start: run.start.uid,
+    time: a.time === undefined ? now() : checkTime('descriptor time', a.time),
+    name: a.name,
+    data_keys: a.dataKeys,
+    object_keys: a.objectKeys ?? {},
+    configuration: a.configuration ?? {},
+    hints: a.hints ?? {},
+  };
+  const bundle = new DescriptorBundle(run, descriptor);
+  run.descriptorsByName.set(a.name, bundle);
+  run.descriptorsByUid.set(descriptor.uid, bundle);
+  return bundle;
+}
+
+function composeResource(run: RunState, a: Parameters<ComposeRunBundle['composeResource']>[0]): ComposeResourceBundle {
+  assertOpen(run, 'composeResource');
+  for (const f of ['spec', 'root', 'resourcePath'] as const) {
+    if (typeof a[f] !== 'string') throw new InvalidInputError(`resource ${f}`, a[f], 'must be a string');
+  }
+  if (a.spec === '') throw new InvalidInputError('resource spec', a.spec, 'must name a handler');
+  const ps = a.pathSemantics ?? 'posix';
+  if (ps !== 'posix' && ps !== 'windows') throw new InvalidInputError('resource pathSemantics', ps, "must be 'posix' or 'windows'");
+  const resource: Resource = {
+    uid: newUid(),
+    run_start: run.start.uid,
+    spec: a.spec,
+    root: a.root,
+    resource_path: a.resourcePath,
+    resource_kwargs: a.resourceKwargs ?? {},
+    path_semantics: ps,
+  };
+  let counter = 0;
+  return {
+    resource,
+    composeDatum({ datumKwargs }) {
+      return { datum_id: `${resource.uid}/${counter++}`, resource: resource.uid, datum_kwargs: datumKwargs };
+    },
+    composeDatumPage({ datumKwargs }) {
+      const n = columnLength('datum_page datumKwargs', [datumKwargs]);
+      const ids = Array.from({ length: n }, () => `${resource.uid}/${counter++}`);
+      return { datum_id: ids, resource: resource.uid, datum_kwargs: datumKwargs };
+    },
+  };
+}
+
+function composeStreamResource(run: RunState, a: Parameters<ComposeRunBundle['composeStreamResource']>[0]): ComposeStreamResourceBundle {
+  assertOpen(run, 'composeStreamResource');
+  for (const f of ['dataKey', 'mimetype', 'uri'] as const) {
+    if (typeof a[f] !== 'string' || a[f] === '') throw new InvalidInputError(`stream_resource ${f}`, a[f], 'must be a non-empty string');
+  }
+  const streamResource: StreamResource = {
+    uid: newUid(),
+    run_start: run.start.uid,
+    data_key: a.dataKey,
+    mimetype: a.mimetype,
+    uri: a.uri,
+    parameters: a.parameters ?? {},
+  };
+  let counter = 0;
+  return {
+    streamResource,
+    composeStreamDatum({ descriptor, indices, seqNums }) {
+      assertOpen(run, 'composeStreamDatum');
+      const bundle = run.descriptorsByUid.get(descriptor);
+      if (!bundle) throw new InvalidInputError('stream_datum descriptor', descriptor, `is not a descriptor of run ${run.start.uid}`);
+      const idx = checkRange('stream_datum indices', indices);
+      let seq: { start: number; stop: number };
+      if (seqNums === undefined) seq = bundle.claim(idx.stop - idx.start);
+      else {
+        seq = checkRange('stream_datum seqNums', seqNums);
+        bundle.advanceTo(seq.stop);
+      }
+      return {
+        uid: `${streamResource.uid}/${counter++}`,
+        stream_resource: streamResource.uid,
+        descriptor,
+        seq_nums: seq,
+        indices: idx,
+      };
+    },
+  };
+}
+
+const exitStatuses = new Set(['success', 'abort', 'fail']);
+
+/** Open a run: compose its start document and return the bundle that composes the rest. */
+export function composeRun(metadata: Record<string, unknown> = {}, options: { uid?: string; time?: number } = {}): ComposeRunBundle {
+  checkMetadataKeys(metadata);
+  const uid = options.uid ?? (metadata['uid'] as string | undefined) ?? newUid();
+  if (typeof uid !== 'string' || uid === '') throw new InvalidInputError('run uid', uid, 'must be a non-empty string');
+  const time = checkTime('run time', options.time ?? metadata['time'] ?? now());
+  const start: RunStart = { ...metadata, uid, time };
+  const run: RunState = { start, stopped: false, descriptorsByName: new Map(), descriptorsByUid: new Map() };
+  return {
+    start,
+    get stopped() {
+      return run.stopped;
+    },
+    composeDescriptor: (a) => composeDescriptor(run, a),
+    composeResource: (a) => composeResource(run, a),
+    composeStreamResource: (a) => composeStreamResource(run, a),
+    composeStop(a = {}) {
+      if (run.stopped) throw new InvalidStateError(`run ${uid}: composeStop called twice`);
+      const exit = a.exitStatus ?? 'success';
+      if (!exitStatuses.has(exit)) throw new InvalidInputError('exitStatus', exit, "must be 'success', 'abort' or 'fail'");
+      if (a.reason !== undefined && typeof a.reason !== 'string') throw new InvalidInputError('reason', a.reason, 'must be a string');
+      const stopTime = a.time === undefined ? now() : checkTime('stop time', a.time);
+      const numEvents: Record<string, number> = {};
+      for (const [name, b] of run.descriptorsByName) numEvents[name] = Math.max(0, b.nextSeqNum - 1);
+      run.stopped = true;
+      return {
+        uid: newUid(),
+        run_start: uid,
+        time: stopTime,
+        exit_status: exit,
+        reason: a.reason ?? '',
+        num_events: numEvents,
+      };
+    },
+  };
+}
