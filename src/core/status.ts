@@ -64,11 +64,12 @@ export class Status<T = void> implements PromiseLike<T> {
   #value: T | undefined;
   #completionCalls = 0;
   #expired = false;
-  #callbacks: Array<StatusCallback<this>> = [];
+  // Stored with an erased parameter type so that Status<T> stays covariant in T.
+  #callbacks: Array<StatusCallback<never>> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #promise: Promise<T> | undefined;
-  #watchers: Array<(p: StatusProgress) => void> = [];
+  #watchers: Array<(p: StatusProgress) => void> | undefined;
   #lastProgress: StatusProgress | undefined;
   #abort: AbortController | undefined;
 
@@ -153,7 +154,7 @@ export class Status<T = void> implements PromiseLike<T> {
   /** Run `callback` exactly once when done; at once (synchronously) if already done. */
   addCallback(callback: StatusCallback<this>): void {
     if (this.#done) this.#runCallback(callback);
-    else this.#callbacks.push(callback);
+    else (this.#callbacks ??= []).push(callback as StatusCallback<never>);
   }
 
   /**
@@ -187,11 +188,12 @@ export class Status<T = void> implements PromiseLike<T> {
 
   /** Listen to progress updates; called at once with the last one. Returns an unsubscribe function. */
   watch(listener: (progress: StatusProgress) => void): () => void {
-    this.#watchers.push(listener);
+    if (this.#done) return () => {};
+    (this.#watchers ??= []).push(listener);
     if (this.#lastProgress) listener(this.#lastProgress);
     return () => {
-      const i = this.#watchers.indexOf(listener);
-      if (i >= 0) this.#watchers.splice(i, 1);
+      const i = this.#watchers?.indexOf(listener) ?? -1;
+      if (i >= 0) this.#watchers!.splice(i, 1);
     };
   }
 
@@ -204,7 +206,7 @@ export class Status<T = void> implements PromiseLike<T> {
     const remainingMs = fraction > 0 ? (elapsedMs * (1 - fraction)) / fraction : undefined;
     const progress: StatusProgress = { name: this.name, ...p, fraction, elapsedMs, remainingMs };
     this.#lastProgress = progress;
-    for (const w of [...this.#watchers]) w(progress);
+    if (this.#watchers) for (const w of [...this.#watchers]) w(progress);
   }
 
   /** The last progress reported, if any. */
@@ -318,9 +320,9 @@ export class Status<T = void> implements PromiseLike<T> {
     this.#settleTimer = undefined;
     if (!success && this.#abort && !this.#abort.signal.aborted) this.#abort.abort(err);
     const cbs = this.#callbacks;
-    this.#callbacks = [];
-    for (const cb of cbs) this.#runCallback(cb);
-    this.#watchers = [];
+    this.#callbacks = undefined;
+    this.#watchers = undefined;
+    if (cbs) for (const cb of cbs) this.#runCallback(cb as StatusCallback<this>);
     if (statusObserver) statusObserver.onDone(this as Status<unknown>);
   }
 

@@ -53,13 +53,16 @@ export function countKeys(o: object): number {
   return n;
 }
 
-/** Find the first key missing from or extra in `actual` compared with `expected`; undefined when they match. */
+/**
+ * Find the first key missing from or extra in `actual` compared with `expected`; undefined when
+ * they match. Keys for which `optional(key)` is true may be absent from `actual`.
+ */
 export function keyMismatch(
-  what: string, expected: object, actual: unknown,
+  what: string, expected: object, actual: unknown, optional?: (key: string) => boolean,
 ): { what: string; key: string | unknown; reason: string } | undefined {
   if (typeof actual !== 'object' || actual === null) return { what, key: actual, reason: 'must be an object keyed like data_keys' };
   for (const k of Object.keys(expected)) {
-    if (!Object.hasOwn(actual, k)) return { what, key: k, reason: `is missing data key '${k}'` };
+    if (!Object.hasOwn(actual, k) && !optional?.(k)) return { what, key: k, reason: `is missing data key '${k}'` };
   }
   for (const k of Object.keys(actual)) {
     if (!Object.hasOwn(expected, k)) return { what, key: k, reason: `has key '${k}' that is not in data_keys` };

@@ -39,7 +39,7 @@ export interface ComposeDescriptorArgs {
 
 /** Arguments of {@link ComposeDescriptorBundle.composeEvent}. */
 export interface ComposeEventArgs {
-  /** One value per data key of the descriptor, no more, no fewer. */
+  /** One value per data key of the descriptor, no more, no fewer (`STREAM:` keys may be left out). */
   data: Record<string, unknown>;
   /** One timestamp (seconds since the epoch) per data key. */
   timestamps: Record<string, number>;
@@ -65,7 +65,11 @@ export interface ComposeEventPageArgs {
 /** Composes the events of one stream. */
 export interface ComposeDescriptorBundle {
   descriptor: EventDescriptor;
-  /** seq_num counts from 1 per descriptor unless given; data/timestamps keys must equal data_keys (InvalidInputError naming the missing/extra key). */
+  /**
+   * seq_num counts from 1 per descriptor unless given; data/timestamps keys must equal data_keys
+   * (InvalidInputError naming the missing/extra key), except that keys marked `external: 'STREAM:'`
+   * may be left out (as in event-model: their data are in stream_datum documents).
+   */
   composeEvent(a: ComposeEventArgs): Event;
   /** Compose many rows at once; columns must all have the same length. */
   composeEventPage(a: ComposeEventPageArgs): EventPage;
@@ -137,8 +141,10 @@ function checkSeqNum(what: string, n: unknown): number {
 class DescriptorBundle implements ComposeDescriptorBundle {
   readonly descriptor: EventDescriptor;
   readonly #run: RunState;
+  /** Keys every event must carry: all but the `STREAM:` ones (their data live in stream resources). */
   readonly #keys: string[];
   readonly #nKeys: number;
+  readonly #streamKeys: ReadonlySet<string>;
   /** Keys whose data sit in files referenced by datum ids (need `filled`). */
   readonly #filledKeys: string[];
   #next = 1;
@@ -146,12 +152,12 @@ class DescriptorBundle implements ComposeDescriptorBundle {
   constructor(run: RunState, descriptor: EventDescriptor) {
     this.#run = run;
     this.descriptor = descriptor;
-    this.#keys = Object.keys(descriptor.data_keys);
+    const all = Object.keys(descriptor.data_keys);
+    const ext = (k: string): string => descriptor.data_keys[k]?.external ?? '';
+    this.#streamKeys = new Set(all.filter((k) => ext(k).startsWith('STREAM:')));
+    this.#keys = all.filter((k) => !this.#streamKeys.has(k));
     this.#nKeys = this.#keys.length;
-    this.#filledKeys = this.#keys.filter((k) => {
-      const ext = descriptor.data_keys[k]?.external;
-      return ext !== undefined && ext !== '' && !ext.startsWith('STREAM:');
-    });
+    this.#filledKeys = this.#keys.filter((k) => ext(k) !== '');
   }
 
   get nextSeqNum(): number {
@@ -167,7 +173,8 @@ class DescriptorBundle implements ComposeDescriptorBundle {
     if (this.#run.stopped) assertOpen(this.#run, 'composeEvent');
     const { data, timestamps } = a;
     const keys = this.#keys;
-    let ok = countKeys(data) === this.#nKeys && countKeys(timestamps) === this.#nKeys;
+    let ok = typeof data === 'object' && data !== null && typeof timestamps === 'object' && timestamps !== null
+      && countKeys(data) === this.#nKeys && countKeys(timestamps) === this.#nKeys;
     for (let i = 0; ok && i < keys.length; i++) {
       const k = keys[i]!;
       ok = Object.hasOwn(data, k) && Object.hasOwn(timestamps, k);
@@ -194,7 +201,7 @@ class DescriptorBundle implements ComposeDescriptorBundle {
 
   composeEventPage(a: ComposeEventPageArgs): EventPage {
     assertOpen(this.#run, 'composeEventPage');
-    this.#throwMismatch(a.data, a.timestamps, true);
+    this.#throwMismatch(a.data, a.timestamps);
     const n = columnLength(`event_page of ${this.descriptor.name}`, [a.data, a.timestamps]);
     if (a.time !== undefined && a.time.length !== n) throw new InvalidInputError('event_page time', a.time.length, `must have ${n} entries like the data columns`);
     if (a.seqNum !== undefined && a.seqNum.length !== n) throw new InvalidInputError('event_page seqNum', a.seqNum.length, `must have ${n} entries like the data columns`);
@@ -228,11 +235,12 @@ class DescriptorBundle implements ComposeDescriptorBundle {
     if (stop > this.#next) this.#next = stop;
   }
 
-  #throwMismatch(data: object, timestamps: object, onlyIfBad = false): void {
+  /** Throw InvalidInputError naming the first missing or extra key; return when keys are fine after all. */
+  #throwMismatch(data: object, timestamps: object): void {
     const expected = this.descriptor.data_keys;
-    const bad = keyMismatch('data', expected, data) ?? keyMismatch('timestamps', expected, timestamps);
+    const optional = (k: string): boolean => this.#streamKeys.has(k);
+    const bad = keyMismatch('data', expected, data, optional) ?? keyMismatch('timestamps', expected, timestamps, optional);
     if (bad) throw new InvalidInputError(`${this.descriptor.name}: ${bad.what}`, bad.key, bad.reason);
-    if (!onlyIfBad) throw new InvalidInputError(`${this.descriptor.name}: data`, Object.keys(data), 'keys must equal the descriptor data_keys');
   }
 }
 
@@ -280,9 +288,11 @@ function composeResource(run: RunState, a: Parameters<ComposeRunBundle['composeR
   return {
     resource,
     composeDatum({ datumKwargs }) {
+      assertOpen(run, 'composeDatum');
       return { datum_id: `${resource.uid}/${counter++}`, resource: resource.uid, datum_kwargs: datumKwargs };
     },
     composeDatumPage({ datumKwargs }) {
+      assertOpen(run, 'composeDatumPage');
       const n = columnLength('datum_page datumKwargs', [datumKwargs]);
       const ids = Array.from({ length: n }, () => `${resource.uid}/${counter++}`);
       return { datum_id: ids, resource: resource.uid, datum_kwargs: datumKwargs };

@@ -2,6 +2,7 @@
  * Fan documents out to subscribers, as bluesky's RunEngine `subscribe`/`unsubscribe` do.
  * @module
  */
+import { InvalidInputError } from '../errors.js';
 import type { AnyDocument, DocumentName } from './types.js';
 
 /** A subscriber: receives `(name, doc)` for every document it subscribed to. */
@@ -45,7 +46,7 @@ export class DocumentDispatcher {
 
   /** Subscribe to every document, or only to documents named `name`; return a token. */
   subscribe(callback: DocumentSubscriber, name?: DocumentName | 'all'): number {
-    if (typeof callback !== 'function') throw new TypeError('subscribe: callback must be a function');
+    if (typeof callback !== 'function') throw new InvalidInputError('subscribe callback', callback, 'must be a function');
     const token = this.#nextToken++;
     this.#entries = [...this.#entries, { token, callback, name: name === 'all' ? undefined : name }];
     return token;

@@ -42,7 +42,8 @@ export interface MsgRegistry {
   read: MsgBase & { command: 'read'; obj: Readable };
   save: MsgBase & { command: 'save' };
   drop: MsgBase & { command: 'drop' };
-  set: MsgBase & { command: 'set'; obj: Movable; value: unknown; group?: string; timeoutMs?: number };
+  /** `propr` (redsun's set_property): name of the property to set, passed as `obj.set(value, { propr })`. */
+  set: MsgBase & { command: 'set'; obj: Movable; value: unknown; group?: string; timeoutMs?: number; propr?: string };
   trigger: MsgBase & { command: 'trigger'; obj: Triggerable; group?: string };
   /** Wait for every Status of `group` (all groups when omitted); `timeoutMs` bounds the wait. */
   wait: MsgBase & { command: 'wait'; group?: string; timeoutMs?: number; moveOn?: boolean };
@@ -76,7 +77,13 @@ export interface MsgRegistry {
   /** redsun: clear a device's cache. */
   clear_cache: MsgBase & { command: 'clear_cache'; obj: HasCache; group?: string };
   /** redsun: wait until one of the action latches is set; resolves to `[name, latch]` or undefined on timeout. */
-  wait_for_actions: MsgBase & { command: 'wait_for_actions'; events: Record<string, SRLatch>; timeoutMs?: number };
+  wait_for_actions: MsgBase & {
+    command: 'wait_for_actions';
+    events: Record<string, SRLatch>;
+    timeoutMs?: number;
+    /** Wait for a latch to be set (default) or reset (redsun's `wait_for`). */
+    waitFor?: 'set' | 'reset';
+  };
 }
 
 /** Any message a plan may yield. */

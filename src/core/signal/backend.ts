@@ -40,4 +40,9 @@ export interface SignalBackend<T> {
   put(value: T | undefined, wait: boolean): Promise<void>;
   /** Start (listener) or stop (undefined) delivering readings. */
   setCallback(listener: ReadingListener<T> | undefined): void;
+  /**
+   * Learn the owning Signal's name (called on every rename), so errors the backend raises
+   * (LimitsError, DeviceError, TimeoutError) can name the signal. Optional.
+   */
+  setName?(name: string): void;
 }

@@ -42,14 +42,14 @@ export type ModbusRequest =
   | { fc: 1 | 2 | 3 | 4; address: number; count: number }
   | { fc: 5; address: number; value: boolean }
   | { fc: 6; address: number; value: number }
-  | { fc: 15; address: number; values: boolean[] }
-  | { fc: 16; address: number; values: number[] }
-  | { fc: 23; readAddress: number; readCount: number; writeAddress: number; values: number[] };
+  | { fc: 15; address: number; values: ArrayLike<boolean> }
+  | { fc: 16; address: number; values: ArrayLike<number> }
+  | { fc: 23; readAddress: number; readCount: number; writeAddress: number; values: ArrayLike<number> };
 
 /** A normal (non-exception) Modbus response, by function code. */
 export type ModbusResponse =
   | { fc: 1 | 2; bits: boolean[] }
-  | { fc: 3 | 4 | 23; registers: number[] }
+  | { fc: 3 | 4 | 23; registers: Uint16Array }
   | { fc: 5; address: number; value: boolean }
   | { fc: 6; address: number; value: number }
   | { fc: 15 | 16; address: number; count: number };
@@ -88,6 +88,11 @@ function checkWord(what: string, value: number): void {
   }
 }
 
+function checkWords(what: string, values: ArrayLike<number>): void {
+  if (values instanceof Uint16Array) return;
+  for (let i = 0; i < values.length; i++) checkWord(what, values[i] as number);
+}
+
 /** Check a request's fields; throw InvalidInputError naming the first bad one. */
 export function validateRequest(req: ModbusRequest): void {
   switch (req.fc) {
@@ -103,7 +108,7 @@ export function validateRequest(req: ModbusRequest): void {
       return;
     case 5:
       checkAddress('write coil', req.address, 1);
-      if (typeof req.value !== 'boolean') throw new InvalidInputError('write coil value', req.value, 'must be a boolean');
+      if (typeof (req.value as unknown) !== 'boolean') throw new InvalidInputError('write coil value', req.value, 'must be a boolean');
       return;
     case 6:
       checkAddress('write register', req.address, 1);
@@ -112,19 +117,21 @@ export function validateRequest(req: ModbusRequest): void {
     case 15:
       checkCount('write coils', req.values.length, Limits.writeBits);
       checkAddress('write coils', req.address, req.values.length);
-      for (const v of req.values) if (typeof v !== 'boolean') throw new InvalidInputError('write coils value', v, 'must be a boolean');
+      for (let i = 0; i < req.values.length; i++) {
+        if (typeof req.values[i] !== 'boolean') throw new InvalidInputError('write coils value', req.values[i], 'must be a boolean');
+      }
       return;
     case 16:
       checkCount('write registers', req.values.length, Limits.writeRegisters);
       checkAddress('write registers', req.address, req.values.length);
-      for (const v of req.values) checkWord('write registers value', v);
+      checkWords('write registers value', req.values);
       return;
     case 23:
       checkCount('read/write read', req.readCount, Limits.readRegisters);
       checkAddress('read/write read', req.readAddress, req.readCount);
       checkCount('read/write write', req.values.length, Limits.readWriteWrite);
       checkAddress('read/write write', req.writeAddress, req.values.length);
-      for (const v of req.values) checkWord('read/write value', v);
+      checkWords('read/write value', req.values);
       return;
     default:
       throw new InvalidInputError('function code', (req as { fc: unknown }).fc, 'must be one of 1, 2, 3, 4, 5, 6, 15, 16, 23');
@@ -142,8 +149,14 @@ function put16(b: Uint8Array, i: number, v: number): void {
   b[i + 1] = v & 0xff;
 }
 
-function packBits(out: Uint8Array, at: number, bits: readonly boolean[]): void {
+function packBits(out: Uint8Array, at: number, bits: ArrayLike<boolean>): void {
   for (let i = 0; i < bits.length; i++) if (bits[i]) out[at + (i >> 3)] = (out[at + (i >> 3)] as number) | (1 << (i & 7));
+}
+
+function words(b: Uint8Array, at: number, count: number): Uint16Array {
+  const out = new Uint16Array(count);
+  for (let i = 0; i < count; i++) out[i] = ((b[at + 2 * i] as number) << 8) | (b[at + 2 * i + 1] as number);
+  return out;
 }
 
 function unpackBits(b: Uint8Array, at: number, count: number): boolean[] {
@@ -255,9 +268,7 @@ export function decodeRequest(pdu: Uint8Array): ModbusRequest {
       if (pdu[5] !== bytes) throw frameError(`byte count ${pdu[5]} does not match quantity ${n}`, pdu, 3);
       need(6 + bytes);
       if (fc === 15) return { fc, address: u16(pdu, 1), values: unpackBits(pdu, 6, n) };
-      const values = new Array<number>(n);
-      for (let i = 0; i < n; i++) values[i] = u16(pdu, 6 + 2 * i);
-      return { fc, address: u16(pdu, 1), values };
+      return { fc, address: u16(pdu, 1), values: words(pdu, 6, n) };
     }
     case 23: {
       if (pdu.length < 10) throw frameError('function 23 request too short', pdu, 3);
@@ -267,9 +278,7 @@ export function decodeRequest(pdu: Uint8Array): ModbusRequest {
       count(n, Limits.readWriteWrite);
       if (pdu[9] !== 2 * n) throw frameError(`byte count ${pdu[9]} does not match quantity ${n}`, pdu, 3);
       need(10 + 2 * n);
-      const values = new Array<number>(n);
-      for (let i = 0; i < n; i++) values[i] = u16(pdu, 10 + 2 * i);
-      return { fc, readAddress: u16(pdu, 1), readCount, writeAddress: u16(pdu, 5), values };
+      return { fc, readAddress: u16(pdu, 1), readCount, writeAddress: u16(pdu, 5), values: words(pdu, 10, n) };
     }
     default:
       throw frameError(`unsupported function code ${fc}`, pdu, 1);
@@ -278,8 +287,13 @@ export function decodeRequest(pdu: Uint8Array): ModbusRequest {
 
 // ---------------------------------------------------------------- responses
 
+/** A response to encode (server side): like ModbusResponse, with registers as any array of words. */
+export type ModbusResponseInput =
+  | Exclude<ModbusResponse, { registers: Uint16Array }>
+  | { fc: 3 | 4 | 23; registers: ArrayLike<number> };
+
 /** Encode a normal response PDU (server side). Values must already be in range. */
-export function encodeResponse(res: ModbusResponse): Buffer {
+export function encodeResponse(res: ModbusResponseInput): Buffer {
   switch (res.fc) {
     case 1:
     case 2: {
@@ -343,9 +357,7 @@ export function decodeResponse(pdu: Uint8Array): ModbusResponse | ModbusExceptio
     case 23: {
       const n = pdu[1] as number;
       if (pdu.length !== 2 + n || n === 0 || n % 2 !== 0) throw frameError(`byte count ${n} does not match a ${pdu.length}-byte PDU`, pdu);
-      const registers = new Array<number>(n >> 1);
-      for (let i = 0; i < n >> 1; i++) registers[i] = u16(pdu, 2 + 2 * i);
-      return { fc, registers };
+      return { fc, registers: words(pdu, 2, n >> 1) };
     }
     case 5:
     case 6:
@@ -367,7 +379,7 @@ export function decodeResponse(pdu: Uint8Array): ModbusResponse | ModbusExceptio
 }
 
 /** What a request yields once its response has been checked. */
-export type RequestResult = boolean[] | number[] | undefined;
+export type RequestResult = boolean[] | Uint16Array | undefined;
 
 /**
  * Check that `res` answers `req` (same function, expected size, echoed fields) and return the
@@ -386,12 +398,12 @@ export function matchResponse(req: ModbusRequest, res: ModbusResponse): RequestR
     }
     case 3:
     case 4: {
-      const regs = (res as { registers: number[] }).registers;
+      const regs = (res as { registers: Uint16Array }).registers;
       if (regs.length !== req.count) throw bad(`${regs.length} registers for ${req.count} asked`);
       return regs;
     }
     case 23: {
-      const regs = (res as { registers: number[] }).registers;
+      const regs = (res as { registers: Uint16Array }).registers;
       if (regs.length !== req.readCount) throw bad(`${regs.length} registers for ${req.readCount} asked`);
       return regs;
     }

@@ -1,0 +1,398 @@
+/**
+ * RunBundler: everything the engine tracks for one open run — its composer, streams and their
+ * descriptors, the event being bundled (create → read → save), seq_num checkpoints for rewind,
+ * monitors, flyers not yet collected, and the `interruptions` stream.
+ * @module
+ */
+import { InvalidInputError, InvalidStateError, UnsupportedError } from '../errors.js';
+import { composeRun } from '../documents/compose.js';
+import type { ComposeDescriptorBundle, ComposeRunBundle } from '../documents/compose.js';
+import type { AnyDocument, DocumentName, ObjectConfiguration, RunStart } from '../documents/types.js';
+import type { DataKeys, Hints, Readings, Subscribable } from '../protocols.js';
+import { deviceName } from '../protocols.js';
+import type { DocumentEmitter } from './emitter.js';
+
+/** What a bundler needs from the engine. */
+export interface BundlerHost {
+  readonly emitter: DocumentEmitter;
+  /** Report an error raised outside the plan's message flow (e.g. in a monitor callback). */
+  reportAsyncError(err: unknown): void;
+}
+
+/** Kind of a stream: step events, monitor events, collected (flyer) events, or interruptions. */
+export type StreamKind = 'event' | 'monitor' | 'collect' | 'interruptions';
+
+/** One stream of a run. */
+export interface StreamInfo {
+  readonly name: string;
+  readonly kind: StreamKind;
+  readonly bundle: ComposeDescriptorBundle;
+  /** Objects whose readings make up the stream. */
+  readonly objs: readonly object[];
+}
+
+/** A monitor: the subscription feeding a monitor stream. */
+interface Monitor {
+  readonly obj: Subscribable;
+  readonly stream: StreamInfo;
+  readonly callback: (readings: Readings) => void;
+  active: boolean;
+}
+
+/** Seconds since the epoch (event-model time). */
+export const nowSeconds = (): number => Date.now() / 1000;
+
+const INTERRUPTIONS_KEYS: DataKeys = { interruptions: { dtype: 'string', shape: [], source: 'RunEngine' } };
+
+/** Bundle readings into documents for one open run. */
+export class RunBundler {
+  /** The run key (`msg.run`) this bundler answers to. */
+  readonly key: string | undefined;
+  readonly compose: ComposeRunBundle;
+  readonly #host: BundlerHost;
+  readonly streams = new Map<string, StreamInfo>();
+  readonly #describe = new Map<object, DataKeys>();
+  readonly #config = new Map<object, ObjectConfiguration | null>();
+  /** Streams whose seq_num rolls back on rewind, and their seq_nums at the last checkpoint. */
+  readonly #step: StreamInfo[] = [];
+  readonly #snap: number[] = [];
+  #interruptions: ComposeDescriptorBundle | undefined;
+  readonly monitors = new Map<object, Monitor>();
+  /** Flyers kicked off and not yet collected (collected as a backstop at cleanup). */
+  readonly uncollected = new Set<object>();
+
+  bundling = false;
+  #bundleName = 'primary';
+  #bundleObjs: object[] = [];
+  #bundleReadings: Readings[] = [];
+  #assets: Array<readonly [string, Record<string, unknown>]> | undefined;
+
+  constructor(host: BundlerHost, md: Record<string, unknown>, key: string | undefined, recordInterruptions: boolean) {
+    this.#host = host;
+    this.key = key;
+    this.compose = composeRun(md);
+    host.emitter.emit('start', this.compose.start);
+    if (recordInterruptions) {
+      const b = this.compose.composeDescriptor({ name: 'interruptions', dataKeys: INTERRUPTIONS_KEYS });
+      this.#interruptions = b;
+      this.streams.set('interruptions', { name: 'interruptions', kind: 'interruptions', bundle: b, objs: [] });
+      host.emitter.emit('descriptor', b.descriptor);
+    }
+  }
+
+  /** uid of the run_start document. */
+  get uid(): string {
+    return this.compose.start.uid;
+  }
+
+  /** The run_start document. */
+  get start(): RunStart {
+    return this.compose.start;
+  }
+
+  /** Emit a document of this run. */
+  emit(name: DocumentName, doc: AnyDocument): void {
+    this.#host.emitter.emit(name, doc);
+  }
+
+  /** Begin bundling an event for stream `name` (`create`). */
+  create(name: string): void {
+    if (this.bundling) throw new InvalidStateError(`'create' for stream '${name}' while an event of '${this.#bundleName}' is still open (missing 'save' or 'drop')`);
+    this.bundling = true;
+    this.#bundleName = name;
+    this.#bundleObjs = [];
+    this.#bundleReadings = [];
+    this.#assets = undefined;
+  }
+
+  /** Add `obj`'s readings to the open event; a promise when the object must be described first. */
+  addReading(obj: object, readings: Readings): void | Promise<void> {
+    const objs = this.#bundleObjs;
+    for (let i = 0; i < objs.length; i++) {
+      if (objs[i] === obj) throw new InvalidStateError(`'read' of ${deviceName(obj)} twice in one event of stream '${this.#bundleName}'`);
+    }
+    objs.push(obj);
+    this.#bundleReadings.push(readings);
+    let pending: Promise<void> | undefined;
+    if (!this.#describe.has(obj)) pending = this.describeAndConfig(obj);
+    const assetFn = (obj as { collectAssetDocs?: () => unknown }).collectAssetDocs;
+    if (typeof assetFn === 'function') {
+      const docs = assetFn.call(obj);
+      if (docs instanceof Promise) {
+        const p = docs.then((d) => this.#stashAssets(d));
+        pending = pending ? pending.then(() => p) : p;
+      } else this.#stashAssets(docs);
+    }
+    return pending;
+  }
+
+  /** Emit the open event (and its stream's descriptor the first time) (`save`). */
+  save(): void {
+    if (!this.bundling) throw new InvalidStateError("'save' without an open event (missing 'create')");
+    this.bundling = false;
+    const name = this.#bundleName;
+    const objs = this.#bundleObjs;
+    let stream = this.streams.get(name);
+    if (stream === undefined) stream = this.addStream(name, 'event', objs, this.describedKeys(objs));
+    else if (!sameObjects(stream.objs, objs)) {
+      throw new InvalidStateError(
+        `stream '${name}' holds ${namesOf(stream.objs)} but this event read ${namesOf(objs)}; use another stream name`,
+      );
+    }
+    const data: Record<string, unknown> = {};
+    const timestamps: Record<string, number> = {};
+    const readings = this.#bundleReadings;
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      for (const k in r) {
+        const reading = r[k]!;
+        data[k] = reading.value;
+        timestamps[k] = reading.timestamp;
+      }
+    }
+    if (this.#assets !== undefined) {
+      const seq = stream.bundle.nextSeqNum;
+      this.emitAssetDocs(this.#assets, stream, seq);
+      this.#assets = undefined;
+      stream.bundle.nextSeqNum = seq;
+    }
+    this.#host.emitter.emitEvent(stream.bundle.composeEvent({ data, timestamps, time: nowSeconds() }));
+  }
+
+  /** Discard the open event (`drop`). */
+  drop(): void {
+    if (!this.bundling) throw new InvalidStateError("'drop' without an open event (missing 'create')");
+    this.bundling = false;
+    this.#assets = undefined;
+  }
+
+  /** Compose and emit the descriptor of a new stream. */
+  addStream(name: string, kind: StreamKind, objs: readonly object[], dataKeys: DataKeys): StreamInfo {
+    if (this.streams.has(name)) throw new InvalidStateError(`stream '${name}' already exists in run ${this.uid}`);
+    const objectKeys: Record<string, string[]> = {};
+    const configuration: Record<string, ObjectConfiguration> = {};
+    const hints: Record<string, Hints> = {};
+    for (const k in dataKeys) {
+      const owner = dataKeys[k]!.object_name;
+      if (owner !== undefined) (objectKeys[owner] ??= []).push(k);
+    }
+    for (const obj of objs) {
+      const n = deviceName(obj);
+      const conf = this.#config.get(obj);
+      if (conf) configuration[n] = conf;
+      const h = (obj as { hints?: unknown }).hints;
+      if (typeof h === 'object' && h !== null) hints[n] = h as Hints;
+    }
+    const bundle = this.compose.composeDescriptor({ name, dataKeys, objectKeys, configuration, hints });
+    const info: StreamInfo = { name, kind, bundle, objs: [...objs] };
+    this.streams.set(name, info);
+    if (kind === 'event' || kind === 'collect') this.#step.push(info);
+    this.#host.emitter.emit('descriptor', bundle.descriptor);
+    return info;
+  }
+
+  /** Describe `obj` (and read its configuration) once per run; cached until `configure`. */
+  describeAndConfig(obj: object, collect = false): Promise<void> {
+    return describeObject(obj, collect).then(async (dk) => {
+      this.#describe.set(obj, dk);
+      this.#config.set(obj, await readConfiguration(obj));
+    });
+  }
+
+  /** The cached description of `obj`, if any. */
+  described(obj: object): DataKeys | undefined {
+    return this.#describe.get(obj);
+  }
+
+  /** Forget `obj`'s cached configuration (after `configure`); later descriptors read it again. */
+  invalidateConfiguration(obj: object): void {
+    this.#describe.delete(obj);
+    this.#config.delete(obj);
+  }
+
+  /** Remember the seq_nums of step streams (at a checkpoint). */
+  snapshot(): void {
+    const step = this.#step;
+    const snap = this.#snap;
+    for (let i = 0; i < step.length; i++) snap[i] = step[i]!.bundle.nextSeqNum;
+    if (snap.length !== step.length) snap.length = step.length;
+  }
+
+  /** Roll step streams back to the last checkpoint and drop a half-bundled event (rewind). */
+  rewind(): void {
+    this.bundling = false;
+    this.#assets = undefined;
+    const step = this.#step;
+    for (let i = 0; i < step.length; i++) step[i]!.bundle.nextSeqNum = i < this.#snap.length ? this.#snap[i]! : 1;
+  }
+
+  /** Emit an event on the `interruptions` stream (when the run records them). */
+  recordInterruption(kind: 'pause' | 'suspend' | 'resume'): void {
+    const b = this.#interruptions;
+    if (b === undefined) return;
+    const t = nowSeconds();
+    this.#host.emitter.emitEvent(b.composeEvent({ data: { interruptions: kind }, timestamps: { interruptions: t }, time: t }));
+  }
+
+  /** Emit resource/datum/stream_resource/stream_datum documents a device produced, filling the run's fields. */
+  emitAssetDocs(docs: Iterable<readonly [string, Record<string, unknown>]>, stream: StreamInfo | undefined, eventSeq?: number): void {
+    for (const [name, doc] of docs) {
+      switch (name) {
+        case 'resource':
+        case 'stream_resource':
+          this.emit(name, { ...doc, run_start: this.uid } as unknown as AnyDocument);
+          break;
+        case 'datum':
+        case 'datum_page':
+          this.emit(name, doc as unknown as AnyDocument);
+          break;
+        case 'stream_datum':
+          this.emit('stream_datum', this.#fillStreamDatum(doc, stream, eventSeq) as unknown as AnyDocument);
+          break;
+        default:
+          throw new InvalidInputError('asset document name', name, 'must be resource, datum, datum_page, stream_resource or stream_datum');
+      }
+    }
+  }
+
+  /** Stop every monitor's subscription (pause); they resume with {@link restoreMonitors}. */
+  suspendMonitors(): void {
+    for (const m of this.monitors.values()) {
+      if (!m.active) continue;
+      m.active = false;
+      m.obj.clearSub(m.callback);
+    }
+  }
+
+  /** Subscribe again every monitor stopped by {@link suspendMonitors}. */
+  restoreMonitors(): void {
+    for (const m of this.monitors.values()) {
+      if (m.active) continue;
+      m.active = true;
+      m.obj.subscribe(m.callback);
+    }
+  }
+
+  /** Start feeding monitor stream `stream` from `obj`'s subscription. */
+  addMonitor(obj: Subscribable, stream: StreamInfo): void {
+    const m: Monitor = {
+      obj,
+      stream,
+      active: true,
+      callback: (readings) => {
+        if (!m.active) return;
+        try {
+          const data: Record<string, unknown> = {};
+          const timestamps: Record<string, number> = {};
+          for (const k in readings) {
+            data[k] = readings[k]!.value;
+            timestamps[k] = readings[k]!.timestamp;
+          }
+          this.#host.emitter.emitEvent(stream.bundle.composeEvent({ data, timestamps, time: nowSeconds() }));
+        } catch (e) {
+          this.#host.reportAsyncError(e);
+        }
+      },
+    };
+    this.monitors.set(obj, m);
+    obj.subscribe(m.callback);
+  }
+
+  /** Stop monitoring `obj` (`unmonitor`). */
+  removeMonitor(obj: object): void {
+    const m = this.monitors.get(obj);
+    if (m === undefined) throw new InvalidStateError(`'unmonitor' of ${deviceName(obj)}, which is not monitored in this run`);
+    this.monitors.delete(obj);
+    if (m.active) m.obj.clearSub(m.callback);
+    m.active = false;
+  }
+
+  /** Stop every monitor (end of run). */
+  clearMonitors(): void {
+    for (const obj of [...this.monitors.keys()]) this.removeMonitor(obj);
+  }
+
+  /** Close the run: drop any open event, stop monitors, emit run_stop. */
+  close(exitStatus: 'success' | 'abort' | 'fail', reason: string): void {
+    this.bundling = false;
+    this.#assets = undefined;
+    this.clearMonitors();
+    this.emit('stop', this.compose.composeStop({ exitStatus, reason }));
+  }
+
+  /** Merge the cached descriptions of `objs` into one stream's data keys (each tagged with object_name). */
+  describedKeys(objs: readonly object[]): DataKeys {
+    const out: DataKeys = {};
+    const owner = new Map<string, object>();
+    for (const obj of objs) {
+      const dk = this.#describe.get(obj);
+      if (dk === undefined) throw new InvalidStateError(`${deviceName(obj)} was never described`);
+      for (const k in dk) {
+        const prev = owner.get(k);
+        if (prev !== undefined) {
+          throw new InvalidInputError(`data key '${k}'`, k, `is produced by both ${deviceName(prev)} and ${deviceName(obj)} in one event`);
+        }
+        owner.set(k, obj);
+        const key = dk[k]!;
+        out[k] = key.object_name === undefined ? { ...key, object_name: deviceName(obj) } : key;
+      }
+    }
+    return out;
+  }
+
+  #stashAssets(docs: unknown): void {
+    if (docs == null) return;
+    const list = (this.#assets ??= []);
+    for (const d of docs as Iterable<readonly [string, Record<string, unknown>]>) list.push(d);
+  }
+
+  #fillStreamDatum(doc: Record<string, unknown>, stream: StreamInfo | undefined, eventSeq: number | undefined): Record<string, unknown> {
+    if (stream === undefined) throw new InvalidStateError('stream_datum emitted outside any stream');
+    const out: Record<string, unknown> = { ...doc, descriptor: stream.bundle.descriptor.uid };
+    const seq = doc['seq_nums'] as { start: number; stop: number } | undefined;
+    if (seq === undefined || seq.stop <= seq.start) {
+      if (eventSeq !== undefined) out['seq_nums'] = { start: eventSeq, stop: eventSeq + 1 };
+      else {
+        const idx = doc['indices'] as { start: number; stop: number } | undefined;
+        const n = idx ? Math.max(0, idx.stop - idx.start) : 0;
+        const start = stream.bundle.nextSeqNum;
+        stream.bundle.nextSeqNum = start + n;
+        out['seq_nums'] = { start, stop: start + n };
+      }
+    } else if (seq.stop > stream.bundle.nextSeqNum) stream.bundle.nextSeqNum = seq.stop;
+    return out;
+  }
+}
+
+/** Call `obj.describe()` (or `describeCollect()`), checking it exists. */
+async function describeObject(obj: object, collect: boolean): Promise<DataKeys> {
+  const fn = (obj as Record<string, unknown>)[collect ? 'describeCollect' : 'describe'];
+  if (typeof fn !== 'function') throw new UnsupportedError(deviceName(obj), collect ? 'describeCollect' : 'describe');
+  const dk = (await fn.call(obj)) as DataKeys | undefined;
+  if (dk == null || typeof dk !== 'object') throw new InvalidStateError(`${deviceName(obj)}.describe() returned ${String(dk)}`);
+  return dk;
+}
+
+async function readConfiguration(obj: object): Promise<ObjectConfiguration | null> {
+  const o = obj as { readConfiguration?: () => unknown; describeConfiguration?: () => unknown };
+  if (typeof o.readConfiguration !== 'function' || typeof o.describeConfiguration !== 'function') return null;
+  const [values, keys] = await Promise.all([o.readConfiguration(), o.describeConfiguration()]);
+  const data: Record<string, unknown> = {};
+  const timestamps: Record<string, number> = {};
+  for (const [k, r] of Object.entries((values ?? {}) as Readings)) {
+    data[k] = r.value;
+    timestamps[k] = r.timestamp;
+  }
+  return { data, timestamps, data_keys: (keys ?? {}) as DataKeys };
+}
+
+function sameObjects(a: readonly object[], b: readonly object[]): boolean {
+  if (a.length !== b.length) return false;
+  let same = true;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) same = false;
+  return same || b.every((o) => a.includes(o));
+}
+
+function namesOf(objs: readonly object[]): string {
+  return `[${objs.map((o) => deviceName(o)).join(', ')}]`;
+}

@@ -1,0 +1,462 @@
+/**
+ * Execution: the running of one plan — its frame stack, the rewind cache, status groups, open
+ * runs, what was moved/staged/seen — and the dispatch loop that drives it.
+ *
+ * The loop is synchronous wherever it can be: a sync generator is stepped without promises, a
+ * handler's result is awaited only when it is a native Promise, and the loop yields to the event
+ * loop (setImmediate) only after a few milliseconds of continuous work, so requests from timers,
+ * I/O and user code get in. Requests (pause, stop...) are a field checked once per message; a
+ * pending await is woken at once through a race with the request.
+ * @module
+ */
+import { CanceledError, InvalidInputError, InvalidStateError, toError } from '../errors.js';
+import { DocumentDispatcher } from '../documents/dispatcher.js';
+import type { AnyDocument, DocumentName, Event } from '../documents/types.js';
+import type { Status } from '../status.js';
+import type { ExitStatus, Msg } from './messages.js';
+import type { RunBundler } from './bundler.js';
+import { DocumentEmitter } from './emitter.js';
+import { StatusGroups, callHook } from './groups.js';
+import type { EngineHost } from './host.js';
+import type { EngineContext, RunEngineResult } from './types.js';
+import type { RunEngineState } from './states.js';
+import { finishExecution, quiesce, resumeDevices, suspensionFrame } from './cleanup.js';
+import { Req, UNCACHEABLE, genFrame } from './frames.js';
+import type { AnyGen, Frame, ReplayFrame } from './frames.js';
+
+const INTERRUPTED = Symbol('interrupted');
+const yieldToLoop: () => Promise<void> = typeof setImmediate === 'function'
+  ? () => new Promise<void>((r) => setImmediate(r))
+  : () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** The state of one plan being run; also the context handlers receive. */
+export class Execution implements EngineContext {
+  readonly host: EngineHost;
+  readonly planName: string | undefined;
+  readonly planType: string;
+  readonly callMd: Record<string, unknown>;
+  readonly planSubs = new DocumentDispatcher();
+  readonly emitter: DocumentEmitter;
+  readonly groups: StatusGroups;
+  readonly runs = new Map<string | undefined, RunBundler>();
+  readonly runStartUids: string[] = [];
+  readonly staged = new Set<object>();
+  readonly moved = new Set<object>();
+  readonly seen = new Set<object>();
+  readonly frames: Frame[] = [];
+  /** Messages since the last checkpoint; null when there is none (or it was cleared). */
+  cache: Msg[] | null = null;
+  /** clear_checkpoint makes the plan unrewindable for good (as bluesky). */
+  checkpointCleared = false;
+  rewindable = true;
+  deferredPause = false;
+  /** Set once cleanup has started; later requests are ignored. */
+  finishing = false;
+  request: Req = Req.None;
+  /** Failures of Statuses nobody waited for yet, thrown into the plan at the next message. */
+  readonly asyncErrors: unknown[] = [];
+  exitStatus: ExitStatus = 'success';
+  reason = '';
+  exception: Error | undefined;
+  interrupted = false;
+  planResult: unknown;
+  /** The error thrown into the plan by stop/abort (recognised when it comes back out). */
+  interruptError: Error | undefined;
+  /** Resolves the wait of the suspension frame when trips change. */
+  tripWaiter: (() => void) | undefined;
+  /** The waiting hook, made throw-safe (for `wait`). */
+  readonly waitingListener = (s: readonly Status<unknown>[] | undefined): void => {
+    this.callHook(this.host.waitingHook, s);
+  };
+  /** Forget a failed Status a `wait` reports (bound once, used on the hot path). */
+  readonly consume = (s: Status<unknown>): void => this.consumeFailure(s);
+  /** The interrupt signal, as a function (created only if a wait really waits). */
+  readonly getSignal = (): AbortSignal => this.signal;
+
+  #resp: unknown;
+  #err: unknown;
+  #hasErr = false;
+  #lastCached = false;
+  #lastSeen: unknown;
+  #waiter: ((v: unknown) => void) | undefined;
+  #softOk = false;
+  #ac: AbortController | undefined;
+  #finished: Promise<RunEngineResult>;
+  #resolveFinished!: (r: RunEngineResult) => void;
+
+  constructor(host: EngineHost, gen: AnyGen, callMd: Record<string, unknown>, planName: string | undefined) {
+    this.host = host;
+    this.callMd = callMd;
+    this.planName = planName;
+    this.planType = typeof (gen as AsyncGenerator<Msg>)[Symbol.asyncIterator] === 'function' ? 'async_generator' : 'generator';
+    this.emitter = new DocumentEmitter(host.dispatcher, this.planSubs, host.eventPageSize);
+    this.groups = new StatusGroups((s) => this.asyncErrors.push(s.exception() ?? new Error(`${s.name} failed`)));
+    this.frames.push(genFrame(gen, true));
+    this.#finished = new Promise((r) => (this.#resolveFinished = r));
+  }
+
+  /** Promise of the final result (after cleanup). */
+  get finished(): Promise<RunEngineResult> {
+    return this.#finished;
+  }
+
+  /** The engine's state. */
+  get state(): RunEngineState {
+    return this.host.state;
+  }
+
+  /** Aborted when the engine is interrupted; handlers clear their timers on it. */
+  get signal(): AbortSignal {
+    return (this.#ac ??= new AbortController()).signal;
+  }
+
+  /** Whether a pause or suspension can rewind (there is a checkpoint and replay is allowed). */
+  get resumable(): boolean {
+    return this.cache !== null && this.rewindable;
+  }
+
+  /** The open run for `key`, or an InvalidStateError naming the command that needed it. */
+  requireRun(key: string | undefined, command: string): RunBundler {
+    const run = this.runs.get(key);
+    if (run === undefined) {
+      throw new InvalidStateError(`'${command}' needs an open run${key === undefined ? '' : ` '${key}'`} (missing 'open_run')`);
+    }
+    return run;
+  }
+
+  /** File a Status under a wait group. */
+  addStatus(status: Status<unknown>, group: string | undefined): void {
+    this.groups.add(status, group);
+  }
+
+  /** Emit a document to the subscribers. */
+  emit(name: DocumentName, doc: AnyDocument): void {
+    this.emitter.emit(name, doc);
+  }
+
+  /** Emit an event (paged when configured). */
+  emitEvent(event: Event): void {
+    this.emitter.emitEvent(event);
+  }
+
+  /** Sleep `ms`; resolves false early if the engine is interrupted. */
+  sleep(ms: number): Promise<boolean> {
+    const signal = this.signal;
+    return new Promise<boolean>((resolve) => {
+      if (signal.aborted) return resolve(false);
+      const onAbort = (): void => {
+        clearTimeout(t);
+        resolve(false);
+      };
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Report a failure raised outside the message flow; it is thrown into the plan next. */
+  reportAsyncError(err: unknown): void {
+    this.asyncErrors.push(err);
+  }
+
+  /** Forget a failed Status whose error a `wait` is reporting (so it is not thrown twice). */
+  consumeFailure(status: Status<unknown>): void {
+    const e = status.exception();
+    const i = this.asyncErrors.indexOf(e);
+    if (i >= 0) this.asyncErrors.splice(i, 1);
+  }
+
+  /** Mark a checkpoint: clear the rewind cache and remember seq_nums. */
+  checkpoint(): void {
+    if (this.checkpointCleared) return;
+    if (this.cache === null || this.cache.length !== 0) this.cache = [];
+    if (this.runs.size !== 0) for (const run of this.runs.values()) run.snapshot();
+  }
+
+  /** Checkpoint implied by a step that must not be replayed (stage, monitor, subscribe...). */
+  implicitCheckpoint(): void {
+    if (!this.checkpointCleared) this.checkpoint();
+  }
+
+  /** Make the plan unrewindable (clear_checkpoint). */
+  clearCheckpoint(): void {
+    this.cache = null;
+    this.checkpointCleared = true;
+  }
+
+  /** Queue an error to be thrown into the top frame at the next step. */
+  throwIn(err: unknown): void {
+    this.#err = err;
+    this.#hasErr = true;
+  }
+
+  /** Push a generator frame (a suspender's pre/post plan); its messages are not cached. */
+  pushPlan(gen: AnyGen): void {
+    this.frames.push(genFrame(gen, false));
+  }
+
+  /** Ask the loop to handle `kind` at its next step; wake a pending await if allowed. */
+  requestInterrupt(kind: Req): void {
+    if (kind >= Req.Stop) {
+      if (kind > this.request) this.request = kind;
+    } else if (this.request < Req.Stop) this.request = kind;
+    if (this.#waiter !== undefined && (kind >= Req.Stop || this.#softOk)) this.#wake();
+  }
+
+  /** Wake the suspension frame's wait (a suspender tripped or released). */
+  notifyTrips(): void {
+    const w = this.tripWaiter;
+    this.tripWaiter = undefined;
+    w?.();
+  }
+
+  /** End handler waits (their timers) after an interruption. */
+  abortWaits(): void {
+    const ac = this.#ac;
+    this.#ac = undefined;
+    ac?.abort(new CanceledError('RunEngine interrupted'));
+  }
+
+  /** Build the frame that replays the messages since the last checkpoint, and roll seq_nums back. */
+  rewindFrame(): ReplayFrame {
+    let msgs: readonly Msg[] = this.cache ?? [];
+    let deliverLast = this.#lastCached;
+    let saved = this.#resp;
+    const top = this.frames[this.frames.length - 1];
+    if (top !== undefined && top.replay !== undefined) {
+      this.frames.pop();
+      msgs = msgs.concat(top.replay.slice(top.i));
+      deliverLast = top.deliverLast;
+      saved = top.saved;
+    }
+    if (this.cache !== null) this.cache = [];
+    for (const run of this.runs.values()) run.rewind();
+    return { replay: msgs, i: 0, deliverLast, saved, cache: true };
+  }
+
+  /** The result while paused. */
+  pausedResult(): RunEngineResult {
+    return { runStartUids: [...this.runStartUids], planResult: undefined, exitStatus: 'paused', interrupted: true, reason: 'paused', exception: undefined };
+  }
+
+  /** Settle {@link finished} with the final result. */
+  settle(): RunEngineResult {
+    const r: RunEngineResult = {
+      runStartUids: [...this.runStartUids],
+      planResult: this.planResult,
+      exitStatus: this.exitStatus,
+      interrupted: this.interrupted,
+      reason: this.reason,
+      exception: this.exception,
+    };
+    this.#resolveFinished(r);
+    return r;
+  }
+
+  /** Get ready to continue after a pause: devices resume, monitors restart, the plan rewinds. */
+  async prepareResume(): Promise<void> {
+    this.interrupted = false;
+    for (const run of this.runs.values()) run.recordInterruption('resume');
+    if (this.host.trips.length > 0) {
+      this.frames.push(this.rewindFrame());
+      this.host.transition('suspending');
+      this.frames.push(suspensionFrame(this));
+      return;
+    }
+    await resumeDevices(this);
+    this.frames.push(this.rewindFrame());
+  }
+
+  /** Run messages until the plan ends ('done', after cleanup) or the engine pauses ('paused'). */
+  async drive(): Promise<'paused' | 'done'> {
+    const frames = this.frames;
+    const handlers = this.host.handlers;
+    const yieldMs = this.host.yieldEveryMs;
+    let n = 0;
+    let lastYield = performance.now();
+    for (;;) {
+      if (this.request !== Req.None) {
+        const r = await this.#onRequest();
+        if (r !== undefined) return r;
+      }
+      if (this.asyncErrors.length > 0 && !this.#hasErr) this.throwIn(this.asyncErrors.shift());
+      const frame = frames[frames.length - 1];
+      if (frame === undefined) {
+        await finishExecution(this);
+        return 'done';
+      }
+      let msg: Msg;
+      if (frame.replay !== undefined) {
+        if (this.#hasErr || frame.i >= frame.replay.length) {
+          frames.pop();
+          if (!this.#hasErr && (!frame.deliverLast || frame.replay.length === 0)) this.#resp = frame.saved;
+          continue;
+        }
+        msg = frame.replay[frame.i++]!;
+      } else {
+        let step: IteratorResult<Msg, unknown>;
+        try {
+          let s: IteratorResult<Msg, unknown> | Promise<IteratorResult<Msg, unknown>>;
+          if (this.#hasErr) {
+            const e = this.#err;
+            this.#hasErr = false;
+            this.#err = undefined;
+            s = frame.gen.throw(e);
+          } else {
+            const v = this.#resp;
+            this.#resp = undefined;
+            s = frame.gen.next(v);
+          }
+          if (frame.async) {
+            const r = await this.#await(s as Promise<IteratorResult<Msg, unknown>>, false);
+            if (r === INTERRUPTED) continue;
+            step = r as IteratorResult<Msg, unknown>;
+          } else step = s as IteratorResult<Msg, unknown>;
+        } catch (e) {
+          frames.pop();
+          if (frames.length === 0) {
+            this.#planFailed(e);
+            await finishExecution(this);
+            return 'done';
+          }
+          this.throwIn(e);
+          continue;
+        }
+        if (step.done === true) {
+          frames.pop();
+          if (frames.length === 0) {
+            this.planResult = step.value;
+            this.#planReturned();
+            await finishExecution(this);
+            return 'done';
+          }
+          this.#resp = undefined;
+          continue;
+        }
+        msg = step.value;
+      }
+      // Dispatch one message.
+      let r: unknown;
+      try {
+        if (typeof msg !== 'object' || msg === null || typeof msg.command !== 'string') {
+          throw new InvalidInputError('plan message', msg, "must be an object with a string 'command' (a Msg)");
+        }
+        const cmd = msg.command;
+        const o = (msg as { obj?: unknown }).obj;
+        if (o !== this.#lastSeen && typeof o === 'object' && o !== null) {
+          this.seen.add(o);
+          this.#lastSeen = o;
+        }
+        const cache = this.cache;
+        this.#lastCached = false;
+        if (cache !== null && frame.cache && this.rewindable && !UNCACHEABLE.has(cmd)) {
+          cache.push(msg);
+          this.#lastCached = true;
+        }
+        const hook = this.host.msgHook;
+        if (hook !== undefined) hook(msg);
+        const handler = handlers.get(cmd);
+        if (handler === undefined) throw new InvalidInputError('command', cmd, 'is not a registered command (see RunEngine.registerCommand)');
+        r = handler(msg, this);
+        if (r instanceof Promise) {
+          this.emitter.flush();
+          r = await this.#await(r, !UNCACHEABLE.has(cmd));
+          if (r === INTERRUPTED) continue;
+        }
+      } catch (e) {
+        this.throwIn(e);
+        continue;
+      }
+      this.#resp = r;
+      if ((++n & 255) === 0) {
+        const t = performance.now();
+        if (t - lastYield >= yieldMs) {
+          await yieldToLoop();
+          lastYield = performance.now();
+        }
+      }
+    }
+  }
+
+  /** Await `p`, or return INTERRUPTED as soon as a request arrives (`soft`: pause/suspend count too). */
+  #await(p: Promise<unknown>, soft: boolean): Promise<unknown> {
+    this.#softOk = soft;
+    return new Promise<unknown>((resolve, reject) => {
+      this.#waiter = resolve;
+      p.then(resolve, reject);
+      if (this.request !== Req.None && (soft || this.request >= Req.Stop)) this.#wake();
+    }).finally(() => {
+      this.#waiter = undefined;
+    });
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    this.abortWaits();
+    w?.(INTERRUPTED);
+  }
+
+  async #onRequest(): Promise<'paused' | 'done' | undefined> {
+    const req = this.request;
+    this.request = Req.None;
+    this.abortWaits();
+    switch (req) {
+      case Req.Halt:
+        this.frames.length = 0;
+        await finishExecution(this);
+        return 'done';
+      case Req.Stop:
+      case Req.Abort:
+        this.throwIn(this.interruptError ?? new CanceledError('RunEngine interrupted'));
+        return undefined;
+      case Req.Pause:
+      case Req.Suspend: {
+        const kind = req === Req.Pause ? 'pause' : 'suspend';
+        if (!this.resumable) {
+          this.host.transition('aborting');
+          this.interrupted = true;
+          this.exitStatus = 'abort';
+          this.reason = `${kind} requested, but the plan has ${this.rewindable ? 'no checkpoint to rewind to' : 'made itself unrewindable'}; aborting`;
+          this.interruptError = new CanceledError(this.reason);
+          this.throwIn(this.interruptError);
+          return undefined;
+        }
+        await quiesce(this, kind);
+        if (req === Req.Pause) {
+          this.host.transition('paused');
+          return 'paused';
+        }
+        this.frames.push(this.rewindFrame());
+        this.frames.push(suspensionFrame(this));
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  #planReturned(): void {
+    const s = this.host.state;
+    if (s === 'aborting' || s === 'halting') this.exitStatus = 'abort';
+    else if (s !== 'stopping') this.exitStatus = 'success';
+  }
+
+  #planFailed(thrown: unknown): void {
+    const e = toError(thrown);
+    if (e === this.interruptError) {
+      this.#planReturned();
+      return;
+    }
+    this.exitStatus = 'fail';
+    this.reason = e.message;
+    this.exception = e;
+  }
+
+  /** Call a user hook, reporting (never raising) what it throws. */
+  callHook<A extends unknown[]>(hook: ((...a: A) => void) | undefined, ...args: A): void {
+    callHook(hook, (err) => this.host.report(err, 'hook'), ...args);
+  }
+}

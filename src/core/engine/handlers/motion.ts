@@ -1,0 +1,115 @@
+/**
+ * Handlers of motion, triggers and waits: set, trigger, wait, wait_for, locate, stop.
+ * @module
+ */
+import { InvalidInputError, TimeoutError, UnsupportedError } from '../../errors.js';
+import { deviceName } from '../../protocols.js';
+import type { Location } from '../../protocols.js';
+import type { Status } from '../../status.js';
+import { asStatus } from '../groups.js';
+import type { Execution } from '../execution.js';
+import type { MsgOf } from '../messages.js';
+
+/** Check an optional duration in ms. */
+export function checkMs(what: string, ms: unknown): number | undefined {
+  if (ms === undefined) return undefined;
+  if (typeof ms !== 'number' || !(ms >= 0)) throw new InvalidInputError(what, ms, 'must be a number of milliseconds >= 0');
+  return ms;
+}
+
+/** set: start a move; the Status joins `group` and is returned to the plan. */
+export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
+  const obj = msg.obj as { set?: (v: unknown, o?: Record<string, unknown>) => unknown };
+  if (typeof obj?.set !== 'function') throw new UnsupportedError(deviceName(obj), 'set');
+  ctx.moved.add(obj);
+  let ret: unknown;
+  if (msg.timeoutMs === undefined && msg.propr === undefined) ret = obj.set(msg.value);
+  else {
+    const o: Record<string, unknown> = {};
+    if (msg.timeoutMs !== undefined) o['timeoutMs'] = checkMs('set timeoutMs', msg.timeoutMs);
+    if (msg.propr !== undefined) o['propr'] = msg.propr;
+    ret = obj.set(msg.value, o);
+  }
+  const st = asStatus(ret, `${deviceName(obj)}.set`);
+  ctx.groups.add(st, msg.group);
+  return st;
+}
+
+/** trigger: start an acquisition; the Status joins `group` and is returned to the plan. */
+export function trigger(msg: MsgOf<'trigger'>, ctx: Execution): Status<unknown> {
+  const obj = msg.obj;
+  if (typeof obj?.trigger !== 'function') throw new UnsupportedError(deviceName(obj), 'trigger');
+  const st = asStatus(obj.trigger(), `${deviceName(obj)}.trigger`);
+  ctx.groups.add(st, msg.group);
+  return st;
+}
+
+/** wait: block until every Status of `group` (all groups if none) is done; true when done. */
+export function wait(msg: MsgOf<'wait'>, ctx: Execution): boolean | Promise<boolean> {
+  const timeoutMs = msg.timeoutMs === undefined ? undefined : checkMs('wait timeoutMs', msg.timeoutMs);
+  if (ctx.groups.size === 0) return true;
+  return ctx.groups.wait(msg.group, {
+    timeoutMs,
+    moveOn: msg.moveOn,
+    signal: ctx.getSignal,
+    onWaiting: ctx.host.waitingHook ? ctx.waitingListener : undefined,
+    consumed: ctx.consume,
+  });
+}
+
+/** Race `p` against a timer of `ms` (TimeoutError naming `what`) and the engine's interrupt signal. */
+export function withTimeout<T>(p: Promise<T>, ms: number | undefined, what: string, signal: AbortSignal): Promise<T> {
+  if (ms === undefined) return p;
+  return new Promise<T>((resolve, reject) => {
+    const end = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', end);
+    };
+    const timer = setTimeout(() => {
+      end();
+      reject(new TimeoutError(what, ms));
+    }, ms);
+    signal.addEventListener('abort', end, { once: true });
+    p.then(
+      (v) => {
+        end();
+        resolve(v);
+      },
+      (e: unknown) => {
+        end();
+        reject(e);
+      },
+    );
+  });
+}
+
+/** wait_for: wait until every awaitable settles (TimeoutError after `timeoutMs`); returns their values. */
+export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<unknown[]> {
+  if (!Array.isArray(msg.awaitables)) throw new InvalidInputError('wait_for awaitables', msg.awaitables, 'must be an array of functions returning promises');
+  const ms = checkMs('wait_for timeoutMs', msg.timeoutMs);
+  const ps = msg.awaitables.map((f, i) => {
+    if (typeof f !== 'function') throw new InvalidInputError(`wait_for awaitables[${i}]`, f, 'must be a function returning a promise');
+    return Promise.resolve(f());
+  });
+  return withTimeout(Promise.all(ps), ms, 'wait_for', ctx.signal);
+}
+
+/** locate: setpoint and readback of each device (one Location when a single device and `squeeze`). */
+export function locate(msg: MsgOf<'locate'>, _ctx: Execution): unknown {
+  const objs = msg.objs;
+  if (!Array.isArray(objs) || objs.length === 0) throw new InvalidInputError('locate objs', objs, 'must list at least one device');
+  const results = objs.map((o) => {
+    if (typeof (o as { locate?: unknown })?.locate !== 'function') throw new UnsupportedError(deviceName(o), 'locate');
+    return o.locate();
+  });
+  const squeeze = (list: Location[]): Location | Location[] => (list.length === 1 && msg.squeeze !== false ? list[0]! : list);
+  if (results.some((r) => r instanceof Promise)) return Promise.all(results).then(squeeze);
+  return squeeze(results as Location[]);
+}
+
+/** stop: stop a device now. */
+export function stop(msg: MsgOf<'stop'>, _ctx: Execution): unknown {
+  const obj = msg.obj;
+  if (typeof obj?.stop !== 'function') throw new UnsupportedError(deviceName(obj), 'stop');
+  return obj.stop();
+}

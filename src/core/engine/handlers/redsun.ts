@@ -1,0 +1,70 @@
+/**
+ * redsun's handlers: stash, clear_cache, wait_for_actions.
+ * @module
+ */
+import { InvalidInputError, UnsupportedError } from '../../errors.js';
+import { deviceName } from '../../protocols.js';
+import type { Status } from '../../status.js';
+import type { Execution } from '../execution.js';
+import { asStatus } from '../groups.js';
+import type { SRLatch } from '../latch.js';
+import type { MsgOf } from '../messages.js';
+import { checkMs } from './motion.js';
+
+/** stash: put readings into a device's cache; the Status joins `group`. */
+export function stash(msg: MsgOf<'stash'>, ctx: Execution): Status<unknown> {
+  const obj = msg.obj;
+  if (typeof obj?.stash !== 'function') throw new UnsupportedError(deviceName(obj), 'stash');
+  if (msg.readings === null || typeof msg.readings !== 'object') throw new InvalidInputError('stash readings', msg.readings, 'must be readings');
+  const st = asStatus(obj.stash(msg.readings), `${deviceName(obj)}.stash`);
+  ctx.groups.add(st, msg.group);
+  return st;
+}
+
+/** clear_cache: empty a device's cache; the Status joins `group`. */
+export function clearCache(msg: MsgOf<'clear_cache'>, ctx: Execution): Status<unknown> {
+  const obj = msg.obj;
+  if (typeof obj?.clear !== 'function') throw new UnsupportedError(deviceName(obj), 'clear');
+  const st = asStatus(obj.clear(), `${deviceName(obj)}.clear`);
+  ctx.groups.add(st, msg.group);
+  return st;
+}
+
+const isLatch = (x: unknown): x is SRLatch =>
+  typeof x === 'object' && x !== null && typeof (x as SRLatch).isSet === 'function' && typeof (x as SRLatch).waitForSet === 'function';
+
+/**
+ * wait_for_actions: wait until one latch of `events` is set (or reset, with `waitFor: 'reset'`);
+ * returns `[name, latch]`, or undefined when `timeoutMs` passes first (or the engine is interrupted).
+ */
+export function waitForActions(msg: MsgOf<'wait_for_actions'>, ctx: Execution): [string, SRLatch] | undefined | Promise<[string, SRLatch] | undefined> {
+  const events = msg.events;
+  if (events === null || typeof events !== 'object') throw new InvalidInputError('wait_for_actions events', events, 'must map names to SRLatches');
+  const want = msg.waitFor ?? 'set';
+  if (want !== 'set' && want !== 'reset') throw new InvalidInputError('wait_for_actions waitFor', want, "must be 'set' or 'reset'");
+  const ms = checkMs('wait_for_actions timeoutMs', msg.timeoutMs);
+  const entries = Object.entries(events);
+  for (const [name, latch] of entries) {
+    if (!isLatch(latch)) throw new InvalidInputError(`wait_for_actions events.${name}`, latch, 'must be an SRLatch');
+    if (latch.isSet() === (want === 'set')) return [name, latch];
+  }
+  if (ms === 0 || entries.length === 0) return undefined;
+  const outer = ctx.signal;
+  const inner = new AbortController();
+  return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (v: [string, SRLatch] | undefined): void => {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', onOuter);
+      inner.abort();
+      resolve(v);
+    };
+    const onOuter = (): void => done(undefined);
+    outer.addEventListener('abort', onOuter, { once: true });
+    for (const [name, latch] of entries) {
+      const p = want === 'set' ? latch.waitForSet(undefined, inner.signal) : latch.waitForReset(undefined, inner.signal);
+      p.then(() => done([name, latch]), () => undefined);
+    }
+    if (ms !== undefined) timer = setTimeout(() => done(undefined), ms);
+  });
+}

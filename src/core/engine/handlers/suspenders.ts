@@ -1,0 +1,54 @@
+/**
+ * Handlers of suspenders: install_suspender and remove_suspender, and the engine's own
+ * suspension steps (commands starting with `__`, run by the suspension frame).
+ * @module
+ */
+import { InvalidInputError } from '../../errors.js';
+import { resumeDevices } from '../cleanup.js';
+import type { Execution } from '../execution.js';
+import { isGenerator } from '../frames.js';
+import type { Msg, MsgOf, Plan } from '../messages.js';
+
+/** install_suspender: install a suspender on the engine (for the rest of the session). */
+export function installSuspender(msg: MsgOf<'install_suspender'>, ctx: Execution): void {
+  ctx.host.installSuspender(msg.suspender);
+}
+
+/** remove_suspender: remove a suspender from the engine. */
+export function removeSuspender(msg: MsgOf<'remove_suspender'>, ctx: Execution): void {
+  ctx.host.removeSuspender(msg.suspender);
+}
+
+/** __suspend_wait: wait until the tripped suspenders change (one released or another tripped). */
+export function suspendWait(_msg: Msg, ctx: Execution): Promise<void> | undefined {
+  if (ctx.host.trips.length === 0) return undefined;
+  const signal = ctx.signal;
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      if (ctx.tripWaiter === done) ctx.tripWaiter = undefined;
+      resolve();
+    };
+    ctx.tripWaiter = done;
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** __suspend_resume: resume pausable devices and restart monitors once the suspenders released. */
+export function suspendResume(_msg: Msg, ctx: Execution): Promise<void> {
+  return resumeDevices(ctx);
+}
+
+/** __suspend_done: record the resume and go back to `running`. */
+export function suspendDone(_msg: Msg, ctx: Execution): void {
+  for (const run of ctx.runs.values()) run.recordInterruption('resume');
+  if (ctx.host.state === 'suspending') ctx.host.transition('running');
+}
+
+/** __push_plan: run a suspender's pre/post plan as a frame of its own. */
+export function pushPlan(msg: Msg, ctx: Execution): void {
+  const factory = (msg as unknown as { plan: () => Plan }).plan;
+  const gen = factory();
+  if (!isGenerator(gen)) throw new InvalidInputError('suspender pre/post plan', gen, 'must be a function returning a plan generator');
+  ctx.pushPlan(gen);
+}

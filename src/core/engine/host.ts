@@ -1,0 +1,53 @@
+/**
+ * The engine-side interface an Execution runs against (internal): handlers, hooks, state,
+ * subscribers, metadata and suspenders, as held by the RunEngine.
+ * @module
+ */
+import type { DocumentDispatcher } from '../documents/dispatcher.js';
+import type { Msg, Plan } from './messages.js';
+import type { MdStore } from './md-store.js';
+import type { RunEngineState } from './states.js';
+import type {
+  InputProvider, MdNormalizer, MdValidator, MsgHook, ScanIdSource, WaitingHook,
+} from './types.js';
+import type { Execution } from './execution.js';
+
+/** A built-in or registered command handler, as stored in the engine's table. */
+export type Handler = (msg: Msg, ctx: Execution) => unknown;
+
+/** A tripped condition the engine must wait out (implemented by suspenders). */
+export interface SuspensionSource {
+  readonly name: string;
+  /** Plan to run when the suspension starts (e.g. close a shutter). */
+  readonly prePlan?: (() => Plan) | undefined;
+  /** Plan to run before the rewound plan resumes. */
+  readonly postPlan?: (() => Plan) | undefined;
+}
+
+/** What an Execution reads from and asks of its RunEngine. */
+export interface EngineHost {
+  readonly handlers: ReadonlyMap<string, Handler>;
+  readonly state: RunEngineState;
+  transition(next: RunEngineState): void;
+  readonly dispatcher: DocumentDispatcher;
+  readonly md: MdStore;
+  readonly msgHook: MsgHook | undefined;
+  readonly waitingHook: WaitingHook | undefined;
+  readonly mdValidator: MdValidator | undefined;
+  readonly mdNormalizer: MdNormalizer | undefined;
+  readonly scanIdSource: ScanIdSource;
+  readonly recordInterruptions: boolean;
+  readonly inputProvider: InputProvider | undefined;
+  readonly ignoreCallbackExceptions: boolean;
+  readonly eventPageSize: number;
+  readonly cleanupTimeoutMs: number;
+  readonly yieldEveryMs: number;
+  /** Report an error the engine does not raise. */
+  report(err: Error, context: string): void;
+  /** Pause now, or at the next checkpoint when `defer`. */
+  requestPause(defer: boolean): void;
+  installSuspender(s: unknown): void;
+  removeSuspender(s: unknown): void;
+  /** Tripped suspension sources not yet released, in trip order. */
+  readonly trips: readonly SuspensionSource[];
+}

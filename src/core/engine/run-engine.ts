@@ -1,0 +1,375 @@
+/**
+ * RunEngine: runs plans (generators of messages) and turns them into event-model documents,
+ * with bluesky's semantics — pause/resume with rewind to the last checkpoint, stop/abort/halt,
+ * suspenders, preprocessors, hooks, metadata validation and scan ids — and redsun's stash,
+ * clear_cache and wait_for_actions. `run()` returns a promise; the engine never blocks the
+ * event loop.
+ *
+ * ```ts
+ * const re = new RunEngine({ md: { operator: 'me' } });
+ * re.subscribe((name, doc) => console.log(name, doc));
+ * const result = await re.run(myPlan(), { sample: 'A1' });
+ * ```
+ * @module
+ */
+import { CanceledError, InvalidInputError, InvalidStateError, toError } from '../errors.js';
+import { DocumentDispatcher } from '../documents/dispatcher.js';
+import type { DocumentSubscriber } from '../documents/dispatcher.js';
+import type { DocumentName } from '../documents/types.js';
+import { Execution } from './execution.js';
+import { Req, isGenerator } from './frames.js';
+import type { AnyGen } from './frames.js';
+import { builtinHandlers, isInternalCommand } from './handlers/index.js';
+import type { EngineHost, Handler, SuspensionSource } from './host.js';
+import { MemoryMdStore } from './md-store.js';
+import type { MdStore } from './md-store.js';
+import type { SuspenderLike } from './messages.js';
+import { StateMachine } from './states.js';
+import type { RunEngineState } from './states.js';
+import { suspensionFrame } from './cleanup.js';
+import type { Suspender, SuspendTarget } from './suspenders.js';
+import type {
+  CommandHandler, InputProvider, MdNormalizer, MdValidator, MsgHook, PlanSource, Preprocessor,
+  RunEngineOptions, RunEngineResult, ScanIdSource, StateHook, WaitingHook,
+} from './types.js';
+
+/** bluesky's default: the last scan_id plus one. */
+export const defaultScanIdSource: ScanIdSource = (md) => (typeof md['scan_id'] === 'number' ? md['scan_id'] : 0) + 1;
+
+const defaultReport = (err: Error, context: string): void => {
+  console.error(`labrig RunEngine: ${context}:`, err);
+};
+
+/** Run plans and emit their documents (bluesky's RunEngine, camelCase). */
+export class RunEngine implements SuspendTarget {
+  /** Persistent metadata merged into every run_start. */
+  readonly md: MdStore;
+  /** Plan wrappers applied to every plan; `[f, g]` apply as `f(g(plan))`. */
+  preprocessors: Preprocessor[];
+  /** Sees every message before it is processed. */
+  msgHook: MsgHook | undefined;
+  /** Told of every state change `(next, previous)`. */
+  stateHook: StateHook | undefined;
+  /** Told when the engine starts (Statuses) and stops (undefined) waiting, e.g. for progress bars. */
+  waitingHook: WaitingHook | undefined;
+  /** Throws to refuse a run's metadata. */
+  mdValidator: MdValidator | undefined;
+  /** Transforms a run's metadata (throws to refuse it). */
+  mdNormalizer: MdNormalizer | undefined;
+  /** Computes each run's scan_id. */
+  scanIdSource: ScanIdSource;
+  /** Emit an `interruptions` stream in each run (pause, suspend, resume). */
+  recordInterruptions: boolean;
+  /** Rows per event page for each stream (1: plain events). Read when a plan starts. */
+  eventPageSize: number;
+  /** Answers `input` messages. */
+  inputProvider: InputProvider | undefined;
+  /** Bound, in ms, on each cleanup step at the end of a run. */
+  cleanupTimeoutMs: number;
+  /** Longest stretch of work, in ms, before yielding to the event loop. */
+  yieldEveryMs: number;
+
+  readonly #sm: StateMachine;
+  readonly #dispatcher: DocumentDispatcher;
+  readonly #handlers = builtinHandlers();
+  readonly #suspenders: SuspenderLike[] = [];
+  readonly #trips: SuspensionSource[] = [];
+  readonly #report: (err: Error, context: string) => void;
+  readonly #host: EngineHost;
+  #exec: Execution | undefined;
+
+  constructor(options: RunEngineOptions = {}) {
+    this.md = options.mdStore ?? new MemoryMdStore();
+    if (options.md) for (const [k, v] of Object.entries(options.md)) this.md.set(k, v);
+    this.preprocessors = options.preprocessors ? [...options.preprocessors] : [];
+    this.msgHook = options.msgHook;
+    this.stateHook = options.stateHook;
+    this.waitingHook = options.waitingHook;
+    this.mdValidator = options.mdValidator;
+    this.mdNormalizer = options.mdNormalizer;
+    this.scanIdSource = options.scanIdSource ?? defaultScanIdSource;
+    this.recordInterruptions = options.recordInterruptions ?? false;
+    this.eventPageSize = options.eventPageSize ?? 1;
+    this.inputProvider = options.inputProvider;
+    this.cleanupTimeoutMs = options.cleanupTimeoutMs ?? 10_000;
+    this.yieldEveryMs = options.yieldEveryMs ?? 5;
+    this.#report = options.onError ?? defaultReport;
+    this.#dispatcher = new DocumentDispatcher({
+      ignoreCallbackExceptions: options.ignoreCallbackExceptions ?? false,
+      onCallbackError: (err, name) => this.#report(toError(err), `subscriber of '${name}'`),
+    });
+    this.#sm = new StateMachine((next, prev) => {
+      const hook = this.stateHook;
+      if (hook === undefined) return;
+      try {
+        hook(next, prev);
+      } catch (e) {
+        this.#report(toError(e), 'stateHook');
+      }
+    });
+    this.#host = this.#makeHost();
+  }
+
+  /** The current state (idle, running, pausing, paused, halting, stopping, aborting, suspending, panicked). */
+  get state(): RunEngineState {
+    return this.#sm.state;
+  }
+
+  /** Whether a deferred pause waits for the next checkpoint. */
+  get deferredPauseRequested(): boolean {
+    return this.#exec?.deferredPause ?? false;
+  }
+
+  /** Whether subscriber exceptions are reported and ignored (set at construction). */
+  get ignoreCallbackExceptions(): boolean {
+    return this.#dispatcher.ignoreCallbackExceptions;
+  }
+
+  /** Installed suspenders. */
+  get suspenders(): readonly SuspenderLike[] {
+    return [...this.#suspenders];
+  }
+
+  /** Names of every command the engine understands (built-in and registered). */
+  get commands(): string[] {
+    return [...this.#handlers.keys()].filter((k) => !isInternalCommand(k));
+  }
+
+  /**
+   * Run a plan (a generator, or a function returning one). Resolves with the result when the plan
+   * ends, or with `exitStatus: 'paused'` (interrupted) when it pauses; `resume()` then returns a
+   * promise for the rest. `md` is merged into every run_start of this plan (highest precedence).
+   */
+  run<R = unknown>(plan: PlanSource<R>, md: Record<string, unknown> = {}): Promise<RunEngineResult<R>> {
+    try {
+      if (this.#sm.state !== 'idle' || this.#exec !== undefined) {
+        throw new InvalidStateError(`RunEngine.run: the engine is '${this.#sm.state}', not idle (resume, stop, abort or halt the current plan first)`);
+      }
+      if (md === null || typeof md !== 'object' || Array.isArray(md)) throw new InvalidInputError('run metadata', md, 'must be an object');
+      let gen: unknown = plan;
+      let planName: string | undefined;
+      if (typeof plan === 'function') {
+        planName = plan.name || undefined;
+        gen = plan();
+      }
+      if (!isGenerator(gen)) throw new InvalidInputError('plan', gen, 'must be a generator of messages or a function returning one');
+      for (let i = this.preprocessors.length - 1; i >= 0; i--) {
+        gen = this.preprocessors[i]!(gen as AnyGen);
+        if (!isGenerator(gen)) throw new InvalidInputError(`preprocessors[${i}] result`, gen, 'must be a plan generator');
+      }
+      const exec = new Execution(this.#host, gen as AnyGen, { ...md }, planName);
+      this.#exec = exec;
+      this.#sm.to('running');
+      if (this.#trips.length > 0) {
+        this.#sm.to('suspending');
+        exec.frames.push(suspensionFrame(exec));
+      }
+      return this.#segment(exec) as Promise<RunEngineResult<R>>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Resume a paused plan: rewind to its last checkpoint and replay from there. */
+  resume(): Promise<RunEngineResult> {
+    const exec = this.#exec;
+    if (this.#sm.state !== 'paused' || exec === undefined) {
+      return Promise.reject(new InvalidStateError(`RunEngine.resume: the engine is '${this.#sm.state}', not paused`));
+    }
+    this.#sm.to('running');
+    return this.#segment(exec, exec.prepareResume());
+  }
+
+  /** Pause now (stop moved devices, pause pausable ones), or at the next checkpoint when `defer`. */
+  requestPause(defer = false): void {
+    const exec = this.#exec;
+    const s = this.#sm.state;
+    if (exec === undefined || exec.finishing) throw new InvalidStateError(`RunEngine.requestPause: no plan is running (state '${s}')`);
+    if (defer) {
+      if (s !== 'running' && s !== 'suspending') throw new InvalidStateError(`RunEngine.requestPause: cannot defer a pause in state '${s}'`);
+      exec.deferredPause = true;
+      return;
+    }
+    this.#sm.to('pausing');
+    exec.interrupted = true;
+    exec.requestInterrupt(Req.Pause);
+  }
+
+  /** Stop the plan, letting it clean up; its runs end with exit_status `success`. */
+  stop(): Promise<RunEngineResult> {
+    return this.#end('stopping', '');
+  }
+
+  /** Abort the plan, letting it clean up; its runs end with exit_status `abort` and `reason`. */
+  abort(reason = 'abort requested'): Promise<RunEngineResult> {
+    return this.#end('aborting', reason);
+  }
+
+  /** Halt now: the plan gets no chance to clean up (the engine still stops devices and closes runs as `abort`). */
+  halt(): Promise<RunEngineResult> {
+    return this.#end('halting', 'halt requested');
+  }
+
+  /** Install a suspender (see suspenders.ts). */
+  installSuspender(suspender: SuspenderLike): void {
+    if (typeof suspender?.install !== 'function' || typeof suspender.remove !== 'function') {
+      throw new InvalidInputError('suspender', suspender, 'must have install(engine) and remove()');
+    }
+    if (this.#suspenders.includes(suspender)) return;
+    this.#suspenders.push(suspender);
+    suspender.install(this);
+  }
+
+  /** Remove a suspender (releasing a suspension it holds). */
+  removeSuspender(suspender: SuspenderLike): void {
+    const i = this.#suspenders.indexOf(suspender);
+    if (i < 0) return;
+    this.#suspenders.splice(i, 1);
+    suspender.remove();
+    this.releaseSuspend(suspender as unknown as Suspender);
+  }
+
+  /** Remove every suspender. */
+  clearSuspenders(): void {
+    for (const s of [...this.#suspenders]) this.removeSuspender(s);
+  }
+
+  /** Called by a suspender whose condition tripped: suspend the running plan (or the next one). */
+  requestSuspend(suspender: Suspender): void {
+    if (!this.#trips.includes(suspender)) this.#trips.push(suspender);
+    const exec = this.#exec;
+    if (exec === undefined || exec.finishing) return;
+    const s = this.#sm.state;
+    if (s === 'running') {
+      this.#sm.to('suspending');
+      exec.requestInterrupt(Req.Suspend);
+    } else if (s === 'suspending') exec.notifyTrips();
+  }
+
+  /** Called by a suspender whose condition cleared: the suspension may end. */
+  releaseSuspend(suspender: Suspender): void {
+    const i = this.#trips.indexOf(suspender);
+    if (i >= 0) this.#trips.splice(i, 1);
+    this.#exec?.notifyTrips();
+  }
+
+  /** Add or replace the handler of command `name`. */
+  registerCommand(name: string, handler: CommandHandler): void {
+    if (typeof name !== 'string' || name === '' || name.startsWith('__')) {
+      throw new InvalidInputError('command name', name, "must be a non-empty string not starting with '__'");
+    }
+    if (typeof handler !== 'function') throw new InvalidInputError(`handler of '${name}'`, handler, 'must be a function (msg, ctx) => response');
+    this.#handlers.set(name, handler as unknown as Handler);
+  }
+
+  /** Remove command `name`. */
+  unregisterCommand(name: string): void {
+    if (isInternalCommand(name) || !this.#handlers.has(name)) throw new InvalidInputError('command name', name, 'is not a registered command');
+    this.#handlers.delete(name);
+  }
+
+  /** Send documents to `callback` (all, or only those named `name`); returns a token. */
+  subscribe(callback: DocumentSubscriber, name: DocumentName | 'all' = 'all'): number {
+    return this.#dispatcher.subscribe(callback, name);
+  }
+
+  /** Remove a subscription by its token; returns whether there was one. */
+  unsubscribe(token: number): boolean {
+    return this.#dispatcher.unsubscribe(token);
+  }
+
+  #end(next: 'stopping' | 'aborting' | 'halting', reason: string): Promise<RunEngineResult> {
+    const exec = this.#exec;
+    const prev = this.#sm.state;
+    if (exec === undefined || prev === 'idle') return Promise.reject(new InvalidStateError(`RunEngine.${verb(next)}: the engine is idle`));
+    if (exec.finishing) return exec.finished;
+    try {
+      this.#sm.to(next);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    exec.interrupted = true;
+    if (next !== 'stopping') {
+      exec.exitStatus = 'abort';
+      exec.reason = reason;
+    }
+    if (next !== 'halting') exec.interruptError = new CanceledError(`RunEngine ${verb(next)}${reason ? `: ${reason}` : ''}`);
+    if (prev === 'paused') {
+      if (next === 'halting') exec.frames.length = 0;
+      else exec.throwIn(exec.interruptError);
+      return this.#segment(exec);
+    }
+    exec.requestInterrupt(next === 'halting' ? Req.Halt : next === 'aborting' ? Req.Abort : Req.Stop);
+    return exec.finished;
+  }
+
+  async #segment(exec: Execution, before?: Promise<void>): Promise<RunEngineResult> {
+    try {
+      if (before !== undefined) await before;
+      const out = await exec.drive();
+      if (out === 'paused') return exec.pausedResult();
+      if (this.#exec === exec) this.#exec = undefined;
+      return await exec.finished;
+    } catch (e) {
+      const err = toError(e);
+      if (this.#exec === exec) this.#exec = undefined;
+      this.#report(err, 'internal error; the RunEngine is now panicked');
+      if (this.#sm.state !== 'panicked') this.#sm.to('panicked');
+      throw err;
+    }
+  }
+
+  #makeHost(): EngineHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const re = this;
+    return {
+      handlers: this.#handlers,
+      get state() {
+        return re.#sm.state;
+      },
+      transition: (next) => this.#sm.to(next),
+      dispatcher: this.#dispatcher,
+      md: this.md,
+      get msgHook() {
+        return re.msgHook;
+      },
+      get waitingHook() {
+        return re.waitingHook;
+      },
+      get mdValidator() {
+        return re.mdValidator;
+      },
+      get mdNormalizer() {
+        return re.mdNormalizer;
+      },
+      get scanIdSource() {
+        return re.scanIdSource;
+      },
+      get recordInterruptions() {
+        return re.recordInterruptions;
+      },
+      get inputProvider() {
+        return re.inputProvider;
+      },
+      get ignoreCallbackExceptions() {
+        return re.ignoreCallbackExceptions;
+      },
+      get eventPageSize() {
+        return re.eventPageSize;
+      },
+      get cleanupTimeoutMs() {
+        return re.cleanupTimeoutMs;
+      },
+      get yieldEveryMs() {
+        return re.yieldEveryMs;
+      },
+      report: (err, context) => this.#report(err, context),
+      requestPause: (defer) => this.requestPause(defer),
+      installSuspender: (s) => this.installSuspender(s as SuspenderLike),
+      removeSuspender: (s) => this.removeSuspender(s as SuspenderLike),
+      trips: this.#trips,
+    };
+  }
+}
+
+const verb = (s: 'stopping' | 'aborting' | 'halting'): string => (s === 'stopping' ? 'stop' : s === 'aborting' ? 'abort' : 'halt');

@@ -1,0 +1,272 @@
+/**
+ * GalilAxis: one DMC axis as a Movable in engineering units. Every command goes through a signal
+ * (PA, PR, BG, ST, SH/MO, HM/FE/FI, DP, queries), so the same logic runs on the controller, on its
+ * simulator and on mock signals (`connect({ mock: true })`, with a default mock behaviour).
+ * @module
+ */
+import { CanceledError, DeviceError, InvalidInputError, toError } from '../../core/errors.js';
+import { StandardMovable } from '../../core/device/standard-movable.js';
+import type { ConnectOptions } from '../../core/device/device.js';
+import type { SignalR } from '../../core/signal/signal.js';
+import type { SignalRW, SignalW, SignalX } from '../../core/signal/writable.js';
+import { Status } from '../../core/status.js';
+import { toCounts, type ResolvedAxis } from './config.js';
+import { installAxisMock } from './mock.js';
+import {
+  assign, describeStopCode, MAX_ACCEL_COUNTS, MAX_POSITION_COUNTS, MAX_SPEED_COUNTS, MIN_ACCEL_COUNTS,
+  parseFlag, parseNumber, parseStopCode, type AxisLetter,
+} from './protocol.js';
+import { galilR, galilRW, galilW, galilX, type SignalContext } from './signals.js';
+
+/** Options of {@link GalilAxis.reference}, the homing sequence HELAO calls setaxisref. */
+export interface ReferenceOptions {
+  /** Search: HM (switch then index, position 0 there), FE (switch edge) or FI (index). Default HM. */
+  mode?: 'HM' | 'FE' | 'FI';
+  /** Speed of the first search, units/s. Default: the current speed. */
+  speed?: number;
+  /** Move back this far (units, signed) after the first search, then search again slowly. */
+  backoff?: number;
+  /** Speed of the second, slow search, units/s (needs `backoff`). */
+  slowSpeed?: number;
+  /** Move this far (units, signed) from the switch before defining the position. Default 0. */
+  offset?: number;
+  /** Position (units) defined where the sequence ends (DP). Default 0. */
+  define?: number;
+}
+
+const POSITION = (what: string, units: number, cpu: number): number => {
+  const c = toCounts(what, units, cpu);
+  if (Math.abs(c) > MAX_POSITION_COUNTS) throw new InvalidInputError(what, units, `is beyond the controller's ±${MAX_POSITION_COUNTS} counts`);
+  return c;
+};
+
+/** One DMC axis (see the module notes); positions in `units`, speeds in units/s, accelerations in units/s². */
+export class GalilAxis extends StandardMovable {
+  /** Axis letter on the controller. */
+  readonly axis: AxisLetter;
+  /** Encoder counts per unit. */
+  readonly countsPerUnit: number;
+  /** Engineering units of positions. */
+  readonly units: string;
+  /** Software limits, units. */
+  readonly limits: { low: number; high: number } | undefined;
+  /** Position (TP), units; its data key is the axis' own name. */
+  readonly readback: SignalR<number>;
+  /** Absolute target (PA), units. */
+  readonly setpoint: SignalRW<number>;
+  /** Relative distance (PR), units. */
+  readonly distance: SignalRW<number>;
+  /** Slew speed (SP), units/s. */
+  readonly velocity: SignalRW<number>;
+  /** Acceleration (AC), units/s². */
+  readonly acceleration: SignalRW<number>;
+  /** Deceleration (DC), units/s². */
+  readonly deceleration: SignalRW<number>;
+  /** Jog speed (JG), units/s, signed. */
+  readonly jogSpeed: SignalRW<number>;
+  /** Servo enabled: true = SH, false = MO (read from `_MO`). */
+  readonly motorOn: SignalRW<boolean>;
+  /** True while the profiler runs (`_BG`). */
+  readonly moving: SignalR<boolean>;
+  /** Stop code (SC) of the last motion. */
+  readonly stopCode: SignalR<number>;
+  /** Position error (TE), units. */
+  readonly positionError: SignalR<number>;
+  /** True while the forward limit switch is active (`_LF` = 0). */
+  readonly forwardLimit: SignalR<boolean>;
+  /** True while the reverse limit switch is active (`_LR` = 0). */
+  readonly reverseLimit: SignalR<boolean>;
+  /** State of the home input (`_HM`). */
+  readonly homeInput: SignalR<boolean>;
+  /** BG: begin the prepared motion. */
+  readonly begin: SignalX;
+  /** ST: decelerate to a stop (sent at high priority). */
+  readonly halt: SignalX;
+  /** HM: prepare a home search. */
+  readonly findHome: SignalX;
+  /** FE: prepare a find-edge. */
+  readonly findEdge: SignalX;
+  /** FI: prepare a find-index. */
+  readonly findIndex: SignalX;
+  /** DP: define the current position, units. */
+  readonly definePosition: SignalW<number>;
+  readonly #pollMs: number;
+  #relative: { target: number; delta: number } | undefined;
+  #jobs = new Set<Status<void>>();
+
+  /** Build the axis from its resolved config; `ctx` gives the controller's I/O. */
+  constructor(config: ResolvedAxis, ctx: SignalContext, motionPollMs: number) {
+    super(config.name);
+    const a = config.axis;
+    const cpu = config.countsPerUnit;
+    const u = config.units;
+    const p = config.precision;
+    this.axis = a;
+    this.countsPerUnit = cpu;
+    this.units = u;
+    this.limits = config.limits;
+    this.#pollMs = motionPollMs;
+    const num = (reply: string): number => parseNumber(reply) / cpu;
+    const active = (reply: string): boolean => !parseFlag(reply);
+    const rate = (what: string, cmd: string, low: number, high: number) => (v: number) => assign(cmd, a, toCounts(what, v, cpu), low, high);
+    this.readback = galilR(ctx, `TP${a}`, num, 0, { dtype: 'number', units: u, precision: p });
+    this.setpoint = galilRW(ctx, `MG _PA${a}`, num, (v) => `PA${a}=${POSITION('setpoint', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p, ...(config.limits ? { limits: config.limits } : {}) });
+    this.distance = galilRW(ctx, `MG _PR${a}`, num, (v) => `PR${a}=${POSITION('distance', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
+    this.velocity = galilRW(ctx, `MG _SP${a}`, num, rate('velocity', 'SP', 0, MAX_SPEED_COUNTS), 0, { dtype: 'number', units: `${u}/s`, precision: p });
+    this.acceleration = galilRW(ctx, `MG _AC${a}`, num, rate('acceleration', 'AC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
+    this.deceleration = galilRW(ctx, `MG _DC${a}`, num, rate('deceleration', 'DC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
+    this.jogSpeed = galilRW(ctx, `MG _JG${a}`, num, rate('jogSpeed', 'JG', -MAX_SPEED_COUNTS, MAX_SPEED_COUNTS), 0, { dtype: 'number', units: `${u}/s`, precision: p });
+    this.motorOn = galilRW(ctx, `MG _MO${a}`, active, (on) => (on ? `SH${a}` : `MO${a}`), false, { dtype: 'boolean' });
+    this.moving = galilR(ctx, `MG _BG${a}`, parseFlag, false, { dtype: 'boolean' });
+    this.stopCode = galilR(ctx, `SC${a}`, parseStopCode, 0, { dtype: 'integer' });
+    this.positionError = galilR(ctx, `TE${a}`, num, 0, { dtype: 'number', units: u, precision: p });
+    this.forwardLimit = galilR(ctx, `MG _LF${a}`, active, false, { dtype: 'boolean' });
+    this.reverseLimit = galilR(ctx, `MG _LR${a}`, active, false, { dtype: 'boolean' });
+    this.homeInput = galilR(ctx, `MG _HM${a}`, parseFlag, false, { dtype: 'boolean' });
+    this.begin = galilX(ctx, `BG${a}`);
+    this.halt = galilX(ctx, `ST${a}`, true);
+    this.findHome = galilX(ctx, `HM${a}`);
+    this.findEdge = galilX(ctx, `FE${a}`);
+    this.findIndex = galilX(ctx, `FI${a}`);
+    this.definePosition = galilW(ctx, (v) => `DP${a}=${POSITION('definePosition', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
+    this.addReadables([this.readback], 'hinted');
+    this.addReadables([this.velocity, this.acceleration, this.deceleration], 'config');
+    this.setMoveLogic({
+      readback: this.readback,
+      setpoint: this.setpoint,
+      units: u,
+      precision: p,
+      move: (target, signal) => this.#move(target, signal),
+      stop: () => this.#halt(),
+      limits: () => this.limits,
+      speed: async () => Math.abs(await this.velocity.getValue()),
+    });
+    this.setName(config.name);
+  }
+
+  /** Rename the axis; its readback carries the axis' own name (data key `stage-x`, not `stage-x-readback`). */
+  override setName(name: string): void {
+    super.setName(name);
+    this.readback?.setName(name);
+  }
+
+  /** Connect the signals; in mock mode also install the default mock behaviour (moves arrive at once). */
+  override async connect(options: ConnectOptions = {}): Promise<void> {
+    await super.connect(options);
+    if (options.mock) installAxisMock(this);
+  }
+
+  /**
+   * Move by `delta` units (PR + BG): the target (current position + delta) is checked against
+   * the limits before any motion command is sent. Resolves like `set`.
+   */
+  moveBy(delta: number): Status<void> {
+    if (typeof delta !== 'number' || !Number.isFinite(delta)) return Status.failed(new InvalidInputError(`${this.name}.moveBy`, delta, 'expected a finite number'));
+    const out = new Status<void>({ name: `${this.name}.moveBy(${delta})` });
+    void (async () => {
+      try {
+        const here = await this.readback.getValue(false);
+        const target = here + delta;
+        await this.checkValue(target);
+        this.#relative = { target, delta };
+        await this.set(target);
+        out.setFinished();
+      } catch (e) {
+        out.setException(e);
+      }
+    })();
+    return out;
+  }
+
+  /** Start jogging at `speed` units/s (JG + BG); resolves once motion began. `stop()` ends it. */
+  async jog(speed: number): Promise<void> {
+    if (typeof speed !== 'number' || !Number.isFinite(speed)) throw new InvalidInputError(`${this.name}.jog`, speed, 'expected a finite number');
+    await this.jogSpeed.set(speed);
+    await this.begin.trigger();
+  }
+
+  /** Run a homing/reference sequence (HM/FE/FI + BG, optional back-off and slow search, offset, DP). */
+  reference(options: ReferenceOptions = {}): Status<void> {
+    const mode = options.mode ?? 'HM';
+    if (!['HM', 'FE', 'FI'].includes(mode)) return Status.failed(new InvalidInputError(`${this.name}.reference mode`, mode, 'must be HM, FE or FI'));
+    for (const k of ['speed', 'backoff', 'slowSpeed', 'offset', 'define'] as const) {
+      const v = options[k];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) return Status.failed(new InvalidInputError(`${this.name}.reference ${k}`, v, 'expected a finite number'));
+    }
+    const search = mode === 'HM' ? this.findHome : mode === 'FE' ? this.findEdge : this.findIndex;
+    const found = mode === 'FE' ? [9] : [10];
+    const job = Status.wrap<void>(async (signal) => {
+      const speedBefore = options.speed !== undefined || options.slowSpeed !== undefined ? await this.velocity.getValue(false) : undefined;
+      try {
+        if (options.speed !== undefined) await this.velocity.set(options.speed);
+        await this.#run(() => search.trigger(), found, signal);
+        if (options.backoff !== undefined) {
+          await this.#run(() => this.distance.set(options.backoff!), [1], signal);
+          if (options.slowSpeed !== undefined) await this.velocity.set(options.slowSpeed);
+          await this.#run(() => search.trigger(), found, signal);
+        }
+        if (options.offset) await this.#run(() => this.distance.set(options.offset!), [1], signal);
+        await this.definePosition.set(options.define ?? 0);
+      } catch (e) {
+        if (!signal.aborted) void this.#halt().catch(() => undefined);
+        throw e;
+      } finally {
+        if (speedBefore !== undefined && !signal.aborted) await this.velocity.set(speedBefore).then(undefined, () => undefined);
+      }
+    }, { name: `${this.name}.reference(${mode})` });
+    this.#jobs.add(job);
+    job.addCallback(() => this.#jobs.delete(job));
+    return job;
+  }
+
+  /** Stop: cancel a running move or reference sequence (CanceledError) and send ST. */
+  override async stop(options: { success?: boolean } = {}): Promise<void> {
+    const why = options.success === false ? 'emergency stop' : 'stopped';
+    for (const job of [...this.#jobs]) job.cancel(`${this.name}: reference ${why}`);
+    await super.stop(options);
+  }
+
+  async #move(target: number, signal: AbortSignal): Promise<void> {
+    const rel = this.#relative?.target === target ? this.#relative : undefined;
+    this.#relative = undefined;
+    const prepare = rel ? () => this.distance.set(rel.delta) : () => this.setpoint.set(target);
+    await this.#run(prepare, [1], signal);
+  }
+
+  /** Prepare a motion, BG it, and wait until the profiler stops with one of `success` codes. */
+  async #run(prepare: () => PromiseLike<unknown>, success: number[], signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw toError(signal.reason);
+    await prepare();
+    if (signal.aborted) throw toError(signal.reason);
+    await this.begin.trigger();
+    for (;;) {
+      if (signal.aborted) throw toError(signal.reason);
+      if (!(await this.moving.getValue(false))) break;
+      await sleep(this.#pollMs, signal);
+    }
+    const code = await this.stopCode.getValue(false);
+    if (success.includes(code)) return;
+    const { text, outcome } = describeStopCode(code);
+    if (outcome === 'canceled') throw new CanceledError(`${this.name}: ${text} (stop code ${code})`);
+    throw new DeviceError(this.name, `stopped: ${text}`, `SC${code}`, outcome === 'done' ? 'unexpected-stop' : outcome);
+  }
+
+  #halt(): Promise<void> {
+    return Promise.resolve(this.halt.trigger()).then(() => undefined);
+  }
+}
+
+/** Wait `ms`, or reject with the signal's reason when it aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(toError(signal.reason));
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,542 @@
+/**
+ * A request channel over any ByteStream: FIFO with priorities, one command on the wire, framed
+ * replies, per-request timeouts, resynchronisation and reconnect with backoff.
+ * Behaviour is specified by `RequestChannel` in `../contracts.ts`.
+ * @module
+ */
+import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, TimeoutError, toError } from '../../core/errors.js';
+import type {
+  ByteStream,
+  ChannelState,
+  Framer,
+  FramingSpec,
+  Reply,
+  RequestChannel,
+  RequestOptions,
+  StateDetail,
+  Unsubscribe,
+  WaitOptions,
+} from '../contracts.js';
+import { asBuffer, createFramer } from './framers.js';
+import { ReplyFrame, type Addressing } from './reply.js';
+import { AddressView } from './view.js';
+import { Backoff, type ReconnectOptions } from './backoff.js';
+
+/** Options of a request channel. */
+export interface ChannelOptions {
+  /** Name used in error messages. Default: the stream's address. */
+  name?: string;
+  /** Default reply framing. Default: lines ended by CR LF, CR or LF. */
+  framing?: FramingSpec | Framer;
+  /** Bytes appended to every command, e.g. '\r'. Default none. */
+  suffix?: string | Uint8Array;
+  /** Default time allowed per request (queue wait included), in milliseconds. Default 1000. */
+  timeoutMs?: number;
+  /** Silence required on the line before the next command after a failed request, in ms. Default 30. */
+  quietMs?: number;
+  /** Longest wait for that silence when bytes keep coming, in ms. Default 1000. */
+  maxQuietMs?: number;
+  /** Reconnect after a lost link (default on), or `false`. */
+  reconnect?: ReconnectOptions | false;
+  /** Multi-drop addressing used by `forAddress`. */
+  addressing?: Addressing;
+  /** Default reply filter (see `RequestOptions.match`). */
+  match?: (reply: Reply, command: Uint8Array) => boolean;
+}
+
+/** Counters that show what a channel still holds (for tests and diagnostics). */
+export interface ChannelInspection {
+  /** Requests waiting in the queue. */
+  queued: number;
+  /** True while a command waits for its reply. */
+  active: boolean;
+  /** Live timers: request timeouts, the quiet wait and the reconnect wait. */
+  timers: number;
+  /** Bytes buffered towards the current reply. */
+  buffered: number;
+}
+
+/** @internal One queued or active request. */
+export interface Pending {
+  bytes: Buffer;
+  expectsReply: boolean;
+  framer: Framer;
+  match: ((reply: Reply, command: Uint8Array) => boolean) | undefined;
+  address: string | undefined;
+  view: AddressView | undefined;
+  high: boolean;
+  timeoutMs: number;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  resolve: (value: never) => void;
+  reject: (err: Error) => void;
+  done: boolean;
+}
+
+const DEFAULT_FRAMING: FramingSpec = { mode: 'terminator', terminators: ['\r\n', '\r', '\n'] };
+const EMPTY = Buffer.alloc(0);
+
+function describe(bytes: Uint8Array): string {
+  const s = asBuffer(bytes).toString('latin1', 0, Math.min(bytes.length, 40));
+  return JSON.stringify(bytes.length > 40 ? `${s}...` : s);
+}
+
+function positive(what: string, v: number | undefined, dflt: number, allowZero = false): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new InvalidInputError(what, v, allowZero ? 'must be a finite number >= 0' : 'must be a finite number > 0');
+  }
+  return v;
+}
+
+/** Serve requests over one ByteStream (see `RequestChannel`). */
+export class StreamRequestChannel implements RequestChannel {
+  readonly address: string;
+  readonly name: string;
+  private readonly stream: ByteStream;
+  private readonly framer: Framer;
+  private readonly framers = new WeakMap<object, Framer>();
+  private readonly suffix: Buffer;
+  private readonly timeoutMs: number;
+  private readonly quietMs: number;
+  private readonly maxQuietMs: number;
+  private readonly addressing: Addressing | undefined;
+  private readonly matchDefault: ChannelOptions['match'];
+  private readonly backoff: Backoff | undefined;
+  private readonly listeners = new Set<(state: ChannelState, detail: StateDetail) => void>();
+  private readonly unsubs: Unsubscribe[];
+  private current: ChannelState = 'disconnected';
+  private queue: Pending[] = [];
+  private highCount = 0;
+  private active: Pending | undefined;
+  private buf: Buffer = Buffer.allocUnsafe(4096);
+  private len = 0;
+  private scanned = 0;
+  private needsQuiet = false;
+  private errorAt = 0;
+  private lastStaleAt = 0;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private opening: Promise<void> | undefined;
+
+  constructor(stream: ByteStream, options: ChannelOptions = {}) {
+    this.stream = stream;
+    this.address = stream.address;
+    this.name = options.name ?? stream.address;
+    this.framer = createFramer(options.framing ?? DEFAULT_FRAMING);
+    const sfx = options.suffix ?? '';
+    this.suffix = typeof sfx === 'string' ? Buffer.from(sfx, 'latin1') : Buffer.from(sfx);
+    this.timeoutMs = positive('timeoutMs', options.timeoutMs, 1000);
+    this.quietMs = positive('quietMs', options.quietMs, 30, true);
+    this.maxQuietMs = positive('maxQuietMs', options.maxQuietMs, 1000, true);
+    this.addressing = options.addressing;
+    this.matchDefault = options.match;
+    this.backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect ?? {});
+    this.unsubs = [stream.onData(this.onData), stream.onClose(this.onStreamClose)];
+    if (stream.isOpen) this.current = 'connected';
+  }
+
+  /** Current connection state. */
+  get state(): ChannelState {
+    return this.current;
+  }
+
+  /** Listen to state changes. */
+  onState(listener: (state: ChannelState, detail: StateDetail) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Count what the channel still holds. */
+  inspect(): ChannelInspection {
+    let timers = (this.quietTimer ? 1 : 0) + (this.reconnectTimer ? 1 : 0) + (this.active?.timer ? 1 : 0);
+    for (const p of this.queue) if (p.timer) timers++;
+    return { queued: this.queue.length, active: this.active !== undefined, timers, buffered: this.len };
+  }
+
+  /** Open the stream; resolves at once when already connected. */
+  async open(options: WaitOptions = {}): Promise<void> {
+    if (this.closed) throw new DisconnectedError(this.name, 'channel is closed');
+    if (this.current === 'connected') return;
+    if (this.opening) return this.opening;
+    this.setState('connecting', {});
+    this.opening = this.stream.open(options).then(
+      () => {
+        this.opening = undefined;
+        if (this.closed) return;
+        this.setState('connected', {});
+        this.pump();
+      },
+      (err: unknown) => {
+        this.opening = undefined;
+        if (!this.closed) this.setState('disconnected', { error: toError(err) });
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
+  /** Send a command and resolve with its reply. */
+  request(command: Uint8Array | string, options?: RequestOptions): Promise<Reply> {
+    return this.enqueue(command, options, true, undefined, undefined) as Promise<Reply>;
+  }
+
+  /** Send a command that gets no reply; resolves once written. */
+  send(command: Uint8Array | string, options?: Omit<RequestOptions, 'expect' | 'match'>): Promise<void> {
+    return this.enqueue(command, options, false, undefined, undefined) as Promise<void>;
+  }
+
+  /** Address one device on a multi-drop line (needs `addressing`). */
+  forAddress(address: string): RequestChannel {
+    if (!this.addressing) throw new InvalidInputError('forAddress', address, 'this channel has no addressing option');
+    if (typeof address !== 'string' || address.length === 0) throw new InvalidInputError('address', address, 'must be a non-empty string');
+    return new AddressView(this, address);
+  }
+
+  /** Stop, reject queued requests with CanceledError and release the stream. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.clearTimer('quiet');
+    this.clearTimer('reconnect');
+    this.failAll(new CanceledError(`${this.name}: channel closed`));
+    this.setState('closed', {});
+    for (const u of this.unsubs) u();
+    this.closing = this.stream.close();
+    return this.closing;
+  }
+
+  /** @internal Queue one command (used by address views too). */
+  enqueue(command: Uint8Array | string, options: RequestOptions | undefined, expectsReply: boolean, address: string | undefined, view: AddressView | undefined): Promise<unknown> {
+    const o = options ?? {};
+    let bytes: Buffer;
+    let framer: Framer;
+    let timeoutMs: number;
+    try {
+      if (this.closed) throw new DisconnectedError(this.name, 'channel is closed');
+      if (this.current === 'disconnected') throw new DisconnectedError(this.name, 'not connected (call open() first)');
+      bytes = this.encode(command, address);
+      timeoutMs = o.timeoutMs === undefined ? this.timeoutMs : positive('timeoutMs', o.timeoutMs, 0);
+      framer = o.expect === undefined ? this.framer : this.framerFor(o.expect);
+      if (o.signal?.aborted) throw this.canceled(bytes, o.signal);
+    } catch (err) {
+      return Promise.reject(toError(err));
+    }
+    return new Promise((resolve, reject) => {
+      const high = o.priority === 'high';
+      const p: Pending = {
+        bytes, expectsReply, framer, address, view, high, timeoutMs,
+        match: o.match ?? this.matchDefault,
+        timer: undefined, signal: o.signal, onAbort: undefined,
+        resolve: resolve as (v: never) => void, reject, done: false,
+      };
+      p.timer = setTimeout(this.onTimeout, timeoutMs, p);
+      if (p.signal) {
+        p.onAbort = () => this.abort(p);
+        p.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      if (high) {
+        this.queue.splice(this.highCount, 0, p);
+        this.highCount++;
+        if (o.interrupt && this.active) {
+          const a = this.active;
+          this.active = undefined;
+          this.dropInput();
+          this.needsQuiet = false;
+          this.clearTimer('quiet');
+          this.settle(a, new CanceledError(`${this.name}: ${describe(a.bytes)} interrupted by ${describe(bytes)}`));
+        }
+      } else {
+        this.queue.push(p);
+      }
+      this.pump();
+    });
+  }
+
+  /** @internal Cancel every request of a closed view. */
+  cancelView(view: AddressView): void {
+    const err = new CanceledError(`${this.name}: address ${view.address} closed`);
+    for (const p of [...this.queue]) if (p.view === view) this.remove(p, err);
+    if (this.active?.view === view) this.failActive(err);
+  }
+
+  private framerFor(spec: FramingSpec | Framer): Framer {
+    let f = this.framers.get(spec);
+    if (!f) {
+      f = createFramer(spec);
+      this.framers.set(spec, f);
+    }
+    return f;
+  }
+
+  private encode(command: Uint8Array | string, address: string | undefined): Buffer {
+    let body: Uint8Array;
+    if (typeof command === 'string') body = Buffer.from(command, 'latin1');
+    else if (command instanceof Uint8Array) body = command;
+    else throw new InvalidInputError('command', command, 'must be a string or a Uint8Array');
+    if (address !== undefined && this.addressing) body = this.addressing.encode(address, body);
+    if (this.suffix.length === 0) return asBuffer(body);
+    const out = Buffer.allocUnsafe(body.length + this.suffix.length);
+    out.set(body, 0);
+    this.suffix.copy(out, body.length);
+    return out;
+  }
+
+  private canceled(bytes: Uint8Array, signal: AbortSignal): CanceledError {
+    const r: unknown = signal.reason;
+    const why = r instanceof Error ? r.message : r === undefined ? 'aborted' : String(r);
+    return new CanceledError(`${this.name}: ${describe(bytes)} canceled: ${why}`);
+  }
+
+  private readonly onTimeout = (p: Pending): void => {
+    p.timer = undefined;
+    if (p.done) return;
+    const err = new TimeoutError(`${this.name}: reply to ${describe(p.bytes)}`, p.timeoutMs, 'TIMEOUT', p === this.active ? '' : ' (still queued)');
+    if (p === this.active) this.failActive(err);
+    else this.remove(p, err);
+  };
+
+  private abort(p: Pending): void {
+    if (p.done || !p.signal) return;
+    const err = this.canceled(p.bytes, p.signal);
+    if (p === this.active) this.failActive(err);
+    else this.remove(p, err);
+  }
+
+  /** Fail the request on the wire and resynchronise before the next one. */
+  private failActive(err: Error): void {
+    const p = this.active;
+    if (!p) return;
+    this.active = undefined;
+    this.dropInput();
+    this.framer.reset();
+    p.framer.reset();
+    this.needsQuiet = true;
+    this.errorAt = performance.now();
+    this.settle(p, err);
+    this.pump();
+  }
+
+  private remove(p: Pending, err: Error): void {
+    const i = this.queue.indexOf(p);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      if (i < this.highCount) this.highCount--;
+    }
+    this.settle(p, err);
+  }
+
+  private settle(p: Pending, err: Error | undefined, value?: unknown): void {
+    if (p.done) return;
+    p.done = true;
+    if (p.timer) {
+      clearTimeout(p.timer);
+      p.timer = undefined;
+    }
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    if (err) p.reject(err);
+    else p.resolve(value as never);
+  }
+
+  private failAll(err: Error): void {
+    const a = this.active;
+    this.active = undefined;
+    this.dropInput();
+    const q = this.queue;
+    this.queue = [];
+    this.highCount = 0;
+    if (a) this.settle(a, err);
+    for (const p of q) this.settle(p, err);
+  }
+
+  private dropInput(): void {
+    this.len = 0;
+    this.scanned = 0;
+  }
+
+  /** Write the next queued commands while the line is free. */
+  private pump(): void {
+    while (this.active === undefined && this.queue.length > 0 && this.current === 'connected' && this.quietTimer === undefined) {
+      if (this.needsQuiet) {
+        const now = performance.now();
+        const wait = Math.max(this.errorAt, this.lastStaleAt) + this.quietMs - now;
+        if (wait > 0 && now - this.errorAt < this.maxQuietMs) {
+          this.quietTimer = setTimeout(this.onQuiet, Math.min(wait, this.errorAt + this.maxQuietMs - now));
+          return;
+        }
+        this.needsQuiet = false;
+      }
+      const p = this.queue.shift()!;
+      if (this.highCount > 0) this.highCount--;
+      this.dropInput();
+      if (p.expectsReply) this.active = p;
+      try {
+        this.stream.write(p.bytes);
+      } catch (err) {
+        if (this.active === p) this.active = undefined;
+        this.settle(p, toError(err));
+        continue;
+      }
+      if (!p.expectsReply) this.settle(p, undefined);
+    }
+  }
+
+  private readonly onQuiet = (): void => {
+    this.quietTimer = undefined;
+    this.pump();
+  };
+
+  private readonly onData = (chunk: Uint8Array): void => {
+    const p = this.active;
+    if (p === undefined) {
+      if (this.needsQuiet) this.lastStaleAt = performance.now();
+      return;
+    }
+    let work: Buffer;
+    let wlen: number;
+    let owned: boolean; // true when `work` is this.buf (reused memory: copy replies out)
+    if (this.len === 0) {
+      work = asBuffer(chunk);
+      wlen = work.length;
+      owned = false;
+    } else {
+      this.append(chunk);
+      work = this.buf;
+      wlen = this.len;
+      owned = true;
+    }
+    for (;;) {
+      let m;
+      try {
+        m = p.framer.scan(work, wlen, owned ? this.scanned : 0);
+      } catch (err) {
+        this.failActive(toError(err));
+        return;
+      }
+      if (m === undefined) {
+        if (!owned) {
+          this.len = 0;
+          this.append(work.subarray(0, wlen));
+        }
+        this.scanned = this.len;
+        return;
+      }
+      const payload = m.payloadEnd > m.payloadStart ? work.subarray(m.payloadStart, m.payloadEnd) : EMPTY;
+      const reply = new ReplyFrame(owned ? Buffer.from(payload) : payload, m.end, m.address);
+      if (this.accepts(p, reply)) {
+        this.active = undefined;
+        this.dropInput();
+        if (m.isError) {
+          this.settle(p, new DeviceError(this.name, `${describe(p.bytes)} rejected (reply ${JSON.stringify(reply.text + m.end)})`, undefined, 'rejected'));
+        } else {
+          this.settle(p, undefined, reply);
+        }
+        this.pump();
+        return;
+      }
+      if (this.active !== p) return; // a match function settled or replaced it
+      // A stale frame (another address, a late reply): drop it and keep looking.
+      const rest = work.subarray(m.consumed, wlen);
+      this.len = 0;
+      this.scanned = 0;
+      work = rest;
+      wlen = rest.length;
+      owned = false;
+      if (wlen === 0) return;
+    }
+  };
+
+  private accepts(p: Pending, reply: Reply): boolean {
+    try {
+      if (p.address !== undefined && this.addressing) {
+        const from = this.addressing.replyAddress(reply);
+        if (from !== undefined && from !== p.address) return false;
+      }
+      return p.match === undefined || p.match(reply, p.bytes);
+    } catch (err) {
+      this.failActive(toError(err));
+      return false;
+    }
+  }
+
+  private append(chunk: Uint8Array): void {
+    const need = this.len + chunk.length;
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.len);
+      this.buf = next;
+    }
+    this.buf.set(chunk, this.len);
+    this.len = need;
+  }
+
+  private readonly onStreamClose = (reason: Error | undefined): void => {
+    if (this.closed) return;
+    const err = reason instanceof DisconnectedError ? reason : new DisconnectedError(this.name, reason?.message ?? 'stream closed', { cause: reason });
+    this.clearTimer('quiet');
+    this.needsQuiet = false;
+    this.framer.reset();
+    this.setState('disconnected', { error: err });
+    this.failAll(err);
+    if (this.backoff) this.scheduleReconnect(err);
+  };
+
+  private scheduleReconnect(error: Error): void {
+    if (this.closed) return;
+    const delayMs = this.backoff!.next();
+    if (delayMs === undefined) {
+      const err = new DisconnectedError(this.name, `gave up reconnecting after ${this.backoff!.attempts - 1} attempts`, { cause: error });
+      this.closed = true;
+      this.failAll(err);
+      this.setState('closed', { error: err });
+      for (const u of this.unsubs) u();
+      this.closing = this.stream.close();
+      return;
+    }
+    this.setState('reconnecting', { error, attempt: this.backoff!.attempts, delayMs });
+    this.reconnectTimer = setTimeout(this.tryReconnect, delayMs);
+  }
+
+  private readonly tryReconnect = (): void => {
+    this.reconnectTimer = undefined;
+    if (this.closed) return;
+    this.stream.open({ timeoutMs: this.backoff!.connectTimeoutMs }).then(
+      () => {
+        if (this.closed) {
+          void this.stream.close();
+          return;
+        }
+        this.backoff!.reset();
+        this.setState('connected', {});
+        this.pump();
+      },
+      (err: unknown) => this.scheduleReconnect(toError(err)),
+    );
+  };
+
+  private clearTimer(which: 'quiet' | 'reconnect'): void {
+    const t = which === 'quiet' ? this.quietTimer : this.reconnectTimer;
+    if (t) clearTimeout(t);
+    if (which === 'quiet') this.quietTimer = undefined;
+    else this.reconnectTimer = undefined;
+  }
+
+  private setState(state: ChannelState, detail: StateDetail): void {
+    this.current = state;
+    for (const l of [...this.listeners]) {
+      try {
+        l(state, detail);
+      } catch (err) {
+        process.emitWarning(`state listener of ${this.name} threw: ${toError(err).message}`);
+      }
+    }
+  }
+}
+
+/** Create a request channel over a byte stream. */
+export function createRequestChannel(stream: ByteStream, options?: ChannelOptions): StreamRequestChannel {
+  return new StreamRequestChannel(stream, options);
+}

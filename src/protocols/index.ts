@@ -1,0 +1,20 @@
+/**
+ * labrig transports: contracts, byte streams, request channels and the address factory.
+ * @module
+ */
+export type * from './contracts.js';
+export * from './stream/index.js';
+export * from './channel/index.js';
+export {
+  createStream,
+  createTransport,
+  leftoverParams,
+  openAddress,
+  openStream,
+  parseAddress,
+  registerScheme,
+  registeredSchemes,
+  splitUri,
+} from './uri.js';
+export type { AddressBase, AddressOf, KnownScheme, OpensOf, ParsedUri, SchemeHandler, SchemeRegistry, SerialAddress, TcpAddress } from './uri.js';
+// export * from './modbus/index.js';

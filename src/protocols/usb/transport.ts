@@ -1,0 +1,368 @@
+/**
+ * A USBTMC instrument link over a {@link BulkDevice}: `write`, `read` and `query` of
+ * device-dependent messages, USB488 trigger and status byte, capabilities and device clear.
+ *
+ * Behaviour:
+ * - One operation at a time, first in first out; `query` writes and reads as one operation, so
+ *   no other command can slip between a question and its answer.
+ * - Each operation rejects at most `timeoutMs` after the call (queue wait included) with
+ *   `TimeoutError`, or with `CanceledError` when its signal aborts. The transfer in flight is then
+ *   aborted (INITIATE_ABORT_BULK_OUT/IN) in the background before the next operation starts;
+ *   unless the device confirms the abort, it is also cleared (INITIATE_CLEAR), because a late
+ *   reply would otherwise be read as the answer to the next query.
+ * - A reply that breaks the protocol (wrong bTag, bad header, a transfer that ends early, excess
+ *   bytes, a reply above `maxMessageBytes`) rejects with `InvalidInputError` and the device is
+ *   cleared, so stale bytes never reach the next operation.
+ * - A status other than SUCCESS in a control request rejects with `DeviceError` (vendorCode =
+ *   USBTMC_status). A lost device rejects with `DisconnectedError`; so does every call after
+ *   `close()`.
+ * @module
+ */
+import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../core/errors.js';
+import type { BulkDevice } from './bulk-device.js';
+import {
+  type Capabilities,
+  expectSuccess,
+  getCapabilities,
+  indicatorPulse,
+  parseCapabilities,
+  parseInterrupt,
+  parseReadStatusByte,
+  parseStatusOnly,
+  readStatusByte,
+  remoteLocal,
+} from './control.js';
+import { OpContext, TransferFailure, describeReason, guarded, readMessage, writeMessage, type TransferSizes } from './message-io.js';
+import { abortBulkIn, abortBulkOut, clearDevice, type ClearResult } from './recovery.js';
+import { TagSequence, encodeTrigger } from './usbtmc.js';
+
+/** Options of a USBTMC transport. */
+export interface UsbtmcOptions {
+  /** Default limit of each operation, in milliseconds. Default 2000. */
+  timeoutMs?: number;
+  /** Limit of the abort/clear that follows a failed operation, in milliseconds. Default 1000. */
+  recoveryTimeoutMs?: number;
+  /** Appended to commands given as strings. Default `\n`. */
+  writeTermination?: string;
+  /** Removed from the end of text replies. Default `\n`. */
+  readTermination?: string;
+  /** Ask the device to end each reply transfer on this byte (needs the TermChar capability). */
+  termChar?: number;
+  /** TransferSize asked for per REQUEST_DEV_DEP_MSG_IN, in bytes. Default 1 MiB. */
+  requestBytes?: number;
+  /** Largest Bulk-IN read, in bytes (rounded up to the packet size). Default 16 KiB. */
+  readBufferBytes?: number;
+  /** Largest DEV_DEP_MSG_OUT payload per transfer, in bytes. Default 1 MiB. */
+  writeChunkBytes?: number;
+  /** Largest reply accepted, in bytes. Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Called with the status byte of each USB488 service request seen on Interrupt-IN. */
+  onServiceRequest?: (statusByte: number) => void;
+}
+
+/** Options of one operation. */
+export interface UsbtmcCallOptions {
+  /** Limit of this operation from the call, in milliseconds. */
+  timeoutMs?: number;
+  /** Abort this operation (rejects with CanceledError). */
+  signal?: AbortSignal;
+}
+
+/** What the last recovery did, for diagnostics. */
+export interface RecoveryRecord {
+  /** What failed and was recovered from. */
+  cause: string;
+  /** Steps taken, e.g. `abort-in:aborted`, `clear:2 checks`. */
+  steps: string[];
+  /** The error of a recovery that failed; the next operation starts with a clear. */
+  error?: Error;
+}
+
+function positive(what: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v <= 0) throw new InvalidInputError(`usbtmc option ${what}`, v, 'must be a positive integer');
+  return v;
+}
+
+function toBytes(what: string, text: string): Uint8Array {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0xff) throw new InvalidInputError(what, text, `character ${i} is not a single byte (latin1)`);
+  }
+  return Uint8Array.from(Buffer.from(text, 'latin1'));
+}
+
+/** Send and receive USBTMC messages on one device (see the module notes). */
+export class UsbtmcTransport {
+  private readonly tags = new TagSequence(1, 255);
+  private readonly stbTags = new TagSequence(2, 127);
+  private readonly sizes: TransferSizes;
+  private readonly timeoutMs: number;
+  private readonly recoveryTimeoutMs: number;
+  private readonly writeTermination: string;
+  private readonly readTermination: string;
+  private readonly onServiceRequest: ((stb: number) => void) | undefined;
+  private readonly closing = new AbortController();
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private needsClear = false;
+  /** What the most recent recovery did (undefined before the first). */
+  lastRecovery: RecoveryRecord | undefined;
+
+  constructor(
+    private readonly device: BulkDevice,
+    options: UsbtmcOptions = {},
+  ) {
+    this.timeoutMs = positive('timeoutMs', options.timeoutMs, 2000);
+    this.recoveryTimeoutMs = positive('recoveryTimeoutMs', options.recoveryTimeoutMs, 1000);
+    const mps = positive('maxPacketSize', device.maxPacketSize, 64);
+    const readBuffer = positive('readBufferBytes', options.readBufferBytes, 16384);
+    if (options.termChar !== undefined && (!Number.isInteger(options.termChar) || options.termChar < 0 || options.termChar > 255)) {
+      throw new InvalidInputError('usbtmc option termChar', options.termChar, 'must be a byte value 0..255');
+    }
+    this.sizes = {
+      writeChunkBytes: positive('writeChunkBytes', options.writeChunkBytes, 1 << 20),
+      requestBytes: positive('requestBytes', options.requestBytes, 1 << 20),
+      readBufferBytes: Math.ceil(readBuffer / mps) * mps,
+      maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, 16 << 20),
+      termChar: options.termChar,
+    };
+    this.writeTermination = options.writeTermination ?? '\n';
+    this.readTermination = options.readTermination ?? '\n';
+    this.onServiceRequest = options.onServiceRequest;
+  }
+
+  /** Address of the device, e.g. `usbtmc://0x0957:0x1796/MY123`. */
+  get address(): string {
+    return this.device.address;
+  }
+
+  /** False once `close()` was called. */
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Send one message; a string gets `writeTermination` appended. */
+  write(command: string | Uint8Array, options: UsbtmcCallOptions = {}): Promise<void> {
+    const bytes = this.encode(command);
+    return this.run('write', options, (ctx) => this.io(ctx, () => writeMessage(this.device, this.tags, ctx, bytes, this.sizes)));
+  }
+
+  /** Read one reply message as bytes. */
+  read(options: UsbtmcCallOptions = {}): Promise<Uint8Array> {
+    return this.run('read', options, (ctx) => this.io(ctx, () => readMessage(this.device, this.tags, ctx, this.sizes)));
+  }
+
+  /** Read one reply message as latin1 text without `readTermination`. */
+  async readText(options: UsbtmcCallOptions = {}): Promise<string> {
+    return this.decode(await this.read(options));
+  }
+
+  /** Send a command and read its reply as bytes, as one operation. */
+  queryBytes(command: string | Uint8Array, options: UsbtmcCallOptions = {}): Promise<Uint8Array> {
+    const bytes = this.encode(command);
+    return this.run(`query ${JSON.stringify(typeof command === 'string' ? command : `${command.length} bytes`)}`, options, (ctx) =>
+      this.io(ctx, async () => {
+        await writeMessage(this.device, this.tags, ctx, bytes, this.sizes);
+        return readMessage(this.device, this.tags, ctx, this.sizes);
+      }),
+    );
+  }
+
+  /** Send a command and read its reply as latin1 text without `readTermination`. */
+  async query(command: string | Uint8Array, options: UsbtmcCallOptions = {}): Promise<string> {
+    return this.decode(await this.queryBytes(command, options));
+  }
+
+  /** Send a USB488 TRIGGER message (the GET of IEEE 488.1). */
+  trigger(options: UsbtmcCallOptions = {}): Promise<void> {
+    return this.run('trigger', options, (ctx) =>
+      this.io(ctx, async () => {
+        const tag = this.tags.next();
+        try {
+          const ms = ctx.left();
+          await guarded(this.device.bulkOut(encodeTrigger(tag), ms, ctx.signal), ms, `${this.address}: TRIGGER`);
+        } catch (err) {
+          throw new TransferFailure('out', tag, err as Error);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Read the IEEE 488.2 status byte with USB488 READ_STATUS_BYTE. With an Interrupt-IN endpoint
+   * the byte arrives there; service requests seen meanwhile go to `onServiceRequest`.
+   */
+  readStatusByte(options: UsbtmcCallOptions = {}): Promise<number> {
+    return this.run('read status byte', options, async (ctx) => {
+      const tag = this.stbTags.next();
+      const ms = ctx.left();
+      const reply = parseReadStatusByte(await guarded(this.device.controlIn(readStatusByte(tag, this.device.interfaceNumber), ms), ms, `${this.address}: READ_STATUS_BYTE`));
+      expectSuccess(this.address, 'READ_STATUS_BYTE', reply.status);
+      if (reply.tag !== tag) throw new InvalidInputError(`${this.address}: READ_STATUS_BYTE reply`, reply.tag, `bTag does not match the request's ${tag}`);
+      if (this.device.interruptInEndpoint === undefined) return reply.statusByte;
+      for (;;) {
+        const left = ctx.left();
+        const packet = await guarded(this.device.interruptIn(2, left, ctx.signal), left, `${this.address}: Interrupt-IN`);
+        const note = parseInterrupt(packet);
+        if (note.kind === 'srq') this.onServiceRequest?.(note.statusByte);
+        else if (note.kind === 'status-byte' && note.tag === tag) return note.statusByte;
+        // Anything else is a notification of an earlier request: skip it.
+      }
+    });
+  }
+
+  /** Ask the interface what it supports (GET_CAPABILITIES). */
+  capabilities(options: UsbtmcCallOptions = {}): Promise<Capabilities> {
+    return this.run('get capabilities', options, async (ctx) => {
+      const ms = ctx.left();
+      return parseCapabilities(await guarded(this.device.controlIn(getCapabilities(this.device.interfaceNumber), ms), ms, `${this.address}: GET_CAPABILITIES`), this.address);
+    });
+  }
+
+  /** Send a USB488 remote/local request (REN_CONTROL, GO_TO_LOCAL, LOCAL_LOCKOUT). */
+  remoteLocal(kind: 'ren-on' | 'ren-off' | 'go-to-local' | 'local-lockout', options: UsbtmcCallOptions = {}): Promise<void> {
+    return this.run(kind, options, async (ctx) => {
+      const ms = ctx.left();
+      expectSuccess(this.address, kind, parseStatusOnly(await guarded(this.device.controlIn(remoteLocal(kind, this.device.interfaceNumber), ms), ms, `${this.address}: ${kind}`)));
+    });
+  }
+
+  /** Blink the device's activity indicator (INDICATOR_PULSE, optional in USBTMC). */
+  indicatorPulse(options: UsbtmcCallOptions = {}): Promise<void> {
+    return this.run('indicator pulse', options, async (ctx) => {
+      const ms = ctx.left();
+      expectSuccess(this.address, 'INDICATOR_PULSE', parseStatusOnly(await guarded(this.device.controlIn(indicatorPulse(this.device.interfaceNumber), ms), ms, `${this.address}: INDICATOR_PULSE`)));
+    });
+  }
+
+  /** Clear the device's input and output buffers (the IEEE 488.1 device clear). */
+  clear(options: UsbtmcCallOptions = {}): Promise<ClearResult> {
+    return this.run('clear', options, async (ctx) => {
+      const result = await clearDevice(this.device, { timeoutMs: ctx.left() });
+      this.needsClear = false;
+      return result;
+    });
+  }
+
+  /** Cancel what is running, reject what is queued, release the device. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort(new DisconnectedError(this.address, 'transport closed'));
+    await this.tail;
+    await this.device.close();
+  }
+
+  private encode(command: string | Uint8Array): Uint8Array {
+    if (typeof command === 'string') return toBytes(`${this.address}: command`, command + this.writeTermination);
+    if (!(command instanceof Uint8Array)) throw new InvalidInputError(`${this.address}: command`, command, 'must be a string or a Uint8Array');
+    return command;
+  }
+
+  private decode(bytes: Uint8Array): string {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    return this.readTermination && text.endsWith(this.readTermination) ? text.slice(0, -this.readTermination.length) : text;
+  }
+
+  /** Run bulk I/O; on failure recover (abort or clear) before the error propagates. */
+  private async io<T>(ctx: OpContext, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (thrown) {
+      if (!(thrown instanceof TransferFailure)) throw thrown;
+      const err = thrown.error;
+      if (!this.closed && !(err instanceof DisconnectedError)) await this.recover(ctx.operation, thrown);
+      throw err;
+    }
+  }
+
+  private async recover(operation: string, failure: TransferFailure): Promise<void> {
+    const record: RecoveryRecord = { cause: `${operation}: ${failure.error.name}: ${failure.error.message}`, steps: [] };
+    this.lastRecovery = record;
+    const opts = { timeoutMs: this.recoveryTimeoutMs };
+    // A timed-out or canceled transfer is aborted; a broken protocol (bad header, stall,
+    // reply too long) or a failed abort needs the heavier clear.
+    const protocolBroken = failure.error instanceof InvalidInputError || failure.error instanceof DeviceError;
+    if (!protocolBroken) {
+      try {
+        const outcome = failure.direction === 'out'
+          ? await abortBulkOut(this.device, failure.tag, opts)
+          : await abortBulkIn(this.device, failure.tag, opts);
+        record.steps.push(`abort-${failure.direction}:${outcome}`);
+        // Only a confirmed abort guarantees the device dropped the message. 'idle' after a
+        // timeout means the device may still produce the (late) reply or hold part of the
+        // command, so it is cleared to keep stale bytes from the next operation.
+        if (outcome === 'aborted') return;
+      } catch (err) {
+        record.steps.push(`abort-${failure.direction}:failed (${(err as Error).message})`);
+      }
+    }
+    try {
+      const cleared = await clearDevice(this.device, opts);
+      record.steps.push(`clear:${cleared.checks} checks`);
+    } catch (err) {
+      record.steps.push(`clear:failed (${(err as Error).message})`);
+      record.error = err as Error;
+      this.needsClear = true;
+    }
+  }
+
+  private run<T>(operation: string, options: UsbtmcCallOptions, body: (ctx: OpContext) => Promise<T>): Promise<T> {
+    const name = `${this.address}: ${operation}`;
+    if (this.closed) return Promise.reject(new DisconnectedError(this.address, `${operation}: transport closed`));
+    let timeoutMs: number;
+    try {
+      timeoutMs = positive('timeoutMs', options.timeoutMs, this.timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const start = performance.now();
+    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
+    let gaveUp = false;
+    const exec = this.tail.then(async () => {
+      if (gaveUp) return undefined as T;
+      if (this.closed) throw new DisconnectedError(this.address, `${operation}: transport closed`);
+      const ctx = new OpContext(name, timeoutMs, start, signal);
+      if (this.needsClear) {
+        await clearDevice(this.device, { timeoutMs: ctx.left() });
+        this.needsClear = false;
+      }
+      return body(ctx);
+    });
+    this.tail = exec.then(noop, noop);
+    return new Promise<T>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        gaveUp = true;
+        finish();
+        const reason = signal.reason;
+        reject(reason instanceof DisconnectedError ? reason : new CanceledError(`${name}: ${describeReason(reason)}`));
+      };
+      const timer = setTimeout(() => {
+        gaveUp = true;
+        finish();
+        reject(new TimeoutError(name, timeoutMs));
+      }, timeoutMs);
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      exec.then(
+        (v) => {
+          finish();
+          resolve(v);
+        },
+        (e: unknown) => {
+          finish();
+          reject(e);
+        },
+      );
+    });
+  }
+}
+
+function noop(): void {}

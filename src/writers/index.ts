@@ -1,0 +1,6 @@
+/**
+ * Document consumers that do I/O (files).
+ * @module
+ */
+export { JsonlWriter, jsonlWriter, readJsonl } from './jsonl.js';
+export type { JsonlWriterOptions } from './jsonl.js';

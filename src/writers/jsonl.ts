@@ -1,0 +1,262 @@
+/**
+ * Write runs as JSON lines, one `[name, doc]` array per line and one file per run, in the layout
+ * bluesky's suitcase-jsonl writes and reads; and read such files back.
+ * @module
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { InvalidInputError, LabrigError } from '../core/errors.js';
+import type { AnyDocument, DocumentName, RunStart } from '../core/documents/types.js';
+
+/** Options of a {@link JsonlWriter}. */
+export interface JsonlWriterOptions {
+  /** Folder that receives the files; created (with parents) if missing unless `createDirectory` is false. */
+  directory: string;
+  /**
+   * File name without the `.jsonl` extension: a template whose `{field}` placeholders take the
+   * start document's top-level fields (default `{uid}`), or a function of the start document.
+   */
+  fileName?: string | ((start: RunStart) => string);
+  /** Create `directory` when it is missing (default true). */
+  createDirectory?: boolean;
+  /** Characters buffered per run before they are written out (default 65536). No fsync is done per line. */
+  bufferChars?: number;
+}
+
+interface OpenRun {
+  uid: string;
+  path: string;
+  fd: number;
+  chunks: string[];
+  chars: number;
+}
+
+const documentNames: ReadonlySet<string> = new Set([
+  'start', 'descriptor', 'event', 'event_page', 'stop', 'resource', 'datum', 'datum_page', 'stream_resource', 'stream_datum',
+]);
+
+function ioError(what: string, path: string, err: unknown): LabrigError {
+  const code = (err as { code?: string }).code;
+  const text = err instanceof Error ? err.message : String(err);
+  return new LabrigError('WRITE_FAILED', `jsonl writer: cannot ${what} ${path}${code ? ` (${code})` : ''}: ${text}`, { cause: err });
+}
+
+/** Serialise typed arrays as plain arrays and bigints as numbers (or strings when unsafe). */
+function replacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  return value;
+}
+
+/**
+ * Write each run's documents to `<directory>/<fileName>.jsonl`: opens on `start`, appends in
+ * order, flushes and closes on `stop`; runs may interleave. Documents of runs it never saw start
+ * are skipped and counted in {@link JsonlWriter.skipped}. I/O failures throw a LabrigError with
+ * code `WRITE_FAILED` (the original error as `cause`) from the document call that hit them.
+ */
+export class JsonlWriter {
+  /** Absolute folder the files go to. */
+  readonly directory: string;
+  readonly #fileName: (start: RunStart) => string;
+  readonly #createDirectory: boolean;
+  readonly #bufferChars: number;
+  readonly #runs = new Map<string, OpenRun>();
+  /** Maps descriptor, resource and stream_resource uids to their run's uid. */
+  readonly #owner = new Map<string, string>();
+  readonly #written: string[] = [];
+  #skipped = 0;
+  #closed = false;
+
+  constructor(options: JsonlWriterOptions) {
+    if (typeof options?.directory !== 'string' || options.directory === '') {
+      throw new InvalidInputError('JsonlWriter directory', options?.directory, 'must be a non-empty path');
+    }
+    this.directory = resolve(options.directory);
+    const fileName = options.fileName ?? '{uid}';
+    this.#fileName = typeof fileName === 'function'
+      ? fileName
+      : (start) => fileName.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, key: string) => String(start[key] ?? ''));
+    this.#createDirectory = options.createDirectory ?? true;
+    this.#bufferChars = options.bufferChars ?? 65536;
+    if (!(this.#bufferChars >= 0)) throw new InvalidInputError('JsonlWriter bufferChars', options.bufferChars, 'must be >= 0');
+  }
+
+  /** The document callback: pass it to a run engine's or dispatcher's subscribe. */
+  readonly callback = (name: DocumentName, doc: AnyDocument): void => {
+    this.write(name, doc);
+  };
+
+  /** Paths of the files finished (stopped or closed) so far, in order. */
+  get writtenFiles(): readonly string[] {
+    return this.#written;
+  }
+
+  /** Paths of the files of runs still open. */
+  get openFiles(): string[] {
+    return [...this.#runs.values()].map((r) => r.path);
+  }
+
+  /** Number of documents skipped because their run's start was never seen. */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  /** Route one document to its run's file. */
+  write(name: DocumentName, doc: AnyDocument): void {
+    if (this.#closed) throw new LabrigError('WRITE_FAILED', `jsonl writer for ${this.directory} is closed`);
+    if (name === 'start') {
+      this.#open(doc as RunStart);
+      return;
+    }
+    const runUid = this.#runOf(name, doc as unknown as Record<string, unknown>);
+    const run = runUid === undefined ? undefined : this.#runs.get(runUid);
+    if (!run) {
+      this.#skipped++;
+      return;
+    }
+    const d = doc as unknown as Record<string, unknown>;
+    if (name === 'descriptor' || name === 'resource' || name === 'stream_resource') this.#owner.set(d['uid'] as string, run.uid);
+    this.#append(run, name, doc);
+    if (name === 'stop') this.#finish(run);
+  }
+
+  /** Flush and close every open file; return the paths of every file written. Idempotent. */
+  close(): string[] {
+    if (!this.#closed) {
+      this.#closed = true;
+      let first: unknown;
+      for (const run of [...this.#runs.values()]) {
+        try {
+          this.#finish(run);
+        } catch (err) {
+          first ??= err;
+        }
+      }
+      if (first !== undefined) throw first;
+    }
+    return [...this.#written];
+  }
+
+  #runOf(name: DocumentName, d: Record<string, unknown>): string | undefined {
+    switch (name) {
+      case 'stop':
+        return d['run_start'] as string;
+      case 'descriptor':
+      case 'resource':
+      case 'stream_resource':
+        return (d['run_start'] as string | undefined) || this.#onlyRun();
+      case 'event':
+      case 'event_page':
+        return this.#owner.get(d['descriptor'] as string);
+      case 'datum':
+      case 'datum_page':
+        return this.#owner.get(d['resource'] as string);
+      case 'stream_datum':
+        return this.#owner.get(d['stream_resource'] as string) ?? this.#owner.get(d['descriptor'] as string);
+      default:
+        throw new InvalidInputError('document name', name, `must be one of ${[...documentNames].join(', ')}`);
+    }
+  }
+
+  /** The one open run, for resources that do not name theirs; undefined if zero or several. */
+  #onlyRun(): string | undefined {
+    return this.#runs.size === 1 ? this.#runs.keys().next().value : undefined;
+  }
+
+  #open(start: RunStart): void {
+    const stem = this.#fileName(start);
+    if (typeof stem !== 'string' || stem === '' || stem !== basename(stem) || stem === '.' || stem === '..') {
+      throw new InvalidInputError('JsonlWriter fileName', stem, 'must give a plain file name (no folders) from the start document');
+    }
+    const path = join(this.directory, `${stem}.jsonl`);
+    if (this.#runs.has(start.uid)) throw new InvalidInputError('start uid', start.uid, 'is already open in this writer');
+    for (const r of this.#runs.values()) {
+      if (r.path === path) throw new InvalidInputError('JsonlWriter fileName', path, `is already used by open run ${r.uid}`);
+    }
+    if (this.#createDirectory) {
+      try {
+        mkdirSync(this.directory, { recursive: true });
+      } catch (err) {
+        throw ioError('create folder', this.directory, err);
+      }
+    }
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (err) {
+      throw ioError('open', path, err);
+    }
+    const run: OpenRun = { uid: start.uid, path, fd, chunks: [], chars: 0 };
+    this.#runs.set(start.uid, run);
+    this.#append(run, 'start', start);
+  }
+
+  #append(run: OpenRun, name: DocumentName, doc: AnyDocument): void {
+    const line = `${JSON.stringify([name, doc], replacer)}\n`;
+    run.chunks.push(line);
+    run.chars += line.length;
+    if (run.chars >= this.#bufferChars) this.#flush(run);
+  }
+
+  #flush(run: OpenRun): void {
+    if (run.chunks.length === 0) return;
+    const text = run.chunks.join('');
+    run.chunks = [];
+    run.chars = 0;
+    try {
+      writeSync(run.fd, text);
+    } catch (err) {
+      throw ioError('write', run.path, err);
+    }
+  }
+
+  #finish(run: OpenRun): void {
+    this.#runs.delete(run.uid);
+    for (const [uid, owner] of this.#owner) if (owner === run.uid) this.#owner.delete(uid);
+    let failure: unknown;
+    try {
+      this.#flush(run);
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      closeSync(run.fd);
+    } catch (err) {
+      failure ??= ioError('close', run.path, err);
+    }
+    this.#written.push(run.path);
+    if (failure !== undefined) throw failure;
+  }
+}
+
+/** Create a JSON-lines writer; pass its `callback` to subscribe. */
+export function jsonlWriter(options: JsonlWriterOptions): JsonlWriter {
+  return new JsonlWriter(options);
+}
+
+/** Read a JSON-lines run file back as `[name, doc]` pairs (InvalidInputError naming a malformed line). */
+export function readJsonl(path: string): Array<[DocumentName, AnyDocument]> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new LabrigError('READ_FAILED', `readJsonl: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const out: Array<[DocumentName, AnyDocument]> = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let item: unknown;
+    try {
+      item = JSON.parse(line);
+    } catch (err) {
+      throw new InvalidInputError(`${path} line ${i + 1}`, line, `is not JSON: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(item) || item.length !== 2 || !documentNames.has(item[0] as string) || typeof item[1] !== 'object' || item[1] === null) {
+      throw new InvalidInputError(`${path} line ${i + 1}`, line, 'must be a [name, document] pair with an event-model document name');
+    }
+    out.push([item[0] as DocumentName, item[1] as AnyDocument]);
+  }
+  return out;
+}
