@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
-import { register } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'dist', 'cli', 'main.js');
@@ -11,7 +10,8 @@ if (existsSync(built)) {
   const { main } = await import(pathToFileURL(built).href);
   process.exitCode = await main(process.argv.slice(2));
 } else {
-  register('tsx/esm', pathToFileURL(join(root, 'package.json')));
+  const { register } = await import('tsx/esm/api');
+  register();
   const { main } = await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
   process.exitCode = await main(process.argv.slice(2));
 }

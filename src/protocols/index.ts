@@ -14,6 +14,7 @@ export {
   parseAddress,
   registerScheme,
   registeredSchemes,
+  requirePort,
   splitUri,
 } from './uri.js';
 export type { AddressBase, AddressOf, KnownScheme, OpensOf, ParsedUri, SchemeHandler, SchemeRegistry, SerialAddress, TcpAddress } from './uri.js';

@@ -53,7 +53,11 @@ export interface ParsedUri {
   scheme: string;
   /** Host without IPv6 brackets ('' when none). */
   host: string;
-  /** Port, or undefined when absent. */
+  /** Raw authority (`host:port`, `VID:PID`, ...), for schemes whose authority is not host:port. */
+  authority: string;
+  /** Text after the last colon of the authority, if any. */
+  portText: string | undefined;
+  /** Port, when `portText` is a decimal number in 1..65535; else undefined. */
   port: number | undefined;
   /** Path, percent-decoded ('' when none). */
   path: string;
@@ -140,12 +144,7 @@ export function splitUri(uri: string): ParsedUri {
     }
   }
   let port: number | undefined;
-  if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-      throw new InvalidInputError('address port', portText, 'must be an integer in 1..65535');
-    }
-    port = Number(portText);
-  }
+  if (portText !== undefined && /^\d{1,5}$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535) port = Number(portText);
   let path: string;
   let params: URLSearchParams;
   try {
@@ -156,7 +155,7 @@ export function splitUri(uri: string): ParsedUri {
   }
   const map = new Map<string, string>();
   for (const [k, v] of params) map.set(k, v);
-  return { uri, scheme: scheme!.toLowerCase(), host, port, path, params: map };
+  return { uri, scheme: scheme!.toLowerCase(), authority, host, portText, port, path, params: map };
 }
 
 function findHandler(p: ParsedUri): { handler: SchemeHandler<AddressBase, unknown>; family: string | undefined } {
@@ -249,7 +248,7 @@ function parseSerial(p: ParsedUri): SerialAddress {
   const params = new Map(p.params);
   let path: string;
   if (p.host && p.path) throw new InvalidInputError('serial address', p.uri, 'give either serial:///dev/path or serial://COM3, not both');
-  if (p.port !== undefined) throw new InvalidInputError('serial address port', p.port, 'serial addresses have no port');
+  if (p.portText !== undefined) throw new InvalidInputError('serial address port', p.portText, 'serial addresses have no port');
   if (p.host) path = p.host;
   else if (/^\/COM\d+$/i.test(p.path)) path = p.path.slice(1);
   else path = p.path;
@@ -279,13 +278,20 @@ function parseSerial(p: ParsedUri): SerialAddress {
   };
 }
 
+/** Return the port of a host:port URI or throw InvalidInputError naming it. */
+export function requirePort(p: ParsedUri): number {
+  if (p.portText === undefined || p.portText === '') throw new InvalidInputError(`${p.scheme} address port`, p.uri, `missing port (${p.scheme}://host:port)`);
+  if (p.port === undefined) throw new InvalidInputError('address port', p.portText, 'must be an integer in 1..65535');
+  return p.port;
+}
+
 function parseTcp(p: ParsedUri): TcpAddress {
   const params = new Map(p.params);
   if (!p.host) throw new InvalidInputError('tcp address host', p.uri, 'missing host (tcp://host:port)');
-  if (p.port === undefined) throw new InvalidInputError('tcp address port', p.uri, 'missing port (tcp://host:port)');
+  const port = requirePort(p);
   const path = p.path === '/' ? '' : p.path;
   if (path && !p.family) throw new InvalidInputError('tcp address path', p.path, 'tcp:// addresses take no path');
-  const a: TcpAddress = { scheme: 'tcp', uri: p.uri, host: p.host, port: p.port, path, params: {} };
+  const a: TcpAddress = { scheme: 'tcp', uri: p.uri, host: p.host, port, path, params: {} };
   const ct = intParam('connectTimeoutMs', take(params, 'connectTimeoutMs'));
   if (ct !== undefined) {
     if (ct < 1) throw new InvalidInputError("address parameter 'connectTimeoutMs'", ct, 'must be > 0');

@@ -351,12 +351,12 @@ class FaultyStream implements ByteStream {
 
 /** A TCP proxy with faults on the server-to-client direction. */
 export interface FaultProxy {
-  /** `tcp://127.0.0.1:PORT` of the proxy. */
+  /** `tcp://HOST:PORT` of the proxy. */
   readonly address: string;
   readonly port: number;
   /** Drop every client connection now. */
   disconnectAll(): void;
-  /** Drop every connection and refuse new ones for `downMs` milliseconds. */
+  /** Drop every connection and stop listening for `downMs` ms (connects are refused), then listen again. */
   restart(downMs: number): void;
   /** Stop listening and drop every connection. */
   close(): Promise<void>;
@@ -365,7 +365,8 @@ export interface FaultProxy {
 /** Listen on loopback and forward to `target`, injecting faults into the replies. */
 export async function faultProxy(target: { host: string; port: number }, injector: FaultInjector, listen: { host?: string; port?: number } = {}): Promise<FaultProxy> {
   const conns = new Set<{ client: net.Socket; upstream: net.Socket; pipe: FaultPipe }>();
-  let downUntil = 0;
+  let downTimer: NodeJS.Timeout | undefined;
+  let closed = false;
   const dropAll = (): void => {
     for (const c of conns) {
       c.pipe.dispose();
@@ -374,22 +375,14 @@ export async function faultProxy(target: { host: string; port: number }, injecto
     }
     conns.clear();
   };
-  const restart = (ms: number): void => {
-    downUntil = performance.now() + ms;
-    dropAll();
-  };
   const server = net.createServer({ noDelay: true }, (client) => {
-    if (performance.now() < downUntil) {
-      client.destroy();
-      return;
-    }
     const upstream = net.createConnection({ host: target.host, port: target.port, noDelay: true });
     const pipe = new FaultPipe(injector, {
       deliver: (chunk) => {
         if (!client.destroyed) client.write(chunk);
       },
       disconnect: () => end(),
-      restart,
+      restart: (ms) => restart(ms),
     });
     const c = { client, upstream, pipe };
     conns.add(c);
@@ -406,19 +399,37 @@ export async function faultProxy(target: { host: string; port: number }, injecto
       s.on('close', end);
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', () => resolve());
-  });
-  const { address: host, port } = server.address() as net.AddressInfo;
+  const host = listen.host ?? '127.0.0.1';
+  const start = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await start(listen.port ?? 0);
+  const port = (server.address() as net.AddressInfo).port;
+  const restart = (ms: number): void => {
+    if (closed || downTimer) return;
+    dropAll();
+    server.close();
+    downTimer = setTimeout(() => {
+      downTimer = undefined;
+      if (!closed) start(port).catch(() => {}); // the port was taken meanwhile: stay down
+    }, ms);
+  };
   return {
     address: `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     disconnectAll: dropAll,
     restart,
     close() {
+      closed = true;
+      if (downTimer) clearTimeout(downTimer);
+      downTimer = undefined;
       dropAll();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
+      return new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     },
   };
 }

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../src/core/errors.js';
 import { createRequestChannel, prefixAddressing, type ChannelOptions, type StreamRequestChannel } from '../../src/protocols/channel/index.js';
@@ -6,7 +6,7 @@ import type { ChannelState } from '../../src/protocols/contracts.js';
 import { TcpStream } from '../../src/protocols/stream/tcp.js';
 import { lineServer, outcome, sleep, until, type LineServer } from './helpers.js';
 
-type Test = typeof t;
+
 
 /** Open a channel to `server` and close both at teardown, checking nothing is left pending. */
 async function connect(t: Test, server: LineServer, options: ChannelOptions = {}): Promise<StreamRequestChannel> {

@@ -57,14 +57,18 @@ export class RunBundler {
   readonly #step: StreamInfo[] = [];
   readonly #snap: number[] = [];
   #interruptions: ComposeDescriptorBundle | undefined;
+  /** The stream of the last saved event (fast path for the next save). */
+  #last: StreamInfo | undefined;
   readonly monitors = new Map<object, Monitor>();
   /** Flyers kicked off and not yet collected (collected as a backstop at cleanup). */
   readonly uncollected = new Set<object>();
 
   bundling = false;
   #bundleName = 'primary';
-  #bundleObjs: object[] = [];
-  #bundleReadings: Readings[] = [];
+  /** The open event's objects and readings: the first `#n` entries (arrays reused between events). */
+  readonly #bundleObjs: object[] = [];
+  readonly #bundleReadings: Readings[] = [];
+  #n = 0;
   #assets: Array<readonly [string, Record<string, unknown>]> | undefined;
 
   constructor(host: BundlerHost, md: Record<string, unknown>, key: string | undefined, recordInterruptions: boolean) {
@@ -100,19 +104,20 @@ export class RunBundler {
     if (this.bundling) throw new InvalidStateError(`'create' for stream '${name}' while an event of '${this.#bundleName}' is still open (missing 'save' or 'drop')`);
     this.bundling = true;
     this.#bundleName = name;
-    this.#bundleObjs = [];
-    this.#bundleReadings = [];
+    this.#n = 0;
     this.#assets = undefined;
   }
 
   /** Add `obj`'s readings to the open event; a promise when the object must be described first. */
   addReading(obj: object, readings: Readings): void | Promise<void> {
     const objs = this.#bundleObjs;
-    for (let i = 0; i < objs.length; i++) {
+    const n = this.#n;
+    for (let i = 0; i < n; i++) {
       if (objs[i] === obj) throw new InvalidStateError(`'read' of ${deviceName(obj)} twice in one event of stream '${this.#bundleName}'`);
     }
-    objs.push(obj);
-    this.#bundleReadings.push(readings);
+    objs[n] = obj;
+    this.#bundleReadings[n] = readings;
+    this.#n = n + 1;
     let pending: Promise<void> | undefined;
     if (!this.#describe.has(obj)) pending = this.describeAndConfig(obj);
     const assetFn = (obj as { collectAssetDocs?: () => unknown }).collectAssetDocs;
@@ -131,18 +136,22 @@ export class RunBundler {
     if (!this.bundling) throw new InvalidStateError("'save' without an open event (missing 'create')");
     this.bundling = false;
     const name = this.#bundleName;
-    const objs = this.#bundleObjs;
-    let stream = this.streams.get(name);
-    if (stream === undefined) stream = this.addStream(name, 'event', objs, this.describedKeys(objs));
-    else if (!sameObjects(stream.objs, objs)) {
+    const n = this.#n;
+    let stream = this.#last;
+    if (stream === undefined || stream.name !== name) stream = this.streams.get(name);
+    if (stream === undefined) {
+      const objs = this.#bundleObjs.slice(0, n);
+      stream = this.addStream(name, 'event', objs, this.describedKeys(objs));
+    } else if (!sameObjects(stream.objs, this.#bundleObjs, n)) {
       throw new InvalidStateError(
-        `stream '${name}' holds ${namesOf(stream.objs)} but this event read ${namesOf(objs)}; use another stream name`,
+        `stream '${name}' holds ${namesOf(stream.objs)} but this event read ${namesOf(this.#bundleObjs.slice(0, n))}; use another stream name`,
       );
     }
+    this.#last = stream;
     const data: Record<string, unknown> = {};
     const timestamps: Record<string, number> = {};
     const readings = this.#bundleReadings;
-    for (let i = 0; i < readings.length; i++) {
+    for (let i = 0; i < n; i++) {
       const r = readings[i]!;
       for (const k in r) {
         const reading = r[k]!;
@@ -386,11 +395,14 @@ async function readConfiguration(obj: object): Promise<ObjectConfiguration | nul
   return { data, timestamps, data_keys: (keys ?? {}) as DataKeys };
 }
 
-function sameObjects(a: readonly object[], b: readonly object[]): boolean {
-  if (a.length !== b.length) return false;
+/** Whether the first `n` objects of `b` are the objects of `a` (in any order). */
+function sameObjects(a: readonly object[], b: readonly object[], n: number): boolean {
+  if (a.length !== n) return false;
   let same = true;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) same = false;
-  return same || b.every((o) => a.includes(o));
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) same = false;
+  if (same) return true;
+  for (let i = 0; i < n; i++) if (!a.includes(b[i]!)) return false;
+  return true;
 }
 
 function namesOf(objs: readonly object[]): string {

@@ -21,7 +21,7 @@ import type { EngineHost } from './host.js';
 import type { EngineContext, RunEngineResult } from './types.js';
 import type { RunEngineState } from './states.js';
 import { finishExecution, quiesce, resumeDevices, suspensionFrame } from './cleanup.js';
-import { Req, UNCACHEABLE, genFrame } from './frames.js';
+import { Req, genFrame } from './frames.js';
 import type { AnyGen, Frame, ReplayFrame } from './frames.js';
 
 const INTERRUPTED = Symbol('interrupted');
@@ -44,8 +44,9 @@ export class Execution implements EngineContext {
   readonly moved = new Set<object>();
   readonly seen = new Set<object>();
   readonly frames: Frame[] = [];
-  /** Messages since the last checkpoint; null when there is none (or it was cleared). */
+  /** Messages since the last checkpoint (the first `cacheLen`); null when there is none (or it was cleared). */
   cache: Msg[] | null = null;
+  cacheLen = 0;
   /** clear_checkpoint makes the plan unrewindable for good (as bluesky). */
   checkpointCleared = false;
   rewindable = true;
@@ -171,7 +172,8 @@ export class Execution implements EngineContext {
   /** Mark a checkpoint: clear the rewind cache and remember seq_nums. */
   checkpoint(): void {
     if (this.checkpointCleared) return;
-    if (this.cache === null || this.cache.length !== 0) this.cache = [];
+    if (this.cache === null || this.cache.length > 1024) this.cache = [];
+    this.cacheLen = 0;
     if (this.runs.size !== 0) for (const run of this.runs.values()) run.snapshot();
   }
 
@@ -183,6 +185,7 @@ export class Execution implements EngineContext {
   /** Make the plan unrewindable (clear_checkpoint). */
   clearCheckpoint(): void {
     this.cache = null;
+    this.cacheLen = 0;
     this.checkpointCleared = true;
   }
 
@@ -221,7 +224,7 @@ export class Execution implements EngineContext {
 
   /** Build the frame that replays the messages since the last checkpoint, and roll seq_nums back. */
   rewindFrame(): ReplayFrame {
-    let msgs: readonly Msg[] = this.cache ?? [];
+    let msgs: readonly Msg[] = this.cache === null ? [] : this.cache.slice(0, this.cacheLen);
     let deliverLast = this.#lastCached;
     let saved = this.#resp;
     const top = this.frames[this.frames.length - 1];
@@ -231,7 +234,7 @@ export class Execution implements EngineContext {
       deliverLast = top.deliverLast;
       saved = top.saved;
     }
-    if (this.cache !== null) this.cache = [];
+    this.cacheLen = 0;
     for (const run of this.runs.values()) run.rewind();
     return { replay: msgs, i: 0, deliverLast, saved, cache: true };
   }
@@ -349,20 +352,20 @@ export class Execution implements EngineContext {
           this.seen.add(o);
           this.#lastSeen = o;
         }
+        const entry = handlers.get(cmd);
         const cache = this.cache;
         this.#lastCached = false;
-        if (cache !== null && frame.cache && this.rewindable && !UNCACHEABLE.has(cmd)) {
-          cache.push(msg);
+        if (cache !== null && frame.cache && this.rewindable && entry !== undefined && entry.replay) {
+          cache[this.cacheLen++] = msg;
           this.#lastCached = true;
         }
         const hook = this.host.msgHook;
         if (hook !== undefined) hook(msg);
-        const handler = handlers.get(cmd);
-        if (handler === undefined) throw new InvalidInputError('command', cmd, 'is not a registered command (see RunEngine.registerCommand)');
-        r = handler(msg, this);
+        if (entry === undefined) throw new InvalidInputError('command', cmd, 'is not a registered command (see RunEngine.registerCommand)');
+        r = entry.fn(msg, this);
         if (r instanceof Promise) {
           this.emitter.flush();
-          r = await this.#await(r, !UNCACHEABLE.has(cmd));
+          r = await this.#await(r, entry.replay);
           if (r === INTERRUPTED) continue;
         }
       } catch (e) {
@@ -425,7 +428,10 @@ export class Execution implements EngineContext {
           return undefined;
         }
         await quiesce(this, kind);
+        // A stop, abort or halt may have come in while devices were brought to rest.
+        if (this.request >= Req.Stop) return undefined;
         if (req === Req.Pause) {
+          if (this.host.state !== 'pausing') return undefined;
           this.host.transition('paused');
           return 'paused';
         }

@@ -15,6 +15,13 @@ import type { Execution } from './execution.js';
 /** A built-in or registered command handler, as stored in the engine's table. */
 export type Handler = (msg: Msg, ctx: Execution) => unknown;
 
+/** A command's handler and whether its messages are replayed on rewind. */
+export interface HandlerEntry {
+  readonly fn: Handler;
+  /** False for commands never replayed (UNCACHEABLE), which a pause also does not cut short. */
+  readonly replay: boolean;
+}
+
 /** A tripped condition the engine must wait out (implemented by suspenders). */
 export interface SuspensionSource {
   readonly name: string;
@@ -26,7 +33,7 @@ export interface SuspensionSource {
 
 /** What an Execution reads from and asks of its RunEngine. */
 export interface EngineHost {
-  readonly handlers: ReadonlyMap<string, Handler>;
+  readonly handlers: ReadonlyMap<string, HandlerEntry>;
   readonly state: RunEngineState;
   transition(next: RunEngineState): void;
   readonly dispatcher: DocumentDispatcher;

@@ -46,60 +46,26 @@ export class RunEngine implements SuspendTarget {
   readonly md: MdStore;
   /** Plan wrappers applied to every plan; `[f, g]` apply as `f(g(plan))`. */
   preprocessors: Preprocessor[];
-  /** Sees every message before it is processed. */
-  msgHook: MsgHook | undefined;
-  /** Told of every state change `(next, previous)`. */
-  stateHook: StateHook | undefined;
-  /** Told when the engine starts (Statuses) and stops (undefined) waiting, e.g. for progress bars. */
-  waitingHook: WaitingHook | undefined;
-  /** Throws to refuse a run's metadata. */
-  mdValidator: MdValidator | undefined;
-  /** Transforms a run's metadata (throws to refuse it). */
-  mdNormalizer: MdNormalizer | undefined;
-  /** Computes each run's scan_id. */
-  scanIdSource: ScanIdSource;
-  /** Emit an `interruptions` stream in each run (pause, suspend, resume). */
-  recordInterruptions: boolean;
-  /** Rows per event page for each stream (1: plain events). Read when a plan starts. */
-  eventPageSize: number;
-  /** Answers `input` messages. */
-  inputProvider: InputProvider | undefined;
-  /** Bound, in ms, on each cleanup step at the end of a run. */
-  cleanupTimeoutMs: number;
-  /** Longest stretch of work, in ms, before yielding to the event loop. */
-  yieldEveryMs: number;
-
   readonly #sm: StateMachine;
   readonly #dispatcher: DocumentDispatcher;
   readonly #handlers = builtinHandlers();
   readonly #suspenders: SuspenderLike[] = [];
   readonly #trips: SuspensionSource[] = [];
   readonly #report: (err: Error, context: string) => void;
-  readonly #host: EngineHost;
+  readonly #host: HostSettings & EngineHost;
   #exec: Execution | undefined;
 
   constructor(options: RunEngineOptions = {}) {
     this.md = options.mdStore ?? new MemoryMdStore();
     if (options.md) for (const [k, v] of Object.entries(options.md)) this.md.set(k, v);
     this.preprocessors = options.preprocessors ? [...options.preprocessors] : [];
-    this.msgHook = options.msgHook;
-    this.stateHook = options.stateHook;
-    this.waitingHook = options.waitingHook;
-    this.mdValidator = options.mdValidator;
-    this.mdNormalizer = options.mdNormalizer;
-    this.scanIdSource = options.scanIdSource ?? defaultScanIdSource;
-    this.recordInterruptions = options.recordInterruptions ?? false;
-    this.eventPageSize = options.eventPageSize ?? 1;
-    this.inputProvider = options.inputProvider;
-    this.cleanupTimeoutMs = options.cleanupTimeoutMs ?? 10_000;
-    this.yieldEveryMs = options.yieldEveryMs ?? 5;
     this.#report = options.onError ?? defaultReport;
     this.#dispatcher = new DocumentDispatcher({
       ignoreCallbackExceptions: options.ignoreCallbackExceptions ?? false,
       onCallbackError: (err, name) => this.#report(toError(err), `subscriber of '${name}'`),
     });
     this.#sm = new StateMachine((next, prev) => {
-      const hook = this.stateHook;
+      const hook = this.#host.stateHook;
       if (hook === undefined) return;
       try {
         hook(next, prev);
@@ -107,7 +73,88 @@ export class RunEngine implements SuspendTarget {
         this.#report(toError(e), 'stateHook');
       }
     });
-    this.#host = this.#makeHost();
+    this.#host = this.#makeHost(options);
+  }
+
+  /** Sees every message before it is processed. */
+  get msgHook(): MsgHook | undefined {
+    return this.#host.msgHook;
+  }
+  set msgHook(v: MsgHook | undefined) {
+    this.#host.msgHook = v;
+  }
+  /** Told of every state change `(next, previous)`. */
+  get stateHook(): StateHook | undefined {
+    return this.#host.stateHook;
+  }
+  set stateHook(v: StateHook | undefined) {
+    this.#host.stateHook = v;
+  }
+  /** Told when the engine starts (Statuses) and stops (undefined) waiting, e.g. for progress bars. */
+  get waitingHook(): WaitingHook | undefined {
+    return this.#host.waitingHook;
+  }
+  set waitingHook(v: WaitingHook | undefined) {
+    this.#host.waitingHook = v;
+  }
+  /** Throws to refuse a run's metadata. */
+  get mdValidator(): MdValidator | undefined {
+    return this.#host.mdValidator;
+  }
+  set mdValidator(v: MdValidator | undefined) {
+    this.#host.mdValidator = v;
+  }
+  /** Transforms a run's metadata (throws to refuse it). */
+  get mdNormalizer(): MdNormalizer | undefined {
+    return this.#host.mdNormalizer;
+  }
+  set mdNormalizer(v: MdNormalizer | undefined) {
+    this.#host.mdNormalizer = v;
+  }
+  /** Computes each run's scan_id. */
+  get scanIdSource(): ScanIdSource {
+    return this.#host.scanIdSource;
+  }
+  set scanIdSource(v: ScanIdSource) {
+    this.#host.scanIdSource = v;
+  }
+  /** Emit an `interruptions` stream in each run (pause, suspend, resume). */
+  get recordInterruptions(): boolean {
+    return this.#host.recordInterruptions;
+  }
+  set recordInterruptions(v: boolean) {
+    this.#host.recordInterruptions = v;
+  }
+  /** Rows per event page for each stream (1: plain events). Read when a plan starts. */
+  get eventPageSize(): number {
+    return this.#host.eventPageSize;
+  }
+  set eventPageSize(v: number) {
+    if (typeof v !== 'number' || !(v >= 1)) throw new InvalidInputError('eventPageSize', v, 'must be a number >= 1');
+    this.#host.eventPageSize = v;
+  }
+  /** Answers `input` messages. */
+  get inputProvider(): InputProvider | undefined {
+    return this.#host.inputProvider;
+  }
+  set inputProvider(v: InputProvider | undefined) {
+    this.#host.inputProvider = v;
+  }
+  /** Bound, in ms, on each cleanup step at the end of a run. */
+  get cleanupTimeoutMs(): number {
+    return this.#host.cleanupTimeoutMs;
+  }
+  set cleanupTimeoutMs(v: number) {
+    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError('cleanupTimeoutMs', v, 'must be a number of milliseconds >= 0');
+    this.#host.cleanupTimeoutMs = v;
+  }
+  /** Longest stretch of work, in ms, before yielding to the event loop. */
+  get yieldEveryMs(): number {
+    return this.#host.yieldEveryMs;
+  }
+  set yieldEveryMs(v: number) {
+    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError('yieldEveryMs', v, 'must be a number of milliseconds >= 0');
+    this.#host.yieldEveryMs = v;
   }
 
   /** The current state (idle, running, pausing, paused, halting, stopping, aborting, suspending, panicked). */
@@ -253,13 +300,17 @@ export class RunEngine implements SuspendTarget {
     this.#exec?.notifyTrips();
   }
 
-  /** Add or replace the handler of command `name`. */
-  registerCommand(name: string, handler: CommandHandler): void {
+  /**
+   * Add or replace the handler of command `name`. `replay: false` marks a command that must not
+   * be replayed after a rewind (it acts on the engine or is not idempotent); such a command is
+   * also never cut short by a pause.
+   */
+  registerCommand(name: string, handler: CommandHandler, options: { replay?: boolean } = {}): void {
     if (typeof name !== 'string' || name === '' || name.startsWith('__')) {
       throw new InvalidInputError('command name', name, "must be a non-empty string not starting with '__'");
     }
     if (typeof handler !== 'function') throw new InvalidInputError(`handler of '${name}'`, handler, 'must be a function (msg, ctx) => response');
-    this.#handlers.set(name, handler as unknown as Handler);
+    this.#handlers.set(name, { fn: handler as unknown as Handler, replay: options.replay ?? true });
   }
 
   /** Remove command `name`. */
@@ -319,50 +370,31 @@ export class RunEngine implements SuspendTarget {
     }
   }
 
-  #makeHost(): EngineHost {
+  #makeHost(o: RunEngineOptions): HostSettings & EngineHost {
+    const eventPageSize = o.eventPageSize ?? 1;
+    if (typeof eventPageSize !== 'number' || !(eventPageSize >= 1)) throw new InvalidInputError('eventPageSize', eventPageSize, 'must be a number >= 1');
     // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const re = this;
+    const sm = this.#sm;
     return {
       handlers: this.#handlers,
       get state() {
-        return re.#sm.state;
+        return sm.state;
       },
-      transition: (next) => this.#sm.to(next),
+      transition: (next) => sm.to(next),
       dispatcher: this.#dispatcher,
       md: this.md,
-      get msgHook() {
-        return re.msgHook;
-      },
-      get waitingHook() {
-        return re.waitingHook;
-      },
-      get mdValidator() {
-        return re.mdValidator;
-      },
-      get mdNormalizer() {
-        return re.mdNormalizer;
-      },
-      get scanIdSource() {
-        return re.scanIdSource;
-      },
-      get recordInterruptions() {
-        return re.recordInterruptions;
-      },
-      get inputProvider() {
-        return re.inputProvider;
-      },
-      get ignoreCallbackExceptions() {
-        return re.ignoreCallbackExceptions;
-      },
-      get eventPageSize() {
-        return re.eventPageSize;
-      },
-      get cleanupTimeoutMs() {
-        return re.cleanupTimeoutMs;
-      },
-      get yieldEveryMs() {
-        return re.yieldEveryMs;
-      },
+      msgHook: o.msgHook,
+      stateHook: o.stateHook,
+      waitingHook: o.waitingHook,
+      mdValidator: o.mdValidator,
+      mdNormalizer: o.mdNormalizer,
+      scanIdSource: o.scanIdSource ?? defaultScanIdSource,
+      recordInterruptions: o.recordInterruptions ?? false,
+      inputProvider: o.inputProvider,
+      ignoreCallbackExceptions: this.#dispatcher.ignoreCallbackExceptions,
+      eventPageSize,
+      cleanupTimeoutMs: o.cleanupTimeoutMs ?? 10_000,
+      yieldEveryMs: o.yieldEveryMs ?? 5,
       report: (err, context) => this.#report(err, context),
       requestPause: (defer) => this.requestPause(defer),
       installSuspender: (s) => this.installSuspender(s as SuspenderLike),
@@ -370,6 +402,21 @@ export class RunEngine implements SuspendTarget {
       trips: this.#trips,
     };
   }
+}
+
+/** The engine settings an Execution reads (mutable through the RunEngine's accessors). */
+interface HostSettings {
+  msgHook: MsgHook | undefined;
+  stateHook: StateHook | undefined;
+  waitingHook: WaitingHook | undefined;
+  mdValidator: MdValidator | undefined;
+  mdNormalizer: MdNormalizer | undefined;
+  scanIdSource: ScanIdSource;
+  recordInterruptions: boolean;
+  inputProvider: InputProvider | undefined;
+  eventPageSize: number;
+  cleanupTimeoutMs: number;
+  yieldEveryMs: number;
 }
 
 const verb = (s: 'stopping' | 'aborting' | 'halting'): string => (s === 'stopping' ? 'stop' : s === 'aborting' ? 'abort' : 'halt');

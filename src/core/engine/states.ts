@@ -16,15 +16,15 @@ export const RUN_ENGINE_STATES: readonly RunEngineState[] = [
 
 /**
  * Allowed transitions: from-state → states it may move to.
- * Same as bluesky's, except that a suspended engine may also be paused or stopped by the user
- * (labrig stays in `suspending` for the whole suspension, where bluesky drops back to `running`),
- * and a stop or abort whose plan cleanup hangs may still be halted.
+ * Same as bluesky's, except that a suspended engine may also be paused or stopped by the user,
+ * or end (a failing pre-plan) — labrig stays in `suspending` for the whole suspension, where
+ * bluesky drops back to `running` — and a stop or abort whose plan cleanup hangs may still be halted.
  */
 export const STATE_TRANSITIONS: Readonly<Record<RunEngineState, readonly RunEngineState[]>> = {
   idle: ['running', 'panicked'],
   running: ['idle', 'pausing', 'halting', 'stopping', 'aborting', 'suspending', 'panicked'],
   pausing: ['paused', 'idle', 'halting', 'aborting', 'panicked'],
-  suspending: ['running', 'pausing', 'halting', 'stopping', 'aborting', 'panicked'],
+  suspending: ['running', 'idle', 'pausing', 'halting', 'stopping', 'aborting', 'panicked'],
   paused: ['idle', 'running', 'halting', 'stopping', 'aborting', 'panicked'],
   halting: ['idle', 'panicked'],
   stopping: ['idle', 'halting', 'panicked'],

@@ -62,6 +62,8 @@ export class GalilAxis extends StandardMovable {
   readonly acceleration: SignalRW<number>;
   /** Deceleration (DC), units/s². */
   readonly deceleration: SignalRW<number>;
+  /** Deceleration at a limit switch (SD), units/s². */
+  readonly limitDeceleration: SignalRW<number>;
   /** Jog speed (JG), units/s, signed. */
   readonly jogSpeed: SignalRW<number>;
   /** Servo enabled: true = SH, false = MO (read from `_MO`). */
@@ -115,6 +117,7 @@ export class GalilAxis extends StandardMovable {
     this.velocity = galilRW(ctx, `MG _SP${a}`, num, rate('velocity', 'SP', 0, MAX_SPEED_COUNTS), 0, { dtype: 'number', units: `${u}/s`, precision: p });
     this.acceleration = galilRW(ctx, `MG _AC${a}`, num, rate('acceleration', 'AC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
     this.deceleration = galilRW(ctx, `MG _DC${a}`, num, rate('deceleration', 'DC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
+    this.limitDeceleration = galilRW(ctx, `MG _SD${a}`, num, rate('limitDeceleration', 'SD', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
     this.jogSpeed = galilRW(ctx, `MG _JG${a}`, num, rate('jogSpeed', 'JG', -MAX_SPEED_COUNTS, MAX_SPEED_COUNTS), 0, { dtype: 'number', units: `${u}/s`, precision: p });
     this.motorOn = galilRW(ctx, `MG _MO${a}`, active, (on) => (on ? `SH${a}` : `MO${a}`), false, { dtype: 'boolean' });
     this.moving = galilR(ctx, `MG _BG${a}`, parseFlag, false, { dtype: 'boolean' });

@@ -22,6 +22,8 @@ export interface GalilAxisConfig {
   acceleration?: number;
   /** Deceleration applied at connect, units/s². */
   deceleration?: number;
+  /** Deceleration when a limit switch is hit (SD), applied at connect, units/s². */
+  limitDeceleration?: number;
   /** Decimal places shown. Default: enough for one count. */
   precision?: number;
 }
@@ -60,6 +62,7 @@ export interface ResolvedAxis {
   speed: number | undefined;
   acceleration: number | undefined;
   deceleration: number | undefined;
+  limitDeceleration: number | undefined;
   precision: number;
 }
 
@@ -116,6 +119,7 @@ export function resolveConfig(config: GalilConfig): { axes: ResolvedAxis[]; io: 
       speed: finite(`galil axes.${name}.speed`, a.speed, true),
       acceleration: finite(`galil axes.${name}.acceleration`, a.acceleration, true),
       deceleration: finite(`galil axes.${name}.deceleration`, a.deceleration, true),
+      limitDeceleration: finite(`galil axes.${name}.limitDeceleration`, a.limitDeceleration, true),
     });
   }
   const io = config.io === undefined ? undefined : {

@@ -92,6 +92,7 @@ export class GalilController extends StandardReadable implements Stoppable {
         if (a.speed !== undefined) await axis.velocity.set(a.speed);
         if (a.acceleration !== undefined) await axis.acceleration.set(a.acceleration);
         if (a.deceleration !== undefined) await axis.deceleration.set(a.deceleration);
+        if (a.limitDeceleration !== undefined) await axis.limitDeceleration.set(a.limitDeceleration);
         if (r.enableOnConnect) await axis.motorOn.set(true);
       }
     } catch (e) {

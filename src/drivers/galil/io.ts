@@ -7,6 +7,11 @@
  * whose `vendorCode` is the TC code and `vendorMessage` the controller's text (or the table's).
  * A command and its `TC1` hold a per-controller lock, so no other command slips in between;
  * `priority: 'high'` commands (ST, AB, MO for stops) skip the lock and jump the channel's queue.
+ *
+ * Galil replies carry no sequence number, so a reply that arrives after its command timed out
+ * would be taken for the next command's. After a timeout, a cancellation or an undecodable reply,
+ * the next (normal) command is therefore preceded by a resync: `MG <token>`, with every frame
+ * before the token's echo discarded as stale.
  * @module
  */
 import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, LabrigError, TimeoutError, toError } from '../../core/errors.js';
@@ -26,6 +31,8 @@ export interface CommandOptions {
   priority?: 'normal' | 'high';
 }
 
+const NO_OPTIONS: CommandOptions = {};
+
 /** Options of a GalilIO. */
 export interface GalilIOOptions {
   /** Name used in errors. Default: the channel's address. */
@@ -42,6 +49,10 @@ export class GalilIO {
   readonly timeoutMs: number;
   readonly #channel: RequestChannel | undefined;
   #tail: Promise<unknown> = Promise.resolve();
+  #active = 0;
+  readonly #lines = new Map<string, string>();
+  #resync = false;
+  #syncs = 0;
 
   /** Talk through `channel` (framed by `galilFramer`, no suffix); without one every call fails with DisconnectedError. */
   constructor(channel: RequestChannel | undefined, options: GalilIOOptions = {}) {
@@ -72,38 +83,64 @@ export class GalilIO {
    * Send one command (without CR) and resolve with its reply payload, CR/LF trimmed (`''` for a
    * bare `:`). A `?` reply is followed by `TC1` and rejects with the DeviceError it describes.
    */
-  command(text: string, options: CommandOptions = {}): Promise<string> {
-    let line: string;
-    try {
-      if (!this.#channel) throw new DisconnectedError(this.name, 'no transport (created for mock use only)');
-      line = encodeCommand(text);
-    } catch (e) {
-      return Promise.reject(toError(e));
+  command(text: string, options: CommandOptions = NO_OPTIONS): Promise<string> {
+    let line = this.#lines.get(text);
+    if (line === undefined || !this.#channel) {
+      try {
+        if (!this.#channel) throw new DisconnectedError(this.name, 'no transport (created for mock use only)');
+        line = encodeCommand(text);
+      } catch (e) {
+        return Promise.reject(toError(e));
+      }
+      if (this.#lines.size >= 512) this.#lines.clear();
+      this.#lines.set(text, line);
     }
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const deadline = performance.now() + timeoutMs;
-    if (options.priority === 'high') return this.#exchange(line, text, options, deadline, timeoutMs);
-    const run = (): Promise<string> => this.#exchange(line, text, options, deadline, timeoutMs);
-    const result = this.#tail.then(run, run);
-    this.#tail = result.catch(() => undefined);
+    const l = line;
+    if (options.priority === 'high') return this.#exchange(l, text, options, deadline, timeoutMs);
+    // The lock: run at once when idle, else after the commands before (and their TC1).
+    const run = (): Promise<string> => this.#exchange(l, text, options, deadline, timeoutMs);
+    const result = this.#active === 0 ? run() : this.#tail.then(run, run);
+    this.#active++;
+    this.#tail = result.then(this.#release, this.#release);
     return result;
   }
+
+  readonly #release = (): void => {
+    this.#active--;
+  };
 
   async #exchange(line: string, text: string, options: CommandOptions, deadline: number, timeoutMs: number): Promise<string> {
     const channel = this.#channel!;
     if (options.signal?.aborted) throw new CanceledError(`${this.name}: ${text} canceled`);
-    const left = deadline - performance.now();
+    // Whole milliseconds: Node keeps one timer list per distinct duration, so a fractional limit
+    // per request would build and tear down a list every time.
+    const left = Math.round(deadline - performance.now());
     if (left < 1) throw new TimeoutError(`${this.name}: ${text} (waiting for earlier commands)`, timeoutMs);
     const req: RequestOptions = { timeoutMs: left };
     if (options.signal) req.signal = options.signal;
     if (options.priority === 'high') req.priority = 'high';
     try {
+      if (this.#resync && options.priority !== 'high') {
+        await this.#sync(req);
+        req.timeoutMs = Math.max(1, Math.round(deadline - performance.now()));
+      }
       return (await channel.request(line, req)).text;
     } catch (e) {
+      if (e instanceof TimeoutError || e instanceof CanceledError || e instanceof InvalidInputError) this.#resync = true;
       if (!(e instanceof DeviceError) || e.kind !== 'rejected' || e.vendorCode !== undefined) throw e;
-      req.timeoutMs = Math.max(1, deadline - performance.now());
+      req.timeoutMs = Math.max(1, Math.round(deadline - performance.now()));
       throw await this.#explain(text, req, e);
     }
+  }
+
+  /** Send `MG <token>` and drop every frame until its echo: whatever came late is gone. */
+  async #sync(req: RequestOptions): Promise<void> {
+    const token = 1000 + (this.#syncs++ % 9000);
+    const echo = `${token}.0000`;
+    await this.#channel!.request(`MG ${token}\r`, { ...req, match: (r) => r.text.trim() === echo });
+    this.#resync = false;
   }
 
   /** Ask TC1 why `text` was rejected and build the DeviceError (TC failures are reported as such). */
@@ -127,9 +164,15 @@ export class GalilIO {
     return new DeviceError(this.name, message, tc.code, known.kind ?? 'rejected', { cause: rejected });
   }
 
-  /** Send a query and decode its reply with `decode`. */
+  /** Send a query and decode its reply with `decode` (an undecodable reply triggers a resync). */
   async query<T>(text: string, decode: (reply: string) => T, options?: CommandOptions): Promise<T> {
-    return decode(await this.command(text, options));
+    const reply = await this.command(text, options);
+    try {
+      return decode(reply);
+    } catch (e) {
+      this.#resync = true;
+      throw e;
+    }
   }
 
   // ------------------------------------------------------------------------------------------

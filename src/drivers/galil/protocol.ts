@@ -165,7 +165,7 @@ export function assign(command: string, axis: AxisLetter, value: number, low: nu
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-const NUMBER_RE = /^[ \t]*([+-]?)[ \t]*(\d{1,12})(?:\.(\d{0,10}))?[ \t]*$/;
+const NUMBER_RE = /^[ \t]*[+-]?\d{1,12}(?:\.\d{0,10})?[ \t]*$/;
 const HEX_RE = /^[ \t]*\$([0-9A-Fa-f]{1,8})(?:\.([0-9A-Fa-f]{0,4}))?[ \t]*$/;
 
 /**
@@ -174,11 +174,7 @@ const HEX_RE = /^[ \t]*\$([0-9A-Fa-f]{1,8})(?:\.([0-9A-Fa-f]{0,4}))?[ \t]*$/;
  */
 export function parseNumber(text: string): number {
   if (typeof text !== 'string') throw new InvalidInputError('Galil number', text, 'must be a string');
-  const m = NUMBER_RE.exec(text);
-  if (m) {
-    const v = Number(`${m[1]}${m[2]}.${m[3] || '0'}`);
-    if (Number.isFinite(v)) return v;
-  }
+  if (NUMBER_RE.test(text)) return Number(text);
   const h = HEX_RE.exec(text);
   if (h) {
     const frac = h[2] ? parseInt(h[2].padEnd(4, '0'), 16) / 65536 : 0;

@@ -50,7 +50,7 @@ export interface ChannelInspection {
   queued: number;
   /** True while a command waits for its reply. */
   active: boolean;
-  /** Live timers: request timeouts, the quiet wait and the reconnect wait. */
+  /** Timers keeping the process alive: the deadline sweep (while requests are pending), the quiet wait, the reconnect wait. */
   timers: number;
   /** Bytes buffered towards the current reply. */
   buffered: number;
@@ -66,7 +66,8 @@ export interface Pending {
   view: AddressView | undefined;
   high: boolean;
   timeoutMs: number;
-  timer: NodeJS.Timeout | undefined;
+  /** performance.now() time at which the request times out. */
+  deadline: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   resolve: (value: never) => void;
@@ -117,6 +118,8 @@ export class StreamRequestChannel implements RequestChannel {
   private errorAt = 0;
   private lastStaleAt = 0;
   private quietTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -152,8 +155,7 @@ export class StreamRequestChannel implements RequestChannel {
 
   /** Count what the channel still holds. */
   inspect(): ChannelInspection {
-    let timers = (this.quietTimer ? 1 : 0) + (this.reconnectTimer ? 1 : 0) + (this.active?.timer ? 1 : 0);
-    for (const p of this.queue) if (p.timer) timers++;
+    const timers = (this.quietTimer ? 1 : 0) + (this.reconnectTimer ? 1 : 0) + (this.sweepTimer?.hasRef() ? 1 : 0);
     return { queued: this.queue.length, active: this.active !== undefined, timers, buffered: this.len };
   }
 
@@ -203,6 +205,7 @@ export class StreamRequestChannel implements RequestChannel {
     this.clearTimer('quiet');
     this.clearTimer('reconnect');
     this.failAll(new CanceledError(`${this.name}: channel closed`));
+    this.clearTimer('sweep');
     this.setState('closed', {});
     for (const u of this.unsubs) u();
     this.closing = this.stream.close();
@@ -230,10 +233,10 @@ export class StreamRequestChannel implements RequestChannel {
       const p: Pending = {
         bytes, expectsReply, framer, address, view, high, timeoutMs,
         match: o.match ?? this.matchDefault,
-        timer: undefined, signal: o.signal, onAbort: undefined,
+        deadline: performance.now() + timeoutMs, signal: o.signal, onAbort: undefined,
         resolve: resolve as (v: never) => void, reject, done: false,
       };
-      p.timer = setTimeout(this.onTimeout, timeoutMs, p);
+      this.armSweep(p.deadline);
       if (p.signal) {
         p.onAbort = () => this.abort(p);
         p.signal.addEventListener('abort', p.onAbort, { once: true });
@@ -291,13 +294,42 @@ export class StreamRequestChannel implements RequestChannel {
     return new CanceledError(`${this.name}: ${describe(bytes)} canceled: ${why}`);
   }
 
-  private readonly onTimeout = (p: Pending): void => {
-    p.timer = undefined;
-    if (p.done) return;
-    const err = new TimeoutError(`${this.name}: reply to ${describe(p.bytes)}`, p.timeoutMs, 'TIMEOUT', p === this.active ? '' : ' (still queued)');
-    if (p === this.active) this.failActive(err);
-    else this.remove(p, err);
+  /**
+   * Make sure the deadline sweep fires by `deadline`. One timer serves every request: it is
+   * re-armed only when it fires or a shorter deadline arrives, and unref'd while nothing is
+   * pending, because a timer per request costs more than the rest of a request together.
+   */
+  private armSweep(deadline: number): void {
+    const t = this.sweepTimer;
+    if (t !== undefined && this.sweepAt <= deadline) {
+      if (!t.hasRef()) t.ref();
+      return;
+    }
+    if (t !== undefined) clearTimeout(t);
+    this.sweepAt = deadline;
+    this.sweepTimer = setTimeout(this.sweep, Math.max(1, Math.ceil(deadline - performance.now())));
+  }
+
+  /** Time out every request past its deadline, then re-arm for the next deadline (if any). */
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined;
+    const now = performance.now() + 0.5; // timers run on a millisecond clock
+    const a = this.active;
+    if (a !== undefined && a.deadline <= now) {
+      this.failActive(new TimeoutError(`${this.name}: reply to ${describe(a.bytes)}`, a.timeoutMs));
+    }
+    for (const p of [...this.queue]) {
+      if (p.deadline <= now && !p.done) this.remove(p, new TimeoutError(`${this.name}: reply to ${describe(p.bytes)}`, p.timeoutMs, 'TIMEOUT', ' (still queued)'));
+    }
+    let next = this.active?.deadline ?? Infinity;
+    for (const p of this.queue) if (p.deadline < next) next = p.deadline;
+    if (next !== Infinity && this.sweepTimer === undefined) this.armSweep(next);
   };
+
+  /** Let the sweep timer stop keeping the process alive once nothing is pending. */
+  private idleSweep(): void {
+    if (this.active === undefined && this.queue.length === 0 && this.sweepTimer?.hasRef()) this.sweepTimer.unref();
+  }
 
   private abort(p: Pending): void {
     if (p.done || !p.signal) return;
@@ -332,13 +364,10 @@ export class StreamRequestChannel implements RequestChannel {
   private settle(p: Pending, err: Error | undefined, value?: unknown): void {
     if (p.done) return;
     p.done = true;
-    if (p.timer) {
-      clearTimeout(p.timer);
-      p.timer = undefined;
-    }
     if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     if (err) p.reject(err);
     else p.resolve(value as never);
+    this.idleSweep();
   }
 
   private failAll(err: Error): void {
@@ -491,6 +520,7 @@ export class StreamRequestChannel implements RequestChannel {
       const err = new DisconnectedError(this.name, `gave up reconnecting after ${this.backoff!.attempts - 1} attempts`, { cause: error });
       this.closed = true;
       this.failAll(err);
+      this.clearTimer('sweep');
       this.setState('closed', { error: err });
       for (const u of this.unsubs) u();
       this.closing = this.stream.close();
@@ -517,11 +547,12 @@ export class StreamRequestChannel implements RequestChannel {
     );
   };
 
-  private clearTimer(which: 'quiet' | 'reconnect'): void {
-    const t = which === 'quiet' ? this.quietTimer : this.reconnectTimer;
+  private clearTimer(which: 'quiet' | 'reconnect' | 'sweep'): void {
+    const t = which === 'quiet' ? this.quietTimer : which === 'reconnect' ? this.reconnectTimer : this.sweepTimer;
     if (t) clearTimeout(t);
     if (which === 'quiet') this.quietTimer = undefined;
-    else this.reconnectTimer = undefined;
+    else if (which === 'reconnect') this.reconnectTimer = undefined;
+    else this.sweepTimer = undefined;
   }
 
   private setState(state: ChannelState, detail: StateDetail): void {

@@ -252,6 +252,11 @@ export abstract class ModbusClientBase implements RegisterBus {
     const i = this.queue.indexOf(job);
     if (i >= 0) this.queue.splice(i, 1);
     else this.forgetInFlight(job);
+    // Nobody waits any more: stop retrying the connection (no timer outlives its requests).
+    if (this.queue.length === 0 && this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
   }
 
   /** Settle a job once: clear its timer and abort listener, then resolve or reject. */
@@ -273,8 +278,9 @@ export abstract class ModbusClientBase implements RegisterBus {
   private reopen(): void {
     if (this.opening || this.closed || this.stream.isOpen || this.retryTimer || this.queue.length === 0) return;
     this.opening = true;
-    const attempt = (): void => {
-      this.stream.open({ timeoutMs: this.openTimeoutMs }).then(
+    Promise.resolve()
+      .then(() => this.stream.open({ timeoutMs: this.openTimeoutMs }))
+      .then(
         () => {
           this.opening = false;
           this.backoff = 0;
@@ -282,9 +288,9 @@ export abstract class ModbusClientBase implements RegisterBus {
           if (this.closed) void this.stream.close();
           else this.pump();
         },
-        (err: Error) => {
+        (err: unknown) => {
           this.opening = false;
-          this.lastOpenError = err;
+          this.lastOpenError = err instanceof Error ? err : new DisconnectedError(this.stream.address, String(err));
           this.backoff = this.backoff ? Math.min(this.backoff * 2, this.maxBackoffMs) : this.backoffMs;
           if (this.closed) return;
           this.retryTimer = setTimeout(() => {
@@ -293,7 +299,5 @@ export abstract class ModbusClientBase implements RegisterBus {
           }, this.backoff);
         },
       );
-    };
-    attempt();
   }
 }

@@ -50,8 +50,12 @@ export class ModbusTcpClient extends ModbusClientBase {
     return this.inFlight.size;
   }
 
-  /** Send queued requests on the next tick, so requests made together share one write. */
+  /**
+   * Send queued requests: at once when nothing is on the wire (lowest latency for one-at-a-time
+   * use), else on the next tick, so requests made together share one write.
+   */
   protected pump(): void {
+    if (this.inFlight.size === 0 && !this.pumpScheduled) return this.flush();
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     process.nextTick(this.flush);

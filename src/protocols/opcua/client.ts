@@ -58,6 +58,7 @@ export class OpcuaClient implements NodeClient {
   #pkiDir: string | undefined;
   #ownsPki = false;
   #connecting: Promise<void> | undefined;
+  #connectAbort: AbortController | undefined;
   #closing: Promise<void> | undefined;
   /** The session while close() terminates the subscription (the state already says closed). */
   #closingSession: ClientSession | undefined;
@@ -103,10 +104,14 @@ export class OpcuaClient implements NodeClient {
   connect(options: WaitOptions = {}): Promise<void> {
     if (this.#state === 'closed') return Promise.reject(new DisconnectedError(this.name, 'client is closed'));
     if (this.#state !== 'idle') return this.#connecting ?? Promise.resolve();
-    this.#connecting = this.#open(options).catch(async (err: unknown) => {
+    const abort = new AbortController();
+    this.#connectAbort = abort;
+    const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
+    this.#connecting = this.#open({ ...options, signal }).catch(async (err: unknown) => {
       await this.#teardown();
       this.#connecting = undefined;
-      this.#setState('idle', 'closed', { error: err as Error });
+      // After close() the client stays closed; otherwise connect may be tried again.
+      if (this.#state !== 'closed') this.#setState('idle', 'closed', { error: err as Error });
       throw err;
     });
     return this.#connecting;
@@ -177,6 +182,8 @@ export class OpcuaClient implements NodeClient {
       const wasConnected = this.#state === 'connected';
       this.#setState('closed', 'closed', {});
       this.#failWaiters(new DisconnectedError(this.name, 'client closed'));
+      // A connect still in progress gives up at once (it rejects with CanceledError).
+      this.#connectAbort?.abort('client closed');
       await this.#connecting?.catch(() => undefined);
       // Let the hub's last server call run although the state already says closed.
       this.#closingSession = wasConnected ? this.#session : undefined;
@@ -422,7 +429,8 @@ function guard<T>(
         reject(new TimeoutError(operation, timeoutMs, 'TIMEOUT', last ? ` (last error: ${last.message.split('\n')[0]})` : ''));
       });
     }, timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => finish(() => resolve(v)),
       (e: unknown) => finish(() => reject(e)),

@@ -33,13 +33,13 @@ export function parseUsbtmcAddress(uri: string): UsbtmcAddress {
   if (!pid) throw new InvalidInputError('usbtmc address product id', ids[1], 'must be 1-4 hex digits (optionally 0x-prefixed)');
   const out: UsbtmcAddress = { vendorId: parseInt(vid[1]!, 16), productId: parseInt(pid[1]!, 16) };
   if (m[2] !== undefined && m[2] !== '') {
+    if (m[2].includes('/')) throw new InvalidInputError('usbtmc address serial', m[2], 'must not contain "/" (percent-encode it as %2F)');
     let serial: string;
     try {
       serial = decodeURIComponent(m[2]);
     } catch {
       throw new InvalidInputError('usbtmc address serial', m[2], 'is not valid percent-encoding');
     }
-    if (serial.includes('/')) throw new InvalidInputError('usbtmc address serial', serial, 'must not contain "/" (percent-encode it)');
     out.serial = serial;
   }
   for (const [key, value] of new URLSearchParams(m[3] ?? '')) {

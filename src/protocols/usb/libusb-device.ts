@@ -11,8 +11,10 @@ import { CanceledError, DeviceError, DisconnectedError, TimeoutError } from '../
 import { NotFoundError } from '../discovery/not-found.js';
 import type { UsbtmcAddress } from './address.js';
 import { formatUsbtmcAddress } from './address.js';
+import type { WaitOptions } from '../contracts.js';
 import type { BulkDevice } from './bulk-device.js';
 import type { ControlSetup } from './control.js';
+import type { BulkDeviceOpener } from './transport.js';
 
 /** The part of the `usb` package this module uses (tests inject stand-ins). */
 export interface UsbModule {
@@ -191,6 +193,17 @@ export async function openLibusbDevice(address: UsbtmcAddress, options: LibusbOp
   }
   if (list.length === 0) tried.push('(libusb sees no USB devices on this machine)');
   throw new NotFoundError(what, tried, 'no matching USB device');
+}
+
+/** Make the opener a UsbtmcTransport uses to find and claim its device on `open()`. */
+export function libusbOpener(address: UsbtmcAddress, options: LibusbOpenOptions = {}): BulkDeviceOpener {
+  return {
+    address: formatUsbtmcAddress(address),
+    async open(wait: WaitOptions) {
+      if (wait.signal?.aborted) throw new CanceledError(`${formatUsbtmcAddress(address)}: open canceled`);
+      return openLibusbDevice(address, { ...options, timeoutMs: wait.timeoutMs ?? options.timeoutMs });
+    },
+  };
 }
 
 function claim(device: Device, uri: string, interfaceNumber: number | undefined): BulkDevice {

@@ -19,6 +19,7 @@
  * @module
  */
 import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../core/errors.js';
+import type { WaitOptions } from '../contracts.js';
 import type { BulkDevice } from './bulk-device.js';
 import {
   type Capabilities,
@@ -35,6 +36,14 @@ import {
 import { OpContext, TransferFailure, describeReason, guarded, readMessage, writeMessage, type TransferSizes } from './message-io.js';
 import { abortBulkIn, abortBulkOut, clearDevice, type ClearResult } from './recovery.js';
 import { TagSequence, encodeTrigger } from './usbtmc.js';
+
+/** Opens the BulkDevice of a transport created before its device was opened (see `open`). */
+export interface BulkDeviceOpener {
+  /** Address for messages, e.g. `usbtmc://0x0957:0x1796`. */
+  readonly address: string;
+  /** Find and claim the device; rejects like `openLibusbDevice`. */
+  open(options: WaitOptions): Promise<BulkDevice>;
+}
 
 /** Options of a USBTMC transport. */
 export interface UsbtmcOptions {
@@ -108,37 +117,80 @@ export class UsbtmcTransport {
   /** What the most recent recovery did (undefined before the first). */
   lastRecovery: RecoveryRecord | undefined;
 
-  constructor(
-    private readonly device: BulkDevice,
-    options: UsbtmcOptions = {},
-  ) {
+  private dev: BulkDevice | undefined;
+  private readonly opener: BulkDeviceOpener | undefined;
+  private readonly readBufferOption: number;
+  private opening: Promise<void> | undefined;
+
+  /**
+   * Wrap an open BulkDevice (ready at once), or an opener whose device `open()` fetches
+   * (operations before that reject with DisconnectedError).
+   */
+  constructor(device: BulkDevice | BulkDeviceOpener, options: UsbtmcOptions = {}) {
+    if (isBulkDevice(device)) this.dev = device;
+    else this.opener = device;
     this.timeoutMs = positive('timeoutMs', options.timeoutMs, 2000);
     this.recoveryTimeoutMs = positive('recoveryTimeoutMs', options.recoveryTimeoutMs, 1000);
-    const mps = positive('maxPacketSize', device.maxPacketSize, 64);
-    const readBuffer = positive('readBufferBytes', options.readBufferBytes, 16384);
+    this.readBufferOption = positive('readBufferBytes', options.readBufferBytes, 16384);
     if (options.termChar !== undefined && (!Number.isInteger(options.termChar) || options.termChar < 0 || options.termChar > 255)) {
       throw new InvalidInputError('usbtmc option termChar', options.termChar, 'must be a byte value 0..255');
     }
     this.sizes = {
       writeChunkBytes: positive('writeChunkBytes', options.writeChunkBytes, 1 << 20),
       requestBytes: positive('requestBytes', options.requestBytes, 1 << 20),
-      readBufferBytes: Math.ceil(readBuffer / mps) * mps,
+      readBufferBytes: this.readBufferOption,
       maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, 16 << 20),
       termChar: options.termChar,
     };
     this.writeTermination = options.writeTermination ?? '\n';
     this.readTermination = options.readTermination ?? '\n';
     this.onServiceRequest = options.onServiceRequest;
+    if (this.dev) this.adopt(this.dev);
   }
 
   /** Address of the device, e.g. `usbtmc://0x0957:0x1796/MY123`. */
   get address(): string {
-    return this.device.address;
+    return this.dev?.address ?? this.opener!.address;
   }
 
-  /** False once `close()` was called. */
+  /** True between a successful open (or construction on an open device) and `close()`. */
   get isOpen(): boolean {
-    return !this.closed;
+    return !this.closed && this.dev !== undefined;
+  }
+
+  /**
+   * Open the device through the opener given at construction (no-op when already open).
+   * Rejects like the opener (NotFoundError, DisconnectedError), with TimeoutError after
+   * `timeoutMs`, or CanceledError when `signal` aborts.
+   */
+  open(options: WaitOptions = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new DisconnectedError(this.address, 'transport closed'));
+    if (this.dev) return Promise.resolve();
+    this.opening ??= this.opener!.open(options).then(
+      async (dev) => {
+        if (this.closed) {
+          await dev.close();
+          throw new DisconnectedError(this.address, 'transport closed while opening');
+        }
+        this.adopt(dev);
+        this.dev = dev;
+      },
+      (err: unknown) => {
+        this.opening = undefined;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
+  private adopt(dev: BulkDevice): void {
+    const mps = positive('maxPacketSize', dev.maxPacketSize, 64);
+    this.sizes.readBufferBytes = Math.ceil(this.readBufferOption / mps) * mps;
+  }
+
+  private get device(): BulkDevice {
+    if (!this.dev) throw new DisconnectedError(this.address, 'not open: call open() first');
+    return this.dev;
   }
 
   /** Send one message; a string gets `writeTermination` appended. */
@@ -238,10 +290,25 @@ export class UsbtmcTransport {
   /** Clear the device's input and output buffers (the IEEE 488.1 device clear). */
   clear(options: UsbtmcCallOptions = {}): Promise<ClearResult> {
     return this.run('clear', options, async (ctx) => {
-      const result = await clearDevice(this.device, { timeoutMs: ctx.left() });
-      this.needsClear = false;
-      return result;
+      try {
+        const result = await clearDevice(this.device, { timeoutMs: ctx.left() });
+        this.needsClear = false;
+        return result;
+      } catch (err) {
+        // A half-done clear leaves the device in an unknown state (Bulk-OUT may be halted).
+        this.needsClear = true;
+        throw err;
+      }
     });
+  }
+
+  /** Wait until every queued operation, and the recovery after a failed one, has finished. */
+  async settled(): Promise<void> {
+    let tail: Promise<unknown>;
+    do {
+      tail = this.tail;
+      await tail;
+    } while (tail !== this.tail);
   }
 
   /** Cancel what is running, reject what is queued, release the device. Idempotent. */
@@ -250,7 +317,7 @@ export class UsbtmcTransport {
     this.closed = true;
     this.closing.abort(new DisconnectedError(this.address, 'transport closed'));
     await this.tail;
-    await this.device.close();
+    await this.dev?.close();
   }
 
   private encode(command: string | Uint8Array): Uint8Array {
@@ -322,6 +389,7 @@ export class UsbtmcTransport {
     const exec = this.tail.then(async () => {
       if (gaveUp) return undefined as T;
       if (this.closed) throw new DisconnectedError(this.address, `${operation}: transport closed`);
+      if (!this.dev) throw new DisconnectedError(this.address, `${operation}: not open (call open() first)`);
       const ctx = new OpContext(name, timeoutMs, start, signal);
       if (this.needsClear) {
         await clearDevice(this.device, { timeoutMs: ctx.left() });
@@ -366,3 +434,7 @@ export class UsbtmcTransport {
 }
 
 function noop(): void {}
+
+function isBulkDevice(d: BulkDevice | BulkDeviceOpener): d is BulkDevice {
+  return typeof (d as BulkDevice).bulkIn === 'function';
+}

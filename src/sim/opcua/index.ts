@@ -4,7 +4,7 @@
  * @module
  */
 export { freePort, startOpcuaSim } from './server.js';
-export type { OpcuaSim, OpcuaSimOptions } from './server.js';
+export type { OpcuaSim, OpcuaSimOptions, OpcuaSimStats } from './server.js';
 export { DEFAULT_SIM_NODES, SIM_DATA_TYPES, SIM_MODES, parseSimNodes } from './nodes.js';
 export type { ResolvedSimNode, SimDataType, SimMode, SimNodeSpec, SimScalar } from './nodes.js';
 export { nextValue } from './simulate.js';

@@ -49,8 +49,17 @@ export interface OpcuaSim {
   get(nodeId: string): SimScalar | SimScalar[] | undefined;
   /** Change a node's value as the instrument would (monitored items see it); checked against its type. */
   set(nodeId: string, value: SimScalar | SimScalar[]): void;
+  /** Count open sessions, their subscriptions and monitored items (what clients asked for). */
+  stats(): OpcuaSimStats;
   /** Stop serving, close every session and remove a temporary PKI folder. Idempotent. */
   close(): Promise<void>;
+}
+
+/** What clients currently hold on a simulator. */
+export interface OpcuaSimStats {
+  sessions: number;
+  subscriptions: number;
+  monitoredItems: number;
 }
 
 /** Find a free TCP port on `host` (bind port 0, read it, release it). */
@@ -216,6 +225,17 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
       if (!entry) throw new InvalidInputError('OPC UA simulator node', nodeId, 'no such node');
       const [checked] = parseSimNodes([{ ...entry.node, value, simulate: undefined, follows: undefined }]);
       entry.variable.setValueFromSource(variantOf(entry.node, checked!.value));
+    },
+    stats() {
+      const out: OpcuaSimStats = { sessions: 0, subscriptions: 0, monitoredItems: 0 };
+      for (const session of server.engine.getSessions()) {
+        out.sessions++;
+        for (const sub of session.publishEngine.subscriptions) {
+          out.subscriptions++;
+          out.monitoredItems += sub.monitoredItemCount;
+        }
+      }
+      return out;
     },
     close() {
       closing ??= cleanup();

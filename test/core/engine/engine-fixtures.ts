@@ -14,7 +14,7 @@ export const now = (): number => Date.now() / 1000;
 export function makeDet(name = 'det', o: { triggerMs?: number; failOnRead?: number; failOnTrigger?: number } = {}) {
   let n = 0;
   let triggers = 0;
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const timers = new Map<ReturnType<typeof setTimeout>, Status<unknown>>();
   return {
     name,
     reads: () => n,
@@ -36,12 +36,15 @@ export function makeDet(name = 'det', o: { triggerMs?: number; failOnRead?: numb
         timers.delete(t);
         st.setFinished();
       }, o.triggerMs);
-      timers.add(t);
+      timers.set(t, st);
       return st;
     },
-    /** Clear pending trigger timers (test teardown). */
+    /** Cancel pending triggers and their timers (test teardown). */
     dispose(): void {
-      for (const t of timers) clearTimeout(t);
+      for (const [t, st] of timers) {
+        clearTimeout(t);
+        st.cancel('disposed');
+      }
       timers.clear();
     },
   };
@@ -206,5 +209,17 @@ export async function withEngine(t: Test, opts: RunEngineOptions, fn: (kit: Engi
   } finally {
     re.clearSuspenders();
     await guard.assertClean({ graceMs: 300 });
+  }
+}
+
+/** Outcome of one message inside a plan: its response, or the error thrown into the plan. */
+export type Attempt = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Yield `m` and catch what the engine throws back. */
+export function* attempt(m: Msg): Generator<Msg, Attempt, unknown> {
+  try {
+    return { ok: true, value: yield m };
+  } catch (error) {
+    return { ok: false, error };
   }
 }

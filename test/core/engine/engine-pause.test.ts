@@ -260,3 +260,25 @@ t.test('stop vs abort vs halt, from running and from paused: exit_status, reason
     }
   }
 });
+
+t.test('a pause after close_run does not replay into the closed run (close_run implies a checkpoint)', async (t) => {
+  await withEngine(t, {}, async ({ re, rec }) => {
+    const d = makeDet('d');
+    const plan = function* (): Generator<Msg> {
+      for (let run = 0; run < 2; run++) {
+        yield { command: 'open_run' };
+        yield { command: 'checkpoint' };
+        yield { command: 'create' };
+        yield { command: 'read', obj: d };
+        yield { command: 'save' };
+        yield { command: 'close_run' };
+        if (run === 0) yield { command: 'pause' };
+      }
+    };
+    t.equal((await re.run(plan)).exitStatus, 'paused');
+    const r = await re.resume();
+    t.equal(r.exitStatus, 'success');
+    t.equal(r.runStartUids.length, 2);
+    t.same(rec.names(), ['start', 'descriptor', 'event', 'stop', 'start', 'descriptor', 'event', 'stop']);
+  });
+});

@@ -5,6 +5,8 @@ import {
 } from '../../../src/core/engine/states.js';
 import type { RunEngineState } from '../../../src/core/engine/states.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
+import { RunEngine } from '../../../src/core/engine/run-engine.js';
+import { leakGuard } from '../../../src/testing/leak-guard.js';
 import { makeMotor, withEngine } from './engine-fixtures.js';
 
 /** Drive a machine from idle to `target` along allowed transitions (breadth-first). */
@@ -106,4 +108,50 @@ t.test('illegal requests are refused with InvalidStateError', async (t) => {
     t.equal(r.exitStatus, 'success');
     t.equal(r.interrupted, true);
   });
+});
+
+t.test('halt while pausing (devices still being paused) ends the plan instead of pausing it', async (t) => {
+  await withEngine(t, {}, async ({ re, rec }) => {
+    let release: () => void = () => {};
+    const slowPause = {
+      name: 'slow',
+      pause: () => new Promise<void>((r) => (release = r)),
+      resume: () => undefined,
+    };
+    const p = re.run(function* () {
+      yield { command: 'open_run' };
+      yield { command: 'checkpoint' };
+      yield { command: 'null', obj: slowPause } as Msg;
+      yield { command: 'sleep', seconds: 10 };
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    re.requestPause();
+    await new Promise((r) => setTimeout(r, 5));
+    t.equal(re.state, 'pausing', 'still pausing: the device has not paused yet');
+    const h = re.halt();
+    release();
+    const r = await h;
+    t.same(await p, r);
+    t.equal(r.exitStatus, 'abort');
+    t.equal(rec.of('stop')[0].exit_status, 'abort');
+  });
+});
+
+t.test('an internal inconsistency panics the engine for good', async (t) => {
+  const guard = leakGuard();
+  const reported: string[] = [];
+  const re = new RunEngine({ onError: (_e, context) => reported.push(context) });
+  // A misbehaving custom command reaches into the engine's internals and corrupts its state.
+  re.registerCommand('corrupt', (_msg, ctx) => {
+    (ctx as unknown as { host: { transition(s: string): void } }).host.transition('idle');
+  });
+  await t.rejects(re.run(function* () {
+    yield { command: 'corrupt' } as unknown as Msg;
+  }), InvalidStateError);
+  t.equal(re.state, 'panicked');
+  t.match(reported, [/panicked/]);
+  await t.rejects(re.run(function* () {}), InvalidStateError, 'a panicked engine runs nothing');
+  t.throws(() => re.requestPause(), InvalidStateError);
+  await t.rejects(re.stop(), InvalidStateError);
+  await guard.assertClean();
 });

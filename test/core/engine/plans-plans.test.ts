@@ -4,6 +4,7 @@ import {
 } from '../../../src/core/engine/plans/index.js';
 import { InvalidInputError, UnsupportedError } from '../../../src/core/errors.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
+import { oneShot } from '../../../src/core/engine/plan-stubs/index.js';
 import { FakeEngine, makeDetector, makeMotor, show } from './plans-harness.js';
 
 const step = (dets: string[], sets: string[], reads: string[]): string[] => [
@@ -40,6 +41,32 @@ t.test('count: md merges over defaults, user hints win key by key; delays betwee
   t.equal(md['sample'], 'A1');
   t.same(md['hints'], { gridding: 'rectilinear', dimensions: [[['time'], 'primary']] });
   t.equal(e.log.filter((m) => m.command === 'sleep').length, 1);
+  t.end();
+});
+
+t.test('count\'s flat default path yields the same messages as the composed plan, also on failure', (t) => {
+  const m = makeMotor('m');
+  const det = makeDetector('det');
+  const composed = { perShot: (d: Parameters<typeof oneShot>[0]) => oneShot(d) };
+  const a = new FakeEngine();
+  a.run(count([det, m, det], 3, [0, 0], { k: 1 }));
+  const b = new FakeEngine();
+  b.run(count([det, m, det], 3, [0, 0], { k: 1 }, composed));
+  t.same(a.log.map(show), b.log.map(show));
+  t.same(a.runs, b.runs);
+  let n = 0;
+  const flaky = makeDetector('flaky', () => {
+    if (++n % 3 === 0) throw new Error('flaky');
+    return 1;
+  });
+  const c = new FakeEngine();
+  t.throws(() => c.run(count([flaky], 5)));
+  n = 0;
+  const d = new FakeEngine();
+  t.throws(() => d.run(count([flaky], 5, null, undefined, composed)));
+  t.same(c.log.map(show), d.log.map(show));
+  t.same(c.runs, d.runs);
+  t.match(c.runs[0], { exitStatus: 'fail', reason: 'flaky' });
   t.end();
 });
 

@@ -110,6 +110,15 @@ t.test('TCP: many pipelined requests each get their own answer', async (t) => {
   t.equal(client.pending, 0);
 });
 
+t.test('TCP: several clients at once are each answered', async (t) => {
+  const { port, server } = await tcpPair(t);
+  const clients = [0, 1, 2].map(() => openModbus(`modbus+tcp://127.0.0.1:${port}?unit=1`));
+  t.teardown(() => Promise.all(clients.map((c) => c.close())));
+  const results = await Promise.all(clients.map((c, k) => Promise.all(Array.from({ length: 100 }, (_, i) => c.readHolding((i + k) % 100, 1).then((v) => v[0])))));
+  results.forEach((vals, k) => t.same(vals, Array.from({ length: 100 }, (_, i) => ((i + k) % 100) * 3), `client ${k}`));
+  t.equal(server.requests, 300);
+});
+
 t.test('bad arguments are rejected before anything is sent', async (t) => {
   const { client, server } = await tcpPair(t);
   await client.readHolding(0, 1);
@@ -142,8 +151,8 @@ t.test('TCP: a silent server gives TimeoutError; a late reply is dropped; abort 
   t.type(err, TimeoutError);
   t.equal((err as TimeoutError).afterMs, 100);
   // The late reply to transaction 1 arrives now, then request 2 is answered properly.
-  const second = client.readHolding(0, 1, { timeoutMs: 2000 });
-  await new Promise((r) => setTimeout(r, 50));
+  const second = client.readHolding(0, 1, { timeoutMs: 5000 });
+  while (Buffer.concat(frames).length < 24) await new Promise((r) => setTimeout(r, 5));
   hold!.write(encodeMbap(1, 1, Buffer.from('03020999', 'hex')));
   hold!.write(encodeMbap(2, 1, Buffer.from('03020007', 'hex')));
   t.same([...(await second)], [7], 'the late reply was not taken for the second request');
@@ -222,7 +231,7 @@ t.test('TCP: requests made while the server is down wait for it within their tim
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const port = (probe.address() as net.AddressInfo).port;
   await new Promise((r) => probe.close(r));
-  const client = new ModbusTcpClient({ stream: new TcpStream({ host: '127.0.0.1', port }), timeoutMs: 150, backoffMs: 20 });
+  const client = new ModbusTcpClient({ stream: new TcpStream({ host: '127.0.0.1', port }), timeoutMs: 1000, backoffMs: 20, maxBackoffMs: 100 });
   const server = new ModbusServer({ store: makeStore() });
   t.teardown(async () => {
     await client.close();
@@ -231,7 +240,7 @@ t.test('TCP: requests made while the server is down wait for it within their tim
   const err = (await client.readHolding(0, 1).catch((e: unknown) => e)) as TimeoutError;
   t.type(err, TimeoutError);
   t.match(err.message, /not connected: .*refused/);
-  const pending = client.readHolding(3, 1, { timeoutMs: 3000 });
+  const pending = client.readHolding(3, 1, { timeoutMs: 10_000 });
   await new Promise((r) => setTimeout(r, 100));
   await server.listenTcp({ port });
   t.same([...(await pending)], [9], 'resolved once the server came up');
@@ -308,7 +317,7 @@ t.test('RTU through a real pty with the serial stream', async (t) => {
     const out = respond(chunk);
     if (out) pair.master.write(out);
   });
-  const client = openModbus(`modbus+rtu://${pair.devicePath}?baud=19200&unit=1&timeoutMs=2000`);
+  const client = openModbus(`modbus+rtu://${pair.devicePath}?baud=19200&unit=1&timeoutMs=10000`);
   t.teardown(async () => {
     await client.close();
     await server.close();
@@ -358,4 +367,16 @@ t.test('RTU frames sent to the server in one chunk are all answered in one write
   line.write(Buffer.concat([encodeRtu(1, Buffer.from('0300000001', 'hex')), encodeRtu(1, Buffer.from('0300010001', 'hex'))]));
   const reply = Buffer.from(await got);
   t.equal(reply.toString('hex'), Buffer.concat([encodeRtu(1, Buffer.from('03020000', 'hex')), encodeRtu(1, Buffer.from('03020003', 'hex'))]).toString('hex'));
+});
+
+t.test('a client that cannot connect leaves no timer behind once its requests gave up', async (t) => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  await withLeakGuard(async () => {
+    const client = new ModbusTcpClient({ stream: new TcpStream({ host: '127.0.0.1', port }), timeoutMs: 300, backoffMs: 50, maxBackoffMs: 5000 });
+    await t.rejects(client.readHolding(0, 1), TimeoutError);
+    await t.rejects(client.readHolding(0, 1, { signal: AbortSignal.timeout(100) }), CanceledError);
+  });
 });

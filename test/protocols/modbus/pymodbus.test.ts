@@ -5,6 +5,7 @@
  * fail: the peer is never faked.
  */
 import t from 'tap';
+import type { Test as Tap } from 'tap';
 import type { ChildProcess } from 'node:child_process';
 import { DeviceError, TimeoutError } from '../../../src/core/errors.js';
 import { ModbusRtuClient, ModbusServer, RegisterStore, openModbus } from '../../../src/protocols/modbus/index.js';
@@ -102,7 +103,6 @@ function checkStore(t: Tap, store: RegisterStore): void {
   t.same([20, 21, 22].map((a) => store.get('holding', a)), [1, 7, 65535], 'writes 16 and 23 landed');
   t.same([5, 8, 9, 10].map((a) => store.getBit('coil', a)), [true, true, false, true], 'writes 5 and 15 landed');
 }
-type Tap = typeof t;
 
 t.test('our TCP server answers pymodbus\'s TCP client', { skip: !version }, async (t) => {
   const store = serverStore();

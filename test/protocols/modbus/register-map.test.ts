@@ -133,8 +133,9 @@ t.test('register maps become signals over a real Modbus TCP link', async (t) => 
 
   // Subscriptions poll and deliver changes.
   const seen: Array<number | boolean> = [];
+  let unsubscribe = (): void => {};
   const changed = new Promise<void>((resolve) => {
-    sig.temperature!.subscribeValue((v) => {
+    unsubscribe = sig.temperature!.subscribeValue((v) => {
       seen.push(v);
       if (v === 21.5) resolve();
     });
@@ -142,7 +143,7 @@ t.test('register maps become signals over a real Modbus TCP link', async (t) => 
   await new Promise((r) => setTimeout(r, 60));
   store.set('input', 2, 215);
   await changed;
-  sig.temperature!.clearSub(() => {});
+  unsubscribe();
   t.equal(seen[0], -100, 'first the current value');
   t.equal(seen.at(-1), 21.5, 'then the change');
   t.equal(seen.filter((v) => v === -100).length, 1, 'unchanged polls are not delivered');
@@ -163,8 +164,13 @@ t.test('the backend alone: put on a read-only entry, setpoint before any put, di
   const rw = new ModbusRegisterBackend<number>(bus, { name: 'rw', table: 'holding', address: 1 }, { pollMs: 10 });
   t.equal(await rw.getSetpoint(), 7, 'the device value until something is put');
   let calls = 0;
-  rw.setCallback(() => calls++);
-  await new Promise((r) => setTimeout(r, 50));
+  let firstCall!: () => void;
+  const first = new Promise<void>((r) => (firstCall = r));
+  rw.setCallback(() => {
+    calls++;
+    firstCall();
+  });
+  await first;
   rw.disconnect();
   const after = calls;
   t.ok(after >= 1);

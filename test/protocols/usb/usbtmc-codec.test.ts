@@ -216,23 +216,23 @@ const onlyTyped = (fn: () => unknown): boolean => {
 
 t.test('fuzz: header decoder returns a consistent header or throws InvalidInputError', async (t) => {
   t.doesNotThrow(() =>
-  fc.assert(
-    fc.property(
-      fc.uint8Array({ maxLength: 40 }),
-      fc.option(fc.integer({ min: 0, max: 300 })),
-      fc.option(fc.integer({ min: 0, max: 2 ** 32 })),
-      (buf, tag, max) => {
-        try {
-          const h = decodeBulkInHeader(buf, { tag: tag ?? undefined, maxTransferSize: max ?? undefined });
-          if (buf.length < 12 || h.tag === 0 || ((~h.tag) & 0xff) !== buf[2]) return false;
-          if (max !== null && h.transferSize > max) return false;
-          return tag === null || h.tag === tag;
-        } catch (err) {
-          return err instanceof InvalidInputError;
-        }
-      },
-    ),
-    { numRuns: 3000 },
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.option(fc.integer({ min: 0, max: 300 })),
+        fc.option(fc.integer({ min: 0, max: 2 ** 32 })),
+        (buf, tag, max) => {
+          try {
+            const h = decodeBulkInHeader(buf, { tag: tag ?? undefined, maxTransferSize: max ?? undefined });
+            if (buf.length < 12 || h.tag === 0 || ((~h.tag) & 0xff) !== buf[2]) return false;
+            if (max !== null && h.transferSize > max) return false;
+            return tag === null || h.tag === tag;
+          } catch (err) {
+            return err instanceof InvalidInputError;
+          }
+        },
+      ),
+      { numRuns: 3000 },
   ), 'no untyped error');
 });
 
@@ -245,69 +245,69 @@ t.test('fuzz: assembler over garbage, truncation and huge TransferSize only thro
   });
   const chunks = fc.array(fc.record({ bytes: fc.uint8Array({ maxLength: 80 }), ended: fc.boolean() }), { maxLength: 6 });
   t.doesNotThrow(() =>
-  fc.assert(
-    fc.property(header, chunks, fc.integer({ min: 1, max: 255 }), fc.constantFrom(64, 1024, 0xffff_ffff), (h, rest, tag, max) => {
-      const first = new Uint8Array(12);
-      first.set([2, h.tag, h.inverseOk ? ~h.tag & 0xff : h.tag, 0]);
-      new DataView(first.buffer).setUint32(4, h.size, true);
-      first[8] = h.attr;
-      const asm = new BulkInAssembler({ tag, maxTransferSize: max });
-      let pushes = 0;
-      const ok = onlyTyped(() => {
-        for (const c of [{ bytes: first, ended: false }, ...rest]) {
-          pushes++;
-          if (asm.push(c.bytes, c.ended)) {
-            const data = asm.data();
-            if (data.length !== asm.header!.transferSize) throw new Error('data length differs from TransferSize');
-            break;
+    fc.assert(
+      fc.property(header, chunks, fc.integer({ min: 1, max: 255 }), fc.constantFrom(64, 1024, 0xffff_ffff), (h, rest, tag, max) => {
+        const first = new Uint8Array(12);
+        first.set([2, h.tag, h.inverseOk ? ~h.tag & 0xff : h.tag, 0]);
+        new DataView(first.buffer).setUint32(4, h.size, true);
+        first[8] = h.attr;
+        const asm = new BulkInAssembler({ tag, maxTransferSize: max });
+        let pushes = 0;
+        const ok = onlyTyped(() => {
+          for (const c of [{ bytes: first, ended: false }, ...rest]) {
+            pushes++;
+            if (asm.push(c.bytes, c.ended)) {
+              const data = asm.data();
+              if (data.length !== asm.header!.transferSize) throw new Error('data length differs from TransferSize');
+              break;
+            }
           }
-        }
-      });
-      return ok && pushes <= rest.length + 1;
-    }),
-    { numRuns: 3000 },
+        });
+        return ok && pushes <= rest.length + 1;
+      }),
+      { numRuns: 3000 },
   ), 'no untyped error');
 });
 
 t.test('fuzz: assembler fed pure garbage', async (t) => {
   t.doesNotThrow(() =>
-  fc.assert(
-    fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 100 }), fc.boolean()), { maxLength: 5 }), fc.integer({ min: 1, max: 255 }), (reads, tag) =>
-      onlyTyped(() => {
-        const asm = new BulkInAssembler({ tag, maxTransferSize: 4096 });
-        for (const [b, ended] of reads) if (asm.push(b, ended)) return;
-      }),
-    ),
-    { numRuns: 3000 },
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 100 }), fc.boolean()), { maxLength: 5 }), fc.integer({ min: 1, max: 255 }), (reads, tag) =>
+        onlyTyped(() => {
+          const asm = new BulkInAssembler({ tag, maxTransferSize: 4096 });
+          for (const [b, ended] of reads) if (asm.push(b, ended)) return;
+        }),
+      ),
+      { numRuns: 3000 },
   ), 'no untyped error');
 });
 
 t.test('fuzz: an encoded DEV_DEP_MSG_OUT decodes back to its fields', async (t) => {
   t.doesNotThrow(() =>
-  fc.assert(
-    fc.property(fc.integer({ min: 1, max: 255 }), fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.boolean(), (tag, data, eom) => {
-      const out = encodeDevDepMsgOut(tag, data, eom);
-      const h = decodeBulkInHeader(out, { msgId: MsgId.DEV_DEP_MSG_OUT, tag });
-      const pad = out.subarray(12 + data.length);
-      return out.length % 4 === 0 && pad.length < 4 && pad.every((b) => b === 0) && h.transferSize === data.length && h.eom === eom &&
-        Buffer.compare(out.subarray(12, 12 + data.length), data) === 0;
-    }),
-    { numRuns: 1000 },
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 255 }), fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.boolean(), (tag, data, eom) => {
+        const out = encodeDevDepMsgOut(tag, data, eom);
+        const h = decodeBulkInHeader(out, { msgId: MsgId.DEV_DEP_MSG_OUT, tag });
+        const pad = out.subarray(12 + data.length);
+        return out.length % 4 === 0 && pad.length < 4 && pad.every((b) => b === 0) && h.transferSize === data.length && h.eom === eom &&
+          Buffer.compare(out.subarray(12, 12 + data.length), data) === 0;
+      }),
+      { numRuns: 1000 },
   ), 'no untyped error');
 });
 
 t.test('fuzz: control reply parsers only throw InvalidInputError or DeviceError', async (t) => {
   t.doesNotThrow(() =>
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 30 }), (b) => {
-      for (const parse of [parseInitiateAbort, parseCheckAbort, parseCheckClear, parseReadStatusByte, parseInterrupt]) onlyTyped(() => parse(b));
-      try {
-        parseCapabilities(b);
-      } catch (err) {
-        if (!(err instanceof InvalidInputError || err instanceof DeviceError)) throw err;
-      }
-      return true;
-    }),
-    { numRuns: 2000 },
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 30 }), (b) => {
+        for (const parse of [parseInitiateAbort, parseCheckAbort, parseCheckClear, parseReadStatusByte, parseInterrupt]) onlyTyped(() => parse(b));
+        try {
+          parseCapabilities(b);
+        } catch (err) {
+          if (!(err instanceof InvalidInputError || err instanceof DeviceError)) throw err;
+        }
+        return true;
+      }),
+      { numRuns: 2000 },
   ), 'no untyped error');
 });

@@ -3,7 +3,8 @@
  * @module
  */
 import type { Execution } from '../execution.js';
-import type { Handler } from '../host.js';
+import type { Handler, HandlerEntry } from '../host.js';
+import { UNCACHEABLE } from '../frames.js';
 import type { Command, MsgOf } from '../messages.js';
 import { closeRun, create, declareStream, drop, openRun, read, save, subscribe, unsubscribe } from './runs.js';
 import { locate, set, stop, trigger, wait, waitFor } from './motion.js';
@@ -68,9 +69,9 @@ export const BUILTIN_COMMANDS: readonly string[] = Object.keys(BUILTIN);
 export const isInternalCommand = (name: string): boolean => Object.hasOwn(INTERNAL, name);
 
 /** A fresh table of built-in and internal handlers. */
-export function builtinHandlers(): Map<string, Handler> {
-  const m = new Map<string, Handler>();
-  for (const [k, h] of Object.entries(BUILTIN)) m.set(k, h as Handler);
-  for (const [k, h] of Object.entries(INTERNAL)) m.set(k, h);
+export function builtinHandlers(): Map<string, HandlerEntry> {
+  const m = new Map<string, HandlerEntry>();
+  for (const [k, h] of Object.entries(BUILTIN)) m.set(k, { fn: h as Handler, replay: !UNCACHEABLE.has(k) });
+  for (const [k, h] of Object.entries(INTERNAL)) m.set(k, { fn: h, replay: true });
   return m;
 }

@@ -42,11 +42,15 @@ function startRun(msg: MsgOf<'open_run'>, ctx: Execution, scanId: unknown): stri
 
 const runLabel = (key: string | undefined): string => (key === undefined ? '(default)' : `'${key}'`);
 
-/** close_run: emit run_stop with the given (or success) exit status; returns the run_start uid. */
+/**
+ * close_run: emit run_stop with the given (or success) exit status; returns the run_start uid.
+ * Implies a checkpoint: nothing before it may be replayed into a closed run.
+ */
 export function closeRun(msg: MsgOf<'close_run'>, ctx: Execution): string {
   const run = ctx.requireRun(msg.run, 'close_run');
   ctx.runs.delete(msg.run);
   run.close(msg.exitStatus ?? 'success', msg.reason ?? '');
+  ctx.implicitCheckpoint();
   return run.uid;
 }
 

@@ -46,11 +46,11 @@ export interface ReplyRegistry {
 /** Reply type of command `C` (unknown for commands without a documented reply). */
 export type Reply<C extends Command> = C extends keyof ReplyRegistry ? ReplyRegistry[C] : unknown;
 
+const session = Math.random().toString(16).slice(2, 8);
 let uidCounter = 0;
-/** Make a short unique id with a prefix, e.g. `set-3f2a9c-12` (group names). */
+/** Make a short id, unique in this process, with a prefix, e.g. `set-3f2a9c-12` (group names). */
 export function shortUid(prefix = 'uid'): string {
-  uidCounter = (uidCounter + 1) % 1_000_000_000;
-  return `${prefix}-${Math.random().toString(16).slice(2, 8)}-${uidCounter}`;
+  return `${prefix}-${session}-${++uidCounter}`;
 }
 
 /** A synchronous plan (what every stub and plan of labrig returns): yields messages, returns R. */

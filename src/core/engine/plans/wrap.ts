@@ -4,6 +4,7 @@
  * around run_decorator, written as try/finally in a synchronous generator.
  * @module
  */
+import { isCanceled } from '../../errors.js';
 import { deviceName } from '../../protocols.js';
 import type { ExitStatus, Msg } from '../messages.js';
 import { rootAncestor, separateDevices } from '../plan-stubs/devices.js';
@@ -12,19 +13,22 @@ import type { PlanGen, Reply } from '../plan-stubs/replies.js';
 
 /**
  * Tell how a run ends when the plan throws `err`: an error carrying an `exitStatus` of
- * 'success' or 'abort' (the engine's stop/abort requests) closes the run with it; anything
- * else is a failure with the error's message as reason.
+ * 'success' or 'abort' (bluesky's RequestStop/RequestAbort) closes the run with it; a
+ * CanceledError (the RunEngine's stop/abort interrupt) returns undefined — the plan then leaves
+ * the run open and the engine's cleanup closes it with the status it knows; anything else is a
+ * failure with the error's message as reason.
  */
-export function exitOf(err: unknown): { exitStatus: ExitStatus; reason: string } {
+export function exitOf(err: unknown): { exitStatus: ExitStatus; reason: string } | undefined {
   const e = err as { exitStatus?: unknown; message?: unknown; reason?: unknown };
   const reason = typeof e?.reason === 'string' ? e.reason : typeof e?.message === 'string' ? e.message : String(err);
-  if (e?.exitStatus === 'success' || e?.exitStatus === 'abort') return { exitStatus: e.exitStatus, reason };
+  if (e?.exitStatus === 'success' || e?.exitStatus === 'abort' || e?.exitStatus === 'fail') return { exitStatus: e.exitStatus, reason };
+  if (isCanceled(err)) return undefined;
   return { exitStatus: 'fail', reason };
 }
 
 /**
  * Run `body` inside one run with metadata `md`: open_run, body, close_run. If the body throws,
- * the run is closed with the failure's exit status and the error goes on. Returns the run uid.
+ * the run is closed with the failure's exit status (see exitOf) and the error goes on. Returns the run uid.
  * If the engine closes the generator (`return()`), nothing more is yielded: the engine's own
  * cleanup closes the run, as with bluesky's GeneratorExit.
  */
@@ -33,8 +37,8 @@ export function* inRun(md: Record<string, unknown>, body: () => PlanGen<unknown>
   try {
     yield* body();
   } catch (err) {
-    const { exitStatus, reason } = exitOf(err);
-    yield { command: 'close_run', exitStatus, reason };
+    const exit = exitOf(err);
+    if (exit) yield { command: 'close_run', exitStatus: exit.exitStatus, reason: exit.reason };
     throw err;
   }
   yield { command: 'close_run' };

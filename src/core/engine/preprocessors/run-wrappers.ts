@@ -26,8 +26,8 @@ export function runWrapper<P extends Plan>(plan: P, md?: Record<string, unknown>
       yield* relay(plan, emit);
     } catch (err) {
       if (isClosing(err)) throw err;
-      const { exitStatus, reason } = exitOf(err);
-      yield* emit({ command: 'close_run', exitStatus, reason });
+      const exit = exitOf(err);
+      if (exit) yield* emit({ command: 'close_run', exitStatus: exit.exitStatus, reason: exit.reason });
       throw err;
     }
     yield* emit({ command: 'close_run' });

@@ -1,0 +1,101 @@
+/**
+ * Driver benchmarks, one function per instrument family (add yours to `FAMILIES`). Each measures
+ * the driver against a baseline taken in the same run on the same simulator.
+ *
+ * Galil: position reads through the driver's command layer (GalilIO.tellPosition) and through the
+ * axis' readback signal vs bare `TPA` requests on a request channel (goal ratio ≥ 0.9), measured
+ * in interleaved slices so all three see the same machine load; and the simulator's commands/s
+ * with 4 concurrent clients. Run alone: `node --import tsx bench/drivers.ts`.
+ */
+import { header, row } from './util.js';
+
+/** One family's benchmark: returns rates by name. */
+interface FamilyBench {
+  name: string;
+  run: () => Promise<Record<string, number>>;
+}
+
+async function benchGalil(): Promise<Record<string, number>> {
+  const { startGalilSim } = await import('../src/sim/galil/index.js');
+  const { openGalil, galilChannel } = await import('../src/drivers/galil/index.js');
+  const { createStream } = await import('../src/protocols/uri.js');
+  header('drivers: Galil (simulator over TCP loopback)');
+  const sim = await startGalilSim({ tcp: '127.0.0.1:0', axes: 4 });
+  const closers: Array<() => Promise<void>> = [() => sim.close()];
+  try {
+    const g = await openGalil(sim.uri, { axes: { x: { axis: 'A', countsPerUnit: 1000 } } });
+    closers.unshift(() => g.close());
+    const x = g.axis('x');
+    const bare = galilChannel(createStream(sim.uri));
+    closers.unshift(() => bare.close());
+    await bare.open();
+    const bareLoop = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await bare.request('TPA\r');
+    };
+    const driverLoop = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await g.commands.tellPosition('A');
+    };
+    const signalLoop = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await x.readback.getValue();
+    };
+    // Interleave short slices of the two loops so both see the same machine load; sum per loop.
+    const loops = [bareLoop, driverLoop, signalLoop];
+    for (const loop of loops) await loop(300);
+    const spent = [0, 0, 0];
+    let slices = 0;
+    const end = performance.now() + 3000;
+    while (performance.now() < end) {
+      for (let k = 0; k < loops.length; k++) {
+        const t = performance.now();
+        await loops[k]!(100);
+        spent[k]! += performance.now() - t;
+      }
+      slices++;
+    }
+    const [bareRate, driverRate, signalRate] = spent.map((ms) => (slices * 100 * 1000) / ms) as [number, number, number];
+    row('baseline: request channel TPA round trips', bareRate);
+    row('driver: GalilIO.tellPosition (TPA)', driverRate, 'channel', bareRate);
+    row('driver: axis.readback.getValue() (TPA)', signalRate, 'channel', bareRate);
+
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const c = galilChannel(createStream(sim.uri));
+        closers.unshift(() => c.close());
+        await c.open();
+        return c;
+      }),
+    );
+    const commands = ['TPA\r', 'MG _BGA\r', 'SCA\r', 'MG @AN[1]\r'];
+    const before = sim.model.commands;
+    const t0 = performance.now();
+    const until = t0 + 1000;
+    await Promise.all(
+      clients.map(async (c, k) => {
+        for (let i = 0; performance.now() < until; i++) await c.request(commands[(i + k) % commands.length]!);
+      }),
+    );
+    const simRate = ((sim.model.commands - before) * 1000) / (performance.now() - t0);
+    row('simulator: commands/s with 4 clients', simRate);
+    return {
+      galilChannelTp: bareRate, galilDriverTp: driverRate, galilSignalTp: signalRate,
+      galilRatio: driverRate / bareRate, galilSignalRatio: signalRate / bareRate, galilSim4Clients: simRate,
+    };
+  } finally {
+    for (const close of closers) await close().catch(() => undefined);
+  }
+}
+
+/** The families measured, in order. */
+const FAMILIES: FamilyBench[] = [{ name: 'galil', run: benchGalil }];
+
+/** Run every driver family's benchmark; returns all rates, keys prefixed by family. */
+export async function benchDrivers(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const f of FAMILIES) Object.assign(out, await f.run());
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await benchDrivers();
+  console.log(`\nGalil driver/channel ratio: ${r['galilRatio']?.toFixed(3)} (goal >= 0.9); signal read/channel: ${r['galilSignalRatio']?.toFixed(3)}`);
+}

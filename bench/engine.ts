@@ -1,0 +1,136 @@
+/**
+ * RunEngine benchmark (issue 3): messages/second for a plan of 100,000 `null` messages,
+ * events/second for a count plan of 100,000 events with a soft detector (documents built and
+ * delivered to one subscriber), peak memory, and a flat-memory check over 1,000,000 events.
+ *
+ * Runs alone with `node --import tsx bench/engine.ts` (add `--expose-gc` for exact heap figures).
+ */
+import { pathToFileURL } from 'node:url';
+import { RunEngine } from '../src/core/engine/index.js';
+import type { Msg } from '../src/core/engine/index.js';
+import { Status } from '../src/core/status.js';
+import type { DataKeys, Readings } from '../src/core/protocols.js';
+import { fmtRate, header } from './util.js';
+
+/** bluesky 1.14 reference, documented in issue 3 (not measured here): µs per `null` message. */
+export const BLUESKY_US_PER_NULL_MSG = 8.8;
+/** bluesky 1.14 reference, documented in issue 3 (not measured here): µs per `count` event (soft detector). */
+export const BLUESKY_US_PER_COUNT_EVENT = 830;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const heapMiB = (): number => {
+  gc?.();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+};
+
+/** A soft detector: trigger() returns an already-finished Status, read() is synchronous. */
+function softDetector(name: string) {
+  let n = 0;
+  const keys: DataKeys = { [name]: { source: `soft://${name}`, dtype: 'number', shape: [] } };
+  return {
+    name,
+    trigger: (): Status<unknown> => Status.finished<unknown>(undefined, `${name}.trigger`),
+    read: (): Readings => ({ [name]: { value: n++, timestamp: Date.now() / 1000 } }),
+    describe: (): DataKeys => keys,
+  };
+}
+
+function* nullPlan(n: number): Generator<Msg, void, unknown> {
+  for (let i = 0; i < n; i++) yield { command: 'null' };
+}
+
+/** The messages of bluesky's `count([det], num)`, built inline. */
+function* countPlan(det: ReturnType<typeof softDetector>, num: number): Generator<Msg, void, unknown> {
+  yield { command: 'stage', obj: det as never };
+  yield { command: 'open_run', md: { plan_name: 'count', num_points: num } };
+  yield { command: 'declare_stream', name: 'primary', objs: [det] };
+  for (let i = 0; i < num; i++) {
+    yield { command: 'checkpoint' };
+    const group = `trigger-${i}`;
+    yield { command: 'trigger', obj: det, group };
+    yield { command: 'wait', group };
+    yield { command: 'create', name: 'primary' };
+    yield { command: 'read', obj: det };
+    yield { command: 'save' };
+  }
+  yield { command: 'close_run' };
+  yield { command: 'unstage', obj: det as never };
+}
+
+function line(label: string, value: string): void {
+  console.log(`  ${label.padEnd(52)} ${value}`);
+}
+
+/** Measure the RunEngine; returns the figures by name. */
+export async function benchEngine(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const re = new RunEngine();
+  let docs = 0;
+  re.subscribe(() => {
+    docs++;
+  });
+
+  header('engine: null messages (plan of 100,000 `null`)');
+  await re.run(nullPlan(100_000)); // warm-up
+  let best = Infinity;
+  for (let k = 0; k < 5; k++) {
+    const t0 = performance.now();
+    await re.run(nullPlan(100_000));
+    best = Math.min(best, performance.now() - t0);
+  }
+  const usPerMsg = (best * 1000) / 100_000;
+  out['nullMsgsPerSecond'] = 1e6 / usPerMsg;
+  out['usPerNullMsg'] = usPerMsg;
+  out['nullSpeedupVsBluesky'] = BLUESKY_US_PER_NULL_MSG / usPerMsg;
+  line('messages/second', fmtRate(out['nullMsgsPerSecond']));
+  line('µs per message', usPerMsg.toFixed(3));
+  line(`vs bluesky 1.14 reference ${BLUESKY_US_PER_NULL_MSG} µs/msg (documented)`, `${out['nullSpeedupVsBluesky'].toFixed(1)}x faster (goal ≥ 10x)`);
+
+  header('engine: count([det], 100000) with a soft detector, documents to one subscriber');
+  for (let k = 0; k < 2; k++) await re.run(countPlan(softDetector('det'), 100_000)); // warm-up
+  best = Infinity;
+  for (let k = 0; k < 3; k++) {
+    docs = 0;
+    const t0 = performance.now();
+    const r = await re.run(countPlan(softDetector('det'), 100_000));
+    const dt = performance.now() - t0;
+    if (r.exitStatus !== 'success' || docs !== 100_003) throw new Error(`count run went wrong: ${r.exitStatus} ${r.reason}, ${docs} documents`);
+    best = Math.min(best, dt);
+  }
+  const usPerEvent = (best * 1000) / 100_000;
+  out['countEventsPerSecond'] = 1e6 / usPerEvent;
+  out['usPerCountEvent'] = usPerEvent;
+  out['countSpeedupVsBluesky'] = BLUESKY_US_PER_COUNT_EVENT / usPerEvent;
+  line('events/second', fmtRate(out['countEventsPerSecond']));
+  line('µs per event (6 messages + event document)', usPerEvent.toFixed(2));
+  line(`vs bluesky 1.14 reference ${BLUESKY_US_PER_COUNT_EVENT} µs/event (documented)`, `${out['countSpeedupVsBluesky'].toFixed(0)}x faster (goal ≥ 50x)`);
+
+  header('engine: 1,000,000 events, flat memory check');
+  const heap0 = heapMiB();
+  const samples: Record<number, number> = {};
+  const token = re.subscribe((_name, doc) => {
+    const seq = (doc as { seq_num?: number }).seq_num;
+    if (seq === 100_000 || seq === 1_000_000) samples[seq] = heapMiB();
+  }, 'event');
+  const t0 = performance.now();
+  await re.run(countPlan(softDetector('det'), 1_000_000));
+  const dt = performance.now() - t0;
+  re.unsubscribe(token);
+  out['millionEventsPerSecond'] = 1_000_000 / (dt / 1000);
+  out['heapMiBBefore'] = heap0;
+  out['heapMiBAfter100k'] = samples[100_000] ?? NaN;
+  out['heapMiBAfter1M'] = samples[1_000_000] ?? NaN;
+  out['heapGrowthMiB100kTo1M'] = out['heapMiBAfter1M'] - out['heapMiBAfter100k'];
+  out['peakRssMiB'] = process.resourceUsage().maxRSS / 1024;
+  out['heapMiBEnd'] = heapMiB();
+  line('events/second over 1,000,000 events', fmtRate(out['millionEventsPerSecond']));
+  line(`heap used after 100k events${gc ? '' : ' (no --expose-gc: approximate)'}`, `${out['heapMiBAfter100k'].toFixed(1)} MiB`);
+  line('heap used after 1M events', `${out['heapMiBAfter1M'].toFixed(1)} MiB (growth ${out['heapGrowthMiB100kTo1M'].toFixed(1)} MiB)`);
+  line('heap used after the run', `${out['heapMiBEnd'].toFixed(1)} MiB`);
+  line('peak RSS of the process', `${out['peakRssMiB'].toFixed(0)} MiB`);
+  return out;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchEngine();
+}

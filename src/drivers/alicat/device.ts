@@ -1,0 +1,414 @@
+/**
+ * Alicat units as devices: {@link AlicatFlowController} (MFC, a Movable setpoint) and
+ * {@link AlicatFlowMeter} (MFM, readable only). `read()` polls the unit once (every value comes
+ * from one data frame; the signals are declared uncached, so a staged run never reads stale
+ * values from a unit that stopped answering: the read fails with the transport's error). Every command goes through a signal, so the same
+ * logic runs on the unit, on its simulator and on mock signals (`connect({ mock: true })` installs
+ * a default mock behaviour).
+ *
+ * `set(target)` writes the setpoint (checked against 0..full scale before any byte, LimitsError)
+ * and, with `settle: 'flow'` (default), completes when the controlled value (mass flow,
+ * volumetric flow or pressure, per register 122) stays within the tolerance for `settleMs`; it
+ * fails with DeviceError (code `HLD`) while the valve is held and with TimeoutError after
+ * `settleTimeoutMs`. `stop()` only ends the wait (a flow controller keeps regulating; use `hold()`
+ * to freeze the valve); `stop({ success: false })` is the emergency stop: the dialect's hold
+ * command at high priority (`$$H` legacy, `HC` primer), before the running Status is failed.
+ * @module
+ */
+import { DeviceError, LimitsError, NotConnectedError, TimeoutError, toError } from '../../core/errors.js';
+import type { ConnectOptions } from '../../core/device/device.js';
+import { StandardMovable } from '../../core/device/standard-movable.js';
+import { StandardReadable } from '../../core/device/standard-readable.js';
+import type { Stoppable } from '../../core/protocols.js';
+import type { SignalR } from '../../core/signal/signal.js';
+import type { SignalRW } from '../../core/signal/writable.js';
+import type { Status } from '../../core/status.js';
+import { FrameSource } from './backend.js';
+import { controlUnits, resolveAlicatConfig, setpointLimits, settleTolerance, type AlicatConfig, type ResolvedAlicatConfig } from './config.js';
+import type { AlicatIO } from './io.js';
+import { installControllerMock, installMeterMock } from './mock.js';
+import { checkControlVariable, type ControlVariable } from './protocol.js';
+import { commonSignals, frameR, specRW, type AlicatActions, type AlicatFlags, type UnitContext } from './signals.js';
+
+/** How a unit releases its transport on `close()`. */
+export type Release = () => Promise<void>;
+
+function contextOf(io: AlicatIO, config: ResolvedAlicatConfig): UnitContext {
+  const source = new FrameSource(() => io, config.pollMs);
+  return { io: () => io, source, config, timeoutMs: Math.max(config.timeoutMs * 3, 1000) };
+}
+
+/** An Alicat mass flow meter (readable; see the module notes). */
+export class AlicatFlowMeter extends StandardReadable {
+  /** Absolute pressure (config `units.pressure`, default psia). */
+  readonly pressure: SignalR<number>;
+  /** Gas temperature (default degC). */
+  readonly temperature: SignalR<number>;
+  /** Volumetric flow (default LPM). */
+  readonly volumetricFlow: SignalR<number>;
+  /** Mass flow (default SLPM); its data key is the device's own name. */
+  readonly massFlow: SignalR<number>;
+  /** Totalized flow (default SL; NaN without the totalizer column). */
+  readonly totalizer: SignalR<number>;
+  /** Active gas (short name); set it with a name or a number as text. */
+  readonly gas: SignalRW<string>;
+  /** Status codes of the last frame, space separated ('' when none). */
+  readonly status: SignalR<string>;
+  /** Firmware identification (VE). */
+  readonly firmware: SignalR<string>;
+  /** One boolean per status code. */
+  readonly flags: AlicatFlags;
+  /** Command signals (lock, tare, ...). */
+  readonly actions: AlicatActions;
+  /** The command layer of this unit. */
+  readonly io: AlicatIO;
+  /** Checked configuration. */
+  readonly config: ResolvedAlicatConfig;
+  readonly #ctx: UnitContext;
+  readonly #release: Release | undefined;
+
+  /** Build the meter over `io` (from `openAlicat`, or `new AlicatIO(undefined)` for mock use). */
+  constructor(name: string, config: AlicatConfig, io: AlicatIO, release?: Release) {
+    super(name);
+    this.config = resolveAlicatConfig({ ...config, kind: 'meter' });
+    this.io = io;
+    this.#release = release;
+    this.#ctx = contextOf(io, this.config);
+    const s = commonSignals(this.#ctx);
+    this.pressure = s.pressure;
+    this.temperature = s.temperature;
+    this.volumetricFlow = s.volumetricFlow;
+    this.massFlow = s.massFlow;
+    this.totalizer = s.totalizer;
+    this.gas = s.gas;
+    this.status = s.status;
+    this.firmware = s.firmware;
+    this.flags = s.flags;
+    this.actions = s.actions;
+    this.addReadables([this.massFlow], 'hinted-uncached');
+    this.addReadables([this.volumetricFlow, this.pressure, this.temperature, ...(this.config.totalizer ? [this.totalizer] : []), this.status], 'uncached');
+    this.addReadables([this.flags], 'child');
+    this.addReadables([this.gas, this.firmware], 'config');
+    this.setName(name);
+  }
+
+  /** Rename the meter; its mass flow carries the meter's own name. */
+  override setName(name: string): void {
+    super.setName(name);
+    this.massFlow?.setName(name);
+  }
+
+  /** Connect the signals; on hardware also poll once to check the unit answers. */
+  override async connect(options: ConnectOptions = {}): Promise<void> {
+    await super.connect(options);
+    if (options.mock) return installMeterMock(this);
+    try {
+      await this.#ctx.source.poll();
+    } catch (e) {
+      throw new NotConnectedError(this.name, new Map([['unit', toError(e)]]));
+    }
+  }
+
+  /** Select a gas by name or number (unknown gases: InvalidInputError before any byte). */
+  selectGas(gas: string | number): Status<void> {
+    return this.gas.set(String(gas));
+  }
+
+  /** Lock the front display. */
+  lock(): Status<unknown> {
+    return this.actions.lock.trigger();
+  }
+
+  /** Unlock the front display. */
+  unlock(): Status<unknown> {
+    return this.actions.unlock.trigger();
+  }
+
+  /** Tare absolute pressure. */
+  tarePressure(): Status<unknown> {
+    return this.actions.tarePressure.trigger();
+  }
+
+  /** Tare flow (only with no flow through the unit). */
+  tareFlow(): Status<unknown> {
+    return this.actions.tareFlow.trigger();
+  }
+
+  /** Reset the totalizer. */
+  resetTotalizer(): Status<unknown> {
+    return this.actions.resetTotalizer.trigger();
+  }
+
+  /** Stop polling and release the transport (the shared line stays open for other units). */
+  async close(): Promise<void> {
+    this.#ctx.source.dispose();
+    await (this.#release ?? (() => this.io.close()))();
+  }
+}
+
+/** An Alicat mass flow controller (Movable setpoint; see the module notes). */
+export class AlicatFlowController extends StandardMovable implements Stoppable {
+  /** The controlled value (mass flow, volumetric flow or pressure per the control variable); data key = device name. */
+  readonly readback: SignalR<number>;
+  /** Setpoint, in units of the control variable; writes are checked against 0..full scale. */
+  readonly setpoint: SignalRW<number>;
+  /** Loop control variable (register 122). */
+  readonly controlVariable: SignalRW<ControlVariable>;
+  /** Absolute pressure (default psia). */
+  readonly pressure: SignalR<number>;
+  /** Gas temperature (default degC). */
+  readonly temperature: SignalR<number>;
+  /** Volumetric flow (default LPM). */
+  readonly volumetricFlow: SignalR<number>;
+  /** Mass flow (default SLPM). */
+  readonly massFlow: SignalR<number>;
+  /** Totalized flow (default SL; NaN without the totalizer column). */
+  readonly totalizer: SignalR<number>;
+  /** Active gas (short name); set it with a name or a number as text. */
+  readonly gas: SignalRW<string>;
+  /** Status codes of the last frame, space separated. */
+  readonly status: SignalR<string>;
+  /** Firmware identification (VE). */
+  readonly firmware: SignalR<string>;
+  /** One boolean per status code. */
+  readonly flags: AlicatFlags;
+  /** Command signals (hold, cancel, e-stop, lock, tare, ...). */
+  readonly actions: AlicatActions;
+  /** The command layer of this unit. */
+  readonly io: AlicatIO;
+  /** Checked configuration. */
+  readonly config: ResolvedAlicatConfig;
+  readonly #ctx: UnitContext;
+  readonly #release: Release | undefined;
+  #cv: ControlVariable = 'mass-flow';
+
+  /** Build the controller over `io` (from `openAlicat`, or `new AlicatIO(undefined)` for mock use). */
+  constructor(name: string, config: AlicatConfig, io: AlicatIO, release?: Release) {
+    super(name);
+    this.config = resolveAlicatConfig({ ...config, kind: 'controller' });
+    this.io = io;
+    this.#release = release;
+    const ctx = contextOf(io, this.config);
+    this.#ctx = ctx;
+    const s = commonSignals(ctx);
+    this.pressure = s.pressure;
+    this.temperature = s.temperature;
+    this.volumetricFlow = s.volumetricFlow;
+    this.massFlow = s.massFlow;
+    this.totalizer = s.totalizer;
+    this.gas = s.gas;
+    this.status = s.status;
+    this.firmware = s.firmware;
+    this.flags = s.flags;
+    this.actions = s.actions;
+    const p = this.config.precision;
+    this.readback = frameR(ctx, 'readback', (f) => (this.#cv === 'mass-flow' ? f.massFlow : this.#cv === 'volumetric-flow' ? f.volumetricFlow : f.pressure), 0, {
+      dtype: 'number', units: controlUnits(this.config, 'mass-flow'), precision: p,
+    });
+    this.setpoint = specRW<number>(ctx, {
+      field: 'setpoint',
+      pick: (f) => f.setpoint ?? Number.NaN,
+      write: (v) => {
+        this.#checkLimits(v ?? Number.NaN);
+        return io.setSetpoint(v ?? Number.NaN);
+      },
+      initial: 0,
+      meta: { dtype: 'number', units: controlUnits(this.config, 'mass-flow'), precision: p },
+    });
+    this.controlVariable = specRW<ControlVariable>(ctx, {
+      field: 'controlVariable',
+      query: async () => (this.#cv = await io.controlVariable()),
+      write: async (cv) => {
+        this.#cv = await io.setControlVariable(checkControlVariable(cv));
+      },
+      initial: 'mass-flow',
+      meta: { dtype: 'string' },
+    });
+    this.addReadables([this.readback], 'hinted-uncached');
+    this.addReadables([this.setpoint, this.massFlow, this.volumetricFlow, this.pressure, this.temperature, ...(this.config.totalizer ? [this.totalizer] : []), this.status], 'uncached');
+    this.addReadables([this.flags], 'child');
+    this.addReadables([this.gas, this.controlVariable, this.firmware], 'config');
+    this.setMoveLogic({
+      readback: this.readback,
+      setpoint: this.setpoint,
+      units: controlUnits(this.config, 'mass-flow'),
+      precision: p,
+      move: (target, signal) => this.#move(target, signal),
+      stop: async () => undefined,
+      limits: () => setpointLimits(this.config, this.#cv),
+    });
+    this.setName(name);
+  }
+
+  /** Rename the controller; its readback carries the controller's own name. */
+  override setName(name: string): void {
+    super.setName(name);
+    this.readback?.setName(name);
+  }
+
+  /** The control variable last read or written (used for limits and the readback). */
+  get currentControlVariable(): ControlVariable {
+    return this.#cv;
+  }
+
+  /**
+   * Connect the signals; on hardware also poll once (the unit must answer with a controller's
+   * frame) and read the control variable (register 122; a unit that rejects it is taken to
+   * control mass flow). In mock mode, install the default mock behaviour.
+   */
+  override async connect(options: ConnectOptions = {}): Promise<void> {
+    await super.connect(options);
+    if (options.mock) {
+      installControllerMock(this, (cv) => (this.#cv = cv));
+      return;
+    }
+    try {
+      const { frame } = await this.#ctx.source.poll();
+      if (frame.setpoint === undefined) throw new DeviceError(this.name, `unit ${this.io.unit} answers with a meter's data frame (no setpoint column)`, undefined, 'not-a-controller');
+      try {
+        this.#cv = await this.io.controlVariable();
+      } catch (e) {
+        if (!(e instanceof DeviceError) || e.vendorCode !== '?') throw e;
+        this.#cv = 'mass-flow';
+      }
+    } catch (e) {
+      throw new NotConnectedError(this.name, new Map([['unit', toError(e)]]));
+    }
+  }
+
+  /** Hold the valve(s) at the current position. */
+  hold(): Status<unknown> {
+    return this.actions.hold.trigger();
+  }
+
+  /** Hold the valve(s) closed (primer dialect; UnsupportedError in the legacy dialect). */
+  holdClosed(): Status<unknown> {
+    return this.actions.holdClosed.trigger();
+  }
+
+  /** Cancel a valve hold and resume closed-loop control. */
+  cancelHold(): Status<unknown> {
+    return this.actions.cancelHold.trigger();
+  }
+
+  /** Select what the loop regulates (register 122). */
+  setControlVariable(cv: ControlVariable): Status<void> {
+    return this.controlVariable.set(cv);
+  }
+
+  /** Select a gas by name or number (unknown gases: InvalidInputError before any byte). */
+  selectGas(gas: string | number): Status<void> {
+    return this.gas.set(String(gas));
+  }
+
+  /** Lock the front display. */
+  lock(): Status<unknown> {
+    return this.actions.lock.trigger();
+  }
+
+  /** Unlock the front display. */
+  unlock(): Status<unknown> {
+    return this.actions.unlock.trigger();
+  }
+
+  /** Tare absolute pressure. */
+  tarePressure(): Status<unknown> {
+    return this.actions.tarePressure.trigger();
+  }
+
+  /** Tare flow (only with no flow through the unit). */
+  tareFlow(): Status<unknown> {
+    return this.actions.tareFlow.trigger();
+  }
+
+  /** Reset the totalizer. */
+  resetTotalizer(): Status<unknown> {
+    return this.actions.resetTotalizer.trigger();
+  }
+
+  /**
+   * End a running `set()` (CanceledError). With `success: false`: the emergency stop — the hold
+   * command goes out first at high priority, then the running Status is failed.
+   */
+  override async stop(options: { success?: boolean } = {}): Promise<void> {
+    if (options.success !== false) return super.stop(options);
+    const held = this.actions.estop.trigger();
+    await Promise.all([held, super.stop(options)]);
+  }
+
+  /** Stop polling and release the transport (the shared line stays open for other units). */
+  async close(): Promise<void> {
+    this.#ctx.source.dispose();
+    await (this.#release ?? (() => this.io.close()))();
+  }
+
+  #checkLimits(value: number): void {
+    const { low, high } = setpointLimits(this.config, this.#cv);
+    if (!(value >= low && value <= high)) throw new LimitsError(this.setpoint.name || this.name, value, low, high, controlUnits(this.config, this.#cv));
+  }
+
+  async #move(target: number, signal: AbortSignal): Promise<void> {
+    await this.setpoint.set(target, { timeoutMs: this.config.timeoutMs * 3 });
+    if (this.config.settle === 'echo') {
+      if (await this.#heldNow()) throw this.#heldError(target);
+      return;
+    }
+    await this.#settle(target, signal);
+  }
+
+  /** HLD in the frame that answered the setpoint (no extra poll), or the hold signal on a mock. */
+  async #heldNow(): Promise<boolean> {
+    const latest = this.#ctx.source.latest;
+    if (!this.flags.hold.isMock && latest && Date.now() / 1000 - latest.timestamp < 1) return latest.frame.status.includes('HLD');
+    return this.flags.hold.getValue();
+  }
+
+  #heldError(target: number): DeviceError {
+    return new DeviceError(this.name, `valve hold active (HLD): setpoint ${target} stored, but the valve does not follow; cancel the hold first`, 'HLD', 'hold');
+  }
+
+  #settle(target: number, signal: AbortSignal): Promise<void> {
+    const tol = settleTolerance(this.config, this.#cv, target);
+    const { settleMs, settleTimeoutMs } = this.config;
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      let settleTimer: ReturnType<typeof setTimeout> | undefined;
+      const unsubs: Array<() => void> = [];
+      const finish = (err?: unknown): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timeout);
+        clearTimeout(settleTimer);
+        signal.removeEventListener('abort', onAbort);
+        for (const u of unsubs) u();
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const onAbort = (): void => finish(signal.reason ?? new Error('aborted'));
+      const timeout = setTimeout(
+        () => finish(new TimeoutError(`${this.name}.set(${target}): readback within ±${tol} ${controlUnits(this.config, this.#cv)}`, settleTimeoutMs)),
+        settleTimeoutMs,
+      );
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const onHold = (held: boolean): void => {
+        if (held) finish(this.#heldError(target));
+      };
+      const onValue = (v: number): void => {
+        if (Math.abs(v - target) <= tol) {
+          if (settleMs === 0) finish();
+          else settleTimer ??= setTimeout(() => finish(), settleMs);
+        } else if (settleTimer !== undefined) {
+          clearTimeout(settleTimer);
+          settleTimer = undefined;
+        }
+      };
+      const add = (unsubscribe: () => void): void => {
+        if (done) unsubscribe();
+        else unsubs.push(unsubscribe);
+      };
+      add(this.flags.hold.subscribeValue(onHold));
+      if (!done) add(this.readback.subscribeValue(onValue));
+    });
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * LegatoPump: one KD Scientific Legato (or Harvard Pump 11 Elite / PHD Ultra) syringe pump as a
+ * device. Every command goes through a signal, so the same logic runs on the pump, on its
+ * simulator and on mock signals (`connect({ mock: true })`, with a default mock behaviour).
+ *
+ * Units: volumes µl, rates µl/min, diameter mm, times s, force %. Methods that take a quantity
+ * also take its units (`setInfuseRate(2, 'ml/hr')`, `dispense('50 ul', '1 ml/min')`); unknown
+ * units are an InvalidInputError and rates outside what the model can pump with the syringe are
+ * a LimitsError, both before a byte is written. `dispense` (and `set`, which dispenses at the
+ * rate already set) returns a Status that completes at the target, fails on a stall and is
+ * canceled by `stop()`; `stop({ success: false })` is the emergency stop (the same STOP, sent
+ * ahead of everything and displacing the command on the wire).
+ * @module
+ */
+import { CanceledError, InvalidInputError, LimitsError, NotConnectedError, toError } from '../../core/errors.js';
+import type { ConnectOptions } from '../../core/device/device.js';
+import { StandardReadable } from '../../core/device/standard-readable.js';
+import type { Movable, Stoppable } from '../../core/protocols.js';
+import type { SignalR } from '../../core/signal/signal.js';
+import type { SignalRW, SignalX } from '../../core/signal/writable.js';
+import { Status } from '../../core/status.js';
+import { StatusSource } from './backend.js';
+import { startDispense, type ActiveDispense, type DispenseOptions } from './dispense.js';
+import type { LegatoIO } from './io.js';
+import { installPumpMock } from './mock.js';
+import { PUMP_STATES, type Direction, type PumpState } from './protocol.js';
+import { commandX, queryR, queryRW, statusR, type PumpContext } from './signals.js';
+import { checkDiameter, checkRate, pumpModel, rateLimits, toMicroliters, toMicrolitersPerMinute, type PumpModel } from './units.js';
+
+/** Settings of a pump, applied on connect when given. */
+export interface LegatoPumpOptions {
+  /** Model name (`legato100` infuses only; `legato110`, `legato200`, `elite11`, `phdultra`) or mechanics. Default `legato110`. */
+  model?: string | PumpModel;
+  /** Syringe inner diameter, mm. */
+  diameterMm?: number;
+  /** Syringe volume: µl, or a quantity such as `'1 ml'`. */
+  syringeVolume?: number | string;
+  /** Infuse rate: µl/min, or a quantity such as `'10 ul/sec'`. */
+  infuseRate?: number | string;
+  /** Withdraw rate: µl/min, or a quantity. */
+  withdrawRate?: number | string;
+  /** Pushing force, 1..100 %. */
+  force?: number;
+  /** Send `nvram off` on connect (advised under computer control). Default false. */
+  nvramOff?: boolean;
+  /** Status poll period of a dispense, ms. Default 50. */
+  pollMs?: number;
+  /** Limit of each command, ms. Default 1000. */
+  timeoutMs?: number;
+}
+
+/** One syringe pump (see the module notes). */
+export class LegatoPump extends StandardReadable implements Movable<number>, Stoppable {
+  /** Syringe inner diameter, mm. */
+  readonly diameter: SignalRW<number>;
+  /** Syringe volume, µl. */
+  readonly syringeVolume: SignalRW<number>;
+  /** Infuse rate (IRATE), µl/min. */
+  readonly infuseRate: SignalRW<number>;
+  /** Withdraw rate (WRATE), µl/min. */
+  readonly withdrawRate: SignalRW<number>;
+  /** Target volume (TVOLUME), µl; 0 when none. */
+  readonly targetVolume: SignalRW<number>;
+  /** Target time (TTIME), s; 0 when none. */
+  readonly targetTime: SignalRW<number>;
+  /** Pushing force (FORCE), %. */
+  readonly force: SignalRW<number>;
+  /** Volume infused since cleared (IVOLUME), µl. */
+  readonly infusedVolume: SignalR<number>;
+  /** Volume withdrawn since cleared (WVOLUME), µl. */
+  readonly withdrawnVolume: SignalR<number>;
+  /** State from the status prompt: idle, infusing, withdrawing, stalled, target. */
+  readonly state: SignalR<string>;
+  /** True while the motor runs (status flag 1). */
+  readonly running: SignalR<boolean>;
+  /** Current direction, `infuse` or `withdraw` (status flag 1). */
+  readonly direction: SignalR<string>;
+  /** True when the pump stalled (status flag 3). */
+  readonly stalled: SignalR<boolean>;
+  /** True when the target time or volume was reached (status flag 6). */
+  readonly targetReached: SignalR<boolean>;
+  /** Volume pumped in the current direction (status), µl. */
+  readonly volume: SignalR<number>;
+  /** Time pumped in the current direction (status), s. */
+  readonly elapsed: SignalR<number>;
+  /** Rate of the current direction (status), µl/min. */
+  readonly rate: SignalR<number>;
+  /** IRUN: start infusing. */
+  readonly runInfuse: SignalX;
+  /** WRUN: start withdrawing. */
+  readonly runWithdraw: SignalX;
+  /** STOP, ahead of queued commands. */
+  readonly halt: SignalX;
+  /** STOP, ahead of everything, displacing the command on the wire (e-stop). */
+  readonly emergencyHalt: SignalX;
+  /** CIVOLUME: clear the infused volume. */
+  readonly clearInfusedVolume: SignalX;
+  /** CWVOLUME: clear the withdrawn volume. */
+  readonly clearWithdrawnVolume: SignalX;
+  /** CTVOLUME: clear the target volume. */
+  readonly clearTargetVolume: SignalX;
+  /** CTTIME: clear the target time. */
+  readonly clearTargetTime: SignalX;
+  /** The command layer (for commands the signals do not cover). */
+  readonly commands: LegatoIO;
+  /** Mechanics used for rate limits. */
+  readonly model: PumpModel;
+  readonly #options: LegatoPumpOptions;
+  readonly #ownsChannel: boolean;
+  readonly #source: StatusSource;
+  #diameterMm: number | undefined;
+  #syringeUl: number | undefined;
+  #active: ActiveDispense | undefined;
+
+  /** Build the pump over `io` (from `openLegato`, or `new LegatoIO(undefined)` for mock use). */
+  constructor(name: string, io: LegatoIO, options: LegatoPumpOptions = {}, ownsChannel = true) {
+    super(name);
+    this.commands = io;
+    this.#options = options;
+    this.#ownsChannel = ownsChannel;
+    this.model = typeof options.model === 'object' ? options.model : pumpModel(options.model ?? 'legato110');
+    this.#source = new StatusSource(() => this.commands, 100);
+    const ctx: PumpContext = { io: () => this.commands, source: this.#source, timeoutMs: (options.timeoutMs ?? io.timeoutMs) * 3 };
+    const ul = { dtype: 'number' as const, units: 'ul', precision: 4 };
+    const ulmin = { dtype: 'number' as const, units: 'ul/min', precision: 4 };
+    this.diameter = queryRW(ctx, 'diameter', (c) => c.diameter(), (c, v) => c.setDiameter(v), 0, { dtype: 'number', units: 'mm', precision: 4 }, (v) => void (this.#diameterMm = v));
+    this.syringeVolume = queryRW(ctx, 'svolume', (c) => c.syringeVolume(), (c, v) => c.setSyringeVolume(v), 0, ul, (v) => void (this.#syringeUl = v));
+    this.infuseRate = queryRW(ctx, 'irate', (c) => c.rate('infuse'), (c, v) => c.setRate('infuse', v), 0, ulmin);
+    this.withdrawRate = queryRW(ctx, 'wrate', (c) => c.rate('withdraw'), (c, v) => c.setRate('withdraw', v), 0, ulmin);
+    this.targetVolume = queryRW(ctx, 'tvolume', (c) => c.targetVolume(), (c, v) => c.setTargetVolume(v), 0, ul);
+    this.targetTime = queryRW(ctx, 'ttime', (c) => c.targetTime(), (c, v) => c.setTargetTime(v), 0, { dtype: 'number', units: 's', precision: 3 });
+    this.force = queryRW(ctx, 'force', (c) => c.force(), (c, v) => c.setForce(v), 0, { dtype: 'integer', units: '%', limits: { low: 1, high: 100 } });
+    this.infusedVolume = queryR(ctx, 'ivolume', (c) => c.volume('infuse'), 0, ul);
+    this.withdrawnVolume = queryR(ctx, 'wvolume', (c) => c.volume('withdraw'), 0, ul);
+    this.state = statusR<string>(ctx, 'state', (s) => s.state, 'idle', { dtype: 'string', choices: [...PUMP_STATES] });
+    this.running = statusR(ctx, 'running', (s) => s.running, false, { dtype: 'boolean' });
+    this.direction = statusR<string>(ctx, 'direction', (s) => s.direction, 'infuse', { dtype: 'string', choices: ['infuse', 'withdraw'] });
+    this.stalled = statusR(ctx, 'stalled', (s) => s.stalled, false, { dtype: 'boolean' });
+    this.targetReached = statusR(ctx, 'targetReached', (s) => s.targetReached, false, { dtype: 'boolean' });
+    this.volume = statusR(ctx, 'volume', (s) => s.volumeUl, 0, ul);
+    this.elapsed = statusR(ctx, 'elapsed', (s) => s.elapsedS, 0, { dtype: 'number', units: 's', precision: 3 });
+    this.rate = statusR(ctx, 'rate', (s) => s.rateUlPerMin, 0, ulmin);
+    this.runInfuse = commandX(ctx, 'irun', (c) => c.run('infuse'));
+    this.runWithdraw = commandX(ctx, 'wrun', (c) => c.run('withdraw'));
+    this.halt = commandX(ctx, 'stop', (c) => c.stop());
+    this.emergencyHalt = commandX(ctx, 'stop', (c) => c.stop({ interrupt: true }));
+    this.clearInfusedVolume = commandX(ctx, 'civolume', (c) => c.clearVolume('infuse'));
+    this.clearWithdrawnVolume = commandX(ctx, 'cwvolume', (c) => c.clearVolume('withdraw'));
+    this.clearTargetVolume = commandX(ctx, 'ctvolume', (c) => c.clearTargetVolume());
+    this.clearTargetTime = commandX(ctx, 'cttime', (c) => c.clearTargetTime());
+    this.addReadables([this.infusedVolume, this.withdrawnVolume], 'hinted');
+    this.addReadables([this.diameter, this.syringeVolume, this.infuseRate, this.withdrawRate], 'config');
+    this.setName(name);
+  }
+
+  /** Rates the pump can run with the current syringe, µl/min (undefined until the diameter is known). */
+  rateLimits(): { low: number; high: number } | undefined {
+    return this.#diameterMm && this.#diameterMm > 0 ? rateLimits(this.model, this.#diameterMm) : undefined;
+  }
+
+  /** The syringe diameter last read or written, mm. */
+  get diameterMm(): number | undefined {
+    return this.#diameterMm;
+  }
+
+  /** Tell whether a dispense is running. */
+  get dispensing(): boolean {
+    return this.#active !== undefined;
+  }
+
+  /** Set the syringe diameter, mm (LimitsError outside the model's range, before any byte). */
+  async setDiameter(mm: number): Promise<void> {
+    checkDiameter(this.name, this.model, mm);
+    await this.diameter.set(mm);
+    this.#diameterMm = mm;
+  }
+
+  /** Set the syringe volume: `(1, 'ml')`, `('1 ml')` or µl. */
+  async setSyringeVolume(value: number | string, units?: string): Promise<void> {
+    const ul = toMicroliters(value, units, `${this.name} syringe volume`);
+    if (!(ul > 0)) throw new InvalidInputError(`${this.name} syringe volume`, value, 'must be > 0');
+    await this.syringeVolume.set(ul);
+    this.#syringeUl = ul;
+  }
+
+  /** Set the rate of a direction: `('infuse', 10, 'ul/min')`, `('withdraw', '1 ml/hr')` or µl/min. */
+  async setRate(direction: Direction, value: number | string, units?: string): Promise<void> {
+    const r = this.#checkedRate(direction, value, units);
+    await (direction === 'infuse' ? this.infuseRate : this.withdrawRate).set(r);
+  }
+
+  /** Set the infuse rate (see {@link LegatoPump.setRate}). */
+  setInfuseRate(value: number | string, units?: string): Promise<void> {
+    return this.setRate('infuse', value, units);
+  }
+
+  /** Set the withdraw rate (see {@link LegatoPump.setRate}). */
+  setWithdrawRate(value: number | string, units?: string): Promise<void> {
+    return this.setRate('withdraw', value, units);
+  }
+
+  /** Set the target volume: `(50, 'ul')`, `('0.05 ml')` or µl. */
+  async setTargetVolume(value: number | string, units?: string): Promise<void> {
+    const ul = toMicroliters(value, units, `${this.name} target volume`);
+    this.#checkVolume(ul);
+    await this.targetVolume.set(ul);
+  }
+
+  /**
+   * Pump `volume` (a quantity, or µl; negative withdraws) at `rate` (a quantity, µl/min, or the
+   * rate already set when omitted). The Status completes when the pump reports the target reached,
+   * fails with DeviceError on a stall or an early stop, with TimeoutError (and a STOP) when it
+   * takes far longer than volume/rate, and with CanceledError on `stop()`; progress is the
+   * volume pumped so far (µl).
+   */
+  dispense(volume: number | string, rate?: number | string, options: DispenseOptions = {}): Status<void> {
+    const what = `${this.name} dispense`;
+    let amount: number;
+    let direction: Direction;
+    let ulPerMin: number | undefined;
+    try {
+      const ul = toMicroliters(volume, undefined, `${what} volume`);
+      direction = options.direction ?? (ul < 0 ? 'withdraw' : 'infuse');
+      if (direction !== 'infuse' && direction !== 'withdraw') throw new InvalidInputError(`${what} direction`, direction, "must be 'infuse' or 'withdraw'");
+      if (direction === 'withdraw' && !this.model.withdraw) throw new InvalidInputError(what, volume, `the ${this.model.name} cannot withdraw`);
+      amount = Math.abs(ul);
+      this.#checkVolume(amount);
+      ulPerMin = rate === undefined ? undefined : this.#checkedRate(direction, rate, undefined);
+    } catch (e) {
+      return Status.failed<void>(e, `${what}(${String(volume)})`);
+    }
+    const previous = this.#active;
+    if (previous) previous.cancel(new CanceledError(`${this.name}: dispense superseded by a new one`));
+    const active = startDispense(this, { ul: amount, direction, ulPerMin, pollMs: options.pollMs ?? this.#options.pollMs ?? 50, timeoutMs: options.timeoutMs });
+    this.#active = active;
+    active.status.addCallback(() => {
+      if (this.#active === active) this.#active = undefined;
+    });
+    return active.status;
+  }
+
+  /** Dispense `volume` µl at the rate already set (negative withdraws); see {@link LegatoPump.dispense}. */
+  set(volume: number, options: { timeoutMs?: number } = {}): Status<void> {
+    return this.dispense(volume, undefined, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  }
+
+  /** Stop pumping; a running dispense fails with CanceledError. `success: false`: the e-stop. */
+  async stop(options: { success?: boolean } = {}): Promise<void> {
+    const estop = options.success === false;
+    this.#active?.cancel(new CanceledError(`${this.name}: dispense ${estop ? 'emergency stopped' : 'stopped'}`));
+    await (estop ? this.emergencyHalt : this.halt).trigger();
+  }
+
+  /**
+   * Connect every signal. On the pump: turn poll mode on, check it answers (`status`), apply the
+   * configured syringe, rates and force, and read the diameter for the rate limits. In mock mode,
+   * install the default mock behaviour.
+   */
+  override async connect(options: ConnectOptions = {}): Promise<void> {
+    await super.connect(options);
+    const o = this.#options;
+    if (options.mock) {
+      installPumpMock(this, { diameterMm: o.diameterMm, syringeUl: o.syringeVolume === undefined ? undefined : toMicroliters(o.syringeVolume) });
+      this.#diameterMm = (await this.diameter.getValue()) || undefined;
+      this.#syringeUl = (await this.syringeVolume.getValue()) || undefined;
+      return;
+    }
+    try {
+      if (this.commands.poll) await this.commands.setPoll(true);
+      await this.commands.status();
+      if (o.nvramOff) await this.commands.setNvram(false);
+      if (o.diameterMm !== undefined) await this.setDiameter(o.diameterMm);
+      else this.#diameterMm = (await this.diameter.getValue()) || undefined;
+      if (o.syringeVolume !== undefined) await this.setSyringeVolume(o.syringeVolume);
+      if (o.infuseRate !== undefined) await this.setInfuseRate(o.infuseRate);
+      if (o.withdrawRate !== undefined && this.model.withdraw) await this.setWithdrawRate(o.withdrawRate);
+      if (o.force !== undefined) await this.force.set(o.force);
+    } catch (e) {
+      throw new NotConnectedError(this.name, new Map([['pump', toError(e)]]));
+    }
+  }
+
+  /** Stop the status poll and close the channel (when this pump opened it). */
+  async close(): Promise<void> {
+    this.#active?.cancel(new CanceledError(`${this.name}: closed`));
+    this.#source.dispose();
+    if (this.#ownsChannel) await this.commands.close();
+  }
+
+  /** Observe the state from every reply (prompt tracking), without polling. */
+  onState(listener: (state: PumpState) => void): () => void {
+    return this.commands.onState(listener);
+  }
+
+  #checkedRate(direction: Direction, value: number | string, units: string | undefined): number {
+    const r = toMicrolitersPerMinute(value, units, `${this.name} ${direction} rate`);
+    if (direction === 'withdraw' && !this.model.withdraw) throw new InvalidInputError(`${this.name} withdraw rate`, value, `the ${this.model.name} cannot withdraw`);
+    checkRate(this.name, this.model, this.#diameterMm, r);
+    return r;
+  }
+
+  #checkVolume(ul: number): void {
+    if (!(ul > 0)) throw new InvalidInputError(`${this.name} volume`, ul, 'must be > 0 ul');
+    if (this.#syringeUl !== undefined && ul > this.#syringeUl) throw new LimitsError(`${this.name} volume`, ul, 0, this.#syringeUl, 'ul');
+  }
+}

@@ -1,0 +1,4 @@
+import t from 'tap';
+import { faultMatrix } from './fault-matrix.js';
+
+faultMatrix(t, 'tcp');
