@@ -181,7 +181,7 @@ async function compare(label: string, plan: { pairs: number; roundMs: number }, 
   row(`request channel (${label})`, result.channel);
   const pad = ''.padEnd(46);
   console.log(`${pad}median pair ratio ${result.ratio.toFixed(3)} (pairs: ${ratios.map((r) => r.toFixed(2)).join(' ')})`);
-  console.log(`${pad}CPU per round trip, whole process: bare ${result.bareCpuUs.toFixed(1)} µs, channel ${result.channelCpuUs.toFixed(1)} µs`);
+  console.log(`${pad}CPU per round trip, whole process: bare ${result.bareCpuUs.toFixed(1)} µs, channel ${result.channelCpuUs.toFixed(1)} µs (ratio ${(result.bareCpuUs / result.channelCpuUs).toFixed(3)})`);
   return result;
 }
 
@@ -211,5 +211,6 @@ export async function benchChannel(): Promise<Record<string, number>> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(`node ${process.version}`);
   const r = await benchChannel();
-  console.log(`\n  tcp ratio ${r.tcpRatio!.toFixed(3)}, pty ratio ${r.ptyRatio!.toFixed(3)} (goal ≥ 0.9)`);
+  console.log(`\n  round trips/s ratio: tcp ${r.tcpRatio!.toFixed(3)}, pty ${r.ptyRatio!.toFixed(3)} (goal ≥ 0.9)`);
+  console.log(`  CPU-time ratio:      tcp ${(r.tcpBareCpuUs! / r.tcpChannelCpuUs!).toFixed(3)}, pty ${(r.ptyBareCpuUs! / r.ptyChannelCpuUs!).toFixed(3)}`);
 }

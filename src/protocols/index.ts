@@ -18,4 +18,4 @@ export {
   splitUri,
 } from './uri.js';
 export type { AddressBase, AddressOf, KnownScheme, OpensOf, ParsedUri, SchemeHandler, SchemeRegistry, SerialAddress, TcpAddress } from './uri.js';
-// export * from './modbus/index.js';
+export * from './modbus/index.js';

@@ -129,3 +129,43 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/** An in-memory ByteStream: `device(bytes)` sees each write; `inject(bytes)` delivers to the reader. */
+export class MemoryStream {
+  readonly address = 'memory://device';
+  isOpen = false;
+  private readonly data = new Set<(chunk: Uint8Array) => void>();
+  private readonly closes = new Set<(reason: Error | undefined) => void>();
+  device: (bytes: Uint8Array, stream: MemoryStream) => void = () => {};
+
+  async open(): Promise<void> {
+    this.isOpen = true;
+  }
+  write(bytes: Uint8Array): void {
+    if (!this.isOpen) throw new Error('memory stream closed');
+    this.device(bytes, this);
+  }
+  inject(bytes: Uint8Array | string): void {
+    const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+    for (const l of this.data) l(b);
+  }
+  /** Simulate a lost link. */
+  drop(reason: Error): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    for (const l of [...this.closes]) l(reason);
+  }
+  onData(l: (chunk: Uint8Array) => void): () => void {
+    this.data.add(l);
+    return () => this.data.delete(l);
+  }
+  onClose(l: (reason: Error | undefined) => void): () => void {
+    this.closes.add(l);
+    return () => this.closes.delete(l);
+  }
+  async close(): Promise<void> {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    for (const l of [...this.closes]) l(undefined);
+  }
+}

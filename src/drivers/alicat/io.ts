@@ -279,7 +279,7 @@ const REGISTER_REPLY = /^\s*[A-Za-z@]\s+(\d{1,4})\s*=/;
 /** Tell whether a reply can answer a command expecting `kind` (rejections always can). */
 export function replyMatches(text: string, kind: ReplyKind): boolean {
   if (kind === 'any' || isRejection(text)) return true;
-  const m = REGISTER_REPLY.exec(text);
+  const m = text.includes('=') ? REGISTER_REPLY.exec(text) : null;
   if (kind === 'frame') return m === null;
   return m !== null && Number(m[1]) === kind;
 }

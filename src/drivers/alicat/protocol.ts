@@ -94,19 +94,27 @@ const GAS_RE = /^[A-Za-z][!-~]{0,15}$/;
 /** Remove NUL bytes and surrounding whitespace (some converters pad replies with NULs). */
 export function cleanLine(text: string): string {
   if (typeof text !== 'string') throw new InvalidInputError('Alicat reply', text, 'must be a string');
-  return text.replace(/\0/g, '').trim();
+  return (text.includes('\0') ? text.replace(/\0/g, '') : text).trim();
 }
 
 /** Tell whether a reply is the rejection marker `?` (bare, or after a unit id). */
 export function isRejection(text: string): boolean {
-  return /^\s*(?:[A-Za-z@]\s+)?\?\s*$/.test(text.replace(/\0/g, ''));
+  if (!text.includes('?')) return false;
+  return /^\s*(?:[A-Za-z@]\s+)?\?\s*$/.test(text.includes('\0') ? text.replace(/\0/g, '') : text);
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 0 || c === 10 || c === 13 || c === 11 || c === 12;
 }
 
 /** Return the unit id a reply starts with (upper case), or undefined when it has none. */
 export function replyUnit(text: string): string | undefined {
-  const t = text.replace(/\0/g, '').trimStart();
-  const first = t.split(/\s/, 1)[0] ?? '';
-  return UNIT_RE.test(first) ? first.toUpperCase() : undefined;
+  let i = 0;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  const c = text.charCodeAt(i);
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 64;
+  if (!letter || (i + 1 < text.length && !isSpace(text.charCodeAt(i + 1)))) return undefined;
+  return text[i]!.toUpperCase();
 }
 
 /** Check a unit id (A–Z, either case) and return it in upper case. */
@@ -116,9 +124,9 @@ export function checkUnit(unit: unknown): string {
 }
 
 function parseNumber(token: string, field: string, line: string): number {
+  if (token.length <= 24 && NUMBER_RE.test(token)) return Number(token);
   if (DASHES_RE.test(token)) return Number.NaN;
-  if (token.length > 24 || !NUMBER_RE.test(token)) throw new InvalidInputError(`Alicat frame ${field}`, line, `expected a number, got ${JSON.stringify(token.slice(0, 24))}`);
-  return Number(token);
+  throw new InvalidInputError(`Alicat frame ${field}`, line, `expected a number, got ${JSON.stringify(token.slice(0, 24))}`);
 }
 
 function isNumeric(token: string): boolean {

@@ -66,18 +66,23 @@ export class GalilSignalBackend<T> implements SignalBackend<T> {
   }
 
   /** Query the value. */
-  async getReading(): Promise<Reading<T>> {
+  getReading(): Promise<Reading<T>> {
     const r = this.#spec.read;
-    if (!r) return this.#last ?? { value: this.#setpoint ?? this.#spec.initial, timestamp: Date.now() / 1000 };
-    const value = await this.#io().query(r.command, r.decode);
+    if (!r) return Promise.resolve(this.#last ?? { value: this.#setpoint ?? this.#spec.initial, timestamp: Date.now() / 1000 });
+    return this.#io().query(r.command, r.decode).then(this.#stamp);
+  }
+
+  readonly #stamp = (value: T): Reading<T> => {
     const reading = { value, timestamp: Date.now() / 1000 };
     this.#last = reading;
     return reading;
-  }
+  };
 
   /** Query the value. */
-  async getValue(): Promise<T> {
-    return (await this.getReading()).value;
+  getValue(): Promise<T> {
+    const r = this.#spec.read;
+    if (!r) return this.getReading().then((x) => x.value);
+    return this.#io().query(r.command, r.decode);
   }
 
   /** Return the last value written, or query the value when nothing was written yet. */

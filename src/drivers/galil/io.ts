@@ -100,8 +100,10 @@ export class GalilIO {
     const l = line;
     if (options.priority === 'high') return this.#exchange(l, text, options, deadline, timeoutMs);
     // The lock: run at once when idle, else after the commands before (and their TC1).
-    const run = (): Promise<string> => this.#exchange(l, text, options, deadline, timeoutMs);
-    const result = this.#active === 0 ? run() : this.#tail.then(run, run);
+    // (#tail never rejects.)
+    const result = this.#active === 0
+      ? this.#exchange(l, text, options, deadline, timeoutMs)
+      : this.#tail.then(() => this.#exchange(l, text, options, deadline, timeoutMs));
     this.#active++;
     this.#tail = result.then(this.#release, this.#release);
     return result;
@@ -150,6 +152,7 @@ export class GalilIO {
       reply = (await this.#channel!.request('TC1\r', { ...req, priority: 'high' })).text;
     } catch (e) {
       const err = toError(e);
+      if (err instanceof TimeoutError || err instanceof CanceledError || err instanceof InvalidInputError) this.#resync = true;
       if (err instanceof LabrigError && !(err instanceof DeviceError)) return err;
       return new DeviceError(this.name, `${text} rejected; TC1 failed: ${err.message}`, undefined, 'rejected', { cause: rejected });
     }
@@ -157,6 +160,7 @@ export class GalilIO {
     try {
       tc = parseTellCode(reply);
     } catch (e) {
+      this.#resync = true;
       return new DeviceError(this.name, `${text} rejected; TC1 gave ${JSON.stringify(reply)}`, undefined, 'rejected', { cause: e });
     }
     const known = DeviceError.fromCode(this.name, tc.code, TC_CODES);
@@ -165,14 +169,15 @@ export class GalilIO {
   }
 
   /** Send a query and decode its reply with `decode` (an undecodable reply triggers a resync). */
-  async query<T>(text: string, decode: (reply: string) => T, options?: CommandOptions): Promise<T> {
-    const reply = await this.command(text, options);
-    try {
-      return decode(reply);
-    } catch (e) {
-      this.#resync = true;
-      throw e;
-    }
+  query<T>(text: string, decode: (reply: string) => T, options?: CommandOptions): Promise<T> {
+    return this.command(text, options).then((reply) => {
+      try {
+        return decode(reply);
+      } catch (e) {
+        this.#resync = true;
+        throw e;
+      }
+    });
   }
 
   // ------------------------------------------------------------------------------------------

@@ -164,17 +164,22 @@ export class StreamRequestChannel implements RequestChannel {
     if (this.closed) throw new DisconnectedError(this.name, 'channel is closed');
     if (this.current === 'connected') return;
     if (this.opening) return this.opening;
+    const reconnecting = this.current === 'reconnecting';
+    if (reconnecting) this.clearTimer('reconnect'); // try now instead of after the backoff
     this.setState('connecting', {});
     this.opening = this.stream.open(options).then(
       () => {
         this.opening = undefined;
         if (this.closed) return;
+        this.backoff?.reset();
         this.setState('connected', {});
         this.pump();
       },
       (err: unknown) => {
         this.opening = undefined;
-        if (!this.closed) this.setState('disconnected', { error: toError(err) });
+        if (this.closed) throw err;
+        if (reconnecting) this.scheduleReconnect(toError(err));
+        else this.setState('disconnected', { error: toError(err) });
         throw err;
       },
     );

@@ -5,7 +5,7 @@
  * status other than SUCCESS/PENDING.
  * @module
  */
-import { TimeoutError } from '../../core/errors.js';
+import { DeviceError, InvalidInputError, TimeoutError } from '../../core/errors.js';
 import type { BulkDevice } from './bulk-device.js';
 import {
   Status,
@@ -151,4 +151,43 @@ export async function clearDevice(dev: BulkDevice, options: RecoveryOptions): Pr
   }
   await dev.clearHalt(dev.bulkOutEndpoint, deadline.left());
   return { checks, discardedBytes };
+}
+
+/** What a recovery did, for diagnostics. */
+export interface RecoveryRecord {
+  /** What failed and was recovered from. */
+  cause: string;
+  /** Steps taken, e.g. `abort-in:aborted`, `clear:2 checks`. */
+  steps: string[];
+  /** The error of a recovery that failed; the device state is unknown until a clear succeeds. */
+  error?: Error;
+}
+
+/**
+ * Bring the device back to a known state after a transfer failed. A timed-out or canceled
+ * transfer is aborted; only a confirmed abort ends there, because after 'idle' the device may
+ * still produce a late reply or hold part of a command. A broken protocol (bad header, stall,
+ * reply too long) or a failed abort is followed by a clear. Never throws: failures are in `error`.
+ */
+export async function recoverTransfer(dev: BulkDevice, direction: 'out' | 'in', tag: number, error: Error, timeoutMs: number): Promise<RecoveryRecord> {
+  const record: RecoveryRecord = { cause: `${error.name}: ${error.message}`, steps: [] };
+  const opts = { timeoutMs };
+  const protocolBroken = error instanceof InvalidInputError || error instanceof DeviceError;
+  if (!protocolBroken) {
+    try {
+      const outcome = direction === 'out' ? await abortBulkOut(dev, tag, opts) : await abortBulkIn(dev, tag, opts);
+      record.steps.push(`abort-${direction}:${outcome}`);
+      if (outcome === 'aborted') return record;
+    } catch (err) {
+      record.steps.push(`abort-${direction}:failed (${(err as Error).message})`);
+    }
+  }
+  try {
+    const cleared = await clearDevice(dev, opts);
+    record.steps.push(`clear:${cleared.checks} checks`);
+  } catch (err) {
+    record.steps.push(`clear:failed (${(err as Error).message})`);
+    record.error = err as Error;
+  }
+  return record;
 }

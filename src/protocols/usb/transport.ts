@@ -18,7 +18,7 @@
  *   `close()`.
  * @module
  */
-import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../core/errors.js';
+import { DeviceError, DisconnectedError, InvalidInputError } from '../../core/errors.js';
 import type { WaitOptions } from '../contracts.js';
 import type { BulkDevice } from './bulk-device.js';
 import {
@@ -33,8 +33,9 @@ import {
   readStatusByte,
   remoteLocal,
 } from './control.js';
-import { OpContext, TransferFailure, describeReason, guarded, readMessage, writeMessage, type TransferSizes } from './message-io.js';
-import { abortBulkIn, abortBulkOut, clearDevice, type ClearResult } from './recovery.js';
+import { TransferFailure, guarded, readMessage, writeMessage, type OpContext, type TransferSizes } from './message-io.js';
+import { OpQueue } from './op-queue.js';
+import { clearDevice, recoverTransfer, type ClearResult, type RecoveryRecord } from './recovery.js';
 import { TagSequence, encodeTrigger } from './usbtmc.js';
 
 /** Opens the BulkDevice of a transport created before its device was opened (see `open`). */
@@ -77,15 +78,6 @@ export interface UsbtmcCallOptions {
   signal?: AbortSignal;
 }
 
-/** What the last recovery did, for diagnostics. */
-export interface RecoveryRecord {
-  /** What failed and was recovered from. */
-  cause: string;
-  /** Steps taken, e.g. `abort-in:aborted`, `clear:2 checks`. */
-  steps: string[];
-  /** The error of a recovery that failed; the next operation starts with a clear. */
-  error?: Error;
-}
 
 function positive(what: string, v: number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -111,7 +103,7 @@ export class UsbtmcTransport {
   private readonly readTermination: string;
   private readonly onServiceRequest: ((stb: number) => void) | undefined;
   private readonly closing = new AbortController();
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new OpQueue(this.closing.signal);
   private closed = false;
   private needsClear = false;
   /** What the most recent recovery did (undefined before the first). */
@@ -303,12 +295,8 @@ export class UsbtmcTransport {
   }
 
   /** Wait until every queued operation, and the recovery after a failed one, has finished. */
-  async settled(): Promise<void> {
-    let tail: Promise<unknown>;
-    do {
-      tail = this.tail;
-      await tail;
-    } while (tail !== this.tail);
+  settled(): Promise<void> {
+    return this.queue.settled();
   }
 
   /** Cancel what is running, reject what is queued, release the device. Idempotent. */
@@ -316,7 +304,7 @@ export class UsbtmcTransport {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort(new DisconnectedError(this.address, 'transport closed'));
-    await this.tail;
+    await this.queue.settled();
     await this.dev?.close();
   }
 
@@ -344,38 +332,13 @@ export class UsbtmcTransport {
   }
 
   private async recover(operation: string, failure: TransferFailure): Promise<void> {
-    const record: RecoveryRecord = { cause: `${operation}: ${failure.error.name}: ${failure.error.message}`, steps: [] };
+    const record = await recoverTransfer(this.device, failure.direction, failure.tag, failure.error, this.recoveryTimeoutMs);
+    record.cause = `${operation}: ${record.cause}`;
     this.lastRecovery = record;
-    const opts = { timeoutMs: this.recoveryTimeoutMs };
-    // A timed-out or canceled transfer is aborted; a broken protocol (bad header, stall,
-    // reply too long) or a failed abort needs the heavier clear.
-    const protocolBroken = failure.error instanceof InvalidInputError || failure.error instanceof DeviceError;
-    if (!protocolBroken) {
-      try {
-        const outcome = failure.direction === 'out'
-          ? await abortBulkOut(this.device, failure.tag, opts)
-          : await abortBulkIn(this.device, failure.tag, opts);
-        record.steps.push(`abort-${failure.direction}:${outcome}`);
-        // Only a confirmed abort guarantees the device dropped the message. 'idle' after a
-        // timeout means the device may still produce the (late) reply or hold part of the
-        // command, so it is cleared to keep stale bytes from the next operation.
-        if (outcome === 'aborted') return;
-      } catch (err) {
-        record.steps.push(`abort-${failure.direction}:failed (${(err as Error).message})`);
-      }
-    }
-    try {
-      const cleared = await clearDevice(this.device, opts);
-      record.steps.push(`clear:${cleared.checks} checks`);
-    } catch (err) {
-      record.steps.push(`clear:failed (${(err as Error).message})`);
-      record.error = err as Error;
-      this.needsClear = true;
-    }
+    if (record.error) this.needsClear = true;
   }
 
   private run<T>(operation: string, options: UsbtmcCallOptions, body: (ctx: OpContext) => Promise<T>): Promise<T> {
-    const name = `${this.address}: ${operation}`;
     if (this.closed) return Promise.reject(new DisconnectedError(this.address, `${operation}: transport closed`));
     let timeoutMs: number;
     try {
@@ -383,57 +346,17 @@ export class UsbtmcTransport {
     } catch (err) {
       return Promise.reject(err);
     }
-    const start = performance.now();
-    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
-    let gaveUp = false;
-    const exec = this.tail.then(async () => {
-      if (gaveUp) return undefined as T;
+    return this.queue.run(`${this.address}: ${operation}`, timeoutMs, options.signal, async (ctx) => {
       if (this.closed) throw new DisconnectedError(this.address, `${operation}: transport closed`);
       if (!this.dev) throw new DisconnectedError(this.address, `${operation}: not open (call open() first)`);
-      const ctx = new OpContext(name, timeoutMs, start, signal);
       if (this.needsClear) {
-        await clearDevice(this.device, { timeoutMs: ctx.left() });
+        await clearDevice(this.dev, { timeoutMs: ctx.left() });
         this.needsClear = false;
       }
       return body(ctx);
     });
-    this.tail = exec.then(noop, noop);
-    return new Promise<T>((resolve, reject) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const onAbort = (): void => {
-        gaveUp = true;
-        finish();
-        const reason = signal.reason;
-        reject(reason instanceof DisconnectedError ? reason : new CanceledError(`${name}: ${describeReason(reason)}`));
-      };
-      const timer = setTimeout(() => {
-        gaveUp = true;
-        finish();
-        reject(new TimeoutError(name, timeoutMs));
-      }, timeoutMs);
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      exec.then(
-        (v) => {
-          finish();
-          resolve(v);
-        },
-        (e: unknown) => {
-          finish();
-          reject(e);
-        },
-      );
-    });
   }
 }
-
-function noop(): void {}
 
 function isBulkDevice(d: BulkDevice | BulkDeviceOpener): d is BulkDevice {
   return typeof (d as BulkDevice).bulkIn === 'function';

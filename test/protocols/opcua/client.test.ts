@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { OpcuaClient, connectOpcua, type OpcuaStateEvent } from '../../../src/protocols/opcua/index.js';
 import { freePort, startOpcuaSim, type OpcuaSim } from '../../../src/sim/opcua/index.js';
+import { withLeakGuard } from '../../../src/testing/index.js';
 import { TEST_NODES, privateTmp, waitUntil } from './helpers.js';
 
 t.setTimeout(180_000);
@@ -227,6 +228,19 @@ t.test('bad options are refused at construction', async (t) => {
   t.throws(() => new OpcuaClient(sim.endpoint, { securityPolicy: 'Rot13' as never }), InvalidInputError);
   t.throws(() => new OpcuaClient(sim.endpoint, { userIdentity: { type: 'username', userName: 'a' } as never }), InvalidInputError);
   t.doesNotThrow(() => new OpcuaClient(sim.endpoint, { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', userIdentity: { type: 'username', userName: 'a', password: 'b' } }));
+});
+
+t.test('a client leaves no timers, sockets or handles behind', async (t) => {
+  await withLeakGuard(async () => {
+    const c = await connectOpcua(sim.endpoint);
+    const got: unknown[] = [];
+    const sub = await c.subscribe('ns=1;s=Counter', (v) => got.push(v.value));
+    await waitUntil('a value', () => got.length > 0);
+    await sub.unsubscribe();
+    await c.close();
+    // The server side of the connection closes a moment later; the grace period covers it.
+  }, { graceMs: 5000 });
+  t.pass('clean');
 });
 
 t.test('close ends the session and leaves nothing behind', async (t) => {
