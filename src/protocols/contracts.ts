@@ -47,6 +47,7 @@ export interface WaitOptions {
  *   `DisconnectedError` when the link was lost (peer closed it, reset, device gone), or with
  *   `undefined` when `close()` was called. A peer's half-close (TCP FIN) counts as a loss.
  * - `close()` is idempotent and resolves once the handle is released.
+ * - Listeners stay registered across `close()` and a later `open()`.
  */
 export interface ByteStream {
   /** Address of the link for messages, e.g. `tcp://127.0.0.1:23` or `serial:///dev/ttyUSB0`. */
@@ -215,6 +216,7 @@ export interface RequestOptions extends WaitOptions {
  *   step through `onState`. Requests made while it reconnects wait (within their timeout).
  * - `close()` rejects queued requests with `CanceledError`, stops reconnecting and releases the
  *   stream; later calls reject with `DisconnectedError`.
+ * - A `Uint8Array` command is sent as given (not copied): do not change it before it settles.
  */
 export interface RequestChannel {
   /** Address of the underlying stream. */

@@ -19,3 +19,6 @@ export {
 } from './uri.js';
 export type { AddressBase, AddressOf, KnownScheme, OpensOf, ParsedUri, SchemeHandler, SchemeRegistry, SerialAddress, TcpAddress } from './uri.js';
 export * from './modbus/index.js';
+export * from './usb/index.js';
+export * from './ffi/index.js';
+export * from './discovery/index.js';

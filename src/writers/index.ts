@@ -4,3 +4,4 @@
  */
 export { JsonlWriter, jsonlWriter, readJsonl } from './jsonl.js';
 export type { JsonlWriterOptions } from './jsonl.js';
+export { FileMdStore } from './md-store.js';

@@ -85,7 +85,7 @@ t.test('timeout: TimeoutError names the command; a slightly late reply is discar
     }
     return `${line} ok\r`;
   });
-  const ch = await connect(t, server, { quietMs: 60 });
+  const ch = await connect(t, server, { quietMs: 150 });
   const a = await outcome(ch.request('SILENT', { timeoutMs: 40 }));
   t.type(!a.ok && a.error, TimeoutError);
   t.match(!a.ok && a.error.message, /SILENT.*40 ms/);
@@ -116,7 +116,7 @@ t.test('AbortSignal cancels queued and active requests with CanceledError', asyn
     setTimeout(() => !s.destroyed && s.write(`${line}\r`), 40);
     return undefined;
   });
-  const ch = await connect(t, server, { quietMs: 60 });
+  const ch = await connect(t, server, { quietMs: 150 });
   const ac1 = new AbortController();
   const ac2 = new AbortController();
   const active = outcome(ch.request('one', { signal: ac1.signal }));

@@ -100,7 +100,7 @@ export interface ComposeStreamResourceBundle {
 /** Composes everything that belongs to one run. */
 export interface ComposeRunBundle {
   start: RunStart;
-  /** Compose the descriptor of a new stream; a second descriptor with the same name is an InvalidStateError. */
+  /** Compose the descriptor of a stream; a second one for the same name (new configuration) continues its seq_nums. */
   composeDescriptor(a: ComposeDescriptorArgs): ComposeDescriptorBundle;
   /** Compose a resource (external file) of this run. */
   composeResource(a: {
@@ -247,9 +247,9 @@ class DescriptorBundle implements ComposeDescriptorBundle {
 function composeDescriptor(run: RunState, a: ComposeDescriptorArgs): ComposeDescriptorBundle {
   assertOpen(run, 'composeDescriptor');
   if (typeof a.name !== 'string' || a.name === '') throw new InvalidInputError('descriptor name', a.name, 'must be a non-empty string');
-  if (run.descriptorsByName.has(a.name)) {
-    throw new InvalidStateError(`run ${run.start.uid}: a descriptor for stream '${a.name}' was already composed`);
-  }
+  // A stream may get a new descriptor when its configuration changes (bluesky re-emits one after
+  // `configure`); its events then continue the stream's sequence numbers.
+  const previous = run.descriptorsByName.get(a.name);
   checkDataKeys(`descriptor '${a.name}'`, a.dataKeys);
   const descriptor: EventDescriptor = {
     uid: newUid(),
@@ -262,6 +262,7 @@ function composeDescriptor(run: RunState, a: ComposeDescriptorArgs): ComposeDesc
     hints: a.hints ?? {},
   };
   const bundle = new DescriptorBundle(run, descriptor);
+  if (previous) bundle.nextSeqNum = previous.nextSeqNum;
   run.descriptorsByName.set(a.name, bundle);
   run.descriptorsByUid.set(descriptor.uid, bundle);
   return bundle;

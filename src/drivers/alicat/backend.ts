@@ -113,8 +113,8 @@ export interface AlicatSignalSpec<T> {
   query?: () => Promise<T>;
   /** Write a value (undefined for command signals); a returned frame refreshes the source. */
   write?: (value: T | undefined) => Promise<AlicatFrame | void>;
-  /** Value metadata (dtype, units, precision, limits, choices); checked before any write. */
-  meta: ValueMetadata & { dtype: Dtype };
+  /** Value metadata (dtype, units, precision, limits, choices), or a function giving the current one; checked before any write. */
+  meta: (ValueMetadata & { dtype: Dtype }) | (() => ValueMetadata & { dtype: Dtype });
   /** Neutral value before the first read. */
   initial: T;
 }
@@ -187,14 +187,22 @@ export class AlicatSignalBackend<T> implements SignalBackend<T> {
 
   /** Describe the value from the metadata (no command sent). */
   async getDatakey(source: string): Promise<DataKey> {
-    return buildDatakey(source, this.#spec.initial, this.#spec.meta);
+    return buildDatakey(source, this.#spec.initial, this.#meta());
+  }
+
+  #meta(): ValueMetadata & { dtype: Dtype } {
+    const m = this.#spec.meta;
+    return typeof m === 'function' ? m() : m;
   }
 
   /** Check the value (type, limits, choices) before anything is sent, then write it. */
   async put(value: T | undefined, _wait: boolean): Promise<void> {
     const w = this.#spec.write;
     if (!w) throw new UnsupportedError(this.#name || `alicat ${this.#spec.field}`, 'put');
-    if (value !== undefined) checkValue(this.#name || this.#spec.field, value, this.#spec.meta, this.#spec.meta.dtype);
+    if (value !== undefined) {
+      const meta = this.#meta();
+      checkValue(this.#name || this.#spec.field, value, meta, meta.dtype);
+    }
     const frame = await w(value);
     if (value !== undefined) this.#setpoint = value;
     if (frame) this.#source.accept(frame);

@@ -28,7 +28,7 @@ import { controlUnits, resolveAlicatConfig, setpointLimits, settleTolerance, typ
 import type { AlicatIO } from './io.js';
 import { installControllerMock, installMeterMock } from './mock.js';
 import { checkControlVariable, type ControlVariable } from './protocol.js';
-import { commonSignals, frameR, specRW, type AlicatActions, type AlicatFlags, type UnitContext } from './signals.js';
+import { commonSignals, specR, specRW, type AlicatActions, type AlicatFlags, type UnitContext } from './signals.js';
 
 /** How a unit releases its transport on `close()`. */
 export type Release = () => Promise<void>;
@@ -202,8 +202,12 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
     this.flags = s.flags;
     this.actions = s.actions;
     const p = this.config.precision;
-    this.readback = frameR(ctx, 'readback', (f) => (this.#cv === 'mass-flow' ? f.massFlow : this.#cv === 'volumetric-flow' ? f.volumetricFlow : f.pressure), 0, {
-      dtype: 'number', units: controlUnits(this.config, 'mass-flow'), precision: p,
+    const controlled = (): { dtype: 'number'; units: string; precision: number } => ({ dtype: 'number', units: controlUnits(this.config, this.#cv), precision: p });
+    this.readback = specR<number>(ctx, {
+      field: 'readback',
+      pick: (f) => (this.#cv === 'mass-flow' ? f.massFlow : this.#cv === 'volumetric-flow' ? f.volumetricFlow : f.pressure),
+      initial: 0,
+      meta: controlled,
     });
     this.setpoint = specRW<number>(ctx, {
       field: 'setpoint',
@@ -213,7 +217,7 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
         return io.setSetpoint(v ?? Number.NaN);
       },
       initial: 0,
-      meta: { dtype: 'number', units: controlUnits(this.config, 'mass-flow'), precision: p },
+      meta: controlled,
     });
     this.controlVariable = specRW<ControlVariable>(ctx, {
       field: 'controlVariable',
@@ -228,10 +232,14 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
     this.addReadables([this.setpoint, this.massFlow, this.volumetricFlow, this.pressure, this.temperature, ...(this.config.totalizer ? [this.totalizer] : []), this.status], 'uncached');
     this.addReadables([this.flags], 'child');
     this.addReadables([this.gas, this.controlVariable, this.firmware], 'config');
+    const resolved = this.config;
+    const cv = (): ControlVariable => this.#cv;
     this.setMoveLogic({
       readback: this.readback,
       setpoint: this.setpoint,
-      units: controlUnits(this.config, 'mass-flow'),
+      get units() {
+        return controlUnits(resolved, cv());
+      },
       precision: p,
       move: (target, signal) => this.#move(target, signal),
       stop: async () => undefined,

@@ -30,6 +30,11 @@ export function frameR<T>(ctx: UnitContext, field: string, pick: (f: AlicatFrame
   return new SignalR<T>(new AlicatSignalBackend<T>(ctx.io, ctx.source, { field, pick, initial, meta }), { timeoutMs: ctx.timeoutMs });
 }
 
+/** Create a read-only signal from a spec. */
+export function specR<T>(ctx: UnitContext, spec: AlicatSignalSpec<T>): SignalR<T> {
+  return new SignalR<T>(new AlicatSignalBackend<T>(ctx.io, ctx.source, spec), { timeoutMs: ctx.timeoutMs });
+}
+
 /** Create a read-write signal from a spec. */
 export function specRW<T>(ctx: UnitContext, spec: AlicatSignalSpec<T>): SignalRW<T> {
   return new SignalRW<T>(new AlicatSignalBackend<T>(ctx.io, ctx.source, spec), { timeoutMs: ctx.timeoutMs });

@@ -34,7 +34,8 @@ export interface ReferenceOptions {
   define?: number;
 }
 
-const POSITION = (what: string, units: number, cpu: number): number => {
+/** Convert a position to counts, refusing one beyond the 32-bit range. */
+const positionCounts = (what: string, units: number, cpu: number): number => {
   const c = toCounts(what, units, cpu);
   if (Math.abs(c) > MAX_POSITION_COUNTS) throw new InvalidInputError(what, units, `is beyond the controller's ±${MAX_POSITION_COUNTS} counts`);
   return c;
@@ -112,8 +113,8 @@ export class GalilAxis extends StandardMovable {
     const active = (reply: string): boolean => !parseFlag(reply);
     const rate = (what: string, cmd: string, low: number, high: number) => (v: number) => assign(cmd, a, toCounts(what, v, cpu), low, high);
     this.readback = galilR(ctx, `TP${a}`, num, 0, { dtype: 'number', units: u, precision: p });
-    this.setpoint = galilRW(ctx, `MG _PA${a}`, num, (v) => `PA${a}=${POSITION('setpoint', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p, ...(config.limits ? { limits: config.limits } : {}) });
-    this.distance = galilRW(ctx, `MG _PR${a}`, num, (v) => `PR${a}=${POSITION('distance', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
+    this.setpoint = galilRW(ctx, `MG _PA${a}`, num, (v) => `PA${a}=${positionCounts('setpoint', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p, ...(config.limits ? { limits: config.limits } : {}) });
+    this.distance = galilRW(ctx, `MG _PR${a}`, num, (v) => `PR${a}=${positionCounts('distance', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
     this.velocity = galilRW(ctx, `MG _SP${a}`, num, rate('velocity', 'SP', 0, MAX_SPEED_COUNTS), 0, { dtype: 'number', units: `${u}/s`, precision: p });
     this.acceleration = galilRW(ctx, `MG _AC${a}`, num, rate('acceleration', 'AC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
     this.deceleration = galilRW(ctx, `MG _DC${a}`, num, rate('deceleration', 'DC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
@@ -131,7 +132,7 @@ export class GalilAxis extends StandardMovable {
     this.findHome = galilX(ctx, `HM${a}`);
     this.findEdge = galilX(ctx, `FE${a}`);
     this.findIndex = galilX(ctx, `FI${a}`);
-    this.definePosition = galilW(ctx, (v) => `DP${a}=${POSITION('definePosition', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
+    this.definePosition = galilW(ctx, (v) => `DP${a}=${positionCounts('definePosition', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
     this.addReadables([this.readback], 'hinted');
     this.addReadables([this.velocity, this.acceleration, this.deceleration], 'config');
     this.setMoveLogic({

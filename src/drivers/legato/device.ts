@@ -148,7 +148,7 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
     this.clearWithdrawnVolume = commandX(ctx, 'cwvolume', (c) => c.clearVolume('withdraw'));
     this.clearTargetVolume = commandX(ctx, 'ctvolume', (c) => c.clearTargetVolume());
     this.clearTargetTime = commandX(ctx, 'cttime', (c) => c.clearTargetTime());
-    this.addReadables([this.infusedVolume, this.withdrawnVolume], 'hinted');
+    this.addReadables([this.infusedVolume, this.withdrawnVolume], 'hinted-uncached');
     this.addReadables([this.diameter, this.syringeVolume, this.infuseRate, this.withdrawRate], 'config');
     this.setName(name);
   }

@@ -18,9 +18,11 @@ import type {
   WaitOptions,
 } from '../contracts.js';
 import { asBuffer, createFramer } from './framers.js';
-import { ReplyFrame, type Addressing } from './reply.js';
+import type { Addressing } from './reply.js';
+import { ReplyReader } from './reader.js';
 import { AddressView } from './view.js';
-import { Backoff, type ReconnectOptions } from './backoff.js';
+import type { ReconnectOptions } from './backoff.js';
+import { Link } from './link.js';
 
 /** Options of a request channel. */
 export interface ChannelOptions {
@@ -76,7 +78,6 @@ export interface Pending {
 }
 
 const DEFAULT_FRAMING: FramingSpec = { mode: 'terminator', terminators: ['\r\n', '\r', '\n'] };
-const EMPTY = Buffer.alloc(0);
 
 function describe(bytes: Uint8Array): string {
   const s = asBuffer(bytes).toString('latin1', 0, Math.min(bytes.length, 40));
@@ -104,26 +105,18 @@ export class StreamRequestChannel implements RequestChannel {
   private readonly maxQuietMs: number;
   private readonly addressing: Addressing | undefined;
   private readonly matchDefault: ChannelOptions['match'];
-  private readonly backoff: Backoff | undefined;
-  private readonly listeners = new Set<(state: ChannelState, detail: StateDetail) => void>();
-  private readonly unsubs: Unsubscribe[];
-  private current: ChannelState = 'disconnected';
+  private readonly link: Link;
+  private readonly unsubData: Unsubscribe;
   private queue: Pending[] = [];
   private highCount = 0;
   private active: Pending | undefined;
-  private buf: Buffer = Buffer.allocUnsafe(4096);
-  private len = 0;
-  private scanned = 0;
+  private readonly reader = new ReplyReader();
   private needsQuiet = false;
   private errorAt = 0;
   private lastStaleAt = 0;
   private quietTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepAt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  private opening: Promise<void> | undefined;
 
   constructor(stream: ByteStream, options: ChannelOptions = {}) {
     this.stream = stream;
@@ -137,53 +130,42 @@ export class StreamRequestChannel implements RequestChannel {
     this.maxQuietMs = positive('maxQuietMs', options.maxQuietMs, 1000, true);
     this.addressing = options.addressing;
     this.matchDefault = options.match;
-    this.backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect ?? {});
-    this.unsubs = [stream.onData(this.onData), stream.onClose(this.onStreamClose)];
-    if (stream.isOpen) this.current = 'connected';
+    this.link = new Link(stream, this.name, options.reconnect, {
+      connected: () => this.pump(),
+      lost: (err) => {
+        this.clearTimer('quiet');
+        this.needsQuiet = false;
+        this.framer.reset();
+        this.failAll(err);
+      },
+      gaveUp: (err) => {
+        this.unsubData();
+        this.failAll(err);
+        this.clearTimer('sweep');
+      },
+    });
+    this.unsubData = stream.onData(this.onData);
   }
 
   /** Current connection state. */
   get state(): ChannelState {
-    return this.current;
+    return this.link.state;
   }
 
   /** Listen to state changes. */
   onState(listener: (state: ChannelState, detail: StateDetail) => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.link.onState(listener);
   }
 
   /** Count what the channel still holds. */
   inspect(): ChannelInspection {
-    const timers = (this.quietTimer ? 1 : 0) + (this.reconnectTimer ? 1 : 0) + (this.sweepTimer?.hasRef() ? 1 : 0);
-    return { queued: this.queue.length, active: this.active !== undefined, timers, buffered: this.len };
+    const timers = (this.quietTimer ? 1 : 0) + (this.link.waiting ? 1 : 0) + (this.sweepTimer?.hasRef() ? 1 : 0);
+    return { queued: this.queue.length, active: this.active !== undefined, timers, buffered: this.reader.buffered };
   }
 
-  /** Open the stream; resolves at once when already connected. */
-  async open(options: WaitOptions = {}): Promise<void> {
-    if (this.closed) throw new DisconnectedError(this.name, 'channel is closed');
-    if (this.current === 'connected') return;
-    if (this.opening) return this.opening;
-    const reconnecting = this.current === 'reconnecting';
-    if (reconnecting) this.clearTimer('reconnect'); // try now instead of after the backoff
-    this.setState('connecting', {});
-    this.opening = this.stream.open(options).then(
-      () => {
-        this.opening = undefined;
-        if (this.closed) return;
-        this.backoff?.reset();
-        this.setState('connected', {});
-        this.pump();
-      },
-      (err: unknown) => {
-        this.opening = undefined;
-        if (this.closed) throw err;
-        if (reconnecting) this.scheduleReconnect(toError(err));
-        else this.setState('disconnected', { error: toError(err) });
-        throw err;
-      },
-    );
-    return this.opening;
+  /** Open the stream; resolves at once when connected; cuts a reconnect wait short. */
+  open(options: WaitOptions = {}): Promise<void> {
+    return this.link.open(options);
   }
 
   /** Send a command and resolve with its reply. */
@@ -205,16 +187,13 @@ export class StreamRequestChannel implements RequestChannel {
 
   /** Stop, reject queued requests with CanceledError and release the stream. */
   close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    this.clearTimer('quiet');
-    this.clearTimer('reconnect');
-    this.failAll(new CanceledError(`${this.name}: channel closed`));
-    this.clearTimer('sweep');
-    this.setState('closed', {});
-    for (const u of this.unsubs) u();
-    this.closing = this.stream.close();
-    return this.closing;
+    if (!this.link.closed) {
+      this.clearTimer('quiet');
+      this.unsubData();
+      this.failAll(new CanceledError(`${this.name}: channel closed`));
+      this.clearTimer('sweep');
+    }
+    return this.link.close();
   }
 
   /** @internal Queue one command (used by address views too). */
@@ -224,8 +203,8 @@ export class StreamRequestChannel implements RequestChannel {
     let framer: Framer;
     let timeoutMs: number;
     try {
-      if (this.closed) throw new DisconnectedError(this.name, 'channel is closed');
-      if (this.current === 'disconnected') throw new DisconnectedError(this.name, 'not connected (call open() first)');
+      if (this.link.closed) throw new DisconnectedError(this.name, 'channel is closed');
+      if (this.link.state === 'disconnected') throw new DisconnectedError(this.name, 'not connected (call open() first)');
       bytes = this.encode(command, address);
       timeoutMs = o.timeoutMs === undefined ? this.timeoutMs : positive('timeoutMs', o.timeoutMs, 0);
       framer = o.expect === undefined ? this.framer : this.framerFor(o.expect);
@@ -387,13 +366,12 @@ export class StreamRequestChannel implements RequestChannel {
   }
 
   private dropInput(): void {
-    this.len = 0;
-    this.scanned = 0;
+    this.reader.clear();
   }
 
   /** Write the next queued commands while the line is free. */
   private pump(): void {
-    while (this.active === undefined && this.queue.length > 0 && this.current === 'connected' && this.quietTimer === undefined) {
+    while (this.active === undefined && this.queue.length > 0 && this.link.state === 'connected' && this.quietTimer === undefined) {
       if (this.needsQuiet) {
         const now = performance.now();
         const wait = Math.max(this.errorAt, this.lastStaleAt) + this.quietMs - now;
@@ -429,58 +407,23 @@ export class StreamRequestChannel implements RequestChannel {
       if (this.needsQuiet) this.lastStaleAt = performance.now();
       return;
     }
-    let work: Buffer;
-    let wlen: number;
-    let owned: boolean; // true when `work` is this.buf (reused memory: copy replies out)
-    if (this.len === 0) {
-      work = asBuffer(chunk);
-      wlen = work.length;
-      owned = false;
-    } else {
-      this.append(chunk);
-      work = this.buf;
-      wlen = this.len;
-      owned = true;
-    }
-    for (;;) {
-      let m;
-      try {
-        m = p.framer.scan(work, wlen, owned ? this.scanned : 0);
-      } catch (err) {
-        this.failActive(toError(err));
-        return;
-      }
-      if (m === undefined) {
-        if (!owned) {
-          this.len = 0;
-          this.append(work.subarray(0, wlen));
-        }
-        this.scanned = this.len;
-        return;
-      }
-      const payload = m.payloadEnd > m.payloadStart ? work.subarray(m.payloadStart, m.payloadEnd) : EMPTY;
-      const reply = new ReplyFrame(owned ? Buffer.from(payload) : payload, m.end, m.address);
-      if (this.accepts(p, reply)) {
+    try {
+      this.reader.feed(chunk, p.framer, (reply, m) => {
+        if (this.active !== p) return 'stop'; // a match function failed it meanwhile
+        if (!this.accepts(p, reply)) return this.active === p ? 'skip' : 'stop';
         this.active = undefined;
-        this.dropInput();
         if (m.isError) {
           this.settle(p, new DeviceError(this.name, `${describe(p.bytes)} rejected (reply ${JSON.stringify(reply.text + m.end)})`, undefined, 'rejected'));
         } else {
           this.settle(p, undefined, reply);
         }
-        this.pump();
-        return;
-      }
-      if (this.active !== p) return; // a match function settled or replaced it
-      // A stale frame (another address, a late reply): drop it and keep looking.
-      const rest = work.subarray(m.consumed, wlen);
-      this.len = 0;
-      this.scanned = 0;
-      work = rest;
-      wlen = rest.length;
-      owned = false;
-      if (wlen === 0) return;
+        return 'take';
+      });
+    } catch (err) {
+      this.failActive(toError(err));
+      return;
     }
+    if (this.active === undefined) this.pump();
   };
 
   private accepts(p: Pending, reply: Reply): boolean {
@@ -496,79 +439,11 @@ export class StreamRequestChannel implements RequestChannel {
     }
   }
 
-  private append(chunk: Uint8Array): void {
-    const need = this.len + chunk.length;
-    if (need > this.buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      this.buf.copy(next, 0, 0, this.len);
-      this.buf = next;
-    }
-    this.buf.set(chunk, this.len);
-    this.len = need;
-  }
-
-  private readonly onStreamClose = (reason: Error | undefined): void => {
-    if (this.closed) return;
-    const err = reason instanceof DisconnectedError ? reason : new DisconnectedError(this.name, reason?.message ?? 'stream closed', { cause: reason });
-    this.clearTimer('quiet');
-    this.needsQuiet = false;
-    this.framer.reset();
-    this.setState('disconnected', { error: err });
-    this.failAll(err);
-    if (this.backoff) this.scheduleReconnect(err);
-  };
-
-  private scheduleReconnect(error: Error): void {
-    if (this.closed) return;
-    const delayMs = this.backoff!.next();
-    if (delayMs === undefined) {
-      const err = new DisconnectedError(this.name, `gave up reconnecting after ${this.backoff!.attempts - 1} attempts`, { cause: error });
-      this.closed = true;
-      this.failAll(err);
-      this.clearTimer('sweep');
-      this.setState('closed', { error: err });
-      for (const u of this.unsubs) u();
-      this.closing = this.stream.close();
-      return;
-    }
-    this.setState('reconnecting', { error, attempt: this.backoff!.attempts, delayMs });
-    this.reconnectTimer = setTimeout(this.tryReconnect, delayMs);
-  }
-
-  private readonly tryReconnect = (): void => {
-    this.reconnectTimer = undefined;
-    if (this.closed) return;
-    this.stream.open({ timeoutMs: this.backoff!.connectTimeoutMs }).then(
-      () => {
-        if (this.closed) {
-          void this.stream.close();
-          return;
-        }
-        this.backoff!.reset();
-        this.setState('connected', {});
-        this.pump();
-      },
-      (err: unknown) => this.scheduleReconnect(toError(err)),
-    );
-  };
-
-  private clearTimer(which: 'quiet' | 'reconnect' | 'sweep'): void {
-    const t = which === 'quiet' ? this.quietTimer : which === 'reconnect' ? this.reconnectTimer : this.sweepTimer;
+  private clearTimer(which: 'quiet' | 'sweep'): void {
+    const t = which === 'quiet' ? this.quietTimer : this.sweepTimer;
     if (t) clearTimeout(t);
     if (which === 'quiet') this.quietTimer = undefined;
-    else if (which === 'reconnect') this.reconnectTimer = undefined;
     else this.sweepTimer = undefined;
-  }
-
-  private setState(state: ChannelState, detail: StateDetail): void {
-    this.current = state;
-    for (const l of [...this.listeners]) {
-      try {
-        l(state, detail);
-      } catch (err) {
-        process.emitWarning(`state listener of ${this.name} threw: ${toError(err).message}`);
-      }
-    }
   }
 }
 

@@ -23,7 +23,10 @@ import type { CallOptions, NodeInfo, WriteOptions } from './operations.js';
 /** Where the client's link stands. After `restored` the state is `connected` again. */
 export type OpcuaClientState = 'idle' | 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'closed';
 
-/** Events reported to `onState` listeners. */
+/**
+ * Events reported to `onState` listeners. `closed` also ends a failed connect attempt (the
+ * state is then `idle` again, with the error in the detail).
+ */
 export type OpcuaStateEvent = 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'restored' | 'closed';
 
 type StateListener = (event: OpcuaStateEvent, detail: StateDetail) => void;
@@ -98,8 +101,10 @@ export class OpcuaClient implements NodeClient {
 
   /**
    * Open the channel and the session. Retries a refused connection until `options.timeoutMs`
-   * (default `connectTimeoutMs`; a server may still be starting up), then rejects with TimeoutError naming the last error; also
-   * CanceledError (signal), DisconnectedError (closed meanwhile). Idempotent while connected.
+   * (default `connectTimeoutMs`; a server may still be starting up), then rejects with
+   * TimeoutError naming the last error; also CanceledError (signal, or `close()` meanwhile),
+   * DeviceError (the server refused the session, e.g. BadIdentityTokenRejected). A failed
+   * connect leaves the client `idle`, to be tried again. Idempotent while connected.
    */
   connect(options: WaitOptions = {}): Promise<void> {
     if (this.#state === 'closed') return Promise.reject(new DisconnectedError(this.name, 'client is closed'));

@@ -3,7 +3,7 @@
  * before a write, unwrapping a Variant after a read, and the event-model dtype of a node.
  * @module
  */
-import { DataType, Variant, VariantArrayType, coerceInt64, coerceUInt64, type DataValue, type NodeId } from 'node-opcua';
+import { DataType, Variant, VariantArrayType, type DataValue, type NodeId } from 'node-opcua';
 import { InvalidInputError } from '../../core/errors.js';
 import type { Dtype } from '../../core/protocols.js';
 import type { NodeValue } from '../contracts.js';
@@ -107,8 +107,7 @@ function checkScalar(what: string, dt: DataType, value: unknown): unknown {
     if (value < range[0] || value > range[1]) {
       throw new InvalidInputError(what, value, `${dataTypeName(dt)} holds ${range[0]}..${range[1]}`);
     }
-    if (dt === DataType.Int64) return coerceInt64(value);
-    if (dt === DataType.UInt64) return coerceUInt64(value);
+    if (dt === DataType.Int64 || dt === DataType.UInt64) return toWords(value);
     return value;
   }
   switch (dt) {
@@ -149,23 +148,28 @@ export function toVariant(what: string, dt: DataType, value: unknown, isArray: b
     return new Variant({ dataType: dt, arrayType: VariantArrayType.Array, value: typed ? typed.from(checked as number[]) : checked });
   }
   if (Array.isArray(value)) throw new InvalidInputError(what, value, `expected one ${dataTypeName(dt)}, not an array`);
-  return new Variant({ dataType: dt, value: checkScalar(what, dt, value) });
+  return new Variant({ dataType: dt, arrayType: VariantArrayType.Scalar, value: checkScalar(what, dt, value) });
 }
 
-function int64ToNumber(v: unknown): unknown {
-  // node-opcua carries 64-bit integers as [high, low] 32-bit words.
-  if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number') {
-    return v[0] * 4294967296 + v[1];
-  }
-  return v;
+// node-opcua carries 64-bit integers as [high, low] unsigned 32-bit words (two's complement).
+function toWords(v: number): [number, number] {
+  const big = BigInt.asUintN(64, BigInt(v));
+  return [Number(big >> 32n), Number(big & 0xffffffffn)];
+}
+
+function fromWords(v: unknown, signed: boolean): unknown {
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || typeof v[1] !== 'number') return v;
+  const big = (BigInt(v[0]) << 32n) | BigInt(v[1]);
+  return Number(signed ? BigInt.asIntN(64, big) : big);
 }
 
 function scalarFrom(dt: DataType, v: unknown): unknown {
   if (v === null || v === undefined) return v;
   switch (dt) {
     case DataType.Int64:
+      return fromWords(v, true);
     case DataType.UInt64:
-      return int64ToNumber(v);
+      return fromWords(v, false);
     case DataType.LocalizedText:
       return (v as { text?: string | null }).text ?? '';
     case DataType.QualifiedName:
@@ -183,7 +187,7 @@ function scalarFrom(dt: DataType, v: unknown): unknown {
 
 /**
  * Unwrap a Variant into plain JavaScript: numbers, booleans, strings, Dates, plain arrays (never
- * typed arrays, so values serialise to JSON), 64-bit integers as numbers (exact up to 2^53),
+ * typed arrays, so values serialise to JSON), 64-bit integers as numbers (exact within ±2^53),
  * LocalizedText/QualifiedName/NodeId as strings. A matrix comes back flat.
  */
 export function fromVariant(variant: Variant): unknown {

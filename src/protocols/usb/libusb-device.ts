@@ -1,7 +1,7 @@
 /**
  * {@link BulkDevice} on the `usb` package (v2, libusb API): find a device by VID:PID[/serial],
  * open it, detach the kernel's usbtmc driver, claim the USBTMC interface and use its Bulk-OUT,
- * Bulk-IN and Interrupt-IN endpoints. See docs/decisions/0004-usb.md for why v2.
+ * Bulk-IN and Interrupt-IN endpoints. See docs/decisions/0005-usb.md for why v2.
  *
  * Not tested against real hardware (none exists where labrig is built): see README.md.
  * @module

@@ -18,7 +18,7 @@
  *   `close()`.
  * @module
  */
-import { DeviceError, DisconnectedError, InvalidInputError } from '../../core/errors.js';
+import { DisconnectedError, InvalidInputError } from '../../core/errors.js';
 import type { WaitOptions } from '../contracts.js';
 import type { BulkDevice } from './bulk-device.js';
 import {

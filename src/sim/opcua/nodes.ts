@@ -93,6 +93,8 @@ function defaultOf(dt: SimDataType): SimScalar {
   return dt === 'Boolean' ? false : dt === 'String' ? '' : 0;
 }
 
+const RESERVED = ['ns=1;s=Sim', 'ns=1;s=Sim.Reset', 'ns=1;s=Sim.Wait'];
+
 const FIELDS = new Set(['browseName', 'nodeId', 'dataType', 'value', 'writable', 'units', 'range', 'simulate', 'period', 'amplitude', 'follows', 'tau', 'description']);
 
 function positive(what: string, v: unknown): void {
@@ -122,7 +124,7 @@ export function parseSimNodes(input: unknown): ResolvedSimNode[] {
     if (typeof nodeId !== 'string' || !/^ns=1;(s=.+|i=\d+)$/.test(nodeId)) {
       throw new InvalidInputError(`${at}.nodeId`, nodeId, 'expected a NodeId in namespace 1, e.g. ns=1;s=Temperature or ns=1;i=1001');
     }
-    if (ids.has(nodeId) || nodeId === 'ns=1;s=Sim' || nodeId === 'ns=1;s=Sim.Reset') throw new InvalidInputError(`${at}.nodeId`, nodeId, 'is used twice (ns=1;s=Sim and ns=1;s=Sim.Reset are reserved)');
+    if (ids.has(nodeId) || RESERVED.includes(nodeId)) throw new InvalidInputError(`${at}.nodeId`, nodeId, `is used twice (${RESERVED.join(', ')} are reserved)`);
     ids.add(nodeId);
     let value: SimScalar | SimScalar[];
     if (n.value === undefined) value = defaultOf(dt);

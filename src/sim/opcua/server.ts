@@ -1,7 +1,8 @@
 /**
  * A generic OPC UA simulator on node-opcua's OPCUAServer: the nodes of a node list under an
  * object `Sim` (ns=1;s=Sim) in the Objects folder, values that change by themselves, writable
- * setpoints (range-checked by the server), and a `Reset` method. Security None, anonymous
+ * setpoints (range-checked by the server), a `Reset` method and a `Wait(durationMs)` method that
+ * answers late, like a slow instrument command. Security None, anonymous
  * sessions, no discovery registration; the PKI (certificates) lives in a temporary folder that
  * `close()` removes.
  * @module
@@ -177,10 +178,13 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
   const cleanup = async (): Promise<void> => {
     if (timer) clearInterval(timer);
     timer = undefined;
+    for (const w of waits) clearTimeout(w);
+    waits.clear();
     await server.shutdown(0).catch(() => undefined);
     if (ownsPki) await rm(pki, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 }).catch(() => undefined);
   };
   const variables = new Map<string, { node: ResolvedSimNode; variable: UAVariable }>();
+  const waits = new Set<ReturnType<typeof setTimeout>>();
   try {
     await server.initialize();
     const addressSpace = server.engine.addressSpace;
@@ -189,6 +193,7 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
     const sim = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'Sim', nodeId: 's=Sim' });
     for (const node of nodes) variables.set(node.nodeId, { node, variable: addNode(ns, sim, node) });
     addResetMethod(ns, sim, variables);
+    addWaitMethod(ns, sim, waits);
     await server.start();
   } catch (err) {
     await cleanup();
@@ -262,5 +267,29 @@ function addResetMethod(ns: Namespace, parent: UAObject, variables: Map<string, 
       count++;
     }
     return { statusCode: StatusCodes.Good, outputArguments: [{ dataType: DataType.UInt32, value: count }] };
+  });
+}
+
+const MAX_WAIT_MS = 600_000;
+
+function addWaitMethod(ns: Namespace, parent: UAObject, waits: Set<ReturnType<typeof setTimeout>>): void {
+  const method = ns.addMethod(parent, {
+    browseName: 'Wait',
+    nodeId: 's=Sim.Wait',
+    description: 'Answer after the given time, like a slow instrument command',
+    inputArguments: [{ name: 'durationMs', dataType: DataType.UInt32, valueRank: -1, description: { text: `delay in ms (at most ${MAX_WAIT_MS})` } }],
+    outputArguments: [],
+  });
+  method.bindMethod(async (inputs: Variant[], _context: unknown) => {
+    const ms = Number(inputs[0]?.value ?? 0);
+    if (ms > MAX_WAIT_MS) return { statusCode: StatusCodes.BadOutOfRange };
+    await new Promise<void>((resolve) => {
+      const w = setTimeout(() => {
+        waits.delete(w);
+        resolve();
+      }, ms);
+      waits.add(w);
+    });
+    return { statusCode: StatusCodes.Good, outputArguments: [] };
   });
 }

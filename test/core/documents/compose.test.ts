@@ -112,10 +112,17 @@ t.test("metadata keys with '.' or '/' are rejected, at any depth of objects", as
   assertValidDocument('start', ok.start);
 });
 
-t.test('a second descriptor with the same stream name is refused', async (t) => {
-  const { run } = scalarRun();
-  t.throws(() => run.composeDescriptor({ name: 'primary', dataKeys }), InvalidStateError);
-  t.throws(() => run.composeDescriptor({ name: '', dataKeys }), InvalidInputError);
+t.test('a second descriptor for a stream (new configuration) continues its seq_nums', async (t) => {
+  const { run, primary } = scalarRun();
+  primary.composeEvent({ data: { motor: 1, det: 1 }, timestamps: { motor: 1, det: 1 } });
+  primary.composeEvent({ data: { motor: 2, det: 2 }, timestamps: { motor: 1, det: 1 } });
+  const again = run.composeDescriptor({ name: 'primary', dataKeys, configuration: { det: { data: { gain: 2 }, timestamps: { gain: 1 }, data_keys: { gain: { source: 's', dtype: 'number', shape: [] } } } } });
+  t.not(again.descriptor.uid, primary.descriptor.uid);
+  const e = again.composeEvent({ data: { motor: 3, det: 3 }, timestamps: { motor: 1, det: 1 } });
+  t.equal(e.seq_num, 3);
+  assertValidDocument('descriptor', again.descriptor);
+  t.same(run.composeStop().num_events, { primary: 3 });
+  t.throws(() => composeRun().composeDescriptor({ name: '', dataKeys }), InvalidInputError);
 });
 
 t.test('bad data keys are refused when composing the descriptor', async (t) => {

@@ -164,7 +164,10 @@ t.test('device: pressure control uses the pressure full scale and reads back pre
     { pressureFullScale: 50 },
   );
   t.equal(d.currentControlVariable, 'absolute-pressure');
-  t.type(await d.set(60).then(() => undefined, (e: unknown) => e), LimitsError);
+  const e = await d.set(60).then(() => undefined, (err: unknown) => err);
+  t.type(e, LimitsError);
+  t.equal((e as LimitsError).units, 'psia', 'limits and units follow the control variable');
+  t.equal((await d.describe())[d.name]!.units, 'psia', 'so does the readback data key');
   t.equal(await d.readback.getValue(), 14.7);
   t.equal(await d.readback.getValue(), 30);
   stream.assertDone();

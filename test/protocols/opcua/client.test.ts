@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { OpcuaClient, connectOpcua, type OpcuaStateEvent } from '../../../src/protocols/opcua/index.js';
 import { freePort, startOpcuaSim, type OpcuaSim } from '../../../src/sim/opcua/index.js';
+import { BinaryStream, DataType, Variant, resolveNodeId } from 'node-opcua';
+import { builtInOf, dataTypeByName, dtypeOf, fromVariant, toVariant } from '../../../src/protocols/opcua/datatypes.js';
 import { withLeakGuard } from '../../../src/testing/index.js';
 import { TEST_NODES, privateTmp, waitUntil } from './helpers.js';
 
@@ -188,6 +190,14 @@ t.test('a call honours its time limit and its abort signal', async (t) => {
   t.equal((await client.read('ns=1;s=Temp')).value, 21.5, 'the client still works');
 });
 
+t.test('a slow server answer ends in TimeoutError; the client carries on', async (t) => {
+  const err = await client.call('ns=1;s=Sim', 'ns=1;s=Sim.Wait', [2000], { timeoutMs: 300 }).catch((e: unknown) => e);
+  t.type(err, TimeoutError);
+  t.match(err, { afterMs: 300, operation: /call ns=1;s=Sim\.Wait/ });
+  t.same(await client.call('ns=1;s=Sim', 'ns=1;s=Sim.Wait', [10]), [], 'a short wait completes');
+  t.equal((await client.read('ns=1;s=Temp')).value, 21.5);
+});
+
 t.test('connect to a closed port fails with TimeoutError within its limit', async (t) => {
   const port = await freePort();
   const c = new OpcuaClient(`opc.tcp://127.0.0.1:${port}`, { connectTimeoutMs: 1500, reconnectInitialDelayMs: 100, reconnectMaxDelayMs: 200 });
@@ -218,6 +228,39 @@ t.test('close() during a long connect makes it give up at once', async (t) => {
   t.equal(closed, 'closed');
   await t.rejects(connecting, CanceledError, 'the pending connect rejects with CanceledError');
   t.equal(c.state, 'closed', 'and the client stays closed');
+});
+
+t.test('values convert both ways through the OPC UA binary encoding', async (t) => {
+  const roundTrip = (dt: DataType, value: unknown, isArray = false): unknown => {
+    const v = toVariant('x', dt, value, isArray);
+    const stream = new BinaryStream(v.binaryStoreSize());
+    v.encode(stream);
+    stream.rewind();
+    const back = new Variant();
+    back.decode(stream);
+    return fromVariant(back);
+  };
+  t.equal(roundTrip(DataType.Int64, -5), -5, 'negative Int64');
+  t.equal(roundTrip(DataType.Int64, -(2 ** 40) - 3), -(2 ** 40) - 3);
+  t.equal(roundTrip(DataType.UInt64, 2 ** 52 + 1), 2 ** 52 + 1, 'large UInt64');
+  t.equal(roundTrip(DataType.Float, 0.25), 0.25);
+  t.equal(roundTrip(DataType.SByte, -128), -128);
+  t.same(roundTrip(DataType.Double, [1.5, -2], true), [1.5, -2], 'a plain array, not a Float64Array');
+  t.same(roundTrip(DataType.UInt16, new Uint16Array([1, 65535]), true), [1, 65535], 'typed arrays accepted');
+  t.same(roundTrip(DataType.String, ['a', 'b'], true), ['a', 'b']);
+  t.equal(roundTrip(DataType.LocalizedText, 'hello'), 'hello');
+  const when = new Date('2024-05-06T07:08:09.010Z');
+  t.same(roundTrip(DataType.DateTime, when), when);
+  t.throws(() => toVariant('x', DataType.Int64, 2 ** 60, false), InvalidInputError, 'beyond exact integers');
+  t.throws(() => toVariant('x', DataType.Byte, 256, false), InvalidInputError);
+  t.throws(() => toVariant('x', DataType.DateTime, 'today', false), InvalidInputError);
+  t.throws(() => toVariant('x', DataType.Guid, 'abc', false), InvalidInputError, 'unsupported type for writes');
+  t.equal(dtypeOf(DataType.Int32, false), 'integer');
+  t.equal(dtypeOf(DataType.Double, true), 'array');
+  t.equal(dtypeOf(DataType.DateTime, false), 'string');
+  t.equal(builtInOf(resolveNodeId('i=290')), DataType.Double, 'Duration is a Double');
+  t.equal(builtInOf(resolveNodeId('ns=2;i=11')), undefined, 'not a standard type');
+  t.throws(() => dataTypeByName('Decimal128'), InvalidInputError);
 });
 
 t.test('bad options are refused at construction', async (t) => {

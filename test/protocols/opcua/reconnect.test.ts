@@ -45,7 +45,12 @@ t.test('a restarted server: lost, refused calls, restored, values again', async 
   await waitUntil('counter values', () => counts.length >= 2);
   await waitUntil('level 1', () => levels.some((r) => r.value === 1));
 
+  // A call the server is still working on when it goes away.
+  const inflight = client.call('ns=1;s=Sim', 'ns=1;s=Sim.Wait', [60_000], { timeoutMs: 120_000 });
+  inflight.catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 300));
   await first.close();
+  await t.rejects(inflight, DisconnectedError, 'a call in flight rejects with DisconnectedError, not at its time limit');
   await waitUntil("'lost'", () => client.state === 'lost' || client.state === 'reconnecting');
   t.ok(events.some(([e, err]) => e === 'lost' && err === 'DisconnectedError'), "'lost' comes with a DisconnectedError");
   const refused = await client.read('ns=1;s=Temp').catch((e: unknown) => e);
