@@ -10,6 +10,8 @@ const suites: Record<string, () => Promise<unknown>> = {
   channel: async () => (await import('./channel.js')).benchChannel(),
   modbus: async () => (await import('./modbus.js')).benchModbus(),
   drivers: async () => (await import('./drivers.js')).benchDrivers(),
+  alicat: async () => (await import('./drivers-alicat.js')).benchAlicat(),
+  legato: async () => (await import('./drivers-legato.js')).benchLegato(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -21,7 +23,7 @@ for (const [name, run] of Object.entries(suites)) {
     await run();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(`bench/${name}.`)) {
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && /bench\/[\w-]+\.(js|ts)/.test(String(err.message))) {
       console.log(`\n${name}: not built yet`);
       continue;
     }

@@ -22,6 +22,12 @@ export type ReadingListener<T> = (reading: Reading<T>) => void;
  *   fans readings out to its own listeners, so a backend has at most one listener.
  */
 export interface SignalBackend<T> {
+  /**
+   * True when every call of this backend already rejects with a TimeoutError within a bound of
+   * its own (e.g. each goes through a RequestChannel with per-request timeouts). Signals then
+   * add no timer of their own on reads, which keeps transport-backed reads at wire speed.
+   */
+  readonly selfTimed?: boolean;
   /** Source string for data keys, e.g. `soft://x`, `modbus+tcp://host:502/1/hr/10`. */
   source(name: string): string;
   /** Open the value; `timeoutMs` bounds the wait. */

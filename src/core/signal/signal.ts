@@ -154,7 +154,8 @@ export class SignalR<T> extends Signal<T> implements Readable, Subscribable, Sta
       if (this.#reading) return this.#reading;
       return this.bounded(new Promise<Reading<T>>((resolve) => this.#firstReading.push(resolve)), 'read');
     }
-    return this.bounded(this.backend.getReading(), 'read');
+    const backend = this.backend;
+    return backend.selfTimed ? backend.getReading() : this.bounded(backend.getReading(), 'read');
   }
 
   /** Read the value; `cached` as in {@link SignalR.read}. */

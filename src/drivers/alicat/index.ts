@@ -112,7 +112,7 @@ registerAlicatSchemes();
  * Build a request channel for an Alicat line over `stream`: CR appended to every command, replies
  * framed by CR, multi-drop addressing by unit id (`forAddress('B')`; replies from other units are
  * dropped, a bare `?` is accepted), reconnect with backoff. After a failed request the line must
- * stay quiet for `quietMs` (default: the timeout, at most 500 ms) before the next command, so a
+ * stay quiet for `quietMs` (default: half the timeout, at most 250 ms) before the next command, so a
  * late reply is discarded instead of being taken for the next command's (Alicat replies carry no
  * sequence number).
  */
@@ -122,7 +122,7 @@ export function alicatChannel(stream: ByteStream, options: { timeoutMs?: number;
     framing: { mode: 'terminator', terminators: ['\r'], maxBytes: 1024 },
     suffix: '\r',
     timeoutMs,
-    quietMs: options.quietMs ?? Math.min(timeoutMs, 500),
+    quietMs: options.quietMs ?? Math.min(timeoutMs / 2, 250),
     addressing: prefixAddressing({ replyAddress: (r) => replyUnit(r.text) }),
     reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
   });

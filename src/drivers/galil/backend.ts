@@ -28,6 +28,8 @@ export interface GalilSignalSpec<T> {
 
 /** Hold one value behind a Galil query/command pair (see the module notes). */
 export class GalilSignalBackend<T> implements SignalBackend<T> {
+  /** Every query goes through the request channel, which bounds it by its own timeout. */
+  readonly selfTimed = true;
   readonly #io: () => GalilIO;
   readonly #spec: GalilSignalSpec<T>;
   #name = '';

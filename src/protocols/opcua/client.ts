@@ -348,14 +348,14 @@ export class OpcuaClient implements NodeClient {
         throw new DisconnectedError(this.name, `connection lost, reconnecting (${operation})`);
       }
       const left = Math.max(0, timeoutMs - (performance.now() - started));
-      await guard(this.#restored(), `${this.name} ${operation} (waiting for reconnection)`, left, signal, () => undefined, () => undefined);
+      await guard(this.#restored(), `${this.name} ${operation} (waiting for reconnection)`, left, signal, () => undefined, () => undefined, timeoutMs);
       if (this.state !== 'connected') throw new DisconnectedError(this.name, `client is ${this.state} (${operation})`);
     }
     const session = this.#session;
     // `state` (not the narrowed `#state`): it may have changed while we waited above.
     if (!session || this.state !== 'connected') throw new DisconnectedError(this.name, `client is ${this.#state} (${operation})`);
     const left = Math.max(0, timeoutMs - (performance.now() - started));
-    return this.#guardLoss(operation, left, signal, () => fn(session));
+    return this.#guardLoss(operation, left, signal, () => fn(session), timeoutMs);
   }
 
   #restored(): Promise<void> {
@@ -369,7 +369,7 @@ export class OpcuaClient implements NodeClient {
   }
 
   /** Run `fn`, rejecting with DisconnectedError when the link is lost meanwhile. */
-  #guardLoss<T>(operation: string, timeoutMs: number, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  #guardLoss<T>(operation: string, timeoutMs: number, signal: AbortSignal | undefined, fn: () => Promise<T>, reportMs = timeoutMs): Promise<T> {
     let onLoss: ((err: Error) => void) | undefined;
     const lost = new Promise<never>((_, reject) => {
       onLoss = reject;
@@ -377,7 +377,7 @@ export class OpcuaClient implements NodeClient {
     });
     lost.catch(() => undefined);
     const work = Promise.race([fn().catch((err: unknown) => Promise.reject(this.#mapError(operation, err))), lost]);
-    return guard(work, `${this.name} ${operation}`, timeoutMs, signal, () => undefined, () => undefined).finally(() => {
+    return guard(work, `${this.name} ${operation}`, timeoutMs, signal, () => undefined, () => undefined, reportMs).finally(() => {
       if (onLoss) this.#lossWaiters.delete(onLoss);
     });
   }
@@ -411,6 +411,8 @@ function guard<T>(
   signal: AbortSignal | undefined,
   lastError: () => Error | undefined,
   onGiveUp: () => void,
+  /** The limit named in the TimeoutError (the caller's, when `timeoutMs` is what is left of it). */
+  reportMs = timeoutMs,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -431,7 +433,7 @@ function guard<T>(
       finish(() => {
         onGiveUp();
         const last = lastError();
-        reject(new TimeoutError(operation, timeoutMs, 'TIMEOUT', last ? ` (last error: ${last.message.split('\n')[0]})` : ''));
+        reject(new TimeoutError(operation, reportMs, 'TIMEOUT', last ? ` (last error: ${last.message.split('\n')[0]})` : ''));
       });
     }, timeoutMs);
     if (signal?.aborted) onAbort();

@@ -13,10 +13,10 @@ import { simFor, sleep } from './helpers.js';
 const TIMEOUT_MS = 200;
 const HANG_GUARD_MS = 5000;
 
-async function rig(t: Test, via: 'tcp' | 'pty'): Promise<{ sim: AlicatSim; faults: FaultInjector; d: AlicatFlowController }> {
+async function rig(t: Test, via: 'tcp' | 'pty', timeoutMs = TIMEOUT_MS): Promise<{ sim: AlicatSim; faults: FaultInjector; d: AlicatFlowController }> {
   const faults = new FaultInjector({ seed: 7 });
   const sim = await simFor(t, { faults, ...(via === 'pty' ? { pty: true } : {}), defaults: { timeConstantMs: 20 } });
-  const d = await openAlicat(sim.uri, { kind: 'controller', fullScale: 100, timeoutMs: TIMEOUT_MS, pollMs: 20 });
+  const d = await openAlicat(sim.uri, { kind: 'controller', fullScale: 100, timeoutMs, pollMs: 20 });
   t.teardown(() => d.close());
   return { sim, faults, d };
 }
@@ -100,10 +100,12 @@ for (const via of ['tcp', 'pty'] as const) {
     });
 
     t.test('slow replies: in time they are fine, too late they time out and are not taken for the next reply', async (t) => {
-      const { faults, d } = await rig(t, via);
-      faults.next('delay', 60);
+      // Timeout 400 ms, so the channel's quiet window after a failure is 200 ms: a reply 100 ms
+      // late falls in the middle of it.
+      const { faults, d } = await rig(t, via, 400);
+      faults.next('delay', 100);
       t.equal((await d.io.poll()).unit, 'A');
-      faults.next('delay', 300);
+      faults.next('delay', 500);
       const r = await timed(d.io.poll());
       t.type(r.error, TimeoutError);
       // The next command waits for a quiet line (the late frame is discarded), so give it time for that.
