@@ -185,10 +185,44 @@ async function compare(label: string, plan: { pairs: number; roundMs: number }, 
   return result;
 }
 
+/** An in-memory stream whose device answers on the next microtask: no I/O, only JS cost. */
+class EchoStream implements ByteStream {
+  readonly address = 'memory://bench';
+  readonly isOpen = true;
+  private listener: ((chunk: Uint8Array) => void) | undefined;
+  private static readonly REPLY = Buffer.from('+1.234567E+00\n');
+  async open(): Promise<void> {}
+  write(): void {
+    queueMicrotask(() => this.listener?.(Buffer.from(EchoStream.REPLY)));
+  }
+  onData(l: (chunk: Uint8Array) => void): () => void {
+    this.listener = l;
+    return () => (this.listener = undefined);
+  }
+  onClose(): () => void {
+    return () => {};
+  }
+  async close(): Promise<void> {}
+}
+
+/** Measure the channel's own cost per request on an in-memory stream, in µs (channel minus bare). */
+async function overheadUs(): Promise<{ bareUs: number; channelUs: number }> {
+  const bare: number[] = [];
+  const chan: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    bare.push(1e6 / (await bareRate(new EchoStream(), 150)).rate);
+    chan.push(1e6 / (await channelRate(new EchoStream(), 150)).rate);
+  }
+  return { bareUs: median(bare), channelUs: median(chan) };
+}
+
 /** Measure request channel round trips over TCP and a pty; returns rates and ratios by name. */
 export async function benchChannel(): Promise<Record<string, number>> {
   header(`channel: request/reply round trips (node ${process.version}; peer in a worker thread)`);
   const out: Record<string, number> = {};
+  const o = await overheadUs();
+  console.log(`  in-memory stream (JS cost only): bare loop ${o.bareUs.toFixed(2)} µs/request, channel ${o.channelUs.toFixed(2)} µs/request`);
+  Object.assign(out, { memBareUs: o.bareUs, memChannelUs: o.channelUs });
   const tcpPeer = await startPeer('tcp');
   try {
     const port = tcpPeer.info.port!;

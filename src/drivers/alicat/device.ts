@@ -1,10 +1,10 @@
 /**
- * Alicat units as devices: {@link AlicatFlowController} (MFC, a Movable setpoint) and
- * {@link AlicatFlowMeter} (MFM, readable only). `read()` polls the unit once (every value comes
- * from one data frame; the signals are declared uncached, so a staged run never reads stale
- * values from a unit that stopped answering: the read fails with the transport's error). Every command goes through a signal, so the same
- * logic runs on the unit, on its simulator and on mock signals (`connect({ mock: true })` installs
- * a default mock behaviour).
+ * The Alicat mass flow controller as a device: {@link AlicatFlowController}, a Movable setpoint
+ * (the meter is in `meter.ts`). `read()` polls the unit once (every value comes from one data
+ * frame; the signals are declared uncached, so a staged run never reads stale values from a unit
+ * that stopped answering: the read fails with the transport's error). Every command goes through
+ * a signal, so the same logic runs on the unit, on its simulator and on mock signals
+ * (`connect({ mock: true })` installs a default mock behaviour).
  *
  * `set(target)` writes the setpoint (checked against 0..full scale before any byte, LimitsError)
  * and, with `settle: 'flow'` (default), completes when the controlled value (mass flow,
@@ -18,133 +18,15 @@
 import { DeviceError, LimitsError, NotConnectedError, TimeoutError, toError } from '../../core/errors.js';
 import type { ConnectOptions } from '../../core/device/device.js';
 import { StandardMovable } from '../../core/device/standard-movable.js';
-import { StandardReadable } from '../../core/device/standard-readable.js';
 import type { Stoppable } from '../../core/protocols.js';
 import type { SignalR } from '../../core/signal/signal.js';
 import type { SignalRW } from '../../core/signal/writable.js';
 import type { Status } from '../../core/status.js';
-import { FrameSource } from './backend.js';
 import { controlUnits, resolveAlicatConfig, setpointLimits, settleTolerance, type AlicatConfig, type ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
-import { installControllerMock, installMeterMock } from './mock.js';
+import { installControllerMock } from './mock.js';
 import { checkControlVariable, type ControlVariable } from './protocol.js';
-import { commonSignals, specR, specRW, type AlicatActions, type AlicatFlags, type UnitContext } from './signals.js';
-
-/** How a unit releases its transport on `close()`. */
-export type Release = () => Promise<void>;
-
-function contextOf(io: AlicatIO, config: ResolvedAlicatConfig): UnitContext {
-  const source = new FrameSource(() => io, config.pollMs);
-  return { io: () => io, source, config, timeoutMs: Math.max(config.timeoutMs * 3, 1000) };
-}
-
-/** An Alicat mass flow meter (readable; see the module notes). */
-export class AlicatFlowMeter extends StandardReadable {
-  /** Absolute pressure (config `units.pressure`, default psia). */
-  readonly pressure: SignalR<number>;
-  /** Gas temperature (default degC). */
-  readonly temperature: SignalR<number>;
-  /** Volumetric flow (default LPM). */
-  readonly volumetricFlow: SignalR<number>;
-  /** Mass flow (default SLPM); its data key is the device's own name. */
-  readonly massFlow: SignalR<number>;
-  /** Totalized flow (default SL; NaN without the totalizer column). */
-  readonly totalizer: SignalR<number>;
-  /** Active gas (short name); set it with a name or a number as text. */
-  readonly gas: SignalRW<string>;
-  /** Status codes of the last frame, space separated ('' when none). */
-  readonly status: SignalR<string>;
-  /** Firmware identification (VE). */
-  readonly firmware: SignalR<string>;
-  /** One boolean per status code. */
-  readonly flags: AlicatFlags;
-  /** Command signals (lock, tare, ...). */
-  readonly actions: AlicatActions;
-  /** The command layer of this unit. */
-  readonly io: AlicatIO;
-  /** Checked configuration. */
-  readonly config: ResolvedAlicatConfig;
-  readonly #ctx: UnitContext;
-  readonly #release: Release | undefined;
-
-  /** Build the meter over `io` (from `openAlicat`, or `new AlicatIO(undefined)` for mock use). */
-  constructor(name: string, config: AlicatConfig, io: AlicatIO, release?: Release) {
-    super(name);
-    this.config = resolveAlicatConfig({ ...config, kind: 'meter' });
-    this.io = io;
-    this.#release = release;
-    this.#ctx = contextOf(io, this.config);
-    const s = commonSignals(this.#ctx);
-    this.pressure = s.pressure;
-    this.temperature = s.temperature;
-    this.volumetricFlow = s.volumetricFlow;
-    this.massFlow = s.massFlow;
-    this.totalizer = s.totalizer;
-    this.gas = s.gas;
-    this.status = s.status;
-    this.firmware = s.firmware;
-    this.flags = s.flags;
-    this.actions = s.actions;
-    this.addReadables([this.massFlow], 'hinted-uncached');
-    this.addReadables([this.volumetricFlow, this.pressure, this.temperature, ...(this.config.totalizer ? [this.totalizer] : []), this.status], 'uncached');
-    this.addReadables([this.flags], 'child');
-    this.addReadables([this.gas, this.firmware], 'config');
-    this.setName(name);
-  }
-
-  /** Rename the meter; its mass flow carries the meter's own name. */
-  override setName(name: string): void {
-    super.setName(name);
-    this.massFlow?.setName(name);
-  }
-
-  /** Connect the signals; on hardware also poll once to check the unit answers. */
-  override async connect(options: ConnectOptions = {}): Promise<void> {
-    await super.connect(options);
-    if (options.mock) return installMeterMock(this);
-    try {
-      await this.#ctx.source.poll();
-    } catch (e) {
-      throw new NotConnectedError(this.name, new Map([['unit', toError(e)]]));
-    }
-  }
-
-  /** Select a gas by name or number (unknown gases: InvalidInputError before any byte). */
-  selectGas(gas: string | number): Status<void> {
-    return this.gas.set(String(gas));
-  }
-
-  /** Lock the front display. */
-  lock(): Status<unknown> {
-    return this.actions.lock.trigger();
-  }
-
-  /** Unlock the front display. */
-  unlock(): Status<unknown> {
-    return this.actions.unlock.trigger();
-  }
-
-  /** Tare absolute pressure. */
-  tarePressure(): Status<unknown> {
-    return this.actions.tarePressure.trigger();
-  }
-
-  /** Tare flow (only with no flow through the unit). */
-  tareFlow(): Status<unknown> {
-    return this.actions.tareFlow.trigger();
-  }
-
-  /** Reset the totalizer. */
-  resetTotalizer(): Status<unknown> {
-    return this.actions.resetTotalizer.trigger();
-  }
-
-  /** Stop polling and release the transport (the shared line stays open for other units). */
-  async close(): Promise<void> {
-    this.#ctx.source.dispose();
-    await (this.#release ?? (() => this.io.close()))();
-  }
-}
+import { commonSignals, contextOf, specR, specRW, type AlicatActions, type AlicatFlags, type Release, type UnitContext } from './signals.js';
 
 /** An Alicat mass flow controller (Movable setpoint; see the module notes). */
 export class AlicatFlowController extends StandardMovable implements Stoppable {

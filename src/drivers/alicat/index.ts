@@ -17,11 +17,14 @@ import { SerialStream, checkSerialOptions } from '../../protocols/stream/serial.
 import { TcpStream } from '../../protocols/stream/tcp.js';
 import { createStream, leftoverParams, parseAddress, registerScheme, type ParsedUri, type SerialAddress, type TcpAddress } from '../../protocols/uri.js';
 import type { AlicatConfig } from './config.js';
-import { AlicatFlowController, AlicatFlowMeter, type Release } from './device.js';
+import { AlicatFlowController } from './device.js';
+import { AlicatFlowMeter } from './meter.js';
+import type { Release } from './signals.js';
 import { AlicatIO } from './io.js';
 import { checkUnit, replyUnit } from './protocol.js';
 
-export { AlicatFlowController, AlicatFlowMeter } from './device.js';
+export { AlicatFlowController } from './device.js';
+export { AlicatFlowMeter } from './meter.js';
 export { AlicatIO, SETPOINT_ECHO_TOLERANCE, replyMatches, type AlicatIOOptions, type CommandOptions, type ReplyKind } from './io.js';
 export { AlicatSignalBackend, FrameSource, type AlicatSignalSpec, type StampedFrame } from './backend.js';
 export { AlicatActions, AlicatFlags } from './signals.js';

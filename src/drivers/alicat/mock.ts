@@ -10,7 +10,8 @@
 import { UnsupportedError } from '../../core/errors.js';
 import { mockBackendOf, setMockValue } from '../../core/signal/mock.js';
 import type { SignalR } from '../../core/signal/signal.js';
-import type { AlicatFlowController, AlicatFlowMeter } from './device.js';
+import type { AlicatFlowController } from './device.js';
+import type { AlicatFlowMeter } from './meter.js';
 import { checkControlVariable, gasNumber, STATUS_CODE_LIST, STATUS_CODES, type ControlVariable } from './protocol.js';
 
 const installed = new WeakSet<object>();

@@ -9,7 +9,7 @@ import type { Dtype } from '../../core/protocols.js';
 import type { ValueMetadata } from '../../core/signal/datakey.js';
 import { SignalR } from '../../core/signal/signal.js';
 import { SignalRW, SignalX } from '../../core/signal/writable.js';
-import { AlicatSignalBackend, type AlicatSignalSpec, type FrameSource } from './backend.js';
+import { AlicatSignalBackend, FrameSource, type AlicatSignalSpec } from './backend.js';
 import type { ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
 import { STATUS_CODE_LIST, STATUS_CODES, type AlicatFrame, type StatusCode } from './protocol.js';
@@ -24,6 +24,15 @@ export interface UnitContext {
 }
 
 type Meta = ValueMetadata & { dtype: Dtype };
+
+/** How a unit releases its transport on `close()`. */
+export type Release = () => Promise<void>;
+
+/** Build the shared context (one frame source) of a unit's signals. */
+export function contextOf(io: AlicatIO, config: ResolvedAlicatConfig): UnitContext {
+  const source = new FrameSource(() => io, config.pollMs);
+  return { io: () => io, source, config, timeoutMs: Math.max(config.timeoutMs * 3, 1000) };
+}
 
 /** Create a read-only signal from a frame field. */
 export function frameR<T>(ctx: UnitContext, field: string, pick: (f: AlicatFrame) => T, initial: T, meta: Meta): SignalR<T> {

@@ -105,10 +105,13 @@ export function replyLines(text: string): string[] {
 export function findError(lines: readonly string[]): string | undefined {
   for (const l of lines) {
     const t = l.trim().toLowerCase();
-    for (const e of Object.keys(ERROR_REPLIES)) if (t.startsWith(e.toLowerCase())) return e;
+    for (let k = 0; k < ERROR_KEYS.length; k++) if (t.startsWith(ERROR_LOWER[k]!)) return ERROR_KEYS[k];
   }
   return undefined;
 }
+
+const ERROR_KEYS = Object.keys(ERROR_REPLIES);
+const ERROR_LOWER = ERROR_KEYS.map((e) => e.toLowerCase());
 
 /**
  * Decode one reply (the frame's text: lines, then the prompt line). Throws InvalidInputError
@@ -119,14 +122,17 @@ export function decodeReply(text: string): DecodedReply {
   const last = all.pop();
   const p = last === undefined ? undefined : parsePromptLine(last);
   if (!p) throw new InvalidInputError('pump reply', text, 'no prompt (: > < * T*) at its end');
-  const lines = all.map((line) => {
-    if (p.address === undefined) return line;
-    const m = PREFIX_RE.exec(line);
-    if (!m || Number(m[1]) !== p.address) {
-      throw new InvalidInputError('pump reply line', line, `expected the prefix ${String(p.address).padStart(2, '0')} and a state`);
+  const lines = all;
+  if (p.address !== undefined) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const m = PREFIX_RE.exec(line);
+      if (!m || Number(m[1]) !== p.address) {
+        throw new InvalidInputError('pump reply line', line, `expected the prefix ${String(p.address).padStart(2, '0')} and a state`);
+      }
+      lines[i] = line.slice(m[0].length);
     }
-    return line.slice(m[0].length);
-  });
+  }
   return { address: p.address, prompt: p.prompt, state: PROMPT_STATES[p.prompt], lines, error: findError(lines) };
 }
 
@@ -170,7 +176,6 @@ export function decodeStatus(line: string): PumpStatus {
   const m = typeof line === 'string' ? STATUS_RE.exec(line) : null;
   if (!m) throw new InvalidInputError('status line', line, 'expected "<rate fL/s> <time ms> <volume fL> <flags>", e.g. "0 0 0 i....."');
   const f = m[4]!;
-  const dir = (c: string): Direction => (c.toLowerCase() === 'i' ? 'infuse' : 'withdraw');
   return {
     rateFlPerS: Number(m[1]),
     timeMs: Number(m[2]),
@@ -184,6 +189,10 @@ export function decodeStatus(line: string): PumpStatus {
     directionPort: dir(f[4]!),
     targetReached: f[5] === 'T',
   };
+}
+
+function dir(c: string): Direction {
+  return c === 'i' || c === 'I' ? 'infuse' : 'withdraw';
 }
 
 /** Convert fL/s to µl/min. */
@@ -227,8 +236,8 @@ export class LegatoFramer implements Framer {
     this.description = this.mode === 'xon' ? 'Legato reply ending in prompt + XON' : 'Legato reply ending in a prompt line';
   }
 
-  /** Find the first complete reply in `buf[0, len)`. */
-  scan(buf: Uint8Array, len: number): FrameMatch | undefined {
+  /** Find the first complete reply in `buf[0, len)` (replies are short: it rescans from 0). */
+  scan(buf: Uint8Array, len: number, _from = 0): FrameMatch | undefined {
     return this.mode === 'xon' ? this.scanXon(buf, len) : this.scanPrompt(buf, len);
   }
 

@@ -42,6 +42,7 @@ export class SubscriptionHub {
   readonly #run: SessionRunner;
   readonly #settings: HubSettings;
   readonly #entries = new Map<string, Entry>();
+  readonly #orphans = new Set<ClientMonitoredItem>();
   #subscription: Promise<ClientSubscription> | undefined;
 
   /** Use `run` for every server call. */
@@ -95,6 +96,7 @@ export class SubscriptionHub {
   async close(timeoutMs: number, connected: boolean): Promise<void> {
     for (const e of this.#entries.values()) e.listeners.clear();
     this.#entries.clear();
+    this.#orphans.clear();
     const sub = this.#subscription;
     this.#subscription = undefined;
     if (!sub || !connected) return;
@@ -111,8 +113,17 @@ export class SubscriptionHub {
     const item = e.item;
     if (!item) return;
     e.item = undefined;
-    // The item may already be gone with a lost session; nothing useful can be done about it.
-    await this.#run(`unsubscribe ${e.key}`, undefined, () => item.terminate()).catch(() => undefined);
+    await this.#run(`unsubscribe ${e.key}`, undefined, () => item.terminate()).catch(() => {
+      // The link is down: node-opcua would re-create the item after reconnecting, so delete it then.
+      this.#orphans.add(item);
+    });
+  }
+
+  /** Delete items whose listeners left while the link was down (call once the session is back). */
+  async flushOrphans(): Promise<void> {
+    const items = [...this.#orphans];
+    this.#orphans.clear();
+    for (const item of items) await this.#run('unsubscribe', undefined, () => item.terminate()).catch(() => undefined);
   }
 
   async #monitor(session: ClientSession, e: Entry, samplingIntervalMs: number | undefined): Promise<ClientMonitoredItem> {

@@ -11,7 +11,8 @@ import { simFor } from './helpers.js';
 for (const via of ['pty', 'tcp'] as const) {
   t.test(`units A and B on one ${via} line`, async (t) => {
     const sim = await simFor(t, { units: ['A', 'B'], ...(via === 'pty' ? { pty: true } : {}), defaults: { timeConstantMs: 20 } });
-    const bus = await openAlicatBus(sim.lineUri, { timeoutMs: 300 });
+    // Timeouts include the queue wait: 40 requests queued at once need room.
+    const bus = await openAlicatBus(sim.lineUri, { timeoutMs: 2000 });
     t.teardown(() => bus.close());
     const a = await bus.unit({ unit: 'A', kind: 'controller', fullScale: 100, pollMs: 10, name: 'mfcA' });
     const b = await bus.unit({ unit: 'B', kind: 'controller', fullScale: 100, pollMs: 10, name: 'mfcB' });

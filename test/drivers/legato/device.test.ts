@@ -5,6 +5,7 @@
  * to count what was sent; the tests themselves are shared.
  */
 import t from 'tap';
+import type { Test } from 'tap';
 import { CanceledError, DeviceError, InvalidInputError, LimitsError } from '../../../src/core/errors.js';
 import { getMockPuts, mockBackendOf, setMockValue } from '../../../src/core/signal/mock.js';
 import { createLegato, type LegatoPump } from '../../../src/drivers/legato/index.js';
@@ -26,7 +27,7 @@ interface Tier {
 
 const OPTIONS = { diameterMm: 4.6066, syringeVolume: '1 ml', pollMs: 5, timeoutMs: 500 } as const;
 
-async function mockTier(t: Tap.Test): Promise<Tier> {
+async function mockTier(t: Test): Promise<Tier> {
   const pump = createLegato({ ...OPTIONS, name: 'pump' });
   await pump.connect({ mock: true });
   t.teardown(() => pump.close());
@@ -59,7 +60,7 @@ async function mockTier(t: Tap.Test): Promise<Tier> {
   };
 }
 
-async function simTier(t: Tap.Test, over: 'tcp' | 'pty'): Promise<Tier & { sim: LegatoSim }> {
+async function simTier(t: Test, over: 'tcp' | 'pty'): Promise<Tier & { sim: LegatoSim }> {
   const sim = await startLegatoSim(over === 'tcp' ? { tcp: '127.0.0.1:0' } : { pty: true });
   t.teardown(() => sim.close());
   const stream = new CountingStream(createStream(sim.uri));
@@ -77,7 +78,7 @@ async function simTier(t: Tap.Test, over: 'tcp' | 'pty'): Promise<Tier & { sim: 
   };
 }
 
-const TIERS: Record<string, (t: Tap.Test) => Promise<Tier>> = {
+const TIERS: Record<string, (t: Test) => Promise<Tier>> = {
   mock: mockTier,
   'sim over tcp': (t) => simTier(t, 'tcp'),
   'sim over a pty': (t) => simTier(t, 'pty'),

@@ -7,6 +7,7 @@
  * part way ends with run_stop `fail`, every earlier event kept.
  */
 import t from 'tap';
+import type { Test } from 'tap';
 import { DisconnectedError, LabrigError, TimeoutError } from '../../../src/core/errors.js';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
 import { scan } from '../../../src/core/engine/plans/scan.js';
@@ -21,7 +22,7 @@ const TIMEOUT_MS = 300;
 /** Hang guard: a typed error must come within the timeout plus this much. */
 const SLACK_MS = 1500;
 
-async function setup(t: Tap.Test, over: 'tcp' | 'pty'): Promise<{ sim: LegatoSim; pump: LegatoPump; faults: FaultInjector }> {
+async function setup(t: Test, over: 'tcp' | 'pty'): Promise<{ sim: LegatoSim; pump: LegatoPump; faults: FaultInjector }> {
   const faults = new FaultInjector({ seed: 11 });
   const sim = await startLegatoSim({ ...(over === 'tcp' ? { tcp: '127.0.0.1:0' } : { pty: true }), faults });
   t.teardown(() => sim.close());
@@ -40,7 +41,7 @@ async function timed<T>(fn: () => PromiseLike<T>): Promise<{ value?: T; error?: 
 }
 
 /** The next command succeeds by itself (reconnect and poll mode restored as needed). */
-async function recovers(t: Tap.Test, sim: LegatoSim, pump: LegatoPump, timeoutMs = 3000): Promise<void> {
+async function recovers(t: Test, sim: LegatoSim, pump: LegatoPump, timeoutMs = 3000): Promise<void> {
   const end = performance.now() + timeoutMs;
   for (;;) {
     try {

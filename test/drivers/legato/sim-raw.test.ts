@@ -6,6 +6,7 @@
  * on, status flags while running, at the target, stalled and at a limit switch.
  */
 import t from 'tap';
+import type { Test } from 'tap';
 import type { ByteStream } from '../../../src/protocols/contracts.js';
 import { SerialStream } from '../../../src/protocols/stream/serial.js';
 import { TcpStream } from '../../../src/protocols/stream/tcp.js';
@@ -23,7 +24,7 @@ interface Raw {
 
 const ENDS_IN_PROMPT = /\n(\d\d)?(T\*|[:<>*])\x11?$/;
 
-async function rawClient(t: Tap.Test, stream: ByteStream): Promise<Raw> {
+async function rawClient(t: Test, stream: ByteStream): Promise<Raw> {
   await stream.open();
   t.teardown(() => stream.close());
   let buf = '';
@@ -72,13 +73,13 @@ async function rawClient(t: Tap.Test, stream: ByteStream): Promise<Raw> {
   };
 }
 
-async function sim(t: Tap.Test, options: LegatoSimOptions): Promise<LegatoSim> {
+async function sim(t: Test, options: LegatoSimOptions): Promise<LegatoSim> {
   const s = await startLegatoSim(options);
   t.teardown(() => s.close());
   return s;
 }
 
-async function connect(t: Tap.Test, s: LegatoSim, over: 'tcp' | 'pty'): Promise<Raw> {
+async function connect(t: Test, s: LegatoSim, over: 'tcp' | 'pty'): Promise<Raw> {
   if (over === 'pty') return rawClient(t, new SerialStream({ path: s.ptyPath!, baudRate: 115200 }));
   const port = Number(s.address.split(':').pop());
   return rawClient(t, new TcpStream({ host: '127.0.0.1', port }));

@@ -41,6 +41,7 @@ t.test('a restarted server: lost, refused calls, restored, values again', async 
   await backend.connect(5000);
   const levels: Array<Reading<number>> = [];
   backend.setCallback((r) => levels.push(r));
+  const dropped = await client.subscribe('ns=1;s=Label', () => {});
   first.set('ns=1;s=Level', 1);
   await waitUntil('counter values', () => counts.length >= 2);
   await waitUntil('level 1', () => levels.some((r) => r.value === 1));
@@ -56,6 +57,8 @@ t.test('a restarted server: lost, refused calls, restored, values again', async 
   const refused = await client.read('ns=1;s=Temp').catch((e: unknown) => e);
   t.type(refused, DisconnectedError, 'a call during the loss is refused, not left hanging');
   await t.rejects(client.write('ns=1;s=Setpoint', 5), DisconnectedError);
+  await dropped.unsubscribe();
+  t.pass('unsubscribe during the loss resolves');
   // The other client holds its call until the session is back (within the call's limit).
   const held = waiting.read<number>('ns=1;s=Temp', { timeoutMs: 60_000 });
   await waitUntil("'reconnecting'", () => events.some(([e]) => e === 'reconnecting'));
@@ -74,6 +77,8 @@ t.test('a restarted server: lost, refused calls, restored, values again', async 
   second.set('ns=1;s=Level', 2);
   await waitUntil('level 2 through the backend', () => levels.some((r) => r.value === 2), 30_000);
   t.pass('the signal backend kept receiving');
+  await waitUntil('only the two live items on the new server', () => second.stats().monitoredItems === 2, 30_000);
+  t.pass('the item dropped during the loss was deleted after reconnecting');
   t.equal((await client.read('ns=1;s=Temp')).value, 21.5, 'calls work again');
   await client.write('ns=1;s=Setpoint', 5);
   t.equal(second.get('ns=1;s=Setpoint'), 5);

@@ -1,0 +1,19 @@
+/**
+ * Rigs: the devices of a setup named by URI in a JSON or YAML file, opened together (with
+ * in-process simulators for `sim:` URIs), e-stopped together and closed together.
+ *
+ * ```ts
+ * import { loadRig } from 'labrig/rig';
+ * const rig = await loadRig('rig.yaml');
+ * const report = await rig.eStop();   // { elapsedMs, ok, results }
+ * await rig.close();
+ * ```
+ * @module
+ */
+export { loadRig, Rig, type LoadRigOptions } from './rig.js';
+export { parseRig, loadRigSpec, readRigFile, checkEntry, parseSimUri, type RigEntry, type RigSpec } from './spec.js';
+export { openDevice, openEntry, type RigMember } from './open.js';
+export { eStopMembers, formatEStop, ESTOP_TIMEOUT_MS } from './estop.js';
+export { walk, readableSignals, resolvePath, pathsByName, type TreeNode } from './paths.js';
+export { ADAPTERS, adapterForFamily, adapterForUri, galilAdapter, alicatAdapter, legatoAdapter } from './adapters/index.js';
+export type { FamilyAdapter, RigDevice, DeviceOptions, OpenedDevice, StartedSim, EStopReport, EStopResult } from './types.js';

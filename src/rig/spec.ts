@@ -1,0 +1,124 @@
+/**
+ * Rig files: JSON or YAML naming the devices of a setup by URI, with per-device options.
+ *
+ * ```yaml
+ * devices:
+ *   stage:
+ *     uri: galil+tcp://10.0.0.5:23
+ *     axes: { A: { countsPerUnit: 1000, units: mm, limits: [-10, 10] } }
+ *   mfc1: alicat+serial:///dev/ttyUSB0?unit=A      # short entry: a URI only
+ *   pump: { uri: "sim:legato" }                     # simulator started in-process
+ * ```
+ *
+ * The top level may also be the device map itself (`{ "stage": "galil+tcp://..." }`). Everything
+ * is checked before anything is opened: names, URIs, `sim:` parameters and each family's
+ * options; an InvalidInputError names the device and the bad field.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { InvalidInputError } from '../core/errors.js';
+import { adapterForFamily, adapterForUri } from './adapters/index.js';
+import { labelled } from './adapters/common.js';
+import type { DeviceOptions, FamilyAdapter } from './types.js';
+
+/** One checked device entry of a rig. */
+export interface RigEntry {
+  /** Rig name of the device; also its device name (data key prefix). */
+  readonly name: string;
+  /** URI as written (a driver URI or `sim:<family>?...`). */
+  readonly uri: string;
+  /** The family's adapter. */
+  readonly adapter: FamilyAdapter;
+  /** Options with the family's defaults filled. */
+  readonly options: DeviceOptions;
+  /** Parameters of a `sim:` URI (the simulator is started when the rig loads); undefined for a driver URI. */
+  readonly sim: Readonly<Record<string, string>> | undefined;
+}
+
+/** A checked rig: its entries in file order. */
+export interface RigSpec {
+  /** Rig name (`name` field of the long form), if any. */
+  readonly name: string | undefined;
+  readonly entries: readonly RigEntry[];
+}
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LONG_FORM_KEYS = ['devices', 'name', 'description'];
+
+/** Split `sim:<family>[?a=b&...]` into family and parameters; undefined when `uri` is not a `sim:` URI. */
+export function parseSimUri(uri: string): { family: string; params: Record<string, string> } | undefined {
+  if (!/^sim:/i.test(uri)) return undefined;
+  const m = /^sim:(?:\/\/)?([A-Za-z][A-Za-z0-9_-]*)(?:\?([^#]*))?$/i.exec(uri.trim());
+  if (!m) throw new InvalidInputError('sim URI', uri, 'expected sim:<family>[?key=value&...], e.g. sim:galil or sim:alicat?units=A,B');
+  const params: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(m[2] ?? '')) params[k] = v;
+  return { family: m[1]!.toLowerCase(), params };
+}
+
+/** Check one device entry (`value` is a URI or `{ uri, ...options }`); `where` prefixes error names. */
+export function checkEntry(name: string, value: unknown, where = 'rig'): RigEntry {
+  const label = `${where} device '${name}'`;
+  if (!NAME_RE.test(name)) throw new InvalidInputError(`${where} device name`, name, 'must be an identifier (letters, digits, _; not starting with a digit)');
+  let uri: unknown;
+  let raw: Record<string, unknown>;
+  if (typeof value === 'string') {
+    uri = value;
+    raw = {};
+  } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    ({ uri, ...raw } = value as Record<string, unknown>);
+  } else {
+    throw new InvalidInputError(label, value, 'must be a URI string or an object with a uri field');
+  }
+  if (typeof uri !== 'string' || uri.trim() === '') throw new InvalidInputError(`${label} uri`, uri, 'must be a non-empty string');
+  const sim = labelled(`${label}:`, () => parseSimUri(uri));
+  const adapter = sim ? labelled(`${label}:`, () => adapterForFamily(sim.family, 'sim family')) : labelled(`${label}:`, () => adapterForUri(uri));
+  const options = labelled(`${label}:`, () => adapter.checkOptions(raw));
+  if (sim) labelled(`${label}:`, () => adapter.checkSimParams(sim.params, options));
+  else labelled(`${label}:`, () => adapter.checkUri(uri));
+  return { name, uri, adapter, options, sim: sim?.params };
+}
+
+/** Check a rig object (long form `{ devices: {...} }` or short form `{ name: uri, ... }`). */
+export function parseRig(input: unknown, where = 'rig'): RigSpec {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError(where, input, 'must be an object of devices');
+  const top = input as Record<string, unknown>;
+  let devices: Record<string, unknown>;
+  let name: string | undefined;
+  if ('devices' in top) {
+    for (const k of Object.keys(top)) {
+      if (!LONG_FORM_KEYS.includes(k)) throw new InvalidInputError(`${where} field '${k}'`, top[k], `unknown top-level field (known: ${LONG_FORM_KEYS.join(', ')})`);
+    }
+    const d = top['devices'];
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new InvalidInputError(`${where} devices`, d, 'must be an object of device name → URI or { uri, ...options }');
+    devices = d as Record<string, unknown>;
+    if (top['name'] !== undefined && typeof top['name'] !== 'string') throw new InvalidInputError(`${where} name`, top['name'], 'must be a string');
+    name = top['name'] as string | undefined;
+  } else {
+    devices = top;
+  }
+  const entries = Object.entries(devices).map(([n, v]) => checkEntry(n, v, where));
+  if (entries.length === 0) throw new InvalidInputError(`${where} devices`, devices, 'names no device');
+  return { name, entries };
+}
+
+/** Read a rig file (`.json`, `.yaml`/`.yml`; other names are read as YAML, which includes JSON). */
+export function readRigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InvalidInputError('rig file', path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return extname(path).toLowerCase() === '.json' ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+  } catch (e) {
+    throw new InvalidInputError(`rig file ${path}`, text.length > 60 ? `${text.slice(0, 57)}...` : text, `is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Read and check a rig file. */
+export function loadRigSpec(path: string): RigSpec {
+  return parseRig(readRigFile(path), `rig ${path}`);
+}
