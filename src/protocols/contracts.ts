@@ -306,7 +306,9 @@ export interface BrowseEntry {
  * `DeviceError` whose `vendorCode` is the status name. `subscribe` resolves once the monitored
  * item exists; the listener then gets the current value and each change until `unsubscribe()`
  * resolves. When the session is lost the client reconnects and re-creates subscriptions;
- * calls made meanwhile wait within their timeout.
+ * calls in flight at the loss, and calls made while it reconnects, reject with
+ * `DisconnectedError` (an implementation may offer waiting within the call's timeout instead,
+ * as labrig's OpcuaClient does with `whileReconnecting: 'wait'`).
  */
 export interface NodeClient {
   /** Endpoint, e.g. `opc.tcp://127.0.0.1:4840`. */

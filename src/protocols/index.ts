@@ -22,3 +22,4 @@ export * from './modbus/index.js';
 export * from './usb/index.js';
 export * from './ffi/index.js';
 export * from './discovery/index.js';
+// OPC UA is a subpath of its own (labrig/protocols/opcua): node-opcua takes seconds to load.

@@ -42,17 +42,20 @@ export class StatusSource {
   /** Ask the pump for its status; callers while one is in flight share it. */
   poll(): Promise<StampedStatus> {
     if (this.#inflight) return this.#inflight;
-    const p = this.#io().status().then((status) => {
-      const s = { status, timestamp: Date.now() / 1000 };
-      this.#latest = s;
-      for (const l of [...this.#listeners]) l(s);
-      return s;
-    });
+    const p = this.#io().status().then(
+      (status) => {
+        if (this.#inflight === p) this.#inflight = undefined;
+        const s = { status, timestamp: Date.now() / 1000 };
+        this.#latest = s;
+        if (this.#listeners.size > 0) for (const l of [...this.#listeners]) l(s);
+        return s;
+      },
+      (e: unknown) => {
+        if (this.#inflight === p) this.#inflight = undefined;
+        throw e;
+      },
+    );
     this.#inflight = p;
-    const clear = (): void => {
-      if (this.#inflight === p) this.#inflight = undefined;
-    };
-    p.then(clear, clear);
     return p;
   }
 

@@ -285,6 +285,7 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
     this.#active?.cancel(new CanceledError(`${this.name}: closed`));
     this.#source.dispose();
     if (this.#ownsChannel) await this.commands.close();
+    else this.commands.release();
   }
 
   /** Observe the state from every reply (prompt tracking), without polling. */

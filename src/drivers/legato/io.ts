@@ -9,7 +9,7 @@
 import { DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../core/errors.js';
 import type { Reply, RequestChannel, RequestOptions, Unsubscribe, WaitOptions } from '../../protocols/contracts.js';
 import {
-  checkAddress, decodeReply, decodeStatus, encodeCommand, ERROR_REPLIES, flPerSToUlPerMin, flToUl, LegatoFramer, replyLines,
+  checkAddress, decodeReply, decodeStatus, encodeCommand, ERROR_REPLIES, flPerSToUlPerMin, flToUl, LegatoFramer,
   type AddressForm, type DecodedReply, type Direction, type PumpState, type PumpStatus,
 } from './protocol.js';
 import { encodeRate, encodeVolume, formatNumber, parseRate, parseVolume, splitQuantity } from './units.js';
@@ -62,6 +62,8 @@ export class LegatoIO {
   readonly #xon = new LegatoFramer({ mode: 'xon' });
   readonly #prompt = new LegatoFramer({ mode: 'prompt' });
   readonly #listeners = new Set<(state: PumpState) => void>();
+  /** Encoded commands (with address and CR), reused for repeated ones such as `status`. */
+  readonly #encoded = new Map<string, string>();
   readonly #unsub: Unsubscribe | undefined;
   #poll: boolean;
   #needsInit: boolean;
@@ -115,16 +117,26 @@ export class LegatoIO {
     await this.#channel?.close();
   }
 
+  /** Stop listening to the channel but leave it open (a pump of a shared chain). */
+  release(): void {
+    this.#unsub?.();
+  }
+
   /**
    * Send `command` and return the decoded reply. DeviceError for an error line (vendorCode is
    * the line, e.g. `Out of range`); InvalidInputError for a reply that cannot be decoded;
    * TimeoutError, DisconnectedError, CanceledError as the channel reports them. In poll mode,
    * `poll on` is sent first whenever the link was lost or a reply timed out (a restarted pump
-   * comes back with poll off).
+   * comes back with poll off). With `lines`, a reply must carry a text line (a query's).
    */
   async request(command: string, options: CommandOptions = {}, lines = false): Promise<DecodedReply> {
     const channel = this.#require();
-    const text = `${encodeCommand(this.pump, command, this.form)}\r`;
+    let text = this.#encoded.get(command);
+    if (text === undefined) {
+      text = `${encodeCommand(this.pump, command, this.form)}\r`;
+      if (this.#encoded.size >= 64) this.#encoded.clear();
+      this.#encoded.set(command, text);
+    }
     if (this.#needsInit && options.urgent) {
       // A stop does not wait for `poll on`; the prompt framer reads either kind of reply.
       return this.#send(channel, text, this.#prompt, options, lines);
@@ -325,11 +337,8 @@ export class LegatoIO {
   #accepts(r: Reply, wantLines: boolean): boolean {
     const from = r.address === undefined ? (this.form === 'at' ? undefined : 0) : Number(r.address);
     if (from !== undefined && from !== this.pump) return false;
-    if (wantLines && replyLines(r.text).length < 2) {
-      // An event prompt that came by itself is not this query's reply; an error line still is.
-      return false;
-    }
-    return true;
+    // An event prompt that came by itself (no line break inside) is not a query's reply.
+    return !wantLines || r.bytes.indexOf(0x0a) >= 0 || r.bytes.indexOf(0x0d) >= 0;
   }
 
   #setState(state: PumpState): void {
@@ -350,8 +359,7 @@ function positive(what: string, v: number): number {
 }
 
 function number(what: string, text: string): number {
-  const v = splitQuantity(text, `${what} reply`).value;
-  return v;
+  return splitQuantity(text, `${what} reply`).value;
 }
 
 /** Read a time reply: `30`, `30 s`, `1.5 min`, `2 h` or `h:m:s`, in seconds. */

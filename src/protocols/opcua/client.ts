@@ -263,7 +263,7 @@ export class OpcuaClient implements NodeClient {
       if (this.#state === 'closed') return;
       this.#setState('connected', 'restored', {});
       for (const w of [...this.#restoreWaiters]) w();
-      // void this.#hub.flushOrphans();
+      void this.#hub.flushOrphans();
     });
     client.on('close', (err?: Error | null) => {
       if (this.#state === 'closed') return;

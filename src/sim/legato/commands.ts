@@ -80,8 +80,10 @@ function readVolume(args: string): number {
 
 /** Interpret lines for a chain of simulated pumps (see the module notes). */
 export class LegatoInterpreter {
+  /** The pumps this interpreter answers for. */
   readonly chain: SimChain;
 
+  /** Answer for the pumps of `chain`. */
   constructor(chain: SimChain) {
     this.chain = chain;
   }

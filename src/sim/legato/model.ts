@@ -38,7 +38,9 @@ export class SimPump {
   readonly address: number;
   /** Mechanics (withdraw capability, pusher speeds). */
   readonly model: PumpModel;
+  /** Syringe bore, mm. */
   diameterMm: number;
+  /** Syringe volume, µl. */
   syringeUl: number;
   /** Liquid in the syringe, µl. */
   fillUl: number;
@@ -50,14 +52,21 @@ export class SimPump {
   targetS: number | undefined;
   /** Volume and time pumped per direction since cleared, µl and ms. */
   readonly pumped: Record<Dir, { ul: number; ms: number }> = { infuse: { ul: 0, ms: 0 }, withdraw: { ul: 0, ms: 0 } };
+  /** Direction of the last run. */
   direction: Dir = 'infuse';
+  /** True while the pusher moves. */
   running = false;
+  /** True after a stall, until STOP or the next run. */
   stalled = false;
+  /** True once the target volume or time was reached, until cleared or the next run. */
   targetReached = false;
+  /** The limit switch hit by the last run, if any. */
   limit: Dir | undefined;
+  /** Pushing force, % (stored and echoed; it does not change the physics). */
   force = 50;
   /** Poll mode: XON after each prompt, no unasked prompts. */
   poll = false;
+  /** Settings kept in memory (NVRAM on). */
   nvram = true;
   /** Stall after this much of a run, µl. */
   stallAfterUl: number | undefined;
@@ -66,6 +75,7 @@ export class SimPump {
   #events: SimEvent[] = [];
   readonly #initial: Required<Omit<SimPumpOptions, 'stallAfterUl' | 'model' | 'address'>>;
 
+  /** Build a pump from its settings (defaults in SimPumpOptions). */
   constructor(options: SimPumpOptions = {}) {
     this.address = options.address ?? 0;
     if (!Number.isInteger(this.address) || this.address < 0 || this.address > 99) throw new InvalidInputError('sim pump address', this.address, 'must be 0..99');
@@ -239,6 +249,7 @@ export class SimPump {
 
 /** The pumps on one line, by address. */
 export class SimChain {
+  /** The pumps by address. */
   readonly pumps: ReadonlyMap<number, SimPump>;
   readonly #t0 = performance.now();
 
