@@ -19,6 +19,9 @@
 import { InvalidInputError, type VendorCodeTable } from '../../core/errors.js';
 import type { FrameMatch, Framer } from '../../protocols/contracts.js';
 
+// Models and rate limits live in units.ts; simulators reach them through this module.
+export { PUMP_MODELS, rateLimits, type PumpModel } from './units.js';
+
 /** A prompt: the pump's state at the end of every reply. */
 export type Prompt = ':' | '>' | '<' | '*' | 'T*';
 /** The pump's state, as the prompt tells it. */

@@ -4,7 +4,7 @@
  * one line per further pump), and run until SIGINT or SIGTERM.
  * @module
  */
-import { PUMP_MODELS } from '../../drivers/legato/units.js';
+import { PUMP_MODELS } from '../../drivers/legato/protocol.js';
 import { startLegatoSim, type LegatoSimOptions } from './server.js';
 
 const USAGE = 'usage: labrig sim legato [--tcp HOST:PORT | --pty] [--faults SPEC] [--seed N] [--addresses 0,1,...] [--model NAME] [--diameter MM]';

@@ -7,7 +7,7 @@
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { PUMP_MODELS, rateLimits, type PumpModel } from '../../drivers/legato/units.js';
+import { PUMP_MODELS, rateLimits, type PumpModel } from '../../drivers/legato/protocol.js';
 
 /** Settings of one simulated pump. */
 export interface SimPumpOptions {

@@ -1,0 +1,36 @@
+/**
+ * Meta-test over all drivers (STYLE.md rule 13): each family has the fixed files, a README, a
+ * simulator, manual transcripts and device tests. Exceptions are listed here, never silent.
+ */
+import t from 'tap';
+import { existsSync, readdirSync, statSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const families = readdirSync(join(root, 'src', 'drivers')).filter((d) => statSync(join(root, 'src', 'drivers', d)).isDirectory());
+
+/** Families allowed to miss a part, with the reason. Empty: every family is complete. */
+const exceptions: Record<string, { missing: string[]; why: string }> = {};
+
+const required = ['protocol.ts', 'io.ts', 'device.ts', 'index.ts', 'README.md'];
+
+t.ok(families.length >= 1, 'there are driver families to check');
+
+for (const family of families) {
+  t.test(`driver family '${family}'`, async (t) => {
+    const allowed = new Set(exceptions[family]?.missing ?? []);
+    const dir = join(root, 'src', 'drivers', family);
+    for (const file of required) {
+      if (allowed.has(file)) continue;
+      t.ok(existsSync(join(dir, file)), `has ${file}`);
+    }
+    if (!allowed.has('simulator')) t.ok(existsSync(join(root, 'src', 'sim', family, 'index.ts')), 'has a simulator in src/sim');
+    const tests = existsSync(join(root, 'test', 'drivers', family)) ? readdirSync(join(root, 'test', 'drivers', family)) : [];
+    if (!allowed.has('transcripts')) t.ok(tests.some((f) => /transcript/.test(f)), 'has protocol transcript tests');
+    if (!allowed.has('device tests')) t.ok(tests.some((f) => /device.*\.test\.ts$/.test(f)), 'has device tests');
+    if (!allowed.has('fault tests')) t.ok(tests.some((f) => /fault.*\.test\.ts$/.test(f)), 'has fault tests');
+    const readme = existsSync(join(dir, 'README.md')) ? readFileSync(join(dir, 'README.md'), 'utf8') : '';
+    t.match(readme, /simulat/i, 'README says how to run against the simulator');
+  });
+}
