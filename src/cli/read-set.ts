@@ -224,7 +224,7 @@ async function printAfterSet(io: CliIO, device: Device, node: Device, label: str
   const { readings, keys } = await readNode(node);
   const hinted = node instanceof SignalR ? [] : ((node as { hints?: { fields?: string[] } }).hints?.fields ?? []);
   const shown = hinted.length > 0 ? Object.fromEntries(Object.entries(readings).filter(([k]) => hinted.includes(k))) : readings;
-  printReadings(io, shown, keys, pathsByName(device), Object.keys(shown).length === 1 ? label : undefined);
+  printReadings(io, shown, keys, pathsByName(device), node instanceof SignalR ? label : undefined);
 }
 
 /** Wait (at most `limitMs`) until a failed move has finished halting the device, so closing does not cut the halt off. */

@@ -9,7 +9,7 @@
 import { DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../core/errors.js';
 import type { Reply, RequestChannel, RequestOptions, Unsubscribe, WaitOptions } from '../../protocols/contracts.js';
 import {
-  checkAddress, decodeReply, decodeStatus, encodeCommand, ERROR_REPLIES, flPerSToUlPerMin, flToUl, LegatoFramer,
+  checkAddress, decodeReply, decodeStatus, encodeCommand, ERROR_REPLIES, findError, flPerSToUlPerMin, flToUl, LegatoFramer, replyLines,
   type AddressForm, type DecodedReply, type Direction, type PumpState, type PumpStatus,
 } from './protocol.js';
 import { encodeRate, encodeVolume, formatNumber, parseRate, parseVolume, splitQuantity } from './units.js';
@@ -307,7 +307,8 @@ export class LegatoIO {
   }
 
   async #send(channel: RequestChannel, text: string, framer: LegatoFramer, options: CommandOptions, wantLines: boolean): Promise<DecodedReply> {
-    const req: RequestOptions = { expect: framer, timeoutMs: options.timeoutMs ?? this.timeoutMs, match: wantLines ? this.#acceptLines : this.#accept };
+    const match = wantLines ? this.#acceptLines : options.urgent ? this.#acceptBare : this.#accept;
+    const req: RequestOptions = { expect: framer, timeoutMs: options.timeoutMs ?? this.timeoutMs, match };
     if (options.signal) req.signal = options.signal;
     if (options.urgent) {
       req.priority = 'high';
@@ -332,6 +333,12 @@ export class LegatoIO {
 
   readonly #accept = (r: Reply): boolean => this.#accepts(r, false);
   readonly #acceptLines = (r: Reply): boolean => this.#accepts(r, true);
+  /**
+   * A stop answers with a prompt only (or an error line): a reply with other text is the late
+   * reply of the command the stop displaced, not the stop's.
+   */
+  readonly #acceptBare = (r: Reply): boolean =>
+    this.#accepts(r, false) && ((r.bytes.indexOf(0x0a) < 0 && r.bytes.indexOf(0x0d) < 0) || findError(replyLines(r.text)) !== undefined);
 
   /** Accept a frame from this pump; a query's reply must have a line (an unasked `T*` has none). */
   #accepts(r: Reply, wantLines: boolean): boolean {

@@ -118,6 +118,22 @@ for (const over of ['tcp', 'pty'] as const) {
       await recovers(t, sim, pump, 4000);
     });
 
+    t.test('e-stop while a slow reply is on the wire: the stop goes at once, the late reply is not taken for its answer', async (t) => {
+      const { sim, pump, faults } = await setup(t, over);
+      await pump.runInfuse.trigger();
+      faults.next('delay', 200);
+      const pending = timed(() => pump.commands.status({ timeoutMs: 1000 }));
+      await new Promise((r) => setTimeout(r, 20));
+      const t0 = performance.now();
+      await pump.stop({ success: false });
+      t.comment(`e-stop over ${over} with a delayed reply on the wire: ${(performance.now() - t0).toFixed(1)} ms until the stop's own reply`);
+      t.equal(sim.model.at(0).running, false, 'the pump stopped');
+      t.equal(pump.commands.state, 'idle', "the stop's own prompt, not the late status");
+      const r = await pending;
+      t.equal((r.error as Error)?.name, 'CanceledError', 'the displaced status request was canceled');
+      await recovers(t, sim, pump);
+    });
+
     t.test('link lost during a dispense: the dispense fails with DisconnectedError; the pump can be stopped after', async (t) => {
       const { sim, pump, faults } = await setup(t, over);
       const st = pump.dispense(50, '60 ul/min', { timeoutMs: 10_000 });
