@@ -12,7 +12,7 @@ const src = join(root, 'src');
 
 // Lower number = lower layer. A file may import from its own layer or a lower one.
 const rank: Record<string, number> = {
-  core: 0, protocols: 1, drivers: 2, sim: 2, writers: 2, testing: 3, server: 4, cli: 5, index: 6,
+  core: 0, protocols: 1, drivers: 2, sim: 2, writers: 2, rig: 3, testing: 3, server: 4, cli: 5, index: 6,
 };
 
 function files(dir: string): string[] {

@@ -121,6 +121,8 @@ export interface AlicatSignalSpec<T> {
 
 /** Hold one value of an Alicat unit (see the module notes). */
 export class AlicatSignalBackend<T> implements SignalBackend<T> {
+  /** Every poll and command goes through the request channel, which bounds it by its own timeout. */
+  readonly selfTimed = true;
   readonly #io: () => AlicatIO;
   readonly #source: FrameSource;
   readonly #spec: AlicatSignalSpec<T>;

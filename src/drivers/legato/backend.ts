@@ -113,6 +113,8 @@ export interface LegatoSignalSpec<T> {
 
 /** Hold one value of a pump (see the module notes). */
 export class LegatoSignalBackend<T> implements SignalBackend<T> {
+  /** Every call goes through the channel, whose requests have their own time limits. */
+  readonly selfTimed = true;
   readonly #io: () => LegatoIO;
   readonly #source: StatusSource;
   readonly #spec: LegatoSignalSpec<T>;

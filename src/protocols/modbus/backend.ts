@@ -32,6 +32,8 @@ const NUMPY: Record<string, string> = { int16: '<i2', uint16: '<u2', int32: '<i4
  * the device acknowledged the write (`wait` changes nothing: Modbus has no completion signal).
  */
 export class ModbusRegisterBackend<T extends number | boolean = number | boolean> implements SignalBackend<T> {
+  /** Every register request has its own timeout in the Modbus client. */
+  readonly selfTimed = true;
   /** The entry with its defaults filled in. */
   readonly entry: ResolvedEntry;
   private readonly bus: RegisterBus;

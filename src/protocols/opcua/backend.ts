@@ -57,6 +57,8 @@ function toReading<T>(v: NodeValue<T>): Reading<T> {
  * and the data type (InvalidInputError) before writing, and maps a bad status to DeviceError.
  */
 export class OpcuaNodeBackend<T> implements SignalBackend<T> {
+  /** Every OPC UA call has its own time limit in OpcuaClient. */
+  readonly selfTimed = true;
   /** The node this backend holds, e.g. `ns=1;s=Temperature`. */
   readonly nodeId: string;
   readonly #client: OpcuaNodeSource;
