@@ -11,6 +11,7 @@ type Subcommand = (args: string[]) => Promise<number>;
 const sims: Record<string, () => Promise<Subcommand>> = {
   galil: async () => (await import('../sim/galil/index.js')).simGalilCli,
   alicat: async () => (await import('../sim/alicat/index.js')).simAlicatCli,
+  legato: async () => (await import('../sim/legato/index.js')).simLegatoCli,
   modbus: async () => (await import('../sim/modbus/index.js')).simModbusCli,
   opcua: async () => (await import('../sim/opcua/index.js')).simOpcuaCli,
 };

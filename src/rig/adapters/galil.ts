@@ -31,7 +31,8 @@ function normalize(options: Record<string, unknown>): OpenGalilOptions {
     for (const [name, a] of Object.entries(axes as Record<string, unknown>)) {
       if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new InvalidInputError(`axes.${name}`, a, 'must be an object');
       const given = (a as { axis?: unknown }).axis;
-      filled[name] = given === undefined && /^[A-H]$/.test(name) ? { ...a, axis: name } : a;
+      if (given === undefined && !/^[A-H]$/.test(name)) throw new InvalidInputError(`axes.${name}.axis`, given, 'missing: give the axis letter A-H, or name the axis by its letter');
+      filled[name] = given === undefined ? { ...a, axis: name } : a;
     }
     out.axes = filled as OpenGalilOptions['axes'];
   }
