@@ -128,6 +128,7 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
   const rig = await loadRig(options.rig ?? (WIRE_DEMO_RIG as unknown as Record<string, unknown>));
   const writer = new JsonlWriter({ directory: out });
   let dispensing: Promise<string> | undefined;
+  let stopped = false;
   try {
     for (const n of rig.names) print(`${n}: ${rig.member(n).family} at ${rig.member(n).uri}`);
     const { stage, mfc, pump } = roles(rig);
@@ -178,6 +179,7 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
     const result = await re.run(plan, { sample: 'wire demo sample', purpose: 'labrig demo on wire simulators' });
 
     const report = await rig.eStop();
+    stopped = true;
     for (const line of formatEStop(report)) print(line);
     const dispense = dispensing ? await dispensing : undefined;
     if (dispense && pump) print(`${pump.name}: dispense ${dispense}`);
@@ -186,6 +188,8 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
     return { exitStatus: result.exitStatus, files, events, runStartUids: [...result.runStartUids], eStop: report, dispense };
   } finally {
     writer.close();
+    // On a failure before the planned e-stop, stop everything before closing (a pump keeps pumping otherwise).
+    if (!stopped) await rig.eStop().catch(() => undefined);
     await rig.close();
     await dispensing;
   }

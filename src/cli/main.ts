@@ -8,30 +8,25 @@ import { readFileSync } from 'node:fs';
 /** A subcommand: receives its own arguments, returns the process exit code. */
 type Subcommand = (args: string[]) => Promise<number>;
 
-const sims: Record<string, () => Promise<Subcommand>> = {
-  galil: async () => (await import('../sim/galil/index.js')).simGalilCli,
-  alicat: async () => (await import('../sim/alicat/index.js')).simAlicatCli,
-  legato: async () => (await import('../sim/legato/index.js')).simLegatoCli,
-  modbus: async () => (await import('../sim/modbus/index.js')).simModbusCli,
-  opcua: async () => (await import('../sim/opcua/index.js')).simOpcuaCli,
-};
-
 const commands: Record<string, { help: string; load: () => Promise<Subcommand> }> = {
   demo: {
-    help: 'demo [--out DIR] [--points N] [--no-table]   run a scan of simulated devices, write it as JSON lines',
-    load: async () => (await import('./demo.js')).demoCli,
+    help: 'demo [--soft] [--rig FILE] [--out DIR] [--points N] [--no-table]\n      run a scan and write it as JSON lines (default: the Galil/Alicat/Legato wire simulators\n      over TCP and ptys; --soft: in-process soft devices)',
+    load: async () => async (args: string[]) =>
+      args.includes('--soft')
+        ? (await import('./demo.js')).demoCli(args.filter((a) => a !== '--soft'))
+        : (await import('./demo-wire.js')).demoWireCli(args.filter((a) => a !== '--wire')),
   },
   sim: {
-    help: `sim <${Object.keys(sims).join('|')}> [options]        start a simulator and print its address`,
-    load: async () => async (args: string[]) => {
-      const [kind, ...rest] = args;
-      const load = kind ? sims[kind] : undefined;
-      if (!load) {
-        console.error(`labrig sim: unknown simulator '${kind ?? ''}'; choose one of: ${Object.keys(sims).join(', ')}`);
-        return 2;
-      }
-      return (await load())(rest);
-    },
+    help: 'sim <galil|alicat|legato|modbus|opcua> [--tcp HOST:PORT | --pty] [--faults SPEC]\n      start a simulator and print its address on the first line',
+    load: async () => (await import('./sim.js')).simCli,
+  },
+  read: {
+    help: 'read [--rig FILE] [--json] <uri|device> [signal...]\n      print signals of a device (all readable ones when none is named)',
+    load: async () => async (args: string[]) => (await import('./read-set.js')).readCli(args),
+  },
+  set: {
+    help: 'set [--rig FILE] [--timeout-ms MS] <uri|device> <signal> <value>\n      write a signal or move, and wait for it to complete',
+    load: async () => async (args: string[]) => (await import('./read-set.js')).setCli(args),
   },
 };
 

@@ -4,6 +4,7 @@
  * (checked on the simulators' own models), and closing leaves nothing behind.
  */
 import t from 'tap';
+import { existsSync } from 'node:fs';
 import { CanceledError, InvalidInputError, NotConnectedError } from '../../src/core/errors.js';
 import type { AlicatFlowController } from '../../src/drivers/alicat/index.js';
 import type { GalilController } from '../../src/drivers/galil/index.js';
@@ -29,9 +30,12 @@ const RIG = {
 };
 
 t.test('a rig of simulators opens, reads, moves, e-stops everything and closes cleanly', async (t) => {
+  let ptyPath: string | undefined;
   await withLeakGuard(async () => {
     const rig = await loadRig(RIG);
     try {
+      ptyPath = (rig.member('mfc').sim!.handle as AlicatSim).ptyPath;
+      t.ok(ptyPath && existsSync(ptyPath), 'the Alicat simulator serves a pty');
       t.same(rig.names, ['stage', 'mfc', 'pump']);
       t.match(rig.member('stage').uri, /^galil\+tcp:\/\/127\.0\.0\.1:\d+$/, 'Galil over TCP loopback');
       t.match(rig.member('mfc').uri, /^alicat\+serial:\/\/\/.+\?unit=A$/, 'Alicat on a pty');
@@ -76,6 +80,7 @@ t.test('a rig of simulators opens, reads, moves, e-stops everything and closes c
     }
     await rig.close(); // idempotent
   }, { graceMs: 1000 });
+  t.notOk(existsSync(ptyPath!), 'the pty is gone after close (the leak guard does not watch TTY handles)');
 });
 
 t.test('one device failing its e-stop does not hold up the others', async (t) => {

@@ -2,7 +2,7 @@
  * Rig files: both forms parse, `sim:` URIs are recognised, and every mistake is an
  * InvalidInputError naming the device and the field, raised before anything is opened.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ t.test('sim: URIs split into family and parameters', async (t) => {
 });
 
 /** Expect an InvalidInputError whose `what` contains every piece of `names`. */
-function rejects(t: Tap.Test, input: unknown, names: string[], label: string): void {
+function rejects(t: Test, input: unknown, names: string[], label: string): void {
   try {
     parseRig(input);
     t.fail(`${label}: no error`);
