@@ -5,11 +5,9 @@
  * mode `@=@` works here only). Faults from `src/sim/faults.ts` act on the replies.
  * @module
  */
-import net from 'node:net';
-import { InvalidInputError } from '../../core/errors.js';
-import { tcpAddress } from '../../protocols/stream/tcp.js';
-import { FaultInjector, FaultPipe } from '../faults.js';
+import type { FaultInjector } from '../faults.js';
 import { lineResponder, serveOnPty, type PtyServer } from '../pty.js';
+import { faultInjector, parseHostPort, serveTcp, type TcpSimServer } from '../shared/server.js';
 import { AlicatInterpreter, type StreamHooks } from './commands.js';
 import { AlicatModel, type AlicatModelOptions } from './model.js';
 
@@ -53,27 +51,20 @@ export interface AlicatSim {
 
 /** Split `HOST:PORT` (IPv6 in brackets). */
 export function hostPort(spec: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(spec);
-  if (!m) throw new InvalidInputError('alicat sim --tcp', spec, 'expected HOST:PORT, e.g. 127.0.0.1:0');
-  const port = Number(m[3]);
-  if (port > 65535) throw new InvalidInputError('alicat sim port', port, 'must lie in 0..65535');
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+  return parseHostPort(spec, 'alicat sim');
 }
 
 /** Start simulated Alicat units (see the module notes). */
 export async function startAlicatSim(options: AlicatSimOptions = {}): Promise<AlicatSim> {
   const model = new AlicatModel(options);
-  const faults = typeof options.faults === 'string' ? new FaultInjector({ rules: options.faults, seed: options.seed ?? 1 }) : options.faults;
+  const faults = faultInjector(options.faults, options.seed);
   const resetOnRestart = options.resetOnRestart ?? true;
-  const conns = new Set<{ socket: net.Socket; end: () => void }>();
   let downUntil = 0;
-  let server: net.Server | undefined;
+  let server: TcpSimServer | undefined;
   let pty: PtyServer | undefined;
   let ptyInterp: AlicatInterpreter | undefined;
 
-  const dropAll = (): void => {
-    for (const c of [...conns]) c.end();
-  };
+  const dropAll = (): void => server?.dropAll();
   const goDown = (downMs: number): void => {
     downUntil = performance.now() + downMs;
     dropAll();
@@ -82,66 +73,35 @@ export async function startAlicatSim(options: AlicatSimOptions = {}): Promise<Al
 
   const wantTcp = options.tcp !== undefined || !options.pty;
   if (wantTcp) {
-    const { host, port } = hostPort(options.tcp ?? '127.0.0.1:0');
-    const srv = net.createServer({ noDelay: true }, (socket) => {
-      socket.on('error', () => {});
-      if (performance.now() < downUntil) {
-        socket.resetAndDestroy();
-        return;
-      }
-      const write = (bytes: Uint8Array): void => {
-        if (!socket.destroyed) socket.write(bytes);
-      };
-      const pipe = faults ? new FaultPipe(faults, { deliver: write, disconnect: () => end(), restart: goDown }) : undefined;
-      const out = (text: string): void => {
-        const bytes = Buffer.from(text, 'latin1');
-        if (pipe) pipe.push(bytes);
-        else write(bytes);
-      };
-      const timers = new Set<ReturnType<typeof setInterval>>();
-      const streams: StreamHooks = {
-        start(unit, line) {
-          const timer = setInterval(() => out(line()), unit.streamIntervalMs);
-          timers.add(timer);
-          return () => {
-            clearInterval(timer);
-            timers.delete(timer);
-          };
-        },
-      };
-      const interp = new AlicatInterpreter(model, streams);
-      const respond = lineResponder({ terminators: ['\r\n', '\r', '\n'], onLine: (l) => interp.handle(l) });
-      let chain: Promise<void> = Promise.resolve();
-      const c = { socket, end: (): void => end() };
-      conns.add(c);
-      let ended = false;
-      const end = (): void => {
-        if (ended) return;
-        ended = true;
-        interp.dispose();
-        for (const t of timers) clearInterval(t);
-        timers.clear();
-        pipe?.dispose();
-        socket.destroy();
-        conns.delete(c);
-      };
-      socket.on('data', (chunk: Buffer) => {
-        chain = chain.then(async () => {
-          const r = await respond(chunk);
-          if (typeof r === 'string' && r.length > 0 && !ended) out(r);
-        }).catch(() => {});
-      });
-      socket.on('close', end);
-      socket.on('end', end);
+    server = await serveTcp({
+      tcp: options.tcp ?? '127.0.0.1:0',
+      what: 'alicat sim',
+      faults,
+      restart: goDown,
+      refuse: () => performance.now() < downUntil,
+      accept(client) {
+        const timers = new Set<ReturnType<typeof setInterval>>();
+        const streams: StreamHooks = {
+          start(unit, line) {
+            const timer = setInterval(() => client.push(line()), unit.streamIntervalMs);
+            timers.add(timer);
+            return () => {
+              clearInterval(timer);
+              timers.delete(timer);
+            };
+          },
+        };
+        const interp = new AlicatInterpreter(model, streams);
+        return {
+          respond: lineResponder({ terminators: ['\r\n', '\r', '\n'], onLine: (l) => interp.handle(l) }),
+          close() {
+            interp.dispose();
+            for (const t of timers) clearInterval(t);
+            timers.clear();
+          },
+        };
+      },
     });
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(port, host, () => {
-        srv.off('error', reject);
-        resolve();
-      });
-    });
-    server = srv;
   }
 
   if (options.pty) {
@@ -151,8 +111,7 @@ export async function startAlicatSim(options: AlicatSimOptions = {}): Promise<Al
     pty = serveOnPty({ terminators: ['\r\n', '\r', '\n'], onLine: (l) => interp.handle(l) }, { ...(link ? { link } : {}), ...(faults ? { faults } : {}) });
   }
 
-  const info = server?.address() as net.AddressInfo | undefined;
-  const tcp = info ? tcpAddress(info.address, info.port) : undefined;
+  const tcp = server?.address;
   const line = tcp ? `alicat+${tcp}` : `alicat+serial://${pty!.path}`;
   const first = model.units[0]?.id ?? 'A';
   let closed = false;
@@ -164,7 +123,7 @@ export async function startAlicatSim(options: AlicatSimOptions = {}): Promise<Al
     model,
     faults,
     get connections() {
-      return conns.size;
+      return server?.connections ?? 0;
     },
     disconnectAll() {
       dropAll();
@@ -180,7 +139,7 @@ export async function startAlicatSim(options: AlicatSimOptions = {}): Promise<Al
       dropAll();
       ptyInterp?.dispose();
       pty?.close();
-      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await server?.close();
     },
   };
 }
