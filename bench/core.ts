@@ -3,6 +3,7 @@
  * measured in the same run (a bare Promise, a plain Map).
  */
 import { Status } from '../src/core/status.js';
+import { softSignalRW } from '../src/core/signal/index.js';
 import { header, opsPerSecond, row } from './util.js';
 
 /** Measure core primitives; returns rates (operations per second) by name. */
@@ -35,7 +36,6 @@ export async function benchCore(): Promise<Record<string, number>> {
   row('Status create + setFinished + await', statusAwait, 'Promise', promiseRate);
   const out: Record<string, number> = { promiseRate, statusSync, statusAwait };
 
-  const signalMod = await import('../src/core/signal/index.js').catch(() => undefined);
   header('core: soft signal');
   const map = new Map<string, number>();
   const mapRate = await opsPerSecond((n) => {
@@ -46,27 +46,27 @@ export async function benchCore(): Promise<Record<string, number>> {
   });
   row('baseline: Map set + get', mapRate);
   out['mapRate'] = mapRate;
-  if (signalMod && 'softSignalRW' in signalMod) {
-    const sig = (signalMod as unknown as { softSignalRW: (dtype: string, init: number, opts?: object) => SignalLike }).softSignalRW('number', 0, { name: 'x' });
-    await sig.connect?.({});
-    const putGet = await opsPerSecond(async (n) => {
-      for (let i = 0; i < n; i++) {
-        await sig.set(i);
-        await sig.getValue();
-      }
-    });
-    row('soft signal set + await + getValue', putGet, 'Map', mapRate);
-    out['softSignalPutGet'] = putGet;
-  } else {
-    console.log('  (soft signals not available in this build)');
-  }
+  const sig = softSignalRW(0, { name: 'x', units: 'mm' });
+  await sig.connect();
+  const putGet = await opsPerSecond(async (n) => {
+    for (let i = 0; i < n; i++) {
+      await sig.set(i);
+      await sig.getValue();
+    }
+  });
+  row('soft signal set + await + getValue', putGet, 'Map', mapRate);
+  out['softSignalPutGet'] = putGet;
+  const promiseMap = await opsPerSecond(async (n) => {
+    for (let i = 0; i < n; i++) {
+      map.set('x', i);
+      await Promise.resolve();
+      await Promise.resolve(map.get('x'));
+    }
+  });
+  row('baseline: Map set + get with two awaits', promiseMap);
+  row('soft signal set + await + getValue', putGet, 'Map with awaits', promiseMap);
+  out['promiseMap'] = promiseMap;
   return out;
-}
-
-interface SignalLike {
-  connect?(o: object): Promise<void>;
-  set(v: number): PromiseLike<unknown>;
-  getValue(): Promise<number>;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

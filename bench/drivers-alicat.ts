@@ -6,7 +6,7 @@
  * slices so they see the same machine load; ratios are against the bare channel (goal ≥ 0.9).
  * Run alone: `node --import tsx bench/drivers-alicat.ts`.
  */
-import { header, row } from './util.js';
+import { baselineRows, header, interleavedRates, withCleanup } from './util.js';
 
 /** Measure the Alicat driver against the bare channel; returns rates (round trips/s) and ratios by name. */
 export async function benchAlicat(options: { ms?: number } = {}): Promise<Record<string, number>> {
@@ -15,12 +15,12 @@ export async function benchAlicat(options: { ms?: number } = {}): Promise<Record
   const { createStream } = await import('../src/protocols/uri.js');
   header('drivers: Alicat (simulator over TCP loopback)');
   const sim = await startAlicatSim({ tcp: '127.0.0.1:0' });
-  const closers: Array<() => Promise<void>> = [() => sim.close()];
-  try {
+  return withCleanup(async (defer) => {
+    defer(() => sim.close());
     const mfc = await openAlicat(sim.uri, { kind: 'controller', fullScale: 100 });
-    closers.unshift(() => mfc.close());
+    defer(() => mfc.close());
     const bareChannel = alicatChannel(createStream(sim.lineUri));
-    closers.unshift(() => bareChannel.close());
+    defer(() => bareChannel.close());
     await bareChannel.open();
     const bare = bareChannel.forAddress('A');
     const loops: Array<[string, (n: number) => Promise<void>]> = [
@@ -37,33 +37,15 @@ export async function benchAlicat(options: { ms?: number } = {}): Promise<Record
         for (let i = 0; i < n; i++) await mfc.read();
       }],
     ];
-    for (const [, loop] of loops) await loop(200);
-    const spent = loops.map(() => 0);
-    let slices = 0;
-    const end = performance.now() + (options.ms ?? 3000);
-    while (performance.now() < end) {
-      for (let k = 0; k < loops.length; k++) {
-        const t0 = performance.now();
-        await loops[k]![1](50);
-        spent[k]! += performance.now() - t0;
-      }
-      slices++;
-    }
-    const rates = spent.map((ms) => (slices * 50 * 1000) / ms);
+    const rates = await interleavedRates(loops.map(([, loop]) => loop), { ms: options.ms ?? 3000, warmup: 200, slice: 50 });
     const base = rates[0]!;
-    const out: Record<string, number> = {};
     const keys = ['alicat.channel.rps', 'alicat.io.poll.rps', 'alicat.signal.get.rps', 'alicat.device.read.rps'];
-    loops.forEach(([name], k) => {
-      row(name, rates[k]!, k === 0 ? undefined : 'bare channel', k === 0 ? undefined : base);
-      out[keys[k]!] = rates[k]!;
-    });
+    const out = baselineRows(loops.map(([name]) => name), keys, rates, 'bare channel');
     out['alicat.ratio.io.poll'] = rates[1]! / base;
     out['alicat.ratio.signal.get'] = rates[2]! / base;
     out['alicat.ratio.device.read'] = rates[3]! / base;
     return out;
-  } finally {
-    for (const c of closers) await c().catch(() => undefined);
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -7,7 +7,7 @@
  * Run alone: `node --import tsx bench/drivers-legato.ts`.
  */
 import { fileURLToPath } from 'node:url';
-import { header, row } from './util.js';
+import { baselineRows, header, interleavedRates, withCleanup } from './util.js';
 
 /** Measure the Legato driver against the bare channel; returns rates (round trips/s) and ratios by name. */
 export async function benchLegato(options: { ms?: number } = {}): Promise<Record<string, number>> {
@@ -16,12 +16,12 @@ export async function benchLegato(options: { ms?: number } = {}): Promise<Record
   const { createStream } = await import('../src/protocols/uri.js');
   header('drivers: Legato syringe pump (simulator over TCP loopback)');
   const sim = await startLegatoSim({ tcp: '127.0.0.1:0' });
-  const closers: Array<() => Promise<void>> = [() => sim.close()];
-  try {
+  return withCleanup(async (defer) => {
+    defer(() => sim.close());
     const pump = await openLegato(sim.uri, { diameterMm: 4.6066 });
-    closers.unshift(() => pump.close());
+    defer(() => pump.close());
     const bare = legatoChannel(createStream(sim.uri));
-    closers.unshift(() => bare.close());
+    defer(() => bare.close());
     await bare.open();
     await bare.request('poll on\r', { expect: new LegatoFramer({ mode: 'prompt' }) });
     const xon = new LegatoFramer({ mode: 'xon' });
@@ -39,33 +39,15 @@ export async function benchLegato(options: { ms?: number } = {}): Promise<Record
         for (let i = 0; i < n; i++) await pump.infusedVolume.getValue();
       }],
     ];
-    for (const [, loop] of loops) await loop(200);
-    const spent = loops.map(() => 0);
-    let slices = 0;
-    const end = performance.now() + (options.ms ?? 3000);
-    while (performance.now() < end) {
-      for (let k = 0; k < loops.length; k++) {
-        const t0 = performance.now();
-        await loops[k]![1](50);
-        spent[k]! += performance.now() - t0;
-      }
-      slices++;
-    }
-    const rates = spent.map((ms) => (slices * 50 * 1000) / ms);
+    const rates = await interleavedRates(loops.map(([, loop]) => loop), { ms: options.ms ?? 3000, warmup: 200, slice: 50 });
     const base = rates[0]!;
     const keys = ['legato.channel.rps', 'legato.io.status.rps', 'legato.signal.volume.rps', 'legato.signal.ivolume.rps'];
-    const out: Record<string, number> = {};
-    loops.forEach(([name], k) => {
-      row(name, rates[k]!, k === 0 ? undefined : 'bare channel', k === 0 ? undefined : base);
-      out[keys[k]!] = rates[k]!;
-    });
+    const out = baselineRows(loops.map(([name]) => name), keys, rates, 'bare channel');
     out['legato.ratio.io.status'] = rates[1]! / base;
     out['legato.ratio.signal.volume'] = rates[2]! / base;
     console.log(`  ratio driver/channel (status): ${(rates[1]! / base).toFixed(3)} (goal ≥ 0.9)`);
     return out;
-  } finally {
-    for (const c of closers) await c().catch(() => undefined);
-  }
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

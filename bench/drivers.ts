@@ -7,7 +7,7 @@
  * in interleaved slices so all three see the same machine load; and the simulator's commands/s
  * with 4 concurrent clients. Run alone: `node --import tsx bench/drivers.ts`.
  */
-import { header, row } from './util.js';
+import { baselineRows, header, interleavedRates, row, withCleanup } from './util.js';
 
 /** One family's benchmark: returns rates by name. */
 interface FamilyBench {
@@ -21,13 +21,13 @@ async function benchGalil(): Promise<Record<string, number>> {
   const { createStream } = await import('../src/protocols/uri.js');
   header('drivers: Galil (simulator over TCP loopback)');
   const sim = await startGalilSim({ tcp: '127.0.0.1:0', axes: 4 });
-  const closers: Array<() => Promise<void>> = [() => sim.close()];
-  try {
+  return withCleanup(async (defer) => {
+    defer(() => sim.close());
     const g = await openGalil(sim.uri, { axes: { x: { axis: 'A', countsPerUnit: 1000 } } });
-    closers.unshift(() => g.close());
+    defer(() => g.close());
     const x = g.axis('x');
     const bare = galilChannel(createStream(sim.uri));
-    closers.unshift(() => bare.close());
+    defer(() => bare.close());
     await bare.open();
     const bareLoop = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) await bare.request('TPA\r');
@@ -38,29 +38,19 @@ async function benchGalil(): Promise<Record<string, number>> {
     const signalLoop = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) await x.readback.getValue();
     };
-    // Interleave short slices of the two loops so both see the same machine load; sum per loop.
-    const loops = [bareLoop, driverLoop, signalLoop];
-    for (const loop of loops) await loop(300);
-    const spent = [0, 0, 0];
-    let slices = 0;
-    const end = performance.now() + 3000;
-    while (performance.now() < end) {
-      for (let k = 0; k < loops.length; k++) {
-        const t = performance.now();
-        await loops[k]!(100);
-        spent[k]! += performance.now() - t;
-      }
-      slices++;
-    }
-    const [bareRate, driverRate, signalRate] = spent.map((ms) => (slices * 100 * 1000) / ms) as [number, number, number];
-    row('baseline: request channel TPA round trips', bareRate);
-    row('driver: GalilIO.tellPosition (TPA)', driverRate, 'channel', bareRate);
-    row('driver: axis.readback.getValue() (TPA)', signalRate, 'channel', bareRate);
+    // Interleave short slices of the loops so all see the same machine load.
+    const [bareRate, driverRate, signalRate] = (await interleavedRates([bareLoop, driverLoop, signalLoop], { warmup: 300, slice: 100, ms: 3000 })) as [number, number, number];
+    baselineRows(
+      ['baseline: request channel TPA round trips', 'driver: GalilIO.tellPosition (TPA)', 'driver: axis.readback.getValue() (TPA)'],
+      ['galilChannelTp', 'galilDriverTp', 'galilSignalTp'],
+      [bareRate, driverRate, signalRate],
+      'channel',
+    );
 
     const clients = await Promise.all(
       Array.from({ length: 4 }, async () => {
         const c = galilChannel(createStream(sim.uri));
-        closers.unshift(() => c.close());
+        defer(() => c.close());
         await c.open();
         return c;
       }),
@@ -80,9 +70,7 @@ async function benchGalil(): Promise<Record<string, number>> {
       galilChannelTp: bareRate, galilDriverTp: driverRate, galilSignalTp: signalRate,
       galilRatio: driverRate / bareRate, galilSignalRatio: signalRate / bareRate, galilSim4Clients: simRate,
     };
-  } finally {
-    for (const close of closers) await close().catch(() => undefined);
-  }
+  });
 }
 
 /** The families measured, in order. */

@@ -235,13 +235,15 @@ export class Status<T = void> implements PromiseLike<T> {
 
   /**
    * Run async `work` and track it with a Status. `work` receives an AbortSignal that aborts if
-   * the Status fails first (timeout or cancel), so it can stop what it started.
+   * the Status fails first (timeout or cancel), so it can stop what it started (declare the
+   * parameter: work declared without one is not given the signal).
    */
   static wrap<T>(work: (signal: AbortSignal) => Promise<T> | T, options: StatusOptions = {}): Status<T> {
     const s = new Status<T>(options);
     let result: Promise<T>;
     try {
-      result = Promise.resolve(work(s.signal));
+      // The AbortController is only made for work that takes the signal (an arity check).
+      result = Promise.resolve(work.length > 0 ? work(s.signal) : (work as () => Promise<T> | T)());
     } catch (e) {
       result = Promise.reject(e);
     }

@@ -173,6 +173,13 @@ export interface ServeOnPtyOptions {
   link?: string;
   /** Inject faults into the replies (drop, garble, delay, split, disconnect, restart, ...). */
   faults?: FaultInjector;
+  /**
+   * Called each time the pty comes up with a function that sends output nobody asked for (a
+   * device's own prompts) through the faults; returns the function called when it goes down.
+   */
+  unasked?: (push: (data: string | Uint8Array) => void) => () => void;
+  /** Also called when a `restart` fault hits (the pty itself restarts either way). */
+  onRestartFault?: (downMs: number) => void;
 }
 
 /** Put a responder (or a line handler) behind a real serial device path. */
@@ -185,6 +192,7 @@ export function serveOnPty(responder: Responder | LineHandler, options: ServeOnP
   let closed = false;
   let downTimer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
+  let detach: (() => void) | undefined;
 
   const start = (): void => {
     const p = openPtyPair({ link });
@@ -193,10 +201,17 @@ export function serveOnPty(responder: Responder | LineHandler, options: ServeOnP
     const write = (bytes: Uint8Array): void => {
       if (pair === p) p.master.write(bytes);
     };
-    pipe = options.faults
-      ? new FaultPipe(options.faults, { deliver: write, disconnect: () => server.hangUp(), restart: (ms) => void server.restart(ms) })
-      : undefined;
+    const restart = (ms: number): void => {
+      options.onRestartFault?.(ms);
+      void server.restart(ms);
+    };
+    pipe = options.faults ? new FaultPipe(options.faults, { deliver: write, disconnect: () => server.hangUp(), restart }) : undefined;
     const out = pipe;
+    detach = options.unasked?.((data) => {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+      if (out) out.push(bytes);
+      else write(bytes);
+    });
     let chain: Promise<void> = Promise.resolve();
     p.master.on('data', (chunk: Buffer) => {
       chain = chain.then(async () => {
@@ -212,6 +227,8 @@ export function serveOnPty(responder: Responder | LineHandler, options: ServeOnP
   };
 
   const stop = (): void => {
+    detach?.();
+    detach = undefined;
     pipe?.dispose();
     pipe = undefined;
     pair?.close();

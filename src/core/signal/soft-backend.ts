@@ -18,6 +18,8 @@ export interface SoftSignalOptions extends ValueMetadata {
  * listener synchronously. `setValue` is the simulator's door: it changes the value without checks.
  */
 export class SoftSignalBackend<T> implements SignalBackend<T> {
+  /** In memory: no call ever waits, so Signals need no timer of their own. */
+  readonly selfTimed = true;
   #value: T;
   #setpoint: T;
   #timestamp: number;

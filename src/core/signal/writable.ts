@@ -16,7 +16,8 @@ export interface SetOptions {
 }
 
 function putStatus<T, R = void>(signal: Signal<T>, backend: SignalBackend<T>, value: T | undefined, verb: string, options: SetOptions): Status<R> {
-  const limit = options.timeoutMs ?? signal.timeoutMs;
+  // A self-timed backend bounds its own puts (and a soft one never waits): no timer per write.
+  const limit = options.timeoutMs ?? (backend.selfTimed ? Infinity : signal.timeoutMs);
   return Status.wrap<R>(async () => {
     await backend.put(value, options.wait ?? true);
     return undefined as R;

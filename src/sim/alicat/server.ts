@@ -6,8 +6,8 @@
  * @module
  */
 import type { FaultInjector } from '../faults.js';
-import { lineResponder, serveOnPty, type PtyServer } from '../pty.js';
-import { faultInjector, parseHostPort, serveTcp, type TcpSimServer } from '../shared/server.js';
+import { lineResponder } from '../pty.js';
+import { faultInjector, parseHostPort, serveLineSim } from '../shared/server.js';
 import { AlicatInterpreter, type StreamHooks } from './commands.js';
 import { AlicatModel, type AlicatModelOptions } from './model.js';
 
@@ -59,87 +59,64 @@ export async function startAlicatSim(options: AlicatSimOptions = {}): Promise<Al
   const model = new AlicatModel(options);
   const faults = faultInjector(options.faults, options.seed);
   const resetOnRestart = options.resetOnRestart ?? true;
-  let downUntil = 0;
-  let server: TcpSimServer | undefined;
-  let pty: PtyServer | undefined;
   let ptyInterp: AlicatInterpreter | undefined;
-
-  const dropAll = (): void => server?.dropAll();
-  const goDown = (downMs: number): void => {
-    downUntil = performance.now() + downMs;
-    dropAll();
-    if (resetOnRestart) model.reset();
-  };
-
-  const wantTcp = options.tcp !== undefined || !options.pty;
-  if (wantTcp) {
-    server = await serveTcp({
-      tcp: options.tcp ?? '127.0.0.1:0',
-      what: 'alicat sim',
-      faults,
-      restart: goDown,
-      refuse: () => performance.now() < downUntil,
-      accept(client) {
-        const timers = new Set<ReturnType<typeof setInterval>>();
-        const streams: StreamHooks = {
-          start(unit, line) {
-            const timer = setInterval(() => client.push(line()), unit.streamIntervalMs);
-            timers.add(timer);
-            return () => {
-              clearInterval(timer);
-              timers.delete(timer);
-            };
-          },
-        };
-        const interp = new AlicatInterpreter(model, streams);
-        return {
-          respond: lineResponder({ terminators: ['\r\n', '\r', '\n'], onLine: (l) => interp.handle(l) }),
-          close() {
-            interp.dispose();
-            for (const t of timers) clearInterval(t);
-            timers.clear();
-          },
-        };
-      },
-    });
-  }
-
-  if (options.pty) {
-    const interp = new AlicatInterpreter(model);
-    ptyInterp = interp;
-    const link = typeof options.pty === 'object' ? options.pty.link : undefined;
-    pty = serveOnPty({ terminators: ['\r\n', '\r', '\n'], onLine: (l) => interp.handle(l) }, { ...(link ? { link } : {}), ...(faults ? { faults } : {}) });
-  }
-
-  const tcp = server?.address;
-  const line = tcp ? `alicat+${tcp}` : `alicat+serial://${pty!.path}`;
+  const t = await serveLineSim({
+    tcp: options.tcp,
+    pty: options.pty,
+    what: 'alicat sim',
+    faults,
+    onDown: () => {
+      if (resetOnRestart) model.reset();
+    },
+    accept(client) {
+      const timers = new Set<ReturnType<typeof setInterval>>();
+      const streams: StreamHooks = {
+        start(unit, line) {
+          const timer = setInterval(() => client.push(line()), unit.streamIntervalMs);
+          timers.add(timer);
+          return () => {
+            clearInterval(timer);
+            timers.delete(timer);
+          };
+        },
+      };
+      const interp = new AlicatInterpreter(model, streams);
+      return {
+        respond: lineResponder({ terminators: ['\r\n', '\r', '\n'], onLine: (l) => interp.handle(l) }),
+        close() {
+          interp.dispose();
+          for (const timer of timers) clearInterval(timer);
+          timers.clear();
+        },
+      };
+    },
+    ptyResponder() {
+      const interp = new AlicatInterpreter(model);
+      ptyInterp = interp;
+      return { terminators: ['\r\n', '\r', '\n'], onLine: (l) => interp.handle(l) };
+    },
+  });
+  const { pty } = t;
+  const line = t.tcp ? `alicat+${t.tcp}` : `alicat+serial://${pty!.path}`;
   const first = model.units[0]?.id ?? 'A';
   let closed = false;
   return {
-    address: tcp ?? `serial://${pty!.path}`,
+    address: t.address,
     uri: `${line}?unit=${first}`,
     lineUri: line,
     ptyPath: pty?.path,
     model,
     faults,
     get connections() {
-      return server?.connections ?? 0;
+      return t.connections;
     },
-    disconnectAll() {
-      dropAll();
-      pty?.hangUp();
-    },
-    async restart(downMs) {
-      goDown(downMs);
-      if (pty) await pty.restart(downMs);
-    },
+    disconnectAll: t.hangUp,
+    restart: t.restart,
     async close() {
       if (closed) return;
       closed = true;
-      dropAll();
       ptyInterp?.dispose();
-      pty?.close();
-      await server?.close();
+      await t.close();
     },
   };
 }

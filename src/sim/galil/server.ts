@@ -4,11 +4,9 @@
  * optional pty (a serial port path). Faults from `src/sim/faults.ts` act on the replies.
  * @module
  */
-import net from 'node:net';
-import { InvalidInputError } from '../../core/errors.js';
-import { tcpAddress } from '../../protocols/stream/tcp.js';
-import { FaultInjector, FaultPipe } from '../faults.js';
-import { serveOnPty, type PtyServer } from '../pty.js';
+import type { FaultInjector } from '../faults.js';
+import type { Responder } from '../pty.js';
+import { faultInjector, serveLineSim } from '../shared/server.js';
 import { GalilModel, type GalilModelOptions } from './model.js';
 import { GalilSession } from './session.js';
 
@@ -52,111 +50,45 @@ export interface GalilSim {
   close(): Promise<void>;
 }
 
-function hostPort(spec: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(spec);
-  if (!m) throw new InvalidInputError('galil sim --tcp', spec, 'expected HOST:PORT, e.g. 127.0.0.1:0');
-  const port = Number(m[3]);
-  if (port > 65535) throw new InvalidInputError('galil sim port', port, 'must lie in 0..65535');
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
-}
-
 /** Start a simulated Galil controller (see the module notes). */
 export async function startGalilSim(options: GalilSimOptions = {}): Promise<GalilSim> {
   const model = new GalilModel(options);
-  const faults = typeof options.faults === 'string' ? new FaultInjector({ rules: options.faults, seed: options.seed ?? 1 }) : options.faults;
-  const maxConnections = options.maxConnections ?? 8;
+  const faults = faultInjector(options.faults, options.seed);
   const resetOnRestart = options.resetOnRestart ?? true;
-  const conns = new Set<{ socket: net.Socket; pipe: FaultPipe | undefined }>();
-  let downUntil = 0;
-  let server: net.Server | undefined;
-  let pty: PtyServer | undefined;
-
-  const dropAll = (): void => {
-    for (const c of conns) {
-      c.pipe?.dispose();
-      c.socket.destroy();
-    }
-    conns.clear();
-  };
-  const restart = (downMs: number): void => {
-    downUntil = performance.now() + downMs;
-    dropAll();
-    if (resetOnRestart) model.reset();
-  };
-
-  const wantTcp = options.tcp !== undefined || !options.pty;
-  if (wantTcp) {
-    const { host, port } = hostPort(options.tcp ?? '127.0.0.1:0');
-    const srv = net.createServer({ noDelay: true }, (socket) => {
-      if (performance.now() < downUntil || conns.size >= maxConnections) {
-        socket.on('error', () => {});
-        socket.resetAndDestroy();
-        return;
-      }
-      const session = new GalilSession(model);
-      const write = (bytes: Uint8Array): void => {
-        if (!socket.destroyed) socket.write(bytes);
-      };
-      const pipe = faults ? new FaultPipe(faults, { deliver: write, disconnect: () => end(), restart }) : undefined;
-      const c = { socket, pipe };
-      conns.add(c);
-      const end = (): void => {
-        pipe?.dispose();
-        socket.destroy();
-        conns.delete(c);
-      };
-      socket.on('data', (chunk) => {
-        const reply = session.feed(chunk.toString('latin1'));
-        if (reply === '') return;
-        const bytes = Buffer.from(reply, 'latin1');
-        if (pipe) pipe.push(bytes);
-        else write(bytes);
-      });
-      socket.on('error', end);
-      socket.on('close', end);
-      socket.on('end', end);
-    });
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(port, host, () => {
-        srv.off('error', reject);
-        resolve();
-      });
-    });
-    server = srv;
-  }
-
-  if (options.pty) {
-    const session = new GalilSession(model);
-    const link = typeof options.pty === 'object' ? options.pty.link : undefined;
-    pty = serveOnPty((chunk) => session.feed(Buffer.from(chunk).toString('latin1')) || undefined, { ...(link ? { link } : {}), ...(faults ? { faults } : {}) });
-  }
-
-  const info = server?.address() as net.AddressInfo | undefined;
-  const tcp = info ? tcpAddress(info.address, info.port) : undefined;
+  const feed = (session: GalilSession): Responder => (chunk) => session.feed(Buffer.from(chunk).toString('latin1')) || undefined;
+  const t = await serveLineSim({
+    tcp: options.tcp,
+    pty: options.pty,
+    what: 'galil sim',
+    faults,
+    maxConnections: options.maxConnections ?? 8,
+    onDown: () => {
+      if (resetOnRestart) model.reset();
+    },
+    accept: () => ({ respond: feed(new GalilSession(model)) }),
+    ptyResponder: () => feed(new GalilSession(model)),
+  });
+  const { pty } = t;
   const ptyUri = pty ? `galil+serial://${pty.path}` : undefined;
   let closed = false;
   return {
-    address: tcp ?? `serial://${pty!.path}`,
-    uri: tcp ? `galil+${tcp}` : ptyUri!,
+    address: t.address,
+    uri: t.tcp ? `galil+${t.tcp}` : ptyUri!,
     ptyPath: pty?.path,
     ptyUri,
     model,
     faults,
     get connections() {
-      return conns.size;
+      return t.connections;
     },
-    disconnectAll: dropAll,
+    disconnectAll: t.dropAll,
     restart(downMs) {
-      restart(downMs);
-      if (pty) void pty.restart(downMs);
+      void t.restart(downMs);
     },
     async close() {
       if (closed) return;
       closed = true;
-      dropAll();
-      pty?.close();
-      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await t.close();
     },
   };
 }

@@ -1,16 +1,16 @@
 /**
  * The TCP side the line-oriented simulators share (a serial-to-Ethernet gateway: each connection
  * its own parser, one shared model): `HOST:PORT` parsing, the fault injector built from a spec,
- * and {@link serveTcp}, which accepts connections, sends every reply through a fault pipe, answers
- * chunks in order, refuses connections while the simulator is down, and releases everything on
- * close. The pty side is `serveOnPty` in `../pty.ts`.
+ * and {@link serveTcp}, which accepts connections, sends every reply through a fault pipe,
+ * answers chunks in order, refuses connections while the simulator is down or full, and releases
+ * everything on close. The pty side is `serveOnPty` in `../pty.ts`.
  * @module
  */
 import net from 'node:net';
 import { InvalidInputError } from '../../core/errors.js';
 import { tcpAddress } from '../../protocols/stream/tcp.js';
 import { FaultInjector, FaultPipe } from '../faults.js';
-import type { Responder } from '../pty.js';
+import { serveOnPty, type LineHandler, type PtyServer, type Responder, type ServeOnPtyOptions } from '../pty.js';
 
 /** Split `HOST:PORT` (IPv6 in brackets; empty host: 127.0.0.1); `what` names the simulator in errors, e.g. `galil sim`. */
 export function parseHostPort(spec: string, what: string): { host: string; port: number } {
@@ -52,10 +52,10 @@ export interface ServeTcpOptions {
   what: string;
   /** Faults on every reply. */
   faults?: FaultInjector | undefined;
-  /** What a `restart` fault does (go down for `downMs` ms). */
+  /** What a `restart` fault does (go down for `downMs` ms: call `goDown` and reset the model). */
   restart: (downMs: number) => void;
-  /** Reset a new connection when this returns true (`open`: connections open now). */
-  refuse?: (open: number) => boolean;
+  /** Simultaneous connections accepted (more are reset). Default: no limit. */
+  maxConnections?: number;
   /** Start the session of a new connection. */
   accept(client: TcpClient): TcpSession;
 }
@@ -68,6 +68,8 @@ export interface TcpSimServer {
   readonly connections: number;
   /** Drop every connection now. */
   dropAll(): void;
+  /** Drop every connection and refuse new ones for `downMs` ms. */
+  goDown(downMs: number): void;
   /** Drop every connection and stop listening. */
   close(): Promise<void>;
 }
@@ -77,9 +79,11 @@ export async function serveTcp(options: ServeTcpOptions): Promise<TcpSimServer> 
   const { host, port } = parseHostPort(options.tcp, options.what);
   const { faults } = options;
   const clients = new Set<TcpClient>();
+  const maxConnections = options.maxConnections ?? Infinity;
+  let downUntil = 0;
   const srv = net.createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => {});
-    if (options.refuse?.(clients.size)) {
+    if (performance.now() < downUntil || clients.size >= maxConnections) {
       socket.resetAndDestroy();
       return;
     }
@@ -139,9 +143,109 @@ export async function serveTcp(options: ServeTcpOptions): Promise<TcpSimServer> 
       return clients.size;
     },
     dropAll,
+    goDown(downMs) {
+      downUntil = performance.now() + downMs;
+      dropAll();
+    },
     async close() {
       dropAll();
       await new Promise<void>((resolve) => srv.close(() => resolve()));
+    },
+  };
+}
+
+/** Options of {@link serveLineSim}: the user's transport options plus the family's sessions. */
+export interface LineSimOptions {
+  /** Listen on `HOST:PORT`; default `127.0.0.1:0` unless only `pty` is asked. */
+  tcp?: string | undefined;
+  /** Also (or only) serve on a pty; an object gives the link path. */
+  pty?: boolean | { link?: string } | undefined;
+  /** Name of the simulator in errors, e.g. `alicat sim`. */
+  what: string;
+  /** Faults on every reply. */
+  faults: FaultInjector | undefined;
+  /** Simultaneous TCP connections accepted. Default: no limit. */
+  maxConnections?: number;
+  /** What else going down does (reset the model); called after the TCP side went down. */
+  onDown(downMs: number): void;
+  /** Start the session of a new TCP connection. */
+  accept(client: TcpClient): TcpSession;
+  /** Build what answers on the pty (called once, only when a pty is asked for). */
+  ptyResponder(): Responder | LineHandler;
+  /** Extra pty options (unasked output, what a restart fault does besides restarting the pty). */
+  ptyOptions?: Pick<ServeOnPtyOptions, 'unasked' | 'onRestartFault'>;
+}
+
+/** The transports of a running line-oriented simulator. */
+export interface LineSimTransports {
+  /** `tcp://HOST:PORT`, or `serial://PATH` for a pty-only simulator. */
+  readonly address: string;
+  /** `tcp://HOST:PORT` when listening on TCP. */
+  readonly tcp: string | undefined;
+  /** The pty, when serving on one. */
+  readonly pty: PtyServer | undefined;
+  /** Open TCP connections now. */
+  readonly connections: number;
+  /** Drop every TCP connection now. */
+  dropAll(): void;
+  /** Refuse TCP for `downMs` ms (dropping every connection), then call `onDown`. */
+  goDown(downMs: number): void;
+  /** Drop every TCP connection and hang the pty up (it comes back at once). */
+  hangUp(): void;
+  /** Go down for `downMs` ms: TCP refuses, the pty path is missing; resolves when the pty is back. */
+  restart(downMs: number): Promise<void>;
+  /** Stop serving: every socket and the pty are released. */
+  close(): Promise<void>;
+}
+
+/** Serve a line-oriented simulator on TCP and/or a pty, with faults (see the module notes). */
+export async function serveLineSim(options: LineSimOptions): Promise<LineSimTransports> {
+  let server: TcpSimServer | undefined;
+  const goDown = (downMs: number): void => {
+    server?.goDown(downMs);
+    options.onDown(downMs);
+  };
+  if (options.tcp !== undefined || !options.pty) {
+    server = await serveTcp({
+      tcp: options.tcp ?? '127.0.0.1:0',
+      what: options.what,
+      faults: options.faults,
+      restart: goDown,
+      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      accept: (client) => options.accept(client),
+    });
+  }
+  let pty: PtyServer | undefined;
+  if (options.pty) {
+    const link = typeof options.pty === 'object' ? options.pty.link : undefined;
+    pty = serveOnPty(options.ptyResponder(), {
+      ...(link ? { link } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...options.ptyOptions,
+    });
+  }
+  const tcp = server?.address;
+  return {
+    address: tcp ?? `serial://${pty!.path}`,
+    tcp,
+    pty,
+    get connections() {
+      return server?.connections ?? 0;
+    },
+    dropAll: () => server?.dropAll(),
+    goDown,
+    hangUp() {
+      server?.dropAll();
+      pty?.hangUp();
+    },
+    async restart(downMs) {
+      goDown(downMs);
+      if (pty) await pty.restart(downMs);
+    },
+    async close() {
+      server?.dropAll();
+      pty?.close();
+      await server?.close();
     },
   };
 }
