@@ -133,9 +133,6 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
     for (const n of rig.names) print(`${n}: ${rig.member(n).family} at ${rig.member(n).uri}`);
     const { stage, mfc, pump } = roles(rig);
     const [x, y] = [...stage.axes.values()] as [GalilAxis, GalilAxis];
-    // A staged axis reads its position from a subscription cache polled every 100 ms, so an event
-    // taken right after a move could show a position from during the move; read it fresh instead.
-    for (const a of [x, y]) a.addReadables([a.readback], 'hinted-uncached');
     const det = new StagePeakDetector('det', [x, y], [0.3, -0.2]);
     await det.connect();
 

@@ -133,7 +133,9 @@ export class GalilAxis extends StandardMovable {
     this.findEdge = galilX(ctx, `FE${a}`);
     this.findIndex = galilX(ctx, `FI${a}`);
     this.definePosition = galilW(ctx, (v) => `DP${a}=${positionCounts('definePosition', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
-    this.addReadables([this.readback], 'hinted');
+    // Uncached: a staged axis must read its position fresh after each move, not from the
+    // subscription's poll cache (which can hold a position from during the move).
+    this.addReadables([this.readback], 'hinted-uncached');
     this.addReadables([this.velocity, this.acceleration, this.deceleration], 'config');
     this.setMoveLogic({
       readback: this.readback,
