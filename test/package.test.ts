@@ -20,8 +20,9 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (typeof target === 'string') continue;
   t.test(`export ${subpath}`, async (t) => {
     t.match(target.types, /\.d\.ts$/, 'has type declarations');
+    // drivers/* covers the families (folders with an index.ts); src/drivers/shared is internal.
     const sources = target.default.includes('*')
-      ? readdirSync(join(root, 'src', 'drivers'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `./dist/drivers/${d.name}/index.js`)
+      ? readdirSync(join(root, 'src', 'drivers'), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, 'src', 'drivers', d.name, 'index.ts'))).map((d) => `./dist/drivers/${d.name}/index.js`)
       : [target.default];
     for (const built of sources) {
       const src = join(root, built.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));

@@ -59,7 +59,13 @@ t.test('a rig of simulators opens, reads, moves, e-stops everything and closes c
       // Everything in motion: two long axis moves, a flow, a dispense.
       const moves = [stage.axis('A').set(40), stage.axis('B').set(-40)];
       const dispense = pump.dispense(500, 1000);
-      await new Promise((r) => setTimeout(r, 60));
+      // Wait (bounded) until the simulators see everything in motion; under load the commands
+      // take a moment to arrive, and the moves are long enough not to end meanwhile.
+      const inMotion = (): boolean => {
+        const now = gsim.model.now();
+        return gsim.model.axes[0]!.moving(now) && gsim.model.axes[1]!.moving(now) && [...lsim.model.pumps.values()][0]!.running;
+      };
+      for (let i = 0; i < 300 && !inMotion(); i++) await new Promise((r) => setTimeout(r, 10));
       const now = gsim.model.now();
       t.ok(gsim.model.axes[0]!.moving(now) && gsim.model.axes[1]!.moving(now), 'both axes are moving');
       t.ok([...lsim.model.pumps.values()][0]!.running, 'the pump is running');

@@ -25,13 +25,17 @@ export interface StampedFrame {
 export class FrameSource extends SharedPoll<StampedFrame> {
   /** Poll through the AlicatIO that `io` returns. */
   constructor(io: () => AlicatIO, pollMs = 100) {
-    super(async () => ({ frame: await io().poll(), timestamp: Date.now() / 1000 }), pollMs);
+    super(() => io().poll().then(stamp), pollMs);
   }
 
   /** Take a frame from a command reply (or a poll) as the newest state and tell the listeners. */
   accept(frame: AlicatFrame): StampedFrame {
     return this.publish({ frame, timestamp: Date.now() / 1000 });
   }
+}
+
+function stamp(frame: AlicatFrame): StampedFrame {
+  return { frame, timestamp: Date.now() / 1000 };
 }
 
 /** What one Alicat signal reads and writes. */
@@ -74,13 +78,21 @@ export class AlicatSignalBackend<T> extends TransportBackend<T> {
   }
 
   /** Poll the unit (or run the query) and return the value. */
-  async getReading(): Promise<Reading<T>> {
-    const { pick, query } = this.#spec;
+  getReading(): Promise<Reading<T>> {
+    return this.#spec.pick ? this.#source.poll().then(this.#fromFrame) : this.#readOther();
+  }
+
+  /** Take this signal's reading from a polled frame. */
+  readonly #fromFrame = (s: StampedFrame): Reading<T> => {
+    const reading: Reading<T> = { value: this.#spec.pick!(s.frame), timestamp: s.timestamp };
+    this.last = reading;
+    return reading;
+  };
+
+  async #readOther(): Promise<Reading<T>> {
+    const { query } = this.#spec;
     let reading: Reading<T>;
-    if (pick) {
-      const s = await this.#source.poll();
-      reading = { value: pick(s.frame), timestamp: s.timestamp };
-    } else if (query) {
+    if (query) {
       reading = { value: await query(), timestamp: Date.now() / 1000 };
     } else {
       reading = this.fallback();

@@ -13,10 +13,10 @@
  * @module
  */
 import { DeviceError, DisconnectedError, InvalidInputError, UnsupportedError } from '../../core/errors.js';
-import type { RequestChannel, RequestOptions } from '../../protocols/contracts.js';
+import type { Reply, RequestChannel, RequestOptions } from '../../protocols/contracts.js';
 import {
   checkControlVariable, checkDialect, checkUnit, cleanLine, controlVariableOf, CONTROL_VARIABLES, decodeFirmware, decodeFrame,
-  decodeRegister, DIALECTS, encodeSetpoint, GAS_MASK, gasName, gasNumber, isRejection, REG_CONTROL_VARIABLE, REG_GAS,
+  decodeRegister, DIALECTS, encodeSetpoint, GAS_MASK, gasName, gasNumber, isRejection, REG_CONTROL_VARIABLE, REG_GAS, tryDecodeFrame,
   type AlicatFrame, type ControlVariable, type Dialect, type DialectCommands, type FirmwareInfo, type StatusCode, type UnitKind,
 } from './protocol.js';
 
@@ -65,6 +65,8 @@ export class AlicatIO {
   readonly commands: DialectCommands;
   readonly #channel: RequestChannel | undefined;
   readonly #lineAddress: string | undefined;
+  readonly #frameRequest: Readonly<RequestOptions>;
+  readonly #anyRequest: Readonly<RequestOptions>;
 
   /** Talk through `channel` (a view for this unit); without one every call fails with DisconnectedError. */
   constructor(channel: RequestChannel | undefined, options: AlicatIOOptions = {}) {
@@ -80,6 +82,8 @@ export class AlicatIO {
     this.kind = kind;
     this.#channel = channel;
     this.#lineAddress = options.lineAddress;
+    this.#frameRequest = Object.freeze({ timeoutMs: t, match: matchFrame });
+    this.#anyRequest = Object.freeze({ timeoutMs: t });
   }
 
   /** Address of the line ('' without a channel). */
@@ -107,21 +111,41 @@ export class AlicatIO {
   async command(body: string, options: CommandOptions = {}, expect: ReplyKind = 'any'): Promise<string> {
     const ch = this.#require();
     if (typeof body !== 'string' || /[\r\n]/.test(body)) throw new InvalidInputError(`${this.name} command`, body, 'must be a string without CR or LF');
-    const req: RequestOptions = { timeoutMs: options.timeoutMs ?? this.timeoutMs };
-    if (options.signal) req.signal = options.signal;
-    if (options.priority === 'high') req.priority = 'high';
-    if (expect !== 'any') req.match = (r) => replyMatches(r.text, expect);
-    const reply = cleanLine((await ch.request(body, req)).text);
-    if (isRejection(reply)) throw new DeviceError(this.name, `${this.unit}${body} rejected by the device (reply "?")`, '?', 'rejected');
-    return reply;
+    return this.#checkReply(body, (await ch.request(body, this.#requestOptions(options, expect))).text);
   }
 
   /** Send a command answered by a data frame and decode it. */
   async frameCommand(body: string, options?: CommandOptions): Promise<AlicatFrame> {
-    const reply = await this.command(body, options, 'frame');
+    const ch = this.#require();
+    if (typeof body !== 'string' || /[\r\n]/.test(body)) throw new InvalidInputError(`${this.name} command`, body, 'must be a string without CR or LF');
+    const text = (await ch.request(body, this.#requestOptions(options, 'frame'))).text;
+    // A plain frame from this unit decodes in one scan; anything else takes the checks below.
+    const fast = tryDecodeFrame(text, this.kind);
+    if (fast !== undefined && fast.unit === this.unit) return fast;
+    const reply = this.#checkReply(body, text);
     const frame = decodeFrame(reply, { kind: this.kind });
     if (frame.unit !== this.unit) throw new InvalidInputError(`${this.name} reply to ${JSON.stringify(body)}`, reply, `came from unit ${frame.unit}`);
     return frame;
+  }
+
+  /** Trim a reply; a rejection (`?`) becomes a DeviceError. */
+  #checkReply(body: string, text: string): string {
+    const reply = cleanLine(text);
+    if (isRejection(reply)) throw new DeviceError(this.name, `${this.unit}${body} rejected by the device (reply "?")`, '?', 'rejected');
+    return reply;
+  }
+
+  /** Request options of a command (shared, never modified, when the caller gives none). */
+  #requestOptions(options: CommandOptions | undefined, expect: ReplyKind): RequestOptions {
+    const plain = options === undefined || (options.timeoutMs === undefined && !options.signal && options.priority !== 'high');
+    if (plain && expect === 'frame') return this.#frameRequest;
+    if (plain && expect === 'any') return this.#anyRequest;
+    const req: RequestOptions = { timeoutMs: options?.timeoutMs ?? this.timeoutMs };
+    if (options?.signal) req.signal = options.signal;
+    if (options?.priority === 'high') req.priority = 'high';
+    if (expect === 'frame') req.match = matchFrame;
+    else if (expect !== 'any') req.match = (r) => replyMatches(r.text, expect);
+    return req;
   }
 
   // --------------------------------------------------------------------------------------------
@@ -282,6 +306,10 @@ export function replyMatches(text: string, kind: ReplyKind): boolean {
   const m = text.includes('=') ? REGISTER_REPLY.exec(text) : null;
   if (kind === 'frame') return m === null;
   return m !== null && Number(m[1]) === kind;
+}
+
+function matchFrame(r: Reply): boolean {
+  return replyMatches(r.text, 'frame');
 }
 
 function checkRegister(register: number): void {

@@ -139,6 +139,8 @@ function isNumeric(token: string): boolean {
  * 6: controller with totalizer. Throws InvalidInputError for anything else.
  */
 export function decodeFrame(text: string, options: { kind?: UnitKind } = {}): AlicatFrame {
+  const fast = typeof text === 'string' ? tryDecodeFrame(text, options.kind) : undefined;
+  if (fast !== undefined) return fast;
   const line = cleanLine(text);
   if (line.length === 0) throw new InvalidInputError('Alicat frame', text, 'empty reply');
   if (line.length > MAX_LINE) throw new InvalidInputError('Alicat frame', `${line.slice(0, 40)}...`, `longer than ${MAX_LINE} characters`);
@@ -165,6 +167,118 @@ export function decodeFrame(text: string, options: { kind?: UnitKind } = {}): Al
     totalizer = v[5];
   }
   return { unit: unit.toUpperCase(), pressure: v[0]!, temperature: v[1]!, volumetricFlow: v[2]!, massFlow: v[3]!, setpoint, totalizer, gas, status };
+}
+
+// Character codes of the fast frame scan.
+const TAB = 9, LF = 10, CR = 13, SPACE = 32, PLUS = 43, MINUS = 45, DOT = 46, ZERO = 48, NINE = 57, AT = 64;
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB || c === CR || c === LF;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isDigit(c: number): boolean {
+  return c >= ZERO && c <= NINE;
+}
+
+/** Same test as NUMBER_RE on `t[s, e)`, without a substring. */
+function isNumberAt(t: string, s: number, e: number): boolean {
+  let i = s;
+  const c = t.charCodeAt(i);
+  if (c === PLUS || c === MINUS) i++;
+  let digits = 0;
+  while (i < e && isDigit(t.charCodeAt(i))) {
+    i++;
+    digits++;
+  }
+  if (i < e && t.charCodeAt(i) === DOT) {
+    i++;
+    let frac = 0;
+    while (i < e && isDigit(t.charCodeAt(i))) {
+      i++;
+      frac++;
+    }
+    if (digits === 0 && frac === 0) return false;
+  } else if (digits === 0) return false;
+  return i === e;
+}
+
+/** The status code spelled in upper case at `t[s, e)`, else undefined. */
+function statusCodeAt(t: string, s: number, e: number): StatusCode | undefined {
+  if (e - s !== 3) return undefined;
+  const code = t.slice(s, e);
+  return Object.hasOwn(STATUS_CODES, code) ? (code as StatusCode) : undefined;
+}
+
+/**
+ * Decode a plain, well-formed data frame in one scan (printable ASCII, blanks between tokens,
+ * decimal numbers, status codes in upper case). Return undefined for anything else (rejections,
+ * NULs, dashes, lower-case codes, errors): {@link decodeFrame} then decides. Where this returns a
+ * frame, it is the one decodeFrame returns.
+ */
+export function tryDecodeFrame(text: string, kind?: UnitKind): AlicatFrame | undefined {
+  let end = text.length;
+  let i = 0;
+  while (i < end && isBlank(text.charCodeAt(i))) i++;
+  while (end > i && isBlank(text.charCodeAt(end - 1))) end--;
+  if (end - i > MAX_LINE || end - i < 3) return undefined;
+  const u = text.charCodeAt(i);
+  if ((!isLetter(u) && u !== AT) || !isBlank(text.charCodeAt(i + 1))) return undefined;
+  const unit = text[i]!.toUpperCase();
+  i += 2;
+  let n = 0;
+  let v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;
+  let gas: string | undefined;
+  const status: StatusCode[] = [];
+  while (true) {
+    while (i < end && isBlank(text.charCodeAt(i))) i++;
+    if (i >= end) break;
+    const s = i;
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c <= SPACE || c > 126) {
+        if (isBlank(c)) break;
+        return undefined;
+      }
+    }
+    if (gas === undefined) {
+      if (i - s <= 24 && isNumberAt(text, s, i)) {
+        const x = Number(text.slice(s, i));
+        switch (n++) {
+          case 0: v0 = x; break;
+          case 1: v1 = x; break;
+          case 2: v2 = x; break;
+          case 3: v3 = x; break;
+          case 4: v4 = x; break;
+          case 5: v5 = x; break;
+          default: return undefined;
+        }
+        continue;
+      }
+      // The gas: a letter, up to 16 printable characters, and not something the full decoder reads as a status code.
+      if (n < 4 || i - s > 16 || !isLetter(text.charCodeAt(s))) return undefined;
+      if (i - s === 3 && Object.hasOwn(STATUS_CODES, text.slice(s, i).toUpperCase())) return undefined;
+      gas = text.slice(s, i);
+      continue;
+    }
+    const code = statusCodeAt(text, s, i);
+    if (code === undefined) return undefined;
+    status.push(code);
+  }
+  if (gas === undefined) return undefined;
+  let setpoint: number | undefined;
+  let totalizer: number | undefined;
+  if (n === 5) {
+    if (kind === 'meter') totalizer = v4;
+    else setpoint = v4;
+  } else if (n === 6) {
+    setpoint = v4;
+    totalizer = v5;
+  }
+  return { unit, pressure: v0, temperature: v1, volumetricFlow: v2, massFlow: v3, setpoint, totalizer, gas, status };
 }
 
 /** Tell whether a frame carries a status code. */

@@ -23,8 +23,12 @@ export interface StampedStatus {
 export class StatusSource extends SharedPoll<StampedStatus> {
   /** Poll through the LegatoIO that `io` returns. */
   constructor(io: () => LegatoIO, pollMs = 100) {
-    super(async () => ({ status: await io().status(), timestamp: Date.now() / 1000 }), pollMs);
+    super(() => io().status().then(stamp), pollMs);
   }
+}
+
+function stamp(status: StatusReport): StampedStatus {
+  return { status, timestamp: Date.now() / 1000 };
 }
 
 /** What one pump signal reads and writes. */
@@ -70,13 +74,21 @@ export class LegatoSignalBackend<T> extends TransportBackend<T> {
   }
 
   /** Read the value: from a status poll, its own query, or the last value written. */
-  async getReading(): Promise<Reading<T>> {
-    const { pick, query } = this.#spec;
+  getReading(): Promise<Reading<T>> {
+    return this.#spec.pick ? this.#source.poll().then(this.#fromStatus) : this.#readOther();
+  }
+
+  /** Take this signal's reading from a polled status. */
+  readonly #fromStatus = (s: StampedStatus): Reading<T> => {
+    const r: Reading<T> = { value: this.#spec.pick!(s.status), timestamp: s.timestamp };
+    this.#remember(r);
+    return r;
+  };
+
+  async #readOther(): Promise<Reading<T>> {
+    const { query } = this.#spec;
     let r: Reading<T>;
-    if (pick) {
-      const s = await this.#source.poll();
-      r = { value: pick(s.status), timestamp: s.timestamp };
-    } else if (query) {
+    if (query) {
       r = { value: await query(), timestamp: Date.now() / 1000 };
     } else {
       return this.fallback();

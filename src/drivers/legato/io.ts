@@ -78,6 +78,8 @@ export class LegatoIO {
     this.form = options.form ?? 'plain';
     if (this.form !== 'plain' && this.form !== 'at') throw new InvalidInputError(`${this.name} form`, this.form, "must be 'plain' or 'at'");
     this.timeoutMs = options.timeoutMs ?? 1000;
+    this.#xonRequest = Object.freeze({ expect: this.#xon, timeoutMs: this.timeoutMs, match: this.#accept });
+    this.#xonLinesRequest = Object.freeze({ expect: this.#xon, timeoutMs: this.timeoutMs, match: this.#acceptLines });
     this.#poll = options.poll ?? true;
     this.#needsInit = this.#poll;
     this.#unsub = channel?.onState((s) => {
@@ -129,20 +131,31 @@ export class LegatoIO {
    * `poll on` is sent first whenever the link was lost or a reply timed out (a restarted pump
    * comes back with poll off). With `lines`, a reply must carry a text line (a query's).
    */
-  async request(command: string, options: CommandOptions = {}, lines = false): Promise<DecodedReply> {
-    const channel = this.#require();
-    let text = this.#encoded.get(command);
-    if (text === undefined) {
-      text = `${encodeCommand(this.pump, command, this.form)}\r`;
-      if (this.#encoded.size >= 64) this.#encoded.clear();
-      this.#encoded.set(command, text);
+  request(command: string, options: CommandOptions = NO_OPTIONS, lines = false): Promise<DecodedReply> {
+    return this.#request(command, options, lines, same);
+  }
+
+  /** Send `command` and map its decoded reply in the same step (no extra promise layer). */
+  #request<R>(command: string, options: CommandOptions, lines: boolean, map: (d: DecodedReply) => R): Promise<R> {
+    let channel: RequestChannel;
+    let text: string | undefined;
+    try {
+      channel = this.#require();
+      text = this.#encoded.get(command);
+      if (text === undefined) {
+        text = `${encodeCommand(this.pump, command, this.form)}\r`;
+        if (this.#encoded.size >= 64) this.#encoded.clear();
+        this.#encoded.set(command, text);
+      }
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
     if (this.#needsInit && options.urgent) {
       // A stop does not wait for `poll on`; the prompt framer reads either kind of reply.
-      return this.#send(channel, text, this.#prompt, options, lines);
+      return this.#send(channel, text, this.#prompt, options, lines, map);
     }
-    if (this.#needsInit) await this.#init(options);
-    return this.#send(channel, text, this.#poll ? this.#xon : this.#prompt, options, lines);
+    if (this.#needsInit) return this.#initThenSend(channel, text, options, lines, map);
+    return this.#send(channel, text, this.#poll ? this.#xon : this.#prompt, options, lines, map);
   }
 
   /** Send a command that answers with a prompt only; resolve with the new state. */
@@ -159,7 +172,7 @@ export class LegatoIO {
   /** Turn poll mode on or off (`poll on|off`); later replies are framed accordingly. */
   async setPoll(on: boolean, options: CommandOptions = {}): Promise<void> {
     const text = `${encodeCommand(this.pump, `poll ${on ? 'on' : 'off'}`, this.form)}\r`;
-    await this.#send(this.#require(), text, this.#prompt, options, false);
+    await this.#send(this.#require(), text, this.#prompt, options, false, same);
     this.#poll = on;
     this.#needsInit = false;
   }
@@ -239,15 +252,8 @@ export class LegatoIO {
   }
 
   /** STATUS: rate, time, volume and flags of the current direction, plus the prompt. */
-  async status(options?: CommandOptions): Promise<StatusReport> {
-    const r = await this.request('status', options, true);
-    const s = decodeStatus(r.lines[0]!);
-    // Listed field by field: an object spread here costs ten times the decoding.
-    return {
-      rateFlPerS: s.rateFlPerS, timeMs: s.timeMs, volumeFl: s.volumeFl, flags: s.flags, direction: s.direction, running: s.running,
-      limit: s.limit, stalled: s.stalled, trigger: s.trigger, directionPort: s.directionPort, targetReached: s.targetReached,
-      rateUlPerMin: flPerSToUlPerMin(s.rateFlPerS), volumeUl: flToUl(s.volumeFl), elapsedS: s.timeMs / 1000, state: r.state,
-    };
+  status(options?: CommandOptions): Promise<StatusReport> {
+    return this.#request('status', options ?? NO_OPTIONS, true, statusReport);
   }
 
   /** IVOLUME / WVOLUME: volume pumped in a direction since it was cleared, µl. */
@@ -299,6 +305,11 @@ export class LegatoIO {
     return this.#channel;
   }
 
+  async #initThenSend<R>(channel: RequestChannel, text: string, options: CommandOptions, lines: boolean, map: (d: DecodedReply) => R): Promise<R> {
+    await this.#init(options);
+    return this.#send(channel, text, this.#poll ? this.#xon : this.#prompt, options, lines, map);
+  }
+
   async #init(options: WaitOptions): Promise<void> {
     this.#initializing ??= this.setPoll(true, { timeoutMs: options.timeoutMs }).finally(() => {
       this.#initializing = undefined;
@@ -306,21 +317,36 @@ export class LegatoIO {
     await this.#initializing;
   }
 
-  async #send(channel: RequestChannel, text: string, framer: LegatoFramer, options: CommandOptions, wantLines: boolean): Promise<DecodedReply> {
+  #send<R>(channel: RequestChannel, text: string, framer: LegatoFramer, options: CommandOptions, wantLines: boolean, map: (d: DecodedReply) => R): Promise<R> {
     const match = wantLines ? this.#acceptLines : options.urgent ? this.#acceptBare : this.#accept;
-    const req: RequestOptions = { expect: framer, timeoutMs: options.timeoutMs ?? this.timeoutMs, match };
-    if (options.signal) req.signal = options.signal;
-    if (options.urgent) {
-      req.priority = 'high';
-      req.interrupt = options.interrupt ?? false;
+    let req: RequestOptions;
+    if (options.timeoutMs === undefined && !options.signal && !options.urgent && framer === this.#xon) {
+      req = wantLines ? this.#xonLinesRequest : this.#xonRequest;
+    } else {
+      req = { expect: framer, timeoutMs: options.timeoutMs ?? this.timeoutMs, match };
+      if (options.signal) req.signal = options.signal;
+      if (options.urgent) {
+        req.priority = 'high';
+        req.interrupt = options.interrupt ?? false;
+      }
     }
-    let reply: Reply;
+    let sent: Promise<Reply>;
     try {
-      reply = await channel.request(text, req);
+      sent = channel.request(text, req);
     } catch (e) {
-      if (e instanceof TimeoutError && this.#poll) this.#needsInit = true;
-      throw e;
+      sent = Promise.reject(e as Error);
     }
+    return sent.then((reply) => map(this.#decode(reply, text, wantLines)), this.#failed);
+  }
+
+  /** A timeout in poll mode means the pump may have restarted (poll off): init again next time. */
+  readonly #failed = (e: unknown): never => {
+    if (e instanceof TimeoutError && this.#poll) this.#needsInit = true;
+    throw e;
+  };
+
+  /** Decode a reply, note the prompt, and turn an error line (or a missing text line) into an error. */
+  #decode(reply: Reply, text: string, wantLines: boolean): DecodedReply {
     const decoded = decodeReply(reply.text);
     this.#setState(decoded.state);
     if (decoded.error) {
@@ -333,6 +359,9 @@ export class LegatoIO {
 
   readonly #accept = (r: Reply): boolean => this.#accepts(r, false);
   readonly #acceptLines = (r: Reply): boolean => this.#accepts(r, true);
+  /** Request options of the common case (poll mode, no per-call options); shared, never modified. */
+  readonly #xonRequest: Readonly<RequestOptions>;
+  readonly #xonLinesRequest: Readonly<RequestOptions>;
   /**
    * A stop answers with a prompt only (or an error line): a reply with other text is the late
    * reply of the command the stop displaced, not the stop's.
@@ -353,6 +382,23 @@ export class LegatoIO {
     if (this.#listeners.size === 0) return;
     for (const l of [...this.#listeners]) l(state);
   }
+}
+
+const NO_OPTIONS: CommandOptions = Object.freeze({});
+
+function same(d: DecodedReply): DecodedReply {
+  return d;
+}
+
+/** Build a status report from a decoded `status` reply. */
+function statusReport(r: DecodedReply): StatusReport {
+  const s = decodeStatus(r.lines[0]!);
+  // Listed field by field: an object spread here costs ten times the decoding.
+  return {
+    rateFlPerS: s.rateFlPerS, timeMs: s.timeMs, volumeFl: s.volumeFl, flags: s.flags, direction: s.direction, running: s.running,
+    limit: s.limit, stalled: s.stalled, trigger: s.trigger, directionPort: s.directionPort, targetReached: s.targetReached,
+    rateUlPerMin: flPerSToUlPerMin(s.rateFlPerS), volumeUl: flToUl(s.volumeFl), elapsedS: s.timeMs / 1000, state: r.state,
+  };
 }
 
 function rateCommand(direction: Direction): 'irate' | 'wrate' {

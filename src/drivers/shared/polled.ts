@@ -37,27 +37,26 @@ export class SharedPoll<R> {
   /** Poll the unit; callers while a poll is in flight share its result. */
   poll(): Promise<R> {
     if (this.#inflight) return this.#inflight;
-    const done = (): void => {
-      if (this.#inflight === p) this.#inflight = undefined;
-    };
-    const p: Promise<R> = this.#fetch().then(
-      (r) => {
-        done();
-        return this.publish(r);
-      },
-      (e: unknown) => {
-        done();
-        throw e;
-      },
-    );
+    // Only poll() sets #inflight, and only while none is pending: the settling poll is the one in flight.
+    const p = this.#fetch().then(this.#settled, this.#failed);
     this.#inflight = p;
     return p;
   }
 
+  readonly #settled = (r: R): R => {
+    this.#inflight = undefined;
+    return this.publish(r);
+  };
+
+  readonly #failed = (e: unknown): never => {
+    this.#inflight = undefined;
+    throw e;
+  };
+
   /** Take `r` as the newest state and tell the listeners; return it. */
   protected publish(r: R): R {
     this.#latest = r;
-    for (const l of [...this.#listeners]) l(r);
+    if (this.#listeners.size > 0) for (const l of [...this.#listeners]) l(r);
     return r;
   }
 
