@@ -164,7 +164,9 @@ const mg: Handler = (rest, ctx) => {
   for (const raw of splitArgs(rest)) {
     const arg = raw.trim();
     let m: RegExpExecArray | null;
-    if ((m = /^"([^"]*)"$/.exec(arg))) text += m[1];
+    // Strings print as given; control characters inside them are dropped, so a reply stays
+    // printable text framed by CR LF and `:` (a stray CR or NUL would break the framing).
+    if ((m = /^"([^"]*)"$/.exec(arg))) text += m[1]!.replace(/[^\x20-\x7e]/g, '');
     else if (/^"/.test(arg)) return 52;
     else if ((m = /^_([A-Z]{2})([A-HXYZW])$/.exec(arg))) {
       const a = axisOf(model, m[2]!);

@@ -101,6 +101,8 @@ t.test('fuzz: the command parser never throws and frames every reply', async (t)
     return rest === '' && !/[^\x20-\x7e\r\n]/.test(reply);
   }), { numRuns: 3000 });
   t.pass('3000 command lines answered with framed replies only');
+  // Found by this property on CI: a NUL inside an MG string used to be echoed into the reply.
+  t.equal(new GalilSession(m).feed('MG "x;\u0000";\r'), 'x;\r\n:', 'control characters in MG strings are dropped');
 });
 
 t.test('CLI arguments', async (t) => {
