@@ -222,27 +222,30 @@ export async function* driveAsync<R>(proc: Proc<R>): AsyncGenerator<Msg, R, unkn
     done = true;
     throw err;
   } finally {
-    if (!done) {
-      let mode2: 'next' | 'throw' = 'throw';
-      let v: unknown = CLOSING;
-      for (;;) {
-        let r: IteratorResult<Effect, R>;
-        try {
-          r = mode2 === 'next' ? proc.next(v) : proc.throw(v);
-        } catch (err) {
-          if (err === CLOSING) break;
-          throw err;
-        }
-        if (r.done) break;
-        const eff = r.value;
-        try {
-          v = eff.op === 'pull' ? await resumeAsync(eff) : yield eff.msg;
-          mode2 = 'next';
-        } catch (err) {
-          v = err;
-          mode2 = 'throw';
-        }
-      }
+    if (!done) yield* closeAsync(proc);
+  }
+}
+
+/** Close a procedure whose async plan was closed from outside, forwarding cleanup messages. */
+async function* closeAsync<R>(proc: Proc<R>): AsyncGenerator<Msg, void, unknown> {
+  let mode: 'next' | 'throw' = 'throw';
+  let value: unknown = CLOSING;
+  for (;;) {
+    let r: IteratorResult<Effect, R>;
+    try {
+      r = mode === 'next' ? proc.next(value) : proc.throw(value);
+    } catch (err) {
+      if (err === CLOSING) return;
+      throw err;
+    }
+    if (r.done) return;
+    const eff = r.value;
+    try {
+      value = eff.op === 'pull' ? await resumeAsync(eff) : yield eff.msg;
+      mode = 'next';
+    } catch (err) {
+      value = err;
+      mode = 'throw';
     }
   }
 }
