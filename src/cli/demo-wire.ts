@@ -106,7 +106,7 @@ class StagePeakDetector extends SoftPointDetector {
 function roles(rig: Rig): { stage: GalilController; mfc: AlicatFlowController | undefined; pump: LegatoPump | undefined } {
   const devices = Object.values(rig.devices);
   const stage = devices.find((d): d is GalilController => d instanceof GalilController && d.axes.size >= 2);
-  if (!stage) throw new InvalidInputError('wire demo rig', rig.names, 'needs a Galil controller with at least two axes');
+  if (!stage) throw new InvalidInputError({ what: 'wire demo rig', value: rig.names, reason: 'needs a Galil controller with at least two axes' });
   const mfc = devices.find((d) => isAlicatController(d as never)) as AlicatFlowController | undefined;
   const pump = devices.find((d): d is LegatoPump => d instanceof LegatoPump);
   return { stage, mfc, pump };
@@ -123,7 +123,7 @@ function span(axis: GalilAxis): [number, number] {
 export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDemoResult> {
   const out = resolve(options.out ?? 'runs');
   const points = options.points ?? 5;
-  if (!Number.isInteger(points) || points < 1) throw new InvalidInputError('wire demo points', points, 'must be a whole number >= 1');
+  if (!Number.isInteger(points) || points < 1) throw new InvalidInputError({ what: 'wire demo points', value: points, reason: 'must be a whole number >= 1' });
   const print = options.print ?? ((l: string) => console.log(l));
   const rig = await loadRig(options.rig ?? (WIRE_DEMO_RIG as unknown as Record<string, unknown>));
   const writer = new JsonlWriter({ directory: out });

@@ -88,7 +88,7 @@ async function openTarget(target: string, rigFile: string | undefined): Promise<
     const rig = await loadRig(rigFile, { only: [target] });
     return { member: rig.member(target), close: () => rig.close() };
   }
-  if (!looksLikeUri) throw new InvalidInputError('device', target, 'is not a URI (e.g. galil+tcp://127.0.0.1:23); give --rig FILE to use device names');
+  if (!looksLikeUri) throw new InvalidInputError({ what: 'device', value: target, reason: 'is not a URI (e.g. galil+tcp://127.0.0.1:23); give --rig FILE to use device names' });
   const member = await openDevice(target);
   return { member, close: () => member.close() };
 }
@@ -116,7 +116,7 @@ async function readNode(node: Device): Promise<{ readings: Readings; keys: Recor
     return { readings, keys };
   }
   const r = node as unknown as { read?: () => Promise<Readings> | Readings; describe?: () => Promise<Record<string, DataKey>> | Record<string, DataKey> };
-  if (typeof r.read !== 'function' || typeof r.describe !== 'function') throw new InvalidInputError(`${node.name} read`, node.name, 'is not readable');
+  if (typeof r.read !== 'function' || typeof r.describe !== 'function') throw new InvalidInputError({ what: `${node.name} read`, value: node.name, reason: 'is not readable' });
   const [readings, keys] = await Promise.all([r.read(), r.describe()]);
   return { readings, keys };
 }
@@ -178,23 +178,23 @@ export function parseValue(text: string, key: Pick<DataKey, 'dtype'> & { choices
   switch (key.dtype) {
     case 'number':
     case 'integer': {
-      if (!NUMBER_RE.test(text)) throw new InvalidInputError(what, text, 'expected a number such as 12.5, -3 or 1e-3');
+      if (!NUMBER_RE.test(text)) throw new InvalidInputError({ what, value: text, reason: 'expected a number such as 12.5, -3 or 1e-3' });
       const n = Number(text);
-      if (!Number.isFinite(n)) throw new InvalidInputError(what, text, 'is not a finite number');
-      if (key.dtype === 'integer' && !Number.isInteger(n)) throw new InvalidInputError(what, text, 'expected a whole number');
+      if (!Number.isFinite(n)) throw new InvalidInputError({ what, value: text, reason: 'is not a finite number' });
+      if (key.dtype === 'integer' && !Number.isInteger(n)) throw new InvalidInputError({ what, value: text, reason: 'expected a whole number' });
       return n;
     }
     case 'boolean': {
       const t = text.toLowerCase();
       if (['true', '1', 'on', 'yes'].includes(t)) return true;
       if (['false', '0', 'off', 'no'].includes(t)) return false;
-      throw new InvalidInputError(what, text, 'expected true or false (1/0, on/off)');
+      throw new InvalidInputError({ what, value: text, reason: 'expected true or false (1/0, on/off)' });
     }
     case 'string':
-      if (key.choices && key.choices.length > 0 && !key.choices.includes(text)) throw new InvalidInputError(what, text, `expected one of ${key.choices.join(', ')}`);
+      if (key.choices && key.choices.length > 0 && !key.choices.includes(text)) throw new InvalidInputError({ what, value: text, reason: `expected one of ${key.choices.join(', ')}` });
       return text;
     default:
-      throw new InvalidInputError(what, text, `values of type ${key.dtype} cannot be set from the command line`);
+      throw new InvalidInputError({ what, value: text, reason: `values of type ${key.dtype} cannot be set from the command line` });
   }
 }
 
@@ -209,8 +209,8 @@ async function startSet(member: RigMember, path: string, text: string, timeoutMs
     const value = parseValue(text, key, `${node.name}`);
     return { status: (node as SignalW<unknown>).set(value, opts) as Status<unknown>, node, value };
   }
-  if (node instanceof SignalR) throw new InvalidInputError(`${node.name}`, path, 'is read-only');
-  if (!isMovable(node)) throw new InvalidInputError(`${node.name || member.name}`, path, 'is neither a writable signal nor movable');
+  if (node instanceof SignalR) throw new InvalidInputError({ what: `${node.name}`, value: path, reason: 'is read-only' });
+  if (!isMovable(node)) throw new InvalidInputError({ what: `${node.name || member.name}`, value: path, reason: 'is neither a writable signal nor movable' });
   const value = parseValue(text, { dtype: 'number' }, `${node.name || member.name}.set`);
   return { status: node.set(value, opts) as Status<unknown>, node, value };
 }

@@ -1,16 +1,25 @@
 /**
  * labrig's few error classes. Every error carries typed fields and a message a person can read;
- * nothing in labrig throws strings or empty classes (STYLE.md rule 8).
+ * nothing in labrig throws strings or empty classes (STYLE.md rule 8). Constructors take one
+ * options object (`new DeviceError({ device, vendorMessage, vendorCode })`), never positional
+ * holes; the only exceptions are the one-field errors `InvalidStateError(message)` and
+ * `CanceledError(reason)`.
  * @module
  */
+
+/** What every labrig error may carry besides its own fields. */
+export interface ErrorOptions {
+  /** The error that led to this one. */
+  cause?: unknown;
+}
 
 /** Base class of every error labrig throws; `code` is a stable machine-readable name. */
 export class LabrigError extends Error {
   /** Stable identifier of the error kind, e.g. `LIMITS`. */
   readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+  constructor(options: { code: string; message: string } & ErrorOptions) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
     this.name = new.target.name;
   }
 }
@@ -24,12 +33,13 @@ export class NotConnectedError extends LabrigError {
   readonly errors: ReadonlyMap<string, ConnectFailure>;
   /** Name of the device whose connect failed. */
   readonly device: string;
-  constructor(device: string, errors: ReadonlyMap<string, ConnectFailure> | string) {
-    const map = typeof errors === 'string' ? new Map<string, Error>() : errors;
-    const text = typeof errors === 'string' ? errors : NotConnectedError.format(map, 1);
-    super('NOT_CONNECTED', `${device || '<unnamed>'}: not connected${typeof errors === 'string' ? `: ${text}` : `\n${text}`}`);
+  /** `errors` lists the failed children; `detail` says why when there are none (a leaf failure). */
+  constructor(options: { device: string; errors?: ReadonlyMap<string, ConnectFailure>; detail?: string } & ErrorOptions) {
+    const { device, errors = new Map<string, Error>(), detail } = options;
+    const text = errors.size > 0 ? `\n${NotConnectedError.format(errors, 1)}` : detail ? `: ${detail}` : '';
+    super({ code: 'NOT_CONNECTED', message: `${device || '<unnamed>'}: not connected${text}`, cause: options.cause });
     this.device = device;
-    this.errors = map;
+    this.errors = errors;
   }
 
   /** List every leaf failure as `[dotted path, error]` pairs. */
@@ -65,9 +75,10 @@ export class LimitsError extends LabrigError {
   readonly low: number;
   readonly high: number;
   readonly units: string | undefined;
-  constructor(device: string, value: number, low: number, high: number, units?: string) {
+  constructor(options: { device: string; value: number; low: number; high: number; units?: string | undefined }) {
+    const { device, value, low, high, units } = options;
     const u = units ? ` ${units}` : '';
-    super('LIMITS', `${device}: ${value}${u} is outside the limits [${low}${u}, ${high}${u}]`);
+    super({ code: 'LIMITS', message: `${device}: ${value}${u} is outside the limits [${low}${u}, ${high}${u}]` });
     this.device = device;
     this.value = value;
     this.low = low;
@@ -88,21 +99,25 @@ export class DeviceError extends LabrigError {
   readonly vendorMessage: string;
   /** A short classification from the vendor table, if it gives one. */
   readonly kind: string | undefined;
-  constructor(device: string, vendorMessage: string, vendorCode?: string | number, kind?: string, options?: { cause?: unknown }) {
+  constructor(
+    options: { device: string; vendorMessage: string; vendorCode?: string | number | undefined; kind?: string | undefined } & ErrorOptions,
+  ) {
+    const { device, vendorMessage, vendorCode, kind } = options;
     const c = vendorCode === undefined ? '' : ` [${vendorCode}]`;
-    super('DEVICE', `${device}: device error${c}: ${vendorMessage}`, options);
+    super({ code: 'DEVICE', message: `${device}: device error${c}: ${vendorMessage}`, cause: options.cause });
     this.device = device;
     this.vendorCode = vendorCode;
     this.vendorMessage = vendorMessage;
     this.kind = kind;
   }
 
-  /** Build a DeviceError from a vendor code, looking its text up in `table`. */
-  static fromCode(device: string, code: string | number, table: VendorCodeTable, fallback?: string): DeviceError {
+  /** Build a DeviceError from a vendor code, looking its text up in `table` (`fallback` when absent). */
+  static fromCode(options: { device: string; code: string | number; table: VendorCodeTable; fallback?: string } & ErrorOptions): DeviceError {
+    const { device, code, table, fallback, cause } = options;
     const entry = table[code];
-    if (entry === undefined) return new DeviceError(device, fallback ?? 'unknown vendor error code', code);
-    if (typeof entry === 'string') return new DeviceError(device, entry, code);
-    return new DeviceError(device, entry.text, code, entry.kind);
+    if (entry === undefined) return new DeviceError({ device, vendorMessage: fallback ?? 'unknown vendor error code', vendorCode: code, cause });
+    if (typeof entry === 'string') return new DeviceError({ device, vendorMessage: entry, vendorCode: code, cause });
+    return new DeviceError({ device, vendorMessage: entry.text, vendorCode: code, kind: entry.kind, cause });
   }
 }
 
@@ -112,8 +127,10 @@ export class TimeoutError extends LabrigError {
   readonly operation: string;
   /** The limit that expired, in milliseconds. */
   readonly afterMs: number;
-  constructor(operation: string, afterMs: number, code = 'TIMEOUT', extra = '') {
-    super(code, `${operation}: timed out after ${afterMs} ms${extra}`);
+  /** `detail` is appended to the message, e.g. ` (still queued)`; `code` defaults to `TIMEOUT`. */
+  constructor(options: { operation: string; afterMs: number; detail?: string; code?: string } & ErrorOptions) {
+    const { operation, afterMs, detail = '', code = 'TIMEOUT' } = options;
+    super({ code, message: `${operation}: timed out after ${afterMs} ms${detail}`, cause: options.cause });
     this.operation = operation;
     this.afterMs = afterMs;
   }
@@ -121,22 +138,22 @@ export class TimeoutError extends LabrigError {
 
 /** Raise when a Status failed because its own timeout (plus settle time) expired. */
 export class StatusTimeoutError extends TimeoutError {
-  constructor(operation: string, afterMs: number) {
-    super(operation, afterMs, 'STATUS_TIMEOUT');
+  constructor(options: { operation: string; afterMs: number }) {
+    super({ ...options, code: 'STATUS_TIMEOUT' });
   }
 }
 
 /** Raise when waiting on a Status gave up; the Status itself is unaffected and may still finish. */
 export class WaitTimeoutError extends TimeoutError {
-  constructor(operation: string, afterMs: number) {
-    super(operation, afterMs, 'WAIT_TIMEOUT', ' (still pending)');
+  constructor(options: { operation: string; afterMs: number }) {
+    super({ ...options, code: 'WAIT_TIMEOUT', detail: ' (still pending)' });
   }
 }
 
 /** Raise when an object is used in a state that forbids the call (e.g. a Status completed twice). */
 export class InvalidStateError extends LabrigError {
   constructor(message: string) {
-    super('INVALID_STATE', message);
+    super({ code: 'INVALID_STATE', message });
   }
 }
 
@@ -145,8 +162,9 @@ export class InvalidInputError extends LabrigError {
   /** What was wrong: the device, parameter or field named. */
   readonly what: string;
   readonly value: unknown;
-  constructor(what: string, value: unknown, reason: string) {
-    super('INVALID_INPUT', `${what}: ${reason} (got ${describeValue(value)})`);
+  constructor(options: { what: string; value: unknown; reason: string } & ErrorOptions) {
+    const { what, value, reason } = options;
+    super({ code: 'INVALID_INPUT', message: `${what}: ${reason} (got ${describeValue(value)})`, cause: options.cause });
     this.what = what;
     this.value = value;
   }
@@ -156,8 +174,9 @@ export class InvalidInputError extends LabrigError {
 export class UnsupportedError extends LabrigError {
   readonly device: string;
   readonly verb: string;
-  constructor(device: string, verb: string) {
-    super('UNSUPPORTED', `${device} does not support '${verb}'`);
+  constructor(options: { device: string; verb: string }) {
+    const { device, verb } = options;
+    super({ code: 'UNSUPPORTED', message: `${device} does not support '${verb}'` });
     this.device = device;
     this.verb = verb;
   }
@@ -167,7 +186,7 @@ export class UnsupportedError extends LabrigError {
 export class CanceledError extends LabrigError {
   readonly reason: string;
   constructor(reason = 'canceled') {
-    super('CANCELED', reason);
+    super({ code: 'CANCELED', message: reason });
     this.reason = reason;
   }
 }
@@ -175,8 +194,9 @@ export class CanceledError extends LabrigError {
 /** Mark an operation that failed because the link to the device went away. */
 export class DisconnectedError extends LabrigError {
   readonly device: string;
-  constructor(device: string, detail = 'disconnected', options?: { cause?: unknown }) {
-    super('DISCONNECTED', `${device}: ${detail}`, options);
+  constructor(options: { device: string; detail?: string; code?: string } & ErrorOptions) {
+    const { device, detail = 'disconnected', code = 'DISCONNECTED' } = options;
+    super({ code, message: `${device}: ${detail}`, cause: options.cause });
     this.device = device;
   }
 }
@@ -194,7 +214,7 @@ export function isDisconnected(err: unknown): err is DisconnectedError {
 /** Turn anything thrown into an Error, keeping Errors as they are. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
-  return new LabrigError('THROWN', `non-Error thrown: ${describeValue(thrown)}`, { cause: thrown });
+  return new LabrigError({ code: 'THROWN', message: `non-Error thrown: ${describeValue(thrown)}`, cause: thrown });
 }
 
 function describeValue(value: unknown): string {

@@ -164,7 +164,7 @@ export class Status<T = void> implements PromiseLike<T> {
   wait(timeoutMs?: number): Promise<T> {
     if (timeoutMs === undefined || this.#done) return this.#asPromise();
     return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new WaitTimeoutError(`waiting for ${this.name}`, timeoutMs)), timeoutMs);
+      const t = setTimeout(() => reject(new WaitTimeoutError({ operation: `waiting for ${this.name}`, afterMs: timeoutMs })), timeoutMs);
       this.#asPromise().then(
         (v) => {
           clearTimeout(t);
@@ -310,7 +310,7 @@ export class Status<T = void> implements PromiseLike<T> {
     if (this.#done) return;
     this.#expired = true;
     clearTimeout(this.#settleTimer);
-    this.#finish(false, undefined, new StatusTimeoutError(this.name, limit));
+    this.#finish(false, undefined, new StatusTimeoutError({ operation: this.name, afterMs: limit }));
   }
 
   #finish(success: boolean, value: T | undefined, err: Error | undefined): void {

@@ -110,7 +110,7 @@ export function registerScheme<S extends string>(
   handler: SchemeHandler<S extends KnownScheme ? SchemeRegistry[S]['address'] : AddressBase, S extends KnownScheme ? SchemeRegistry[S]['opens'] : unknown>,
 ): void {
   const s = scheme.toLowerCase();
-  if (!SCHEME_RE.test(s)) throw new InvalidInputError('scheme', scheme, 'must start with a letter and use only letters, digits, + . -');
+  if (!SCHEME_RE.test(s)) throw new InvalidInputError({ what: 'scheme', value: scheme, reason: 'must start with a letter and use only letters, digits, + . -' });
   handlers.set(s, handler as unknown as SchemeHandler<AddressBase, unknown>);
 }
 
@@ -121,20 +121,20 @@ export function registeredSchemes(): string[] {
 
 /** Split a URI into scheme, host, port, path and query; throws InvalidInputError on bad syntax. */
 export function splitUri(uri: string): ParsedUri {
-  if (typeof uri !== 'string') throw new InvalidInputError('address', uri, 'must be a string');
+  if (typeof uri !== 'string') throw new InvalidInputError({ what: 'address', value: uri, reason: 'must be a string' });
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(#.*)?$/.exec(uri.trim());
-  if (!m) throw new InvalidInputError('address', uri, 'expected scheme://[host[:port]][/path][?key=value&...]');
+  if (!m) throw new InvalidInputError({ what: 'address', value: uri, reason: 'expected scheme://[host[:port]][/path][?key=value&...]' });
   const [, scheme, authority = '', rawPath = '', query, fragment] = m;
-  if (fragment) throw new InvalidInputError('address fragment', fragment, 'fragments (#...) are not allowed');
+  if (fragment) throw new InvalidInputError({ what: 'address fragment', value: fragment, reason: 'fragments (#...) are not allowed' });
   let host = authority;
   let portText: string | undefined;
-  if (authority.includes('@')) throw new InvalidInputError('address host', authority, 'user info (user@) is not allowed');
+  if (authority.includes('@')) throw new InvalidInputError({ what: 'address host', value: authority, reason: 'user info (user@) is not allowed' });
   if (authority.startsWith('[')) {
     const close = authority.indexOf(']');
-    if (close < 0) throw new InvalidInputError('address host', authority, 'unclosed IPv6 bracket');
+    if (close < 0) throw new InvalidInputError({ what: 'address host', value: authority, reason: 'unclosed IPv6 bracket' });
     host = authority.slice(1, close);
     const rest = authority.slice(close + 1);
-    if (rest !== '' && !rest.startsWith(':')) throw new InvalidInputError('address host', authority, 'unexpected text after IPv6 address');
+    if (rest !== '' && !rest.startsWith(':')) throw new InvalidInputError({ what: 'address host', value: authority, reason: 'unexpected text after IPv6 address' });
     if (rest) portText = rest.slice(1);
   } else {
     const colon = authority.lastIndexOf(':');
@@ -151,7 +151,7 @@ export function splitUri(uri: string): ParsedUri {
     path = decodeURIComponent(rawPath);
     params = new URLSearchParams(query ?? '');
   } catch {
-    throw new InvalidInputError('address path', rawPath, 'bad percent-encoding');
+    throw new InvalidInputError({ what: 'address path', value: rawPath, reason: 'bad percent-encoding' });
   }
   const map = new Map<string, string>();
   for (const [k, v] of params) map.set(k, v);
@@ -166,7 +166,7 @@ function findHandler(p: ParsedUri): { handler: SchemeHandler<AddressBase, unknow
     const base = handlers.get(p.scheme.slice(plus + 1));
     if (base?.stream) return { handler: base, family: p.scheme.slice(0, plus) };
   }
-  throw new InvalidInputError('address scheme', p.scheme, `unknown scheme; registered: ${registeredSchemes().join(', ')} (or family+tcp, family+serial)`);
+  throw new InvalidInputError({ what: 'address scheme', value: p.scheme, reason: `unknown scheme; registered: ${registeredSchemes().join(', ')} (or family+tcp, family+serial)` });
 }
 
 /** Parse an address URI into its typed form; throws InvalidInputError naming the wrong part. */
@@ -198,7 +198,7 @@ export async function openAddress<U extends string>(uri: U, options: WaitOptions
 /** Create the byte stream of a stream URI (serial, tcp, family+serial, family+tcp), not yet open. */
 export function createStream(uri: string): ByteStream {
   const { handler } = findHandler(splitUri(uri));
-  if (!handler.stream) throw new InvalidInputError('address scheme', splitUri(uri).scheme, 'does not name a byte stream');
+  if (!handler.stream) throw new InvalidInputError({ what: 'address scheme', value: splitUri(uri).scheme, reason: 'does not name a byte stream' });
   return handler.create(parseAddress(uri)) as ByteStream;
 }
 
@@ -225,7 +225,7 @@ function take(params: Map<string, string>, ...names: string[]): string | undefin
 
 function intParam(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw new InvalidInputError(`address parameter '${name}'`, text, 'must be a non-negative integer');
+  if (!/^\d+$/.test(text)) throw new InvalidInputError({ what: `address parameter '${name}'`, value: text, reason: 'must be a non-negative integer' });
   return Number(text);
 }
 
@@ -233,13 +233,13 @@ function boolParam(name: string, text: string | undefined): boolean | undefined 
   if (text === undefined) return undefined;
   if (['1', 'true', 'yes', 'on', ''].includes(text)) return true;
   if (['0', 'false', 'no', 'off'].includes(text)) return false;
-  throw new InvalidInputError(`address parameter '${name}'`, text, 'must be true or false');
+  throw new InvalidInputError({ what: `address parameter '${name}'`, value: text, reason: 'must be true or false' });
 }
 
 /** Return the parameters left for a family, or throw when a plain scheme has unknown ones. */
 export function leftoverParams(p: ParsedUri, params: Map<string, string>): Record<string, string> {
   if (!p.family) {
-    for (const [k, v] of params) throw new InvalidInputError(`address parameter '${k}'`, v, `unknown parameter for ${p.scheme}://`);
+    for (const [k, v] of params) throw new InvalidInputError({ what: `address parameter '${k}'`, value: v, reason: `unknown parameter for ${p.scheme}://` });
   }
   return Object.fromEntries(params);
 }
@@ -247,20 +247,20 @@ export function leftoverParams(p: ParsedUri, params: Map<string, string>): Recor
 function parseSerial(p: ParsedUri): SerialAddress {
   const params = new Map(p.params);
   let path: string;
-  if (p.host && p.path) throw new InvalidInputError('serial address', p.uri, 'give either serial:///dev/path or serial://COM3, not both');
-  if (p.portText !== undefined) throw new InvalidInputError('serial address port', p.portText, 'serial addresses have no port');
+  if (p.host && p.path) throw new InvalidInputError({ what: 'serial address', value: p.uri, reason: 'give either serial:///dev/path or serial://COM3, not both' });
+  if (p.portText !== undefined) throw new InvalidInputError({ what: 'serial address port', value: p.portText, reason: 'serial addresses have no port' });
   if (p.host) path = p.host;
   else if (/^\/COM\d+$/i.test(p.path)) path = p.path.slice(1);
   else path = p.path;
-  if (!path) throw new InvalidInputError('serial address path', p.uri, 'missing device path (serial:///dev/ttyUSB0)');
+  if (!path) throw new InvalidInputError({ what: 'serial address path', value: p.uri, reason: 'missing device path (serial:///dev/ttyUSB0)' });
   const parityText = take(params, 'parity')?.toLowerCase();
   if (parityText !== undefined && !PARITIES.includes(parityText as Parity)) {
-    throw new InvalidInputError("address parameter 'parity'", parityText, `must be one of ${PARITIES.join(', ')}`);
+    throw new InvalidInputError({ what: "address parameter 'parity'", value: parityText, reason: `must be one of ${PARITIES.join(', ')}` });
   }
   const stopText = take(params, 'stopBits', 'stopbits');
-  if (stopText !== undefined && !['1', '1.5', '2'].includes(stopText)) throw new InvalidInputError("address parameter 'stopBits'", stopText, 'must be 1, 1.5 or 2');
+  if (stopText !== undefined && !['1', '1.5', '2'].includes(stopText)) throw new InvalidInputError({ what: "address parameter 'stopBits'", value: stopText, reason: 'must be 1, 1.5 or 2' });
   const flow = take(params, 'flow')?.toLowerCase();
-  if (flow !== undefined && !['none', 'rtscts', 'xonxoff'].includes(flow)) throw new InvalidInputError("address parameter 'flow'", flow, 'must be none, rtscts or xonxoff');
+  if (flow !== undefined && !['none', 'rtscts', 'xonxoff'].includes(flow)) throw new InvalidInputError({ what: "address parameter 'flow'", value: flow, reason: 'must be none, rtscts or xonxoff' });
   const rtscts = boolParam('rtscts', take(params, 'rtscts')) ?? flow === 'rtscts';
   const xon = boolParam('xon', take(params, 'xon', 'xonxoff')) ?? flow === 'xonxoff';
   const o = checkSerialOptions({
@@ -280,21 +280,21 @@ function parseSerial(p: ParsedUri): SerialAddress {
 
 /** Return the port of a host:port URI or throw InvalidInputError naming it. */
 export function requirePort(p: ParsedUri): number {
-  if (p.portText === undefined || p.portText === '') throw new InvalidInputError(`${p.scheme} address port`, p.uri, `missing port (${p.scheme}://host:port)`);
-  if (p.port === undefined) throw new InvalidInputError('address port', p.portText, 'must be an integer in 1..65535');
+  if (p.portText === undefined || p.portText === '') throw new InvalidInputError({ what: `${p.scheme} address port`, value: p.uri, reason: `missing port (${p.scheme}://host:port)` });
+  if (p.port === undefined) throw new InvalidInputError({ what: 'address port', value: p.portText, reason: 'must be an integer in 1..65535' });
   return p.port;
 }
 
 function parseTcp(p: ParsedUri): TcpAddress {
   const params = new Map(p.params);
-  if (!p.host) throw new InvalidInputError('tcp address host', p.uri, 'missing host (tcp://host:port)');
+  if (!p.host) throw new InvalidInputError({ what: 'tcp address host', value: p.uri, reason: 'missing host (tcp://host:port)' });
   const port = requirePort(p);
   const path = p.path === '/' ? '' : p.path;
-  if (path && !p.family) throw new InvalidInputError('tcp address path', p.path, 'tcp:// addresses take no path');
+  if (path && !p.family) throw new InvalidInputError({ what: 'tcp address path', value: p.path, reason: 'tcp:// addresses take no path' });
   const a: TcpAddress = { scheme: 'tcp', uri: p.uri, host: p.host, port, path, params: {} };
   const ct = intParam('connectTimeoutMs', take(params, 'connectTimeoutMs'));
   if (ct !== undefined) {
-    if (ct < 1) throw new InvalidInputError("address parameter 'connectTimeoutMs'", ct, 'must be > 0');
+    if (ct < 1) throw new InvalidInputError({ what: "address parameter 'connectTimeoutMs'", value: ct, reason: 'must be > 0' });
     a.connectTimeoutMs = ct;
   }
   const ka = intParam('keepAliveMs', take(params, 'keepAliveMs'));

@@ -16,7 +16,7 @@ export const ESTOP_TIMEOUT_MS = 2000;
 
 async function stopOne(m: RigMember, t0: number, timeoutMs: number): Promise<EStopResult> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new TimeoutError(`${m.name}: e-stop`, timeoutMs)), timeoutMs);
+  const timer = setTimeout(() => abort.abort(new TimeoutError({ operation: `${m.name}: e-stop`, afterMs: timeoutMs })), timeoutMs);
   const result = (ok: boolean, detail: string, error?: Error): EStopResult => ({
     device: m.name, family: m.family, ok, elapsedMs: performance.now() - t0, detail, ...(error ? { error } : {}),
   });

@@ -49,7 +49,7 @@ export function resolvePath(root: Device, path: string): TreeNode {
   if (pick) return pick;
   const known = nodes.filter((n) => n.path !== '').map((n) => n.path);
   const shown = known.length > 16 ? `${known.slice(0, 16).join(', ')}, ... (${known.length} in all)` : known.join(', ');
-  throw new InvalidInputError(`${root.name || 'device'} signal`, path, `no such signal or part (have ${shown || 'none'})`);
+  throw new InvalidInputError({ what: `${root.name || 'device'} signal`, value: path, reason: `no such signal or part (have ${shown || 'none'})` });
 }
 
 /**

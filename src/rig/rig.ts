@@ -48,7 +48,7 @@ export class Rig {
   /** Return the open member called `name` (family, URI, simulator), or throw InvalidInputError. */
   member(name: string): RigMember {
     const m = this.#members.get(name);
-    if (!m) throw new InvalidInputError(`rig${this.name ? ` ${this.name}` : ''} device`, name, `not in the rig (have ${this.names.join(', ')})`);
+    if (!m) throw new InvalidInputError({ what: `rig${this.name ? ` ${this.name}` : ''} device`, value: name, reason: `not in the rig (have ${this.names.join(', ')})` });
     return m;
   }
 
@@ -80,7 +80,7 @@ export async function loadRig(source: string | RigSpec | Record<string, unknown>
   let entries = spec.entries;
   if (options.only) {
     for (const n of options.only) {
-      if (!entries.some((e) => e.name === n)) throw new InvalidInputError('rig device', n, `not in the rig (have ${entries.map((e) => e.name).join(', ')})`);
+      if (!entries.some((e) => e.name === n)) throw new InvalidInputError({ what: 'rig device', value: n, reason: `not in the rig (have ${entries.map((e) => e.name).join(', ')})` });
     }
     entries = entries.filter((e) => options.only!.includes(e.name));
   }
@@ -92,7 +92,7 @@ export async function loadRig(source: string | RigSpec | Record<string, unknown>
   });
   if (failed.size > 0) {
     await new Rig(spec.name, opened).close().catch(() => undefined);
-    throw new NotConnectedError(spec.name ?? 'rig', failed);
+    throw new NotConnectedError({ device: spec.name ?? 'rig', errors: failed });
   }
   return new Rig(spec.name, opened, options.eStopTimeoutMs);
 }

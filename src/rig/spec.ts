@@ -51,7 +51,7 @@ const LONG_FORM_KEYS = ['devices', 'name', 'description'];
 export function parseSimUri(uri: string): { family: string; params: Record<string, string> } | undefined {
   if (!/^sim:/i.test(uri)) return undefined;
   const m = /^sim:(?:\/\/)?([A-Za-z][A-Za-z0-9_-]*)(?:\?([^#]*))?$/i.exec(uri.trim());
-  if (!m) throw new InvalidInputError('sim URI', uri, 'expected sim:<family>[?key=value&...], e.g. sim:galil or sim:alicat?units=A,B');
+  if (!m) throw new InvalidInputError({ what: 'sim URI', value: uri, reason: 'expected sim:<family>[?key=value&...], e.g. sim:galil or sim:alicat?units=A,B' });
   const params: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(m[2] ?? '')) params[k] = v;
   return { family: m[1]!.toLowerCase(), params };
@@ -60,7 +60,7 @@ export function parseSimUri(uri: string): { family: string; params: Record<strin
 /** Check one device entry (`value` is a URI or `{ uri, ...options }`); `where` prefixes error names. */
 export function checkEntry(name: string, value: unknown, where = 'rig'): RigEntry {
   const label = `${where} device '${name}'`;
-  if (!NAME_RE.test(name)) throw new InvalidInputError(`${where} device name`, name, 'must be an identifier (letters, digits, _; not starting with a digit)');
+  if (!NAME_RE.test(name)) throw new InvalidInputError({ what: `${where} device name`, value: name, reason: 'must be an identifier (letters, digits, _; not starting with a digit)' });
   let uri: unknown;
   let raw: Record<string, unknown>;
   if (typeof value === 'string') {
@@ -69,9 +69,9 @@ export function checkEntry(name: string, value: unknown, where = 'rig'): RigEntr
   } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     ({ uri, ...raw } = value as Record<string, unknown>);
   } else {
-    throw new InvalidInputError(label, value, 'must be a URI string or an object with a uri field');
+    throw new InvalidInputError({ what: label, value, reason: 'must be a URI string or an object with a uri field' });
   }
-  if (typeof uri !== 'string' || uri.trim() === '') throw new InvalidInputError(`${label} uri`, uri, 'must be a non-empty string');
+  if (typeof uri !== 'string' || uri.trim() === '') throw new InvalidInputError({ what: `${label} uri`, value: uri, reason: 'must be a non-empty string' });
   const sim = labelled(`${label}:`, () => parseSimUri(uri));
   const adapter = sim ? labelled(`${label}:`, () => adapterForFamily(sim.family, 'sim family')) : labelled(`${label}:`, () => adapterForUri(uri));
   const options = labelled(`${label}:`, () => adapter.checkOptions(raw));
@@ -82,24 +82,24 @@ export function checkEntry(name: string, value: unknown, where = 'rig'): RigEntr
 
 /** Check a rig object (long form `{ devices: {...} }` or short form `{ name: uri, ... }`). */
 export function parseRig(input: unknown, where = 'rig'): RigSpec {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError(where, input, 'must be an object of devices');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError({ what: where, value: input, reason: 'must be an object of devices' });
   const top = input as Record<string, unknown>;
   let devices: Record<string, unknown>;
   let name: string | undefined;
   if ('devices' in top) {
     for (const k of Object.keys(top)) {
-      if (!LONG_FORM_KEYS.includes(k)) throw new InvalidInputError(`${where} field '${k}'`, top[k], `unknown top-level field (known: ${LONG_FORM_KEYS.join(', ')})`);
+      if (!LONG_FORM_KEYS.includes(k)) throw new InvalidInputError({ what: `${where} field '${k}'`, value: top[k], reason: `unknown top-level field (known: ${LONG_FORM_KEYS.join(', ')})` });
     }
     const d = top['devices'];
-    if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new InvalidInputError(`${where} devices`, d, 'must be an object of device name → URI or { uri, ...options }');
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new InvalidInputError({ what: `${where} devices`, value: d, reason: 'must be an object of device name → URI or { uri, ...options }' });
     devices = d as Record<string, unknown>;
-    if (top['name'] !== undefined && typeof top['name'] !== 'string') throw new InvalidInputError(`${where} name`, top['name'], 'must be a string');
+    if (top['name'] !== undefined && typeof top['name'] !== 'string') throw new InvalidInputError({ what: `${where} name`, value: top['name'], reason: 'must be a string' });
     name = top['name'] as string | undefined;
   } else {
     devices = top;
   }
   const entries = Object.entries(devices).map(([n, v]) => checkEntry(n, v, where));
-  if (entries.length === 0) throw new InvalidInputError(`${where} devices`, devices, 'names no device');
+  if (entries.length === 0) throw new InvalidInputError({ what: `${where} devices`, value: devices, reason: 'names no device' });
   return { name, entries };
 }
 
@@ -109,12 +109,12 @@ export function readRigFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new InvalidInputError('rig file', path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new InvalidInputError({ what: 'rig file', value: path, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
   }
   try {
     return extname(path).toLowerCase() === '.json' ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
   } catch (e) {
-    throw new InvalidInputError(`rig file ${path}`, text.length > 60 ? `${text.slice(0, 57)}...` : text, `is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new InvalidInputError({ what: `rig file ${path}`, value: text.length > 60 ? `${text.slice(0, 57)}...` : text, reason: `is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}` });
   }
 }
 

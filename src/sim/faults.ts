@@ -53,19 +53,19 @@ const TIMED: ReadonlySet<FaultKind> = new Set(['delay', 'split', 'silent', 'rest
 
 /** Parse a fault spec string (see the module notes); throws InvalidInputError naming the bad item. */
 export function parseFaultSpec(spec: string): FaultRule[] {
-  if (typeof spec !== 'string') throw new InvalidInputError('fault spec', spec, 'must be a string');
+  if (typeof spec !== 'string') throw new InvalidInputError({ what: 'fault spec', value: spec, reason: 'must be a string' });
   const rules: FaultRule[] = [];
   for (const raw of spec.split(',')) {
     const item = raw.trim();
     if (!item) continue;
     const m = /^([a-z]+)(?::([0-9.]+))?(?:@([0-9.]+))?$/.exec(item);
-    if (!m) throw new InvalidInputError('fault spec item', item, 'expected kind[:x][@p], e.g. garble:0.1 or delay:50');
+    if (!m) throw new InvalidInputError({ what: 'fault spec item', value: item, reason: 'expected kind[:x][@p], e.g. garble:0.1 or delay:50' });
     const kind = m[1] as FaultKind;
-    if (!FAULT_KINDS.includes(kind)) throw new InvalidInputError('fault kind', kind, `must be one of ${FAULT_KINDS.join(', ')}`);
+    if (!FAULT_KINDS.includes(kind)) throw new InvalidInputError({ what: 'fault kind', value: kind, reason: `must be one of ${FAULT_KINDS.join(', ')}` });
     const x = m[2] === undefined ? undefined : Number(m[2]);
     const at = m[3] === undefined ? undefined : Number(m[3]);
     for (const [name, v] of [['x', x], ['@p', at]] as const) {
-      if (v !== undefined && !Number.isFinite(v)) throw new InvalidInputError(`fault ${kind} ${name}`, item, 'not a number');
+      if (v !== undefined && !Number.isFinite(v)) throw new InvalidInputError({ what: `fault ${kind} ${name}`, value: item, reason: 'not a number' });
     }
     const rule: FaultRule = { kind, probability: at ?? 1 };
     if (TIMED.has(kind)) {
@@ -73,7 +73,7 @@ export function parseFaultSpec(spec: string): FaultRule[] {
     } else if (x !== undefined && at === undefined) {
       rule.probability = x;
     }
-    if (!(rule.probability >= 0 && rule.probability <= 1)) throw new InvalidInputError(`fault ${kind} probability`, rule.probability, 'must lie in 0..1');
+    if (!(rule.probability >= 0 && rule.probability <= 1)) throw new InvalidInputError({ what: `fault ${kind} probability`, value: rule.probability, reason: 'must lie in 0..1' });
     rules.push(rule);
   }
   return rules;
@@ -92,7 +92,7 @@ export class FaultInjector {
     this.state = (options.seed ?? 1) >>> 0;
     this.rules = typeof options.rules === 'string' ? parseFaultSpec(options.rules) : [...(options.rules ?? [])];
     for (const r of this.rules) {
-      if (!FAULT_KINDS.includes(r.kind)) throw new InvalidInputError('fault kind', r.kind, `must be one of ${FAULT_KINDS.join(', ')}`);
+      if (!FAULT_KINDS.includes(r.kind)) throw new InvalidInputError({ what: 'fault kind', value: r.kind, reason: `must be one of ${FAULT_KINDS.join(', ')}` });
     }
     this.defaults = {
       drop: 0, garble: 0, duplicate: 0, disconnect: 0,
@@ -111,7 +111,7 @@ export class FaultInjector {
 
   /** Script a fault for the next chunk (scripted faults run in order, before random rules). */
   next(kind: FaultKind | 'pass', ms?: number): this {
-    if (kind !== 'pass' && !FAULT_KINDS.includes(kind)) throw new InvalidInputError('fault kind', kind, `must be one of ${FAULT_KINDS.join(', ')}`);
+    if (kind !== 'pass' && !FAULT_KINDS.includes(kind)) throw new InvalidInputError({ what: 'fault kind', value: kind, reason: `must be one of ${FAULT_KINDS.join(', ')}` });
     this.script.push({ kind, ms: ms ?? (kind === 'pass' ? 0 : this.defaults[kind]) });
     return this;
   }
@@ -304,7 +304,7 @@ class FaultyStream implements ByteStream {
   }
 
   async open(options?: WaitOptions): Promise<void> {
-    if (performance.now() < this.downUntil) throw new DisconnectedError(this.address, 'device is restarting (injected fault)');
+    if (performance.now() < this.downUntil) throw new DisconnectedError({ device: this.address, detail: 'device is restarting (injected fault)' });
     await this.inner.open(options);
     this.pipe ??= new FaultPipe(this.injector, {
       deliver: (chunk) => {
@@ -317,7 +317,7 @@ class FaultyStream implements ByteStream {
 
   private drop(why: string, downMs: number): void {
     this.downUntil = performance.now() + downMs;
-    this.injected = new DisconnectedError(this.address, why);
+    this.injected = new DisconnectedError({ device: this.address, detail: why });
     void this.inner.close();
   }
 

@@ -30,7 +30,7 @@ let libc: Libc | undefined;
 
 function loadLibc(): Libc {
   if (libc) return libc;
-  if (process.platform !== 'linux') throw new UnsupportedError(`pty (${process.platform})`, 'openpty');
+  if (process.platform !== 'linux') throw new UnsupportedError({ device: `pty (${process.platform})`, verb: 'openpty' });
   const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
   const c = koffi.load('libc.so.6');
   let util = c;
@@ -80,7 +80,7 @@ export function openPtyPair(options: { link?: string } = {}): PtyPair {
   const m = [0];
   const s = [0];
   const name = Buffer.alloc(4096);
-  if (c.openpty(m, s, name, null, null) !== 0) throw new DisconnectedError('pty', 'openpty failed (no free pseudo-terminals?)');
+  if (c.openpty(m, s, name, null, null) !== 0) throw new DisconnectedError({ device: 'pty', detail: 'openpty failed (no free pseudo-terminals?)' });
   const masterFd = m[0]!;
   const slaveFd = s[0]!;
   const devicePath = name.toString('latin1', 0, name.indexOf(0));
@@ -91,7 +91,7 @@ export function openPtyPair(options: { link?: string } = {}): PtyPair {
   if (!raw) {
     c.close(masterFd);
     c.close(slaveFd);
-    throw new DisconnectedError(devicePath, 'cannot set the pty to raw mode');
+    throw new DisconnectedError({ device: devicePath, detail: 'cannot set the pty to raw mode' });
   }
   const master = new tty.ReadStream(masterFd);
   master.on('error', () => {}); // EIO after close is expected; owners watch 'close'

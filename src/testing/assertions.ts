@@ -9,7 +9,7 @@ import { LabrigError } from '../core/errors.js';
 /** Raise when a labrig test assertion fails. */
 export class AssertionFailure extends LabrigError {
   constructor(message: string) {
-    super('ASSERTION', message);
+    super({ code: 'ASSERTION', message });
   }
 }
 

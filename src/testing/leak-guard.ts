@@ -11,7 +11,7 @@ import { LabrigError } from '../core/errors.js';
 export class LeakError extends LabrigError {
   readonly leaks: string[];
   constructor(leaks: string[]) {
-    super('LEAK', `left behind after the test:\n  ${leaks.join('\n  ')}`);
+    super({ code: 'LEAK', message: `left behind after the test:\n  ${leaks.join('\n  ')}` });
     this.leaks = leaks;
   }
 }

@@ -38,7 +38,7 @@ const documentNames: ReadonlySet<string> = new Set([
 function ioError(what: string, path: string, err: unknown): LabrigError {
   const code = (err as { code?: string }).code;
   const text = err instanceof Error ? err.message : String(err);
-  return new LabrigError('WRITE_FAILED', `jsonl writer: cannot ${what} ${path}${code ? ` (${code})` : ''}: ${text}`, { cause: err });
+  return new LabrigError({ code: 'WRITE_FAILED', message: `jsonl writer: cannot ${what} ${path}${code ? ` (${code})` : ''}: ${text}`, cause: err });
 }
 
 /** Serialise typed arrays as plain arrays and bigints as numbers (or strings when unsafe). */
@@ -69,7 +69,7 @@ export class JsonlWriter {
 
   constructor(options: JsonlWriterOptions) {
     if (typeof options?.directory !== 'string' || options.directory === '') {
-      throw new InvalidInputError('JsonlWriter directory', options?.directory, 'must be a non-empty path');
+      throw new InvalidInputError({ what: 'JsonlWriter directory', value: options?.directory, reason: 'must be a non-empty path' });
     }
     this.directory = resolve(options.directory);
     const fileName = options.fileName ?? '{uid}';
@@ -78,7 +78,7 @@ export class JsonlWriter {
       : (start) => fileName.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, key: string) => String(start[key] ?? ''));
     this.#createDirectory = options.createDirectory ?? true;
     this.#bufferChars = options.bufferChars ?? 65536;
-    if (!(this.#bufferChars >= 0)) throw new InvalidInputError('JsonlWriter bufferChars', options.bufferChars, 'must be >= 0');
+    if (!(this.#bufferChars >= 0)) throw new InvalidInputError({ what: 'JsonlWriter bufferChars', value: options.bufferChars, reason: 'must be >= 0' });
   }
 
   /** The document callback: pass it to a run engine's or dispatcher's subscribe. */
@@ -103,7 +103,7 @@ export class JsonlWriter {
 
   /** Route one document to its run's file. */
   write(name: DocumentName, doc: AnyDocument): void {
-    if (this.#closed) throw new LabrigError('WRITE_FAILED', `jsonl writer for ${this.directory} is closed`);
+    if (this.#closed) throw new LabrigError({ code: 'WRITE_FAILED', message: `jsonl writer for ${this.directory} is closed` });
     if (name === 'start') {
       this.#open(doc as RunStart);
       return;
@@ -154,7 +154,7 @@ export class JsonlWriter {
       case 'stream_datum':
         return this.#owner.get(d['stream_resource'] as string) ?? this.#owner.get(d['descriptor'] as string);
       default:
-        throw new InvalidInputError('document name', name, `must be one of ${[...documentNames].join(', ')}`);
+        throw new InvalidInputError({ what: 'document name', value: name, reason: `must be one of ${[...documentNames].join(', ')}` });
     }
   }
 
@@ -166,12 +166,12 @@ export class JsonlWriter {
   #open(start: RunStart): void {
     const stem = this.#fileName(start);
     if (typeof stem !== 'string' || stem === '' || stem !== basename(stem) || stem === '.' || stem === '..') {
-      throw new InvalidInputError('JsonlWriter fileName', stem, 'must give a plain file name (no folders) from the start document');
+      throw new InvalidInputError({ what: 'JsonlWriter fileName', value: stem, reason: 'must give a plain file name (no folders) from the start document' });
     }
     const path = join(this.directory, `${stem}.jsonl`);
-    if (this.#runs.has(start.uid)) throw new InvalidInputError('start uid', start.uid, 'is already open in this writer');
+    if (this.#runs.has(start.uid)) throw new InvalidInputError({ what: 'start uid', value: start.uid, reason: 'is already open in this writer' });
     for (const r of this.#runs.values()) {
-      if (r.path === path) throw new InvalidInputError('JsonlWriter fileName', path, `is already used by open run ${r.uid}`);
+      if (r.path === path) throw new InvalidInputError({ what: 'JsonlWriter fileName', value: path, reason: `is already used by open run ${r.uid}` });
     }
     if (this.#createDirectory) {
       try {
@@ -240,7 +240,7 @@ export function readJsonl(path: string): Array<[DocumentName, AnyDocument]> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new LabrigError('READ_FAILED', `readJsonl: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new LabrigError({ code: 'READ_FAILED', message: `readJsonl: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, cause: err });
   }
   const out: Array<[DocumentName, AnyDocument]> = [];
   const lines = text.split('\n');
@@ -251,10 +251,10 @@ export function readJsonl(path: string): Array<[DocumentName, AnyDocument]> {
     try {
       item = JSON.parse(line);
     } catch (err) {
-      throw new InvalidInputError(`${path} line ${i + 1}`, line, `is not JSON: ${(err as Error).message}`);
+      throw new InvalidInputError({ what: `${path} line ${i + 1}`, value: line, reason: `is not JSON: ${(err as Error).message}` });
     }
     if (!Array.isArray(item) || item.length !== 2 || !documentNames.has(item[0] as string) || typeof item[1] !== 'object' || item[1] === null) {
-      throw new InvalidInputError(`${path} line ${i + 1}`, line, 'must be a [name, document] pair with an event-model document name');
+      throw new InvalidInputError({ what: `${path} line ${i + 1}`, value: line, reason: 'must be a [name, document] pair with an event-model document name' });
     }
     out.push([item[0] as DocumentName, item[1] as AnyDocument]);
   }

@@ -23,10 +23,10 @@ export class FileMdStore implements MdStore {
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (e) {
-      throw new InvalidInputError('metadata file', path, `is not valid JSON (${(e as Error).message})`);
+      throw new InvalidInputError({ what: 'metadata file', value: path, reason: `is not valid JSON (${(e as Error).message})` });
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InvalidInputError('metadata file', path, 'must hold a JSON object');
+      throw new InvalidInputError({ what: 'metadata file', value: path, reason: 'must hold a JSON object' });
     }
     for (const [k, v] of Object.entries(parsed)) this.#map.set(k, v);
   }
@@ -44,7 +44,7 @@ export class FileMdStore implements MdStore {
     } catch {
       text = undefined;
     }
-    if (text === undefined) throw new InvalidInputError(`metadata '${key}'`, value, 'must be JSON-serialisable');
+    if (text === undefined) throw new InvalidInputError({ what: `metadata '${key}'`, value, reason: 'must be JSON-serialisable' });
     this.#map.set(key, JSON.parse(text));
     this.#save();
   }

@@ -80,8 +80,8 @@ t.test('wait() with a limit rejects WaitTimeoutError and leaves the Status pendi
 
 t.test('reserved timeout errors cannot be set by owners', async (t) => {
   const s = new Status();
-  t.throws(() => s.setException(new StatusTimeoutError('x', 1)), InvalidStateError);
-  t.throws(() => s.setException(new WaitTimeoutError('x', 1)), InvalidStateError);
+  t.throws(() => s.setException(new StatusTimeoutError({ operation: 'x', afterMs: 1 })), InvalidStateError);
+  t.throws(() => s.setException(new WaitTimeoutError({ operation: 'x', afterMs: 1 })), InvalidStateError);
   s.setFinished();
 });
 

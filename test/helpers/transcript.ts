@@ -41,7 +41,7 @@ export class TranscriptStream implements ByteStream {
   }
 
   write(chunk: Uint8Array): void {
-    if (!this.#open) throw new DisconnectedError(this.address, 'not open');
+    if (!this.#open) throw new DisconnectedError({ device: this.address, detail: 'not open' });
     const joined = new Uint8Array(this.#pending.length + chunk.length);
     joined.set(this.#pending);
     joined.set(chunk, this.#pending.length);

@@ -40,7 +40,7 @@ t.test('open() while reconnecting tries at once', async (t) => {
   const ch = createRequestChannel(s, { reconnect: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
   t.teardown(() => ch.close());
   await ch.open();
-  s.drop(new DisconnectedError('memory', 'gone'));
+  s.drop(new DisconnectedError({ device: 'memory', detail: 'gone' }));
   t.equal(ch.state, 'reconnecting');
   t.equal(ch.inspect().timers, 1, 'the reconnect wait');
   await ch.open();

@@ -80,7 +80,7 @@ t.test('registerScheme: other transports plug in; exact schemes win over family+
   registerScheme('fakebus+tcp', {
     parse: (p) => {
       const unit = Number(p.params.get('unit') ?? '1');
-      if (!Number.isInteger(unit)) throw new InvalidInputError("address parameter 'unit'", p.params.get('unit'), 'must be an integer');
+      if (!Number.isInteger(unit)) throw new InvalidInputError({ what: "address parameter 'unit'", value: p.params.get('unit'), reason: 'must be an integer' });
       return { scheme: p.scheme, uri: p.uri, params: { unit: String(unit) } };
     },
     create: (a) => new FakeBus(Number(a.params.unit)),

@@ -107,7 +107,7 @@ export class Device implements HasName, HasParent {
     results.forEach((r, i) => {
       if (r.status === 'rejected') errors.set(kids[i]![0], toError(r.reason));
     });
-    if (errors.size > 0) throw new NotConnectedError(this.#name, errors);
+    if (errors.size > 0) throw new NotConnectedError({ device: this.#name, errors });
   }
 
   /** Candidate children as `[attribute, value]` pairs; defaults to the own enumerable properties. */

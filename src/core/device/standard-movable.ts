@@ -94,7 +94,7 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
     try {
       logic = this.#requireLogic();
       if (typeof target !== 'number' || Number.isNaN(target)) {
-        throw new InvalidInputError(`${this.name}.set`, target, 'expected a number');
+        throw new InvalidInputError({ what: `${this.name}.set`, value: target, reason: 'expected a number' });
       }
     } catch (e) {
       status.setException(e);
@@ -115,9 +115,9 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
   /** Throw LimitsError if `value` lies outside the logic's limits (InvalidInputError if not a number). */
   async checkValue(value: number): Promise<void> {
     const logic = this.#requireLogic();
-    if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidInputError(`${this.name}.set`, value, 'expected a number');
+    if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidInputError({ what: `${this.name}.set`, value, reason: 'expected a number' });
     const lim = await logic.limits?.();
-    if (lim && (value < lim.low || value > lim.high)) throw new LimitsError(this.name, value, lim.low, lim.high, logic.units);
+    if (lim && (value < lim.low || value > lim.high)) throw new LimitsError({ device: this.name, value, low: lim.low, high: lim.high, units: logic.units });
   }
 
   /** Return the setpoint (or last target) and the readback. */
@@ -154,7 +154,7 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
       const initial = await raceAbort(logic.readback.getValue(), abort.signal);
       const timeoutMs = explicitTimeoutMs ?? (await raceAbort(this.#estimate(logic, target - initial), abort.signal));
       if (Number.isFinite(timeoutMs)) timer = setTimeout(() => {
-        const err = new TimeoutError(status.name, Math.round(timeoutMs));
+        const err = new TimeoutError({ operation: status.name, afterMs: Math.round(timeoutMs) });
         abort.abort(err);
         if (!status.done) status.setException(err);
         void this.#haltQuietly(logic);

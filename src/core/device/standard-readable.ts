@@ -49,7 +49,7 @@ export class StandardReadable extends Device implements Readable, Configurable, 
     for (const obj of items) {
       const f = format ?? (obj instanceof SignalR ? 'read' : 'child');
       if (f !== 'child' && !(obj instanceof SignalR)) {
-        throw new InvalidInputError(`${this.name || 'device'}.addReadables`, String(obj), `format '${f}' needs a readable signal`);
+        throw new InvalidInputError({ what: `${this.name || 'device'}.addReadables`, value: String(obj), reason: `format '${f}' needs a readable signal` });
       }
       this.#entries = this.#entries.filter((e) => e.obj !== obj);
       this.#entries.push({ obj, format: f });

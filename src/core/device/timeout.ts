@@ -15,7 +15,7 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number | undefine
   if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return promise;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expiry = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(operation, timeoutMs)), Math.max(0, timeoutMs));
+    timer = setTimeout(() => reject(new TimeoutError({ operation, afterMs: timeoutMs })), Math.max(0, timeoutMs));
   });
   return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
 }

@@ -17,31 +17,31 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 /** Reject metadata keys containing '.' or '/' (at any depth of nested plain objects), as the run_start schema does. */
 export function checkMetadataKeys(metadata: unknown, path = 'metadata'): void {
   if (!isPlainObject(metadata)) {
-    if (path === 'metadata') throw new InvalidInputError('metadata', metadata, 'must be a plain object');
+    if (path === 'metadata') throw new InvalidInputError({ what: 'metadata', value: metadata, reason: 'must be a plain object' });
     return;
   }
   for (const [k, v] of Object.entries(metadata)) {
-    if (badKey.test(k)) throw new InvalidInputError(`${path} key`, k, "must not contain '.' or '/' (event-model run_start schema)");
+    if (badKey.test(k)) throw new InvalidInputError({ what: `${path} key`, value: k, reason: "must not contain '.' or '/' (event-model run_start schema)" });
     if (isPlainObject(v)) checkMetadataKeys(v, `${path}.${k}`);
   }
 }
 
 /** Check that every data key has a source, a known dtype and a shape. */
 export function checkDataKeys(what: string, dataKeys: unknown): asserts dataKeys is DataKeys {
-  if (!isPlainObject(dataKeys)) throw new InvalidInputError(`${what} dataKeys`, dataKeys, 'must be an object of data keys');
+  if (!isPlainObject(dataKeys)) throw new InvalidInputError({ what: `${what} dataKeys`, value: dataKeys, reason: 'must be an object of data keys' });
   for (const [k, dk] of Object.entries(dataKeys)) {
-    if (!isPlainObject(dk)) throw new InvalidInputError(`${what} data key '${k}'`, dk, 'must be an object');
-    if (typeof dk['source'] !== 'string') throw new InvalidInputError(`${what} data key '${k}'.source`, dk['source'], 'must be a string');
+    if (!isPlainObject(dk)) throw new InvalidInputError({ what: `${what} data key '${k}'`, value: dk, reason: 'must be an object' });
+    if (typeof dk['source'] !== 'string') throw new InvalidInputError({ what: `${what} data key '${k}'.source`, value: dk['source'], reason: 'must be a string' });
     if (!dtypes.has(dk['dtype'] as string)) {
-      throw new InvalidInputError(`${what} data key '${k}'.dtype`, dk['dtype'], 'must be string, number, array, boolean or integer');
+      throw new InvalidInputError({ what: `${what} data key '${k}'.dtype`, value: dk['dtype'], reason: 'must be string, number, array, boolean or integer' });
     }
     const shape = dk['shape'];
     if (!Array.isArray(shape) || !shape.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 0))) {
-      throw new InvalidInputError(`${what} data key '${k}'.shape`, shape, 'must be an array of non-negative integers or null');
+      throw new InvalidInputError({ what: `${what} data key '${k}'.shape`, value: shape, reason: 'must be an array of non-negative integers or null' });
     }
     const ext = dk['external'];
     if (ext !== undefined && (typeof ext !== 'string' || !/^[A-Z]+:?/.test(ext))) {
-      throw new InvalidInputError(`${what} data key '${k}'.external`, ext, "must look like 'FILESTORE:' or 'STREAM:'");
+      throw new InvalidInputError({ what: `${what} data key '${k}'.external`, value: ext, reason: "must look like 'FILESTORE:' or 'STREAM:'" });
     }
   }
 }
@@ -75,9 +75,9 @@ export function columnLength(what: string, maps: Array<Record<string, unknown[]>
   let n: number | undefined;
   for (const m of maps) {
     for (const [k, col] of Object.entries(m)) {
-      if (!Array.isArray(col)) throw new InvalidInputError(`${what} column '${k}'`, col, 'must be an array');
+      if (!Array.isArray(col)) throw new InvalidInputError({ what: `${what} column '${k}'`, value: col, reason: 'must be an array' });
       if (n === undefined) n = col.length;
-      else if (col.length !== n) throw new InvalidInputError(`${what} column '${k}'`, col.length, `must have ${n} entries like the other columns`);
+      else if (col.length !== n) throw new InvalidInputError({ what: `${what} column '${k}'`, value: col.length, reason: `must have ${n} entries like the other columns` });
     }
   }
   return n ?? 0;
@@ -91,7 +91,7 @@ export function checkRange(what: string, r: unknown): { start: number; stop: num
     || !Number.isInteger(o.start) || !Number.isInteger(o.stop)
     || (o.start as number) < 0 || (o.stop as number) < (o.start as number)
   ) {
-    throw new InvalidInputError(what, r, 'must be {start, stop} integers with 0 <= start <= stop');
+    throw new InvalidInputError({ what, value: r, reason: 'must be {start, stop} integers with 0 <= start <= stop' });
   }
   return { start: o.start as number, stop: o.stop as number };
 }

@@ -129,12 +129,12 @@ function assertOpen(run: RunState, what: string): void {
 }
 
 function checkTime(what: string, time: unknown): number {
-  if (typeof time !== 'number' || !Number.isFinite(time)) throw new InvalidInputError(what, time, 'must be a finite number of seconds since the epoch');
+  if (typeof time !== 'number' || !Number.isFinite(time)) throw new InvalidInputError({ what, value: time, reason: 'must be a finite number of seconds since the epoch' });
   return time;
 }
 
 function checkSeqNum(what: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new InvalidInputError(what, n, 'must be a non-negative integer');
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new InvalidInputError({ what, value: n, reason: 'must be a non-negative integer' });
   return n;
 }
 
@@ -203,8 +203,8 @@ class DescriptorBundle implements ComposeDescriptorBundle {
     assertOpen(this.#run, 'composeEventPage');
     this.#throwMismatch(a.data, a.timestamps);
     const n = columnLength(`event_page of ${this.descriptor.name}`, [a.data, a.timestamps]);
-    if (a.time !== undefined && a.time.length !== n) throw new InvalidInputError('event_page time', a.time.length, `must have ${n} entries like the data columns`);
-    if (a.seqNum !== undefined && a.seqNum.length !== n) throw new InvalidInputError('event_page seqNum', a.seqNum.length, `must have ${n} entries like the data columns`);
+    if (a.time !== undefined && a.time.length !== n) throw new InvalidInputError({ what: 'event_page time', value: a.time.length, reason: `must have ${n} entries like the data columns` });
+    if (a.seqNum !== undefined && a.seqNum.length !== n) throw new InvalidInputError({ what: 'event_page seqNum', value: a.seqNum.length, reason: `must have ${n} entries like the data columns` });
     const t = now();
     const seq = a.seqNum ?? Array.from({ length: n }, (_, i) => this.#next + i);
     const page: EventPage = {
@@ -240,13 +240,13 @@ class DescriptorBundle implements ComposeDescriptorBundle {
     const expected = this.descriptor.data_keys;
     const optional = (k: string): boolean => this.#streamKeys.has(k);
     const bad = keyMismatch('data', expected, data, optional) ?? keyMismatch('timestamps', expected, timestamps, optional);
-    if (bad) throw new InvalidInputError(`${this.descriptor.name}: ${bad.what}`, bad.key, bad.reason);
+    if (bad) throw new InvalidInputError({ what: `${this.descriptor.name}: ${bad.what}`, value: bad.key, reason: bad.reason });
   }
 }
 
 function composeDescriptor(run: RunState, a: ComposeDescriptorArgs): ComposeDescriptorBundle {
   assertOpen(run, 'composeDescriptor');
-  if (typeof a.name !== 'string' || a.name === '') throw new InvalidInputError('descriptor name', a.name, 'must be a non-empty string');
+  if (typeof a.name !== 'string' || a.name === '') throw new InvalidInputError({ what: 'descriptor name', value: a.name, reason: 'must be a non-empty string' });
   // A stream may get a new descriptor when its configuration changes (bluesky re-emits one after
   // `configure`); its events then continue the stream's sequence numbers.
   const previous = run.descriptorsByName.get(a.name);
@@ -271,11 +271,11 @@ function composeDescriptor(run: RunState, a: ComposeDescriptorArgs): ComposeDesc
 function composeResource(run: RunState, a: Parameters<ComposeRunBundle['composeResource']>[0]): ComposeResourceBundle {
   assertOpen(run, 'composeResource');
   for (const f of ['spec', 'root', 'resourcePath'] as const) {
-    if (typeof a[f] !== 'string') throw new InvalidInputError(`resource ${f}`, a[f], 'must be a string');
+    if (typeof a[f] !== 'string') throw new InvalidInputError({ what: `resource ${f}`, value: a[f], reason: 'must be a string' });
   }
-  if (a.spec === '') throw new InvalidInputError('resource spec', a.spec, 'must name a handler');
+  if (a.spec === '') throw new InvalidInputError({ what: 'resource spec', value: a.spec, reason: 'must name a handler' });
   const ps = a.pathSemantics ?? 'posix';
-  if (ps !== 'posix' && ps !== 'windows') throw new InvalidInputError('resource pathSemantics', ps, "must be 'posix' or 'windows'");
+  if (ps !== 'posix' && ps !== 'windows') throw new InvalidInputError({ what: 'resource pathSemantics', value: ps, reason: "must be 'posix' or 'windows'" });
   const resource: Resource = {
     uid: newUid(),
     run_start: run.start.uid,
@@ -304,7 +304,7 @@ function composeResource(run: RunState, a: Parameters<ComposeRunBundle['composeR
 function composeStreamResource(run: RunState, a: Parameters<ComposeRunBundle['composeStreamResource']>[0]): ComposeStreamResourceBundle {
   assertOpen(run, 'composeStreamResource');
   for (const f of ['dataKey', 'mimetype', 'uri'] as const) {
-    if (typeof a[f] !== 'string' || a[f] === '') throw new InvalidInputError(`stream_resource ${f}`, a[f], 'must be a non-empty string');
+    if (typeof a[f] !== 'string' || a[f] === '') throw new InvalidInputError({ what: `stream_resource ${f}`, value: a[f], reason: 'must be a non-empty string' });
   }
   const streamResource: StreamResource = {
     uid: newUid(),
@@ -320,7 +320,7 @@ function composeStreamResource(run: RunState, a: Parameters<ComposeRunBundle['co
     composeStreamDatum({ descriptor, indices, seqNums }) {
       assertOpen(run, 'composeStreamDatum');
       const bundle = run.descriptorsByUid.get(descriptor);
-      if (!bundle) throw new InvalidInputError('stream_datum descriptor', descriptor, `is not a descriptor of run ${run.start.uid}`);
+      if (!bundle) throw new InvalidInputError({ what: 'stream_datum descriptor', value: descriptor, reason: `is not a descriptor of run ${run.start.uid}` });
       const idx = checkRange('stream_datum indices', indices);
       let seq: { start: number; stop: number };
       if (seqNums === undefined) seq = bundle.claim(idx.stop - idx.start);
@@ -345,7 +345,7 @@ const exitStatuses = new Set(['success', 'abort', 'fail']);
 export function composeRun(metadata: Record<string, unknown> = {}, options: { uid?: string; time?: number } = {}): ComposeRunBundle {
   checkMetadataKeys(metadata);
   const uid = options.uid ?? (metadata['uid'] as string | undefined) ?? newUid();
-  if (typeof uid !== 'string' || uid === '') throw new InvalidInputError('run uid', uid, 'must be a non-empty string');
+  if (typeof uid !== 'string' || uid === '') throw new InvalidInputError({ what: 'run uid', value: uid, reason: 'must be a non-empty string' });
   const time = checkTime('run time', options.time ?? metadata['time'] ?? now());
   const start: RunStart = { ...metadata, uid, time };
   const run: RunState = { start, stopped: false, descriptorsByName: new Map(), descriptorsByUid: new Map() };
@@ -360,8 +360,8 @@ export function composeRun(metadata: Record<string, unknown> = {}, options: { ui
     composeStop(a = {}) {
       if (run.stopped) throw new InvalidStateError(`run ${uid}: composeStop called twice`);
       const exit = a.exitStatus ?? 'success';
-      if (!exitStatuses.has(exit)) throw new InvalidInputError('exitStatus', exit, "must be 'success', 'abort' or 'fail'");
-      if (a.reason !== undefined && typeof a.reason !== 'string') throw new InvalidInputError('reason', a.reason, 'must be a string');
+      if (!exitStatuses.has(exit)) throw new InvalidInputError({ what: 'exitStatus', value: exit, reason: "must be 'success', 'abort' or 'fail'" });
+      if (a.reason !== undefined && typeof a.reason !== 'string') throw new InvalidInputError({ what: 'reason', value: a.reason, reason: 'must be a string' });
       const stopTime = a.time === undefined ? now() : checkTime('stop time', a.time);
       const numEvents: Record<string, number> = {};
       for (const [name, b] of run.descriptorsByName) numEvents[name] = Math.max(0, b.nextSeqNum - 1);

@@ -46,7 +46,7 @@ export class DocumentDispatcher {
 
   /** Subscribe to every document, or only to documents named `name`; return a token. */
   subscribe(callback: DocumentSubscriber, name?: DocumentName | 'all'): number {
-    if (typeof callback !== 'function') throw new InvalidInputError('subscribe callback', callback, 'must be a function');
+    if (typeof callback !== 'function') throw new InvalidInputError({ what: 'subscribe callback', value: callback, reason: 'must be a function' });
     const token = this.#nextToken++;
     this.#entries = [...this.#entries, { token, callback, name: name === 'all' ? undefined : name }];
     return token;

@@ -8,13 +8,13 @@ import { columnLength, keyMismatch } from './checks.js';
 
 function sameKeys(what: string, first: object, other: object): void {
   const bad = keyMismatch(what, first, other);
-  if (bad) throw new InvalidInputError(bad.what, bad.key, `${bad.reason} (rows of a page must share their keys)`);
+  if (bad) throw new InvalidInputError({ what: bad.what, value: bad.key, reason: `${bad.reason} (rows of a page must share their keys)` });
 }
 
 /** Pack events of one descriptor into an event page (InvalidInputError if they differ in descriptor or keys). */
 export function packEventPage(events: Event[]): EventPage {
   const first = events[0];
-  if (first === undefined) throw new InvalidInputError('packEventPage events', events, 'must hold at least one event');
+  if (first === undefined) throw new InvalidInputError({ what: 'packEventPage events', value: events, reason: 'must hold at least one event' });
   const data: Record<string, unknown[]> = {};
   const timestamps: Record<string, number[]> = {};
   for (const k of Object.keys(first.data)) data[k] = [];
@@ -25,12 +25,12 @@ export function packEventPage(events: Event[]): EventPage {
   const page: EventPage = { uid: [], descriptor: first.descriptor, seq_num: [], time: [], data, timestamps };
   events.forEach((e, i) => {
     if (e.descriptor !== first.descriptor) {
-      throw new InvalidInputError(`packEventPage events[${i}].descriptor`, e.descriptor, `must be ${first.descriptor} like events[0]`);
+      throw new InvalidInputError({ what: `packEventPage events[${i}].descriptor`, value: e.descriptor, reason: `must be ${first.descriptor} like events[0]` });
     }
     sameKeys(`packEventPage events[${i}].data`, first.data, e.data);
     sameKeys(`packEventPage events[${i}].timestamps`, first.timestamps, e.timestamps);
     if ((e.filled !== undefined) !== hasFilled) {
-      throw new InvalidInputError(`packEventPage events[${i}].filled`, e.filled, 'must be present on all events or on none');
+      throw new InvalidInputError({ what: `packEventPage events[${i}].filled`, value: e.filled, reason: 'must be present on all events or on none' });
     }
     if (e.filled) sameKeys(`packEventPage events[${i}].filled`, filled, e.filled);
     page.uid.push(e.uid);
@@ -50,7 +50,7 @@ export function unpackEventPage(page: EventPage): Event[] {
   const cols: Array<Record<string, unknown[]>> = [page.data, page.timestamps, { seq_num: page.seq_num, time: page.time, uid: page.uid }];
   if (page.filled) cols.push(page.filled);
   const m = columnLength('unpackEventPage', cols);
-  if (m !== n) throw new InvalidInputError('unpackEventPage', m, `columns must have ${n} entries like uid`);
+  if (m !== n) throw new InvalidInputError({ what: 'unpackEventPage', value: m, reason: `columns must have ${n} entries like uid` });
   const out: Event[] = [];
   for (let i = 0; i < n; i++) {
     const data: Record<string, unknown> = {};
@@ -71,13 +71,13 @@ export function unpackEventPage(page: EventPage): Event[] {
 /** Pack datums of one resource into a datum page (InvalidInputError if they differ in resource or kwargs keys). */
 export function packDatumPage(datums: Datum[]): DatumPage {
   const first = datums[0];
-  if (first === undefined) throw new InvalidInputError('packDatumPage datums', datums, 'must hold at least one datum');
+  if (first === undefined) throw new InvalidInputError({ what: 'packDatumPage datums', value: datums, reason: 'must hold at least one datum' });
   const kwargs: Record<string, unknown[]> = {};
   for (const k of Object.keys(first.datum_kwargs)) kwargs[k] = [];
   const page: DatumPage = { datum_id: [], resource: first.resource, datum_kwargs: kwargs };
   datums.forEach((d, i) => {
     if (d.resource !== first.resource) {
-      throw new InvalidInputError(`packDatumPage datums[${i}].resource`, d.resource, `must be ${first.resource} like datums[0]`);
+      throw new InvalidInputError({ what: `packDatumPage datums[${i}].resource`, value: d.resource, reason: `must be ${first.resource} like datums[0]` });
     }
     sameKeys(`packDatumPage datums[${i}].datum_kwargs`, first.datum_kwargs, d.datum_kwargs);
     page.datum_id.push(d.datum_id);
@@ -90,7 +90,7 @@ export function packDatumPage(datums: Datum[]): DatumPage {
 export function unpackDatumPage(page: DatumPage): Datum[] {
   const n = page.datum_id.length;
   const m = columnLength('unpackDatumPage', [page.datum_kwargs, { datum_id: page.datum_id }]);
-  if (m !== n) throw new InvalidInputError('unpackDatumPage', m, `columns must have ${n} entries like datum_id`);
+  if (m !== n) throw new InvalidInputError({ what: 'unpackDatumPage', value: m, reason: `columns must have ${n} entries like datum_id` });
   return page.datum_id.map((id, i) => {
     const kw: Record<string, unknown> = {};
     for (const k in page.datum_kwargs) kw[k] = page.datum_kwargs[k]![i];

@@ -259,7 +259,7 @@ export class RunBundler {
           this.emit('stream_datum', this.#fillStreamDatum(doc, stream, eventSeq) as unknown as AnyDocument);
           break;
         default:
-          throw new InvalidInputError('asset document name', name, 'must be resource, datum, datum_page, stream_resource or stream_datum');
+          throw new InvalidInputError({ what: 'asset document name', value: name, reason: 'must be resource, datum, datum_page, stream_resource or stream_datum' });
       }
     }
   }
@@ -339,7 +339,7 @@ export class RunBundler {
       for (const k in dk) {
         const prev = owner.get(k);
         if (prev !== undefined) {
-          throw new InvalidInputError(`data key '${k}'`, k, `is produced by both ${deviceName(prev)} and ${deviceName(obj)} in one event`);
+          throw new InvalidInputError({ what: `data key '${k}'`, value: k, reason: `is produced by both ${deviceName(prev)} and ${deviceName(obj)} in one event` });
         }
         owner.set(k, obj);
         const key = dk[k]!;
@@ -376,7 +376,7 @@ export class RunBundler {
 /** Call `obj.describe()` (or `describeCollect()`), checking it exists. */
 async function describeObject(obj: object, collect: boolean): Promise<DataKeys> {
   const fn = (obj as Record<string, unknown>)[collect ? 'describeCollect' : 'describe'];
-  if (typeof fn !== 'function') throw new UnsupportedError(deviceName(obj), collect ? 'describeCollect' : 'describe');
+  if (typeof fn !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: collect ? 'describeCollect' : 'describe' });
   const dk = (await fn.call(obj)) as DataKeys | undefined;
   if (dk == null || typeof dk !== 'object') throw new InvalidStateError(`${deviceName(obj)}.describe() returned ${String(dk)}`);
   return dk;

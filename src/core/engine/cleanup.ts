@@ -23,7 +23,7 @@ export async function bounded(exec: Execution, what: string, fn: () => unknown):
     await Promise.race([
       Promise.resolve(r as PromiseLike<unknown>),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+        timer = setTimeout(() => reject(new TimeoutError({ operation: what, afterMs: ms })), ms);
       }),
     ]);
   } catch (e) {

@@ -46,9 +46,9 @@ const signature = (keys: Iterable<string>): string => [...keys].sort().join('\u0
 export async function collectFrom(exec: Execution, run: RunBundler, obj: object, opts: CollectOptions): Promise<unknown> {
   const dev = obj as CollectDevice;
   const name = deviceName(obj);
-  if (typeof dev.describeCollect !== 'function') throw new UnsupportedError(name, 'describeCollect');
+  if (typeof dev.describeCollect !== 'function') throw new UnsupportedError({ device: name, verb: 'describeCollect' });
   const described = (await dev.describeCollect()) as Record<string, unknown> | undefined;
-  if (described == null || typeof described !== 'object') throw new InvalidInputError(`${name}.describeCollect()`, described, 'must return data keys');
+  if (described == null || typeof described !== 'object') throw new InvalidInputError({ what: `${name}.describeCollect()`, value: described, reason: 'must return data keys' });
   let single: StreamInfo | undefined;
   const bySignature = new Map<string, StreamInfo>();
   if (isDataKeys(described)) {
@@ -62,7 +62,7 @@ export async function collectFrom(exec: Execution, run: RunBundler, obj: object,
   }
   let payload: PartialEvent[] | undefined;
   if (typeof dev.collectAssetDocs === 'function') {
-    if (single === undefined) throw new InvalidInputError(`${name}.describeCollect()`, described, 'must describe a single stream for asset documents');
+    if (single === undefined) throw new InvalidInputError({ what: `${name}.describeCollect()`, value: described, reason: 'must describe a single stream for asset documents' });
     const index = typeof dev.getIndex === 'function' ? ((await dev.getIndex()) as number) : undefined;
     const docs = (await dev.collectAssetDocs(index)) as Iterable<readonly [string, Record<string, unknown>]> | undefined;
     run.emitAssetDocs(docs ?? [], single);
@@ -71,7 +71,7 @@ export async function collectFrom(exec: Execution, run: RunBundler, obj: object,
     const perStream = new Map<StreamInfo, Event[]>();
     for (const row of rows) {
       const s = single ?? bySignature.get(signature(Object.keys(row.data)));
-      if (s === undefined) throw new InvalidInputError(`${name}.collect() row keys`, Object.keys(row.data), 'match no stream of describeCollect()');
+      if (s === undefined) throw new InvalidInputError({ what: `${name}.collect() row keys`, value: Object.keys(row.data), reason: 'match no stream of describeCollect()' });
       const ev = s.bundle.composeEvent({ data: row.data, timestamps: row.timestamps, time: row.time });
       if (opts.stream) {
         const list = perStream.get(s);
@@ -82,7 +82,7 @@ export async function collectFrom(exec: Execution, run: RunBundler, obj: object,
     for (const events of perStream.values()) exec.emitter.emit('event_page', packEventPage(events));
     if (opts.returnPayload) payload = rows;
   } else {
-    throw new UnsupportedError(name, 'collect');
+    throw new UnsupportedError({ device: name, verb: 'collect' });
   }
   run.uncollected.delete(obj);
   return opts.returnPayload ? payload : undefined;

@@ -49,7 +49,7 @@ export class Action {
   #latch: SRLatch | undefined;
 
   constructor(init: ActionInit) {
-    if (typeof init?.name !== 'string' || init.name === '') throw new InvalidInputError('Action name', init?.name, 'must be a non-empty string');
+    if (typeof init?.name !== 'string' || init.name === '') throw new InvalidInputError({ what: 'Action name', value: init?.name, reason: 'must be a non-empty string' });
     this.name = init.name;
     this.description = init.description ?? '';
     this.togglable = init.togglable ?? false;
@@ -75,7 +75,7 @@ export class Action {
 
   /** Flip a togglable action: set the latch if reset, reset it if set. Returns the new state (true = on). */
   toggle(): boolean {
-    if (!this.togglable) throw new InvalidInputError(`Action ${this.name}`, 'toggle', 'is not togglable; use fire()');
+    if (!this.togglable) throw new InvalidInputError({ what: `Action ${this.name}`, value: 'toggle', reason: 'is not togglable; use fire()' });
     if (this.latch.isSet()) this.latch.reset();
     else this.latch.set();
     return this.latch.isSet();
@@ -96,7 +96,7 @@ export class Action {
 export function eventMapOf(actions: readonly Action[]): Record<string, SRLatch> {
   const out: Record<string, SRLatch> = {};
   for (const a of actions) {
-    if (a.name in out) throw new InvalidInputError('actions', a.name, 'two actions have the same name');
+    if (a.name in out) throw new InvalidInputError({ what: 'actions', value: a.name, reason: 'two actions have the same name' });
     Object.assign(out, a.eventMap);
   }
   return out;
@@ -119,7 +119,7 @@ export type ContinuousPlan<F extends (...args: never[]) => unknown> = F & { read
  * UIs and plan specs to read.
  */
 export function continuous<F extends (...args: never[]) => unknown>(fn: F, flags: ContinuousFlags = {}): ContinuousPlan<F> {
-  if (typeof fn !== 'function') throw new InvalidInputError('continuous', fn, 'must be a plan function');
+  if (typeof fn !== 'function') throw new InvalidInputError({ what: 'continuous', value: fn, reason: 'must be a plan function' });
   Object.defineProperties(fn, {
     continuous: { value: true, enumerable: true },
     togglable: { value: flags.togglable ?? true, enumerable: true },

@@ -255,7 +255,7 @@ export async function checkLimits(plan: Plan, options: DryRunOptions = {}): Prom
     const lim = declaredLimits(obj);
     if (lim && typeof m.value === 'number') {
       checked++;
-      if (!(m.value >= lim.low && m.value <= lim.high)) throw new LimitsError(deviceName(obj), m.value, lim.low, lim.high, lim.units);
+      if (!(m.value >= lim.low && m.value <= lim.high)) throw new LimitsError({ device: deviceName(obj), value: m.value, low: lim.low, high: lim.high, units: lim.units });
       return;
     }
     unchecked.add(deviceName(obj));

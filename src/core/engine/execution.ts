@@ -344,7 +344,7 @@ export class Execution implements EngineContext {
       let r: unknown;
       try {
         if (typeof msg !== 'object' || msg === null || typeof msg.command !== 'string') {
-          throw new InvalidInputError('plan message', msg, "must be an object with a string 'command' (a Msg)");
+          throw new InvalidInputError({ what: 'plan message', value: msg, reason: "must be an object with a string 'command' (a Msg)" });
         }
         const cmd = msg.command;
         const o = (msg as { obj?: unknown }).obj;
@@ -361,7 +361,7 @@ export class Execution implements EngineContext {
         }
         const hook = this.host.msgHook;
         if (hook !== undefined) hook(msg);
-        if (entry === undefined) throw new InvalidInputError('command', cmd, 'is not a registered command (see RunEngine.registerCommand)');
+        if (entry === undefined) throw new InvalidInputError({ what: 'command', value: cmd, reason: 'is not a registered command (see RunEngine.registerCommand)' });
         r = entry.fn(msg, this);
         if (r instanceof Promise) {
           this.emitter.flush();

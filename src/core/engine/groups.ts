@@ -142,7 +142,7 @@ export class StatusGroups {
           end();
           this.#refile(key, list);
           if (o.moveOn) resolve(false);
-          else reject(new WaitTimeoutError(`wait for ${key === ALL ? 'all groups' : `group '${key}'`}`, ms));
+          else reject(new WaitTimeoutError({ operation: `wait for ${key === ALL ? 'all groups' : `group '${key}'`}`, afterMs: ms }));
         }, ms);
       }
       if (signal) {

@@ -67,7 +67,7 @@ export class SRLatch {
         timer = setTimeout(() => {
           drop();
           signal?.removeEventListener('abort', onAbort);
-          reject(new TimeoutError(`latch wait for ${wantSet ? 'set' : 'reset'}`, timeoutMs));
+          reject(new TimeoutError({ operation: `latch wait for ${wantSet ? 'set' : 'reset'}`, afterMs: timeoutMs }));
         }, timeoutMs);
       }
       if (signal) {

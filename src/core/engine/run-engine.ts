@@ -130,7 +130,7 @@ export class RunEngine implements SuspendTarget {
     return this.#host.eventPageSize;
   }
   set eventPageSize(v: number) {
-    if (typeof v !== 'number' || !(v >= 1)) throw new InvalidInputError('eventPageSize', v, 'must be a number >= 1');
+    if (typeof v !== 'number' || !(v >= 1)) throw new InvalidInputError({ what: 'eventPageSize', value: v, reason: 'must be a number >= 1' });
     this.#host.eventPageSize = v;
   }
   /** Answers `input` messages. */
@@ -145,7 +145,7 @@ export class RunEngine implements SuspendTarget {
     return this.#host.cleanupTimeoutMs;
   }
   set cleanupTimeoutMs(v: number) {
-    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError('cleanupTimeoutMs', v, 'must be a number of milliseconds >= 0');
+    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError({ what: 'cleanupTimeoutMs', value: v, reason: 'must be a number of milliseconds >= 0' });
     this.#host.cleanupTimeoutMs = v;
   }
   /** Longest stretch of work, in ms, before yielding to the event loop. */
@@ -153,7 +153,7 @@ export class RunEngine implements SuspendTarget {
     return this.#host.yieldEveryMs;
   }
   set yieldEveryMs(v: number) {
-    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError('yieldEveryMs', v, 'must be a number of milliseconds >= 0');
+    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError({ what: 'yieldEveryMs', value: v, reason: 'must be a number of milliseconds >= 0' });
     this.#host.yieldEveryMs = v;
   }
 
@@ -192,17 +192,17 @@ export class RunEngine implements SuspendTarget {
       if (this.#sm.state !== 'idle' || this.#exec !== undefined) {
         throw new InvalidStateError(`RunEngine.run: the engine is '${this.#sm.state}', not idle (resume, stop, abort or halt the current plan first)`);
       }
-      if (md === null || typeof md !== 'object' || Array.isArray(md)) throw new InvalidInputError('run metadata', md, 'must be an object');
+      if (md === null || typeof md !== 'object' || Array.isArray(md)) throw new InvalidInputError({ what: 'run metadata', value: md, reason: 'must be an object' });
       let gen: unknown = plan;
       let planName: string | undefined;
       if (typeof plan === 'function') {
         planName = plan.name || undefined;
         gen = plan();
       }
-      if (!isGenerator(gen)) throw new InvalidInputError('plan', gen, 'must be a generator of messages or a function returning one');
+      if (!isGenerator(gen)) throw new InvalidInputError({ what: 'plan', value: gen, reason: 'must be a generator of messages or a function returning one' });
       for (let i = this.preprocessors.length - 1; i >= 0; i--) {
         gen = this.preprocessors[i]!(gen as AnyGen);
-        if (!isGenerator(gen)) throw new InvalidInputError(`preprocessors[${i}] result`, gen, 'must be a plan generator');
+        if (!isGenerator(gen)) throw new InvalidInputError({ what: `preprocessors[${i}] result`, value: gen, reason: 'must be a plan generator' });
       }
       const exec = new Execution(this.#host, gen as AnyGen, { ...md }, planName);
       this.#exec = exec;
@@ -260,7 +260,7 @@ export class RunEngine implements SuspendTarget {
   /** Install a suspender (see suspenders.ts). */
   installSuspender(suspender: SuspenderLike): void {
     if (typeof suspender?.install !== 'function' || typeof suspender.remove !== 'function') {
-      throw new InvalidInputError('suspender', suspender, 'must have install(engine) and remove()');
+      throw new InvalidInputError({ what: 'suspender', value: suspender, reason: 'must have install(engine) and remove()' });
     }
     if (this.#suspenders.includes(suspender)) return;
     this.#suspenders.push(suspender);
@@ -307,15 +307,15 @@ export class RunEngine implements SuspendTarget {
    */
   registerCommand(name: string, handler: CommandHandler, options: { replay?: boolean } = {}): void {
     if (typeof name !== 'string' || name === '' || name.startsWith('__')) {
-      throw new InvalidInputError('command name', name, "must be a non-empty string not starting with '__'");
+      throw new InvalidInputError({ what: 'command name', value: name, reason: "must be a non-empty string not starting with '__'" });
     }
-    if (typeof handler !== 'function') throw new InvalidInputError(`handler of '${name}'`, handler, 'must be a function (msg, ctx) => response');
+    if (typeof handler !== 'function') throw new InvalidInputError({ what: `handler of '${name}'`, value: handler, reason: 'must be a function (msg, ctx) => response' });
     this.#handlers.set(name, { fn: handler as unknown as Handler, replay: options.replay ?? true });
   }
 
   /** Remove command `name`. */
   unregisterCommand(name: string): void {
-    if (isInternalCommand(name) || !this.#handlers.has(name)) throw new InvalidInputError('command name', name, 'is not a registered command');
+    if (isInternalCommand(name) || !this.#handlers.has(name)) throw new InvalidInputError({ what: 'command name', value: name, reason: 'is not a registered command' });
     this.#handlers.delete(name);
   }
 
@@ -372,7 +372,7 @@ export class RunEngine implements SuspendTarget {
 
   #makeHost(o: RunEngineOptions): HostSettings & EngineHost {
     const eventPageSize = o.eventPageSize ?? 1;
-    if (typeof eventPageSize !== 'number' || !(eventPageSize >= 1)) throw new InvalidInputError('eventPageSize', eventPageSize, 'must be a number >= 1');
+    if (typeof eventPageSize !== 'number' || !(eventPageSize >= 1)) throw new InvalidInputError({ what: 'eventPageSize', value: eventPageSize, reason: 'must be a number >= 1' });
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const sm = this.#sm;
     return {

@@ -57,10 +57,10 @@ export abstract class Suspender implements SuspenderLike {
 
   constructor(source: SuspenderSource, name: string, options: SuspenderOptions = {}) {
     if (typeof source?.subscribe !== 'function' || typeof source.clearSub !== 'function') {
-      throw new InvalidInputError(`${name} source`, source, 'must have subscribe(cb) and clearSub(cb)');
+      throw new InvalidInputError({ what: `${name} source`, value: source, reason: 'must have subscribe(cb) and clearSub(cb)' });
     }
     const sleep = options.sleepMs ?? 0;
-    if (typeof sleep !== 'number' || !(sleep >= 0)) throw new InvalidInputError(`${name} sleepMs`, sleep, 'must be a number of milliseconds >= 0');
+    if (typeof sleep !== 'number' || !(sleep >= 0)) throw new InvalidInputError({ what: `${name} sleepMs`, value: sleep, reason: 'must be a number of milliseconds >= 0' });
     this.#source = source;
     this.name = name;
     this.sleepMs = sleep;
@@ -81,7 +81,7 @@ export abstract class Suspender implements SuspenderLike {
 
   /** Start watching and report to `engine` (a RunEngine); called by `installSuspender`. */
   install(engine: unknown): void {
-    if (!isTarget(engine)) throw new InvalidInputError(`${this.name}.install engine`, engine, 'must be a RunEngine (requestSuspend/releaseSuspend)');
+    if (!isTarget(engine)) throw new InvalidInputError({ what: `${this.name}.install engine`, value: engine, reason: 'must be a RunEngine (requestSuspend/releaseSuspend)' });
     if (this.#target !== undefined) throw new InvalidStateError(`${this.name} is already installed`);
     this.#target = engine;
     this.#source.subscribe(this.#onReadings);
@@ -179,7 +179,7 @@ export interface ThresholdOptions extends SuspenderOptions {
 }
 
 function checkNumber(what: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidInputError(what, x, 'must be a finite number');
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidInputError({ what, value: x, reason: 'must be a finite number' });
   return x;
 }
 
@@ -191,7 +191,7 @@ export class SuspendFloor extends Suspender {
     super(source, `SuspendFloor(${sourceName(source)} < ${floor})`, options);
     this.floor = checkNumber('SuspendFloor floor', floor);
     this.resumeThreshold = checkNumber('SuspendFloor resumeThreshold', options.resumeThreshold ?? floor);
-    if (this.resumeThreshold < floor) throw new InvalidInputError('SuspendFloor resumeThreshold', this.resumeThreshold, `must be >= the floor ${floor}`);
+    if (this.resumeThreshold < floor) throw new InvalidInputError({ what: 'SuspendFloor resumeThreshold', value: this.resumeThreshold, reason: `must be >= the floor ${floor}` });
   }
   protected shouldSuspend(v: unknown): boolean {
     return Number(v) < this.floor;
@@ -209,7 +209,7 @@ export class SuspendCeil extends Suspender {
     super(source, `SuspendCeil(${sourceName(source)} > ${ceil})`, options);
     this.ceil = checkNumber('SuspendCeil ceil', ceil);
     this.resumeThreshold = checkNumber('SuspendCeil resumeThreshold', options.resumeThreshold ?? ceil);
-    if (this.resumeThreshold > ceil) throw new InvalidInputError('SuspendCeil resumeThreshold', this.resumeThreshold, `must be <= the ceiling ${ceil}`);
+    if (this.resumeThreshold > ceil) throw new InvalidInputError({ what: 'SuspendCeil resumeThreshold', value: this.resumeThreshold, reason: `must be <= the ceiling ${ceil}` });
   }
   protected shouldSuspend(v: unknown): boolean {
     return Number(v) > this.ceil;
@@ -227,7 +227,7 @@ export class SuspendWhenOutsideBand extends Suspender {
     super(source, `SuspendWhenOutsideBand(${sourceName(source)} ∉ [${low}, ${high}])`, options);
     this.low = checkNumber('SuspendWhenOutsideBand low', low);
     this.high = checkNumber('SuspendWhenOutsideBand high', high);
-    if (high < low) throw new InvalidInputError('SuspendWhenOutsideBand high', high, `must be >= low ${low}`);
+    if (high < low) throw new InvalidInputError({ what: 'SuspendWhenOutsideBand high', value: high, reason: `must be >= low ${low}` });
   }
   protected shouldSuspend(v: unknown): boolean {
     const x = Number(v);

@@ -96,27 +96,27 @@ export function checkValue(name: string, value: unknown, meta: ValueMetadata, dt
   switch (dtype) {
     case 'number':
     case 'integer':
-      if (typeof value !== 'number') throw new InvalidInputError(what, value, `expected a ${dtype}`);
-      if (Number.isNaN(value)) throw new InvalidInputError(what, value, 'expected a number, not NaN');
+      if (typeof value !== 'number') throw new InvalidInputError({ what, value, reason: `expected a ${dtype}` });
+      if (Number.isNaN(value)) throw new InvalidInputError({ what, value, reason: 'expected a number, not NaN' });
       if (dtype === 'integer' && Number.isFinite(value) && !Number.isInteger(value)) {
-        throw new InvalidInputError(what, value, 'expected an integer');
+        throw new InvalidInputError({ what, value, reason: 'expected an integer' });
       }
       break;
     case 'boolean':
-      if (typeof value !== 'boolean') throw new InvalidInputError(what, value, 'expected a boolean');
+      if (typeof value !== 'boolean') throw new InvalidInputError({ what, value, reason: 'expected a boolean' });
       break;
     case 'string':
-      if (typeof value !== 'string') throw new InvalidInputError(what, value, 'expected a string');
+      if (typeof value !== 'string') throw new InvalidInputError({ what, value, reason: 'expected a string' });
       break;
     case 'array':
-      if (!Array.isArray(value) && !ArrayBuffer.isView(value)) throw new InvalidInputError(what, value, 'expected an array');
+      if (!Array.isArray(value) && !ArrayBuffer.isView(value)) throw new InvalidInputError({ what, value, reason: 'expected an array' });
       break;
   }
   if (typeof value === 'number' && meta.limits && (value < meta.limits.low || value > meta.limits.high)) {
-    throw new LimitsError(what, value, meta.limits.low, meta.limits.high, meta.units);
+    throw new LimitsError({ device: what, value, low: meta.limits.low, high: meta.limits.high, units: meta.units });
   }
   if (typeof value === 'string' && meta.choices && !meta.choices.includes(value)) {
-    throw new InvalidInputError(what, value, `expected one of ${meta.choices.join(', ')}`);
+    throw new InvalidInputError({ what, value, reason: `expected one of ${meta.choices.join(', ')}` });
   }
 }
 

@@ -24,7 +24,7 @@ export function waitForValue<T>(signal: SignalR<T>, match: T | ((value: T) => bo
       fn();
     };
     const timer = Number.isFinite(timeoutMs)
-      ? setTimeout(() => finish(() => reject(new TimeoutError(`waiting for ${signal.name || 'signal'} to match`, timeoutMs))), timeoutMs)
+      ? setTimeout(() => finish(() => reject(new TimeoutError({ operation: `waiting for ${signal.name || 'signal'} to match`, afterMs: timeoutMs }))), timeoutMs)
       : undefined;
     unsubscribe = signal.subscribeValue((v) => {
       try {

@@ -104,7 +104,7 @@ export class AlicatSignalBackend<T> extends TransportBackend<T> {
   /** Check the value (type, limits, choices) before anything is sent, then write it. */
   async put(value: T | undefined, _wait: boolean): Promise<void> {
     const w = this.#spec.write;
-    if (!w) throw new UnsupportedError(this.name || `alicat ${this.#spec.field}`, 'put');
+    if (!w) throw new UnsupportedError({ device: this.name || `alicat ${this.#spec.field}`, verb: 'put' });
     if (value !== undefined) {
       const meta = this.meta();
       checkValue(this.name || this.#spec.field, value, meta, meta.dtype);

@@ -81,26 +81,26 @@ export const DEFAULT_UNITS: Readonly<AlicatUnits> = { pressure: 'psia', temperat
 function positive(name: string, v: number | undefined, allowZero = false): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new InvalidInputError(`Alicat config ${name}`, v, allowZero ? 'must be a finite number >= 0' : 'must be a finite number > 0');
+    throw new InvalidInputError({ what: `Alicat config ${name}`, value: v, reason: allowZero ? 'must be a finite number >= 0' : 'must be a finite number > 0' });
   }
   return v;
 }
 
 /** Check a configuration and fill in the defaults. */
 export function resolveAlicatConfig(config: AlicatConfig = {}): ResolvedAlicatConfig {
-  if (typeof config !== 'object' || config === null) throw new InvalidInputError('Alicat config', config, 'must be an object');
+  if (typeof config !== 'object' || config === null) throw new InvalidInputError({ what: 'Alicat config', value: config, reason: 'must be an object' });
   const kind = config.kind ?? 'controller';
-  if (kind !== 'controller' && kind !== 'meter') throw new InvalidInputError('Alicat config kind', kind, "must be 'controller' or 'meter'");
+  if (kind !== 'controller' && kind !== 'meter') throw new InvalidInputError({ what: 'Alicat config kind', value: kind, reason: "must be 'controller' or 'meter'" });
   const settle = config.settle ?? 'flow';
-  if (settle !== 'flow' && settle !== 'echo') throw new InvalidInputError('Alicat config settle', settle, "must be 'flow' or 'echo'");
+  if (settle !== 'flow' && settle !== 'echo') throw new InvalidInputError({ what: 'Alicat config settle', value: settle, reason: "must be 'flow' or 'echo'" });
   const units = { ...DEFAULT_UNITS };
   for (const [k, v] of Object.entries(config.units ?? {})) {
-    if (!(k in DEFAULT_UNITS)) throw new InvalidInputError('Alicat config units', k, `unknown quantity (known: ${Object.keys(DEFAULT_UNITS).join(', ')})`);
-    if (typeof v !== 'string' || v.length === 0) throw new InvalidInputError(`Alicat config units.${k}`, v, 'must be a non-empty string');
+    if (!(k in DEFAULT_UNITS)) throw new InvalidInputError({ what: 'Alicat config units', value: k, reason: `unknown quantity (known: ${Object.keys(DEFAULT_UNITS).join(', ')})` });
+    if (typeof v !== 'string' || v.length === 0) throw new InvalidInputError({ what: `Alicat config units.${k}`, value: v, reason: 'must be a non-empty string' });
     units[k as keyof AlicatUnits] = v;
   }
   const precision = config.precision ?? 2;
-  if (!Number.isInteger(precision) || precision < 0 || precision > 6) throw new InvalidInputError('Alicat config precision', precision, 'must be an integer 0..6');
+  if (!Number.isInteger(precision) || precision < 0 || precision > 6) throw new InvalidInputError({ what: 'Alicat config precision', value: precision, reason: 'must be an integer 0..6' });
   return {
     unit: checkUnit(config.unit ?? 'A'),
     kind,

@@ -154,7 +154,7 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
     }
     try {
       const { frame } = await this.#ctx.source.poll();
-      if (frame.setpoint === undefined) throw new DeviceError(this.name, `unit ${this.io.unit} answers with a meter's data frame (no setpoint column)`, undefined, 'not-a-controller');
+      if (frame.setpoint === undefined) throw new DeviceError({ device: this.name, vendorMessage: `unit ${this.io.unit} answers with a meter's data frame (no setpoint column)`, kind: 'not-a-controller' });
       try {
         this.#cv = await this.io.controlVariable();
       } catch (e) {
@@ -162,7 +162,7 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
         this.#cv = 'mass-flow';
       }
     } catch (e) {
-      throw new NotConnectedError(this.name, new Map([['unit', toError(e)]]));
+      throw new NotConnectedError({ device: this.name, errors: new Map([['unit', toError(e)]]) });
     }
   }
 
@@ -234,7 +234,7 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
 
   #checkLimits(value: number): void {
     const { low, high } = setpointLimits(this.config, this.#cv);
-    if (!(value >= low && value <= high)) throw new LimitsError(this.setpoint.name || this.name, value, low, high, controlUnits(this.config, this.#cv));
+    if (!(value >= low && value <= high)) throw new LimitsError({ device: this.setpoint.name || this.name, value, low, high, units: controlUnits(this.config, this.#cv) });
   }
 
   async #move(target: number, signal: AbortSignal): Promise<void> {
@@ -254,7 +254,7 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
   }
 
   #heldError(target: number): DeviceError {
-    return new DeviceError(this.name, `valve hold active (HLD): setpoint ${target} stored, but the valve does not follow; cancel the hold first`, 'HLD', 'hold');
+    return new DeviceError({ device: this.name, vendorMessage: `valve hold active (HLD): setpoint ${target} stored, but the valve does not follow; cancel the hold first`, vendorCode: 'HLD', kind: 'hold' });
   }
 
   #settle(target: number, signal: AbortSignal): Promise<void> {
@@ -276,7 +276,7 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
       };
       const onAbort = (): void => finish(signal.reason ?? new Error('aborted'));
       const timeout = setTimeout(
-        () => finish(new TimeoutError(`${this.name}.set(${target}): readback within ±${tol} ${controlUnits(this.config, this.#cv)}`, settleTimeoutMs)),
+        () => finish(new TimeoutError({ operation: `${this.name}.set(${target}): readback within ±${tol} ${controlUnits(this.config, this.#cv)}`, afterMs: settleTimeoutMs })),
         settleTimeoutMs,
       );
       if (signal.aborted) return onAbort();

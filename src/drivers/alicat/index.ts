@@ -52,7 +52,7 @@ export const ALICAT_URI_PARAMS = [
 function checkParams(p: ParsedUri, params: Map<string, string>, scheme: string): Record<string, string> {
   for (const [k, v] of params) {
     if (!(ALICAT_URI_PARAMS as readonly string[]).includes(k)) {
-      throw new InvalidInputError(`${scheme} address parameter '${k}'`, v, `unknown parameter (known: ${ALICAT_URI_PARAMS.join(', ')})`);
+      throw new InvalidInputError({ what: `${scheme} address parameter '${k}'`, value: v, reason: `unknown parameter (known: ${ALICAT_URI_PARAMS.join(', ')})` });
     }
   }
   const unit = params.get('unit');
@@ -61,14 +61,14 @@ function checkParams(p: ParsedUri, params: Map<string, string>, scheme: string):
 }
 
 function parseAlicatTcp(p: ParsedUri): TcpAddress {
-  if (!p.host) throw new InvalidInputError('alicat+tcp address host', p.uri, 'missing host (alicat+tcp://host:port?unit=A)');
-  if (p.port === undefined) throw new InvalidInputError('alicat+tcp address port', p.uri, 'missing port (the gateway has no standard port)');
-  if (p.path && p.path !== '/') throw new InvalidInputError('alicat+tcp address path', p.path, 'takes no path (give the unit as ?unit=A)');
+  if (!p.host) throw new InvalidInputError({ what: 'alicat+tcp address host', value: p.uri, reason: 'missing host (alicat+tcp://host:port?unit=A)' });
+  if (p.port === undefined) throw new InvalidInputError({ what: 'alicat+tcp address port', value: p.uri, reason: 'missing port (the gateway has no standard port)' });
+  if (p.path && p.path !== '/') throw new InvalidInputError({ what: 'alicat+tcp address path', value: p.path, reason: 'takes no path (give the unit as ?unit=A)' });
   const params = new Map(p.params);
   const a: TcpAddress = { scheme: 'tcp', uri: p.uri, family: 'alicat', host: p.host, port: p.port, path: '', params: {} };
   const ct = params.get('connectTimeoutMs');
   if (ct !== undefined) {
-    if (!/^\d+$/.test(ct) || Number(ct) < 1) throw new InvalidInputError("address parameter 'connectTimeoutMs'", ct, 'must be an integer > 0');
+    if (!/^\d+$/.test(ct) || Number(ct) < 1) throw new InvalidInputError({ what: "address parameter 'connectTimeoutMs'", value: ct, reason: 'must be an integer > 0' });
     a.connectTimeoutMs = Number(ct);
     params.delete('connectTimeoutMs');
   }
@@ -77,14 +77,14 @@ function parseAlicatTcp(p: ParsedUri): TcpAddress {
 }
 
 function parseAlicatSerial(p: ParsedUri): SerialAddress {
-  if (p.port !== undefined) throw new InvalidInputError('alicat+serial address port', p.port, 'serial addresses have no port');
+  if (p.port !== undefined) throw new InvalidInputError({ what: 'alicat+serial address port', value: p.port, reason: 'serial addresses have no port' });
   const params = new Map(p.params);
   const path = p.host ? p.host : /^\/COM\d+$/i.test(p.path) ? p.path.slice(1) : p.path;
-  if (!path) throw new InvalidInputError('alicat+serial address path', p.uri, 'missing device path (alicat+serial:///dev/ttyUSB0?unit=A)');
+  if (!path) throw new InvalidInputError({ what: 'alicat+serial address path', value: p.uri, reason: 'missing device path (alicat+serial:///dev/ttyUSB0?unit=A)' });
   const baudText = params.get('baud') ?? params.get('baudRate');
   params.delete('baud');
   params.delete('baudRate');
-  if (baudText !== undefined && !/^\d+$/.test(baudText)) throw new InvalidInputError("address parameter 'baud'", baudText, 'must be a positive integer');
+  if (baudText !== undefined && !/^\d+$/.test(baudText)) throw new InvalidInputError({ what: "address parameter 'baud'", value: baudText, reason: 'must be a positive integer' });
   const o = checkSerialOptions({ path, baudRate: baudText === undefined ? ALICAT_BAUD : Number(baudText) });
   return {
     scheme: 'serial', uri: p.uri, family: 'alicat', params: checkParams(p, params, 'alicat+serial'),
@@ -149,10 +149,10 @@ export function configFromUri(uri: string): AlicatConfig {
   for (const [k, v] of Object.entries(params)) {
     if (NUMERIC.has(k)) {
       const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidInputError(`alicat address parameter '${k}'`, v, 'must be a number');
+      if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidInputError({ what: `alicat address parameter '${k}'`, value: v, reason: 'must be a number' });
       out[k] = n;
     } else if (k === 'totalizer') {
-      if (!['true', 'false', '1', '0', ''].includes(v)) throw new InvalidInputError("alicat address parameter 'totalizer'", v, 'must be true or false');
+      if (!['true', 'false', '1', '0', ''].includes(v)) throw new InvalidInputError({ what: "alicat address parameter 'totalizer'", value: v, reason: 'must be true or false' });
       out[k] = v === 'true' || v === '1' || v === '';
     } else out[k] = v;
   }
@@ -163,7 +163,7 @@ function viewFor(channel: RequestChannel, unit: string): RequestChannel {
   try {
     return channel.forAddress(unit);
   } catch (e) {
-    throw new InvalidInputError('alicat channel', channel.address, `needs unit-id addressing: build it with alicatChannel(stream) (${(e as Error).message})`);
+    throw new InvalidInputError({ what: 'alicat channel', value: channel.address, reason: `needs unit-id addressing: build it with alicatChannel(stream) (${(e as Error).message})` });
   }
 }
 
@@ -198,7 +198,7 @@ export function createAlicat(options: OpenAlicatOptions = {}, target?: AlicatTar
     const view = viewFor(target.channel, checkUnit(options.unit ?? 'A'));
     return build(options, view, () => view.close(), target.channel.address);
   }
-  throw new InvalidInputError('alicat target', target, 'give a URI, { stream } or { channel }');
+  throw new InvalidInputError({ what: 'alicat target', value: target, reason: 'give a URI, { stream } or { channel }' });
 }
 
 async function connected<D extends AlicatDevice>(d: D, options: AlicatConfig): Promise<D> {

@@ -73,12 +73,12 @@ export class AlicatIO {
     this.unit = checkUnit(options.unit ?? 'A');
     this.name = options.name ?? `alicat ${this.unit}`;
     const t = options.timeoutMs ?? 1000;
-    if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) throw new InvalidInputError('Alicat timeoutMs', t, 'must be a finite number > 0');
+    if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) throw new InvalidInputError({ what: 'Alicat timeoutMs', value: t, reason: 'must be a finite number > 0' });
     this.timeoutMs = t;
     this.dialect = checkDialect(options.dialect ?? 'legacy');
     this.commands = DIALECTS[this.dialect];
     const kind = options.kind ?? 'controller';
-    if (kind !== 'controller' && kind !== 'meter') throw new InvalidInputError('Alicat kind', kind, "must be 'controller' or 'meter'");
+    if (kind !== 'controller' && kind !== 'meter') throw new InvalidInputError({ what: 'Alicat kind', value: kind, reason: "must be 'controller' or 'meter'" });
     this.kind = kind;
     this.#channel = channel;
     this.#lineAddress = options.lineAddress;
@@ -110,28 +110,28 @@ export class AlicatIO {
    */
   async command(body: string, options: CommandOptions = {}, expect: ReplyKind = 'any'): Promise<string> {
     const ch = this.#require();
-    if (typeof body !== 'string' || /[\r\n]/.test(body)) throw new InvalidInputError(`${this.name} command`, body, 'must be a string without CR or LF');
+    if (typeof body !== 'string' || /[\r\n]/.test(body)) throw new InvalidInputError({ what: `${this.name} command`, value: body, reason: 'must be a string without CR or LF' });
     return this.#checkReply(body, (await ch.request(body, this.#requestOptions(options, expect))).text);
   }
 
   /** Send a command answered by a data frame and decode it. */
   async frameCommand(body: string, options?: CommandOptions): Promise<AlicatFrame> {
     const ch = this.#require();
-    if (typeof body !== 'string' || /[\r\n]/.test(body)) throw new InvalidInputError(`${this.name} command`, body, 'must be a string without CR or LF');
+    if (typeof body !== 'string' || /[\r\n]/.test(body)) throw new InvalidInputError({ what: `${this.name} command`, value: body, reason: 'must be a string without CR or LF' });
     const text = (await ch.request(body, this.#requestOptions(options, 'frame'))).text;
     // A plain frame from this unit decodes in one scan; anything else takes the checks below.
     const fast = tryDecodeFrame(text, this.kind);
     if (fast !== undefined && fast.unit === this.unit) return fast;
     const reply = this.#checkReply(body, text);
     const frame = decodeFrame(reply, { kind: this.kind });
-    if (frame.unit !== this.unit) throw new InvalidInputError(`${this.name} reply to ${JSON.stringify(body)}`, reply, `came from unit ${frame.unit}`);
+    if (frame.unit !== this.unit) throw new InvalidInputError({ what: `${this.name} reply to ${JSON.stringify(body)}`, value: reply, reason: `came from unit ${frame.unit}` });
     return frame;
   }
 
   /** Trim a reply; a rejection (`?`) becomes a DeviceError. */
   #checkReply(body: string, text: string): string {
     const reply = cleanLine(text);
-    if (isRejection(reply)) throw new DeviceError(this.name, `${this.unit}${body} rejected by the device (reply "?")`, '?', 'rejected');
+    if (isRejection(reply)) throw new DeviceError({ device: this.name, vendorMessage: `${this.unit}${body} rejected by the device (reply "?")`, vendorCode: '?', kind: 'rejected' });
     return reply;
   }
 
@@ -162,10 +162,10 @@ export class AlicatIO {
   /** Set the setpoint (`AS12.50`), in units of the control variable; the echo must match within 0.01. */
   async setSetpoint(value: number, options?: CommandOptions): Promise<AlicatFrame> {
     const frame = await this.frameCommand(encodeSetpoint(value), options);
-    if (frame.setpoint === undefined) throw new DeviceError(this.name, `setpoint ${value}: the reply has no setpoint column (is this a meter?)`, undefined, 'no-setpoint');
+    if (frame.setpoint === undefined) throw new DeviceError({ device: this.name, vendorMessage: `setpoint ${value}: the reply has no setpoint column (is this a meter?)`, kind: 'no-setpoint' });
     const want = Number(value.toFixed(2));
     if (Math.abs(frame.setpoint - want) > SETPOINT_ECHO_TOLERANCE + 1e-9) {
-      throw new DeviceError(this.name, `setpoint ${want} not accepted: the device reports ${frame.setpoint}`, undefined, 'setpoint-echo');
+      throw new DeviceError({ device: this.name, vendorMessage: `setpoint ${want} not accepted: the device reports ${frame.setpoint}`, kind: 'setpoint-echo' });
     }
     return frame;
   }
@@ -181,7 +181,7 @@ export class AlicatIO {
   /** Hold the valve(s) closed (`HC`, primer dialect only); the reply must show HLD. */
   holdClosed(options?: CommandOptions): Promise<AlicatFrame> {
     const body = this.commands.holdClosed;
-    if (body === undefined) return Promise.reject(new UnsupportedError(`${this.name} (dialect ${this.dialect})`, 'holdClosed'));
+    if (body === undefined) return Promise.reject(new UnsupportedError({ device: `${this.name} (dialect ${this.dialect})`, verb: 'holdClosed' }));
     return this.#expect(body, 'HLD', true, options);
   }
 
@@ -238,7 +238,7 @@ export class AlicatIO {
   /** Write a register (`W122=37`, or `$$W46=8`) and resolve with the value the device reports. */
   async writeRegister(register: number, value: number, prefix = '', options?: CommandOptions): Promise<number> {
     checkRegister(register);
-    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new InvalidInputError(`${this.name} register ${register} value`, value, 'must be an integer 0..65535');
+    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new InvalidInputError({ what: `${this.name} register ${register} value`, value, reason: 'must be an integer 0..65535' });
     return decodeRegister(await this.command(`${prefix}W${register}=${value}`, options, register), register).value;
   }
 
@@ -251,7 +251,7 @@ export class AlicatIO {
   async setControlVariable(cv: ControlVariable, options?: CommandOptions): Promise<ControlVariable> {
     const code = CONTROL_VARIABLES[checkControlVariable(cv)];
     const got = await this.writeRegister(REG_CONTROL_VARIABLE, code, '', options);
-    if (got !== code) throw new DeviceError(this.name, `control variable ${cv} (${code}) not accepted: register 122 = ${got}`, got, 'control-variable');
+    if (got !== code) throw new DeviceError({ device: this.name, vendorMessage: `control variable ${cv} (${code}) not accepted: register 122 = ${got}`, vendorCode: got, kind: 'control-variable' });
     return cv;
   }
 
@@ -266,13 +266,13 @@ export class AlicatIO {
       const frame = await this.frameCommand(`G${n}`, options);
       const name = gasName(n);
       if (name !== undefined && frame.gas.toLowerCase() !== name.toLowerCase()) {
-        throw new DeviceError(this.name, `gas ${name} (${n}) not accepted: the device reports ${frame.gas}`, undefined, 'gas');
+        throw new DeviceError({ device: this.name, vendorMessage: `gas ${name} (${n}) not accepted: the device reports ${frame.gas}`, kind: 'gas' });
       }
       return n;
     }
     await this.writeRegister(REG_GAS, n, '$$', options);
     const got = (await this.readRegister(REG_GAS, '$$', options)) & GAS_MASK;
-    if (got !== n) throw new DeviceError(this.name, `gas ${gasName(n) ?? n} (${n}) not accepted: register 46 holds gas ${got}`, got, 'gas');
+    if (got !== n) throw new DeviceError({ device: this.name, vendorMessage: `gas ${gasName(n) ?? n} (${n}) not accepted: register 46 holds gas ${got}`, vendorCode: got, kind: 'gas' });
     return n;
   }
 
@@ -284,13 +284,13 @@ export class AlicatIO {
   async #expect(body: string, code: StatusCode, present: boolean, options?: CommandOptions): Promise<AlicatFrame> {
     const frame = await this.frameCommand(body, options);
     if (frame.status.includes(code) !== present) {
-      throw new DeviceError(this.name, `${this.unit}${body} had no effect: ${code} is ${present ? 'missing from' : 'still in'} the reply`, code, 'no-effect');
+      throw new DeviceError({ device: this.name, vendorMessage: `${this.unit}${body} had no effect: ${code} is ${present ? 'missing from' : 'still in'} the reply`, vendorCode: code, kind: 'no-effect' });
     }
     return frame;
   }
 
   #require(): RequestChannel {
-    if (!this.#channel) throw new DisconnectedError(this.name, 'no transport (created for mock use only)');
+    if (!this.#channel) throw new DisconnectedError({ device: this.name, detail: 'no transport (created for mock use only)' });
     return this.#channel;
   }
 }
@@ -313,5 +313,5 @@ function matchFrame(r: Reply): boolean {
 }
 
 function checkRegister(register: number): void {
-  if (!Number.isInteger(register) || register < 0 || register > 999) throw new InvalidInputError('Alicat register', register, 'must be an integer 0..999');
+  if (!Number.isInteger(register) || register < 0 || register > 999) throw new InvalidInputError({ what: 'Alicat register', value: register, reason: 'must be an integer 0..999' });
 }

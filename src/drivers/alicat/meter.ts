@@ -82,7 +82,7 @@ export class AlicatFlowMeter extends StandardReadable {
     try {
       await this.#ctx.source.poll();
     } catch (e) {
-      throw new NotConnectedError(this.name, new Map([['unit', toError(e)]]));
+      throw new NotConnectedError({ device: this.name, errors: new Map([['unit', toError(e)]]) });
     }
   }
 

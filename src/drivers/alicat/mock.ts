@@ -67,7 +67,7 @@ export function installControllerMock(device: AlicatFlowController, onControlVar
   mockBackendOf(device.controlVariable).onPut((cv) => onControlVariable(checkControlVariable(cv)));
   mockBackendOf(device.actions.hold).onPut(() => setFlag(device, 'hold', true));
   mockBackendOf(device.actions.holdClosed).onPut(() => {
-    if (device.config.dialect === 'legacy') throw new UnsupportedError(`${device.name} (dialect legacy)`, 'holdClosed');
+    if (device.config.dialect === 'legacy') throw new UnsupportedError({ device: `${device.name} (dialect legacy)`, verb: 'holdClosed' });
     setFlag(device, 'hold', true);
     close();
   });

@@ -93,7 +93,7 @@ const GAS_RE = /^[A-Za-z][!-~]{0,15}$/;
 
 /** Remove NUL bytes and surrounding whitespace (some converters pad replies with NULs). */
 export function cleanLine(text: string): string {
-  if (typeof text !== 'string') throw new InvalidInputError('Alicat reply', text, 'must be a string');
+  if (typeof text !== 'string') throw new InvalidInputError({ what: 'Alicat reply', value: text, reason: 'must be a string' });
   return (text.includes('\0') ? text.replace(/\0/g, '') : text).trim();
 }
 
@@ -119,14 +119,14 @@ export function replyUnit(text: string): string | undefined {
 
 /** Check a unit id (A–Z, either case) and return it in upper case. */
 export function checkUnit(unit: unknown): string {
-  if (typeof unit !== 'string' || !/^[A-Za-z]$/.test(unit)) throw new InvalidInputError('Alicat unit id', unit, 'must be one letter A-Z');
+  if (typeof unit !== 'string' || !/^[A-Za-z]$/.test(unit)) throw new InvalidInputError({ what: 'Alicat unit id', value: unit, reason: 'must be one letter A-Z' });
   return unit.toUpperCase();
 }
 
 function parseNumber(token: string, field: string, line: string): number {
   if (token.length <= 24 && NUMBER_RE.test(token)) return Number(token);
   if (DASHES_RE.test(token)) return Number.NaN;
-  throw new InvalidInputError(`Alicat frame ${field}`, line, `expected a number, got ${JSON.stringify(token.slice(0, 24))}`);
+  throw new InvalidInputError({ what: `Alicat frame ${field}`, value: line, reason: `expected a number, got ${JSON.stringify(token.slice(0, 24))}` });
 }
 
 function isNumeric(token: string): boolean {
@@ -142,20 +142,20 @@ export function decodeFrame(text: string, options: { kind?: UnitKind } = {}): Al
   const fast = typeof text === 'string' ? tryDecodeFrame(text, options.kind) : undefined;
   if (fast !== undefined) return fast;
   const line = cleanLine(text);
-  if (line.length === 0) throw new InvalidInputError('Alicat frame', text, 'empty reply');
-  if (line.length > MAX_LINE) throw new InvalidInputError('Alicat frame', `${line.slice(0, 40)}...`, `longer than ${MAX_LINE} characters`);
-  if (isRejection(line)) throw new InvalidInputError('Alicat frame', line, 'the device rejected the command (?)');
+  if (line.length === 0) throw new InvalidInputError({ what: 'Alicat frame', value: text, reason: 'empty reply' });
+  if (line.length > MAX_LINE) throw new InvalidInputError({ what: 'Alicat frame', value: `${line.slice(0, 40)}...`, reason: `longer than ${MAX_LINE} characters` });
+  if (isRejection(line)) throw new InvalidInputError({ what: 'Alicat frame', value: line, reason: 'the device rejected the command (?)' });
   const tokens = line.split(/\s+/);
   const unit = tokens.shift()!;
-  if (!UNIT_RE.test(unit)) throw new InvalidInputError('Alicat frame unit id', line, 'must start with a unit id A-Z or @');
+  if (!UNIT_RE.test(unit)) throw new InvalidInputError({ what: 'Alicat frame unit id', value: line, reason: 'must start with a unit id A-Z or @' });
   const status: StatusCode[] = [];
   while (tokens.length > 0 && Object.hasOwn(STATUS_CODES, tokens[tokens.length - 1]!.toUpperCase())) {
     status.unshift(tokens.pop()!.toUpperCase() as StatusCode);
   }
   const gas = tokens.pop();
-  if (gas === undefined || isNumeric(gas) || !GAS_RE.test(gas)) throw new InvalidInputError('Alicat frame gas', line, 'expected a gas name after the numbers');
+  if (gas === undefined || isNumeric(gas) || !GAS_RE.test(gas)) throw new InvalidInputError({ what: 'Alicat frame gas', value: line, reason: 'expected a gas name after the numbers' });
   const n = tokens.length;
-  if (n < 4 || n > 6) throw new InvalidInputError('Alicat frame', line, `expected 4 to 6 numbers before the gas, got ${n}`);
+  if (n < 4 || n > 6) throw new InvalidInputError({ what: 'Alicat frame', value: line, reason: `expected 4 to 6 numbers before the gas, got ${n}` });
   const v = tokens.map((tok, i) => parseNumber(tok, `field ${i + 1}`, line));
   let setpoint: number | undefined;
   let totalizer: number | undefined;
@@ -297,9 +297,9 @@ export interface RegisterReply {
 export function decodeRegister(text: string, expected?: number): RegisterReply {
   const line = cleanLine(text);
   const m = /^([A-Za-z@])\s+(\d{1,4})\s*=\s*([+-]?\d{1,10})$/.exec(line);
-  if (!m) throw new InvalidInputError('Alicat register reply', line.slice(0, 60), 'expected "<unit> <register> = <value>"');
+  if (!m) throw new InvalidInputError({ what: 'Alicat register reply', value: line.slice(0, 60), reason: 'expected "<unit> <register> = <value>"' });
   const register = Number(m[2]);
-  if (expected !== undefined && register !== expected) throw new InvalidInputError('Alicat register reply', line, `expected register ${expected}`);
+  if (expected !== undefined && register !== expected) throw new InvalidInputError({ what: 'Alicat register reply', value: line, reason: `expected register ${expected}` });
   return { unit: m[1]!.toUpperCase(), register, value: Number(m[3]) };
 }
 
@@ -317,7 +317,7 @@ export interface FirmwareInfo {
 export function decodeFirmware(text: string): FirmwareInfo {
   const line = cleanLine(text);
   const m = /^([A-Za-z@])\s+(\S.*)$/.exec(line);
-  if (!m || line.length > MAX_LINE) throw new InvalidInputError('Alicat firmware reply', line.slice(0, 60), 'expected "<unit> <version text>"');
+  if (!m || line.length > MAX_LINE) throw new InvalidInputError({ what: 'Alicat firmware reply', value: line.slice(0, 60), reason: 'expected "<unit> <version text>"' });
   const rest = m[2]!;
   const v = /(\d{1,2})v(\d{2})/i.exec(rest);
   return { unit: m[1]!.toUpperCase(), text: rest, major: v ? Number(v[1]) : undefined, minor: v ? Number(v[2]) : undefined };
@@ -327,14 +327,14 @@ export function decodeFirmware(text: string): FirmwareInfo {
 export function gasNumber(gas: string | number): number {
   if (typeof gas === 'number') {
     const ok = Number.isInteger(gas) && ((gas >= 0 && gas < GASES.length) || (gas >= MIX_NUMBERS.low && gas <= MIX_NUMBERS.high));
-    if (!ok) throw new InvalidInputError('Alicat gas number', gas, `must be 0..${GASES.length - 1} or a mix ${MIX_NUMBERS.low}..${MIX_NUMBERS.high}`);
+    if (!ok) throw new InvalidInputError({ what: 'Alicat gas number', value: gas, reason: `must be 0..${GASES.length - 1} or a mix ${MIX_NUMBERS.low}..${MIX_NUMBERS.high}` });
     return gas;
   }
-  if (typeof gas !== 'string') throw new InvalidInputError('Alicat gas', gas, 'must be a gas name or number');
+  if (typeof gas !== 'string') throw new InvalidInputError({ what: 'Alicat gas', value: gas, reason: 'must be a gas name or number' });
   const i = GASES.findIndex((g) => g.toLowerCase() === gas.trim().toLowerCase());
   if (i >= 0) return i;
   if (/^\d+$/.test(gas.trim())) return gasNumber(Number(gas.trim()));
-  throw new InvalidInputError('Alicat gas', gas, `unknown gas; known: ${GASES.join(', ')} (or a mix number ${MIX_NUMBERS.low}..${MIX_NUMBERS.high})`);
+  throw new InvalidInputError({ what: 'Alicat gas', value: gas, reason: `unknown gas; known: ${GASES.join(', ')} (or a mix number ${MIX_NUMBERS.low}..${MIX_NUMBERS.high})` });
 }
 
 /** Return the short name of a standard gas number, or undefined for mixes and unknown numbers. */
@@ -345,13 +345,13 @@ export function gasName(n: number): string | undefined {
 /** Return the control variable of a register-122 code, or throw InvalidInputError. */
 export function controlVariableOf(code: number): ControlVariable {
   for (const [name, c] of Object.entries(CONTROL_VARIABLES)) if (c === code) return name as ControlVariable;
-  throw new InvalidInputError('Alicat register 122', code, `unknown loop control code (known: ${Object.values(CONTROL_VARIABLES).join(', ')})`);
+  throw new InvalidInputError({ what: 'Alicat register 122', value: code, reason: `unknown loop control code (known: ${Object.values(CONTROL_VARIABLES).join(', ')})` });
 }
 
 /** Check a control variable name. */
 export function checkControlVariable(cv: unknown): ControlVariable {
   if (typeof cv !== 'string' || !Object.hasOwn(CONTROL_VARIABLES, cv)) {
-    throw new InvalidInputError('Alicat control variable', cv, `must be one of ${Object.keys(CONTROL_VARIABLES).join(', ')}`);
+    throw new InvalidInputError({ what: 'Alicat control variable', value: cv, reason: `must be one of ${Object.keys(CONTROL_VARIABLES).join(', ')}` });
   }
   return cv as ControlVariable;
 }
@@ -362,7 +362,7 @@ export const MAX_SETPOINT = 1e6;
 /** Encode the setpoint command body `S12.50` (two decimals, as numat sends it). */
 export function encodeSetpoint(value: number): string {
   if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) >= MAX_SETPOINT) {
-    throw new InvalidInputError('Alicat setpoint', value, `must be a finite number with magnitude below ${MAX_SETPOINT}`);
+    throw new InvalidInputError({ what: 'Alicat setpoint', value, reason: `must be a finite number with magnitude below ${MAX_SETPOINT}` });
   }
   const text = value.toFixed(2);
   return `S${text === '-0.00' ? '0.00' : text}`;
@@ -398,7 +398,7 @@ export const DIALECTS: Readonly<Record<Dialect, DialectCommands>> = {
 
 /** Check a dialect name. */
 export function checkDialect(d: unknown): Dialect {
-  if (d !== 'legacy' && d !== 'primer') throw new InvalidInputError('Alicat dialect', d, "must be 'legacy' or 'primer'");
+  if (d !== 'legacy' && d !== 'primer') throw new InvalidInputError({ what: 'Alicat dialect', value: d, reason: "must be 'legacy' or 'primer'" });
   return d;
 }
 

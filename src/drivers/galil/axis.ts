@@ -37,7 +37,7 @@ export interface ReferenceOptions {
 /** Convert a position to counts, refusing one beyond the 32-bit range. */
 const positionCounts = (what: string, units: number, cpu: number): number => {
   const c = toCounts(what, units, cpu);
-  if (Math.abs(c) > MAX_POSITION_COUNTS) throw new InvalidInputError(what, units, `is beyond the controller's ±${MAX_POSITION_COUNTS} counts`);
+  if (Math.abs(c) > MAX_POSITION_COUNTS) throw new InvalidInputError({ what, value: units, reason: `is beyond the controller's ±${MAX_POSITION_COUNTS} counts` });
   return c;
 };
 
@@ -167,7 +167,7 @@ export class GalilAxis extends StandardMovable {
    * the limits before any motion command is sent. Resolves like `set`.
    */
   moveBy(delta: number): Status<void> {
-    if (typeof delta !== 'number' || !Number.isFinite(delta)) return Status.failed(new InvalidInputError(`${this.name}.moveBy`, delta, 'expected a finite number'));
+    if (typeof delta !== 'number' || !Number.isFinite(delta)) return Status.failed(new InvalidInputError({ what: `${this.name}.moveBy`, value: delta, reason: 'expected a finite number' }));
     const out = new Status<void>({ name: `${this.name}.moveBy(${delta})` });
     void (async () => {
       try {
@@ -186,7 +186,7 @@ export class GalilAxis extends StandardMovable {
 
   /** Start jogging at `speed` units/s (JG + BG); resolves once motion began. `stop()` ends it. */
   async jog(speed: number): Promise<void> {
-    if (typeof speed !== 'number' || !Number.isFinite(speed)) throw new InvalidInputError(`${this.name}.jog`, speed, 'expected a finite number');
+    if (typeof speed !== 'number' || !Number.isFinite(speed)) throw new InvalidInputError({ what: `${this.name}.jog`, value: speed, reason: 'expected a finite number' });
     await this.jogSpeed.set(speed);
     await this.begin.trigger();
   }
@@ -194,10 +194,10 @@ export class GalilAxis extends StandardMovable {
   /** Run a homing/reference sequence (HM/FE/FI + BG, optional back-off and slow search, offset, DP). */
   reference(options: ReferenceOptions = {}): Status<void> {
     const mode = options.mode ?? 'HM';
-    if (!['HM', 'FE', 'FI'].includes(mode)) return Status.failed(new InvalidInputError(`${this.name}.reference mode`, mode, 'must be HM, FE or FI'));
+    if (!['HM', 'FE', 'FI'].includes(mode)) return Status.failed(new InvalidInputError({ what: `${this.name}.reference mode`, value: mode, reason: 'must be HM, FE or FI' }));
     for (const k of ['speed', 'backoff', 'slowSpeed', 'offset', 'define'] as const) {
       const v = options[k];
-      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) return Status.failed(new InvalidInputError(`${this.name}.reference ${k}`, v, 'expected a finite number'));
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) return Status.failed(new InvalidInputError({ what: `${this.name}.reference ${k}`, value: v, reason: 'expected a finite number' }));
     }
     const search = mode === 'HM' ? this.findHome : mode === 'FE' ? this.findEdge : this.findIndex;
     const found = mode === 'FE' ? [9] : [10];
@@ -254,7 +254,7 @@ export class GalilAxis extends StandardMovable {
     if (success.includes(code)) return;
     const { text, outcome } = describeStopCode(code);
     if (outcome === 'canceled') throw new CanceledError(`${this.name}: ${text} (stop code ${code})`);
-    throw new DeviceError(this.name, `stopped: ${text}`, `SC${code}`, outcome === 'done' ? 'unexpected-stop' : outcome);
+    throw new DeviceError({ device: this.name, vendorMessage: `stopped: ${text}`, vendorCode: `SC${code}`, kind: outcome === 'done' ? 'unexpected-stop' : outcome });
   }
 
   #halt(): Promise<void> {

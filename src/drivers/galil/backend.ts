@@ -70,10 +70,10 @@ export class GalilSignalBackend<T> extends TransportBackend<T> {
   /** Check the value (type, limits), then send the write command; resolves on the controller's `:`. */
   async put(value: T | undefined, _wait: boolean): Promise<void> {
     const w = this.#spec.write;
-    if (!w) throw new UnsupportedError(this.name || 'galil signal', 'put');
+    if (!w) throw new UnsupportedError({ device: this.name || 'galil signal', verb: 'put' });
     if (value !== undefined) checkValue(this.name, value, this.#spec.meta, this.#spec.meta.dtype);
     else if (this.#spec.initial !== undefined) {
-      throw new InvalidInputError(this.name || 'galil signal', value, 'expected a value');
+      throw new InvalidInputError({ what: this.name || 'galil signal', value, reason: 'expected a value' });
     }
     const command = w(value);
     await this.#io().command(command, this.#spec.urgent ? { priority: 'high' } : {});

@@ -71,18 +71,18 @@ const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function finite(what: string, v: unknown, positive = false): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (positive && !(v > 0))) {
-    throw new InvalidInputError(what, v, positive ? 'must be a finite number > 0' : 'must be a finite number');
+    throw new InvalidInputError({ what, value: v, reason: positive ? 'must be a finite number > 0' : 'must be a finite number' });
   }
   return v;
 }
 
 function channels(what: string, list: readonly number[] | undefined): number[] {
   if (list === undefined) return [];
-  if (!Array.isArray(list)) throw new InvalidInputError(what, list, 'must be an array of channel numbers');
+  if (!Array.isArray(list)) throw new InvalidInputError({ what, value: list, reason: 'must be an array of channel numbers' });
   const seen = new Set<number>();
   for (const n of list) {
-    if (!Number.isInteger(n) || n < 0 || n > 999) throw new InvalidInputError(what, n, 'channel numbers are integers in 0..999');
-    if (seen.has(n)) throw new InvalidInputError(what, n, 'channel listed twice');
+    if (!Number.isInteger(n) || n < 0 || n > 999) throw new InvalidInputError({ what, value: n, reason: 'channel numbers are integers in 0..999' });
+    if (seen.has(n)) throw new InvalidInputError({ what, value: n, reason: 'channel listed twice' });
     seen.add(n);
   }
   return [...list];
@@ -90,30 +90,30 @@ function channels(what: string, list: readonly number[] | undefined): number[] {
 
 /** Check a controller config and fill defaults; throws InvalidInputError naming the bad field. */
 export function resolveConfig(config: GalilConfig): { axes: ResolvedAxis[]; io: Required<GalilIOConfig> | undefined; timeoutMs: number; pollMs: number; enableOnConnect: boolean } {
-  if (typeof config !== 'object' || config === null) throw new InvalidInputError('galil config', config, 'must be an object');
+  if (typeof config !== 'object' || config === null) throw new InvalidInputError({ what: 'galil config', value: config, reason: 'must be an object' });
   const axes: ResolvedAxis[] = [];
   const letters = new Set<string>();
   for (const [name, a] of Object.entries(config.axes ?? {})) {
     if (!NAME_RE.test(name) || ['io', 'name', 'parent', 'axes'].includes(name)) {
-      throw new InvalidInputError('galil axis name', name, 'must be an identifier other than io, name, parent, axes');
+      throw new InvalidInputError({ what: 'galil axis name', value: name, reason: 'must be an identifier other than io, name, parent, axes' });
     }
-    if (typeof a !== 'object' || a === null) throw new InvalidInputError(`galil axes.${name}`, a, 'must be an object');
+    if (typeof a !== 'object' || a === null) throw new InvalidInputError({ what: `galil axes.${name}`, value: a, reason: 'must be an object' });
     const axis = checkAxis(a.axis);
-    if (letters.has(axis)) throw new InvalidInputError(`galil axes.${name}.axis`, axis, 'is used by another axis');
+    if (letters.has(axis)) throw new InvalidInputError({ what: `galil axes.${name}.axis`, value: axis, reason: 'is used by another axis' });
     letters.add(axis);
     const cpu = finite(`galil axes.${name}.countsPerUnit`, a.countsPerUnit, true) ?? 1;
     let limits: ResolvedAxis['limits'];
     if (a.limits !== undefined) {
       const [low, high] = Array.isArray(a.limits) ? a.limits : [NaN, NaN];
       if (!Number.isFinite(low) || !Number.isFinite(high) || low > high) {
-        throw new InvalidInputError(`galil axes.${name}.limits`, a.limits, 'must be [low, high] finite numbers with low <= high');
+        throw new InvalidInputError({ what: `galil axes.${name}.limits`, value: a.limits, reason: 'must be [low, high] finite numbers with low <= high' });
       }
       limits = { low: low!, high: high! };
     }
     const units = a.units ?? (cpu === 1 ? 'counts' : 'mm');
-    if (typeof units !== 'string' || units.length === 0) throw new InvalidInputError(`galil axes.${name}.units`, units, 'must be a non-empty string');
+    if (typeof units !== 'string' || units.length === 0) throw new InvalidInputError({ what: `galil axes.${name}.units`, value: units, reason: 'must be a non-empty string' });
     const precision = a.precision ?? Math.max(0, Math.ceil(Math.log10(cpu)));
-    if (!Number.isInteger(precision) || precision < 0 || precision > 12) throw new InvalidInputError(`galil axes.${name}.precision`, precision, 'must be an integer in 0..12');
+    if (!Number.isInteger(precision) || precision < 0 || precision > 12) throw new InvalidInputError({ what: `galil axes.${name}.precision`, value: precision, reason: 'must be an integer in 0..12' });
     axes.push({
       name, axis, countsPerUnit: cpu, units, limits, precision,
       speed: finite(`galil axes.${name}.speed`, a.speed, true),
@@ -135,6 +135,6 @@ export function resolveConfig(config: GalilConfig): { axes: ResolvedAxis[]; io: 
 /** Convert units to whole counts (rounded), checking the result is finite. */
 export function toCounts(what: string, value: number, countsPerUnit: number): number {
   const c = Math.round(value * countsPerUnit);
-  if (!Number.isFinite(c)) throw new InvalidInputError(what, value, 'does not convert to a finite number of counts');
+  if (!Number.isFinite(c)) throw new InvalidInputError({ what, value, reason: 'does not convert to a finite number of counts' });
   return Object.is(c, -0) ? 0 : c;
 }

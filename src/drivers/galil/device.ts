@@ -57,7 +57,7 @@ export class GalilController extends StandardReadable implements Stoppable {
   /** Return the axis called `name`, or throw InvalidInputError listing the axes. */
   axis(name: string): GalilAxis {
     const a = this.axes.get(name);
-    if (!a) throw new InvalidInputError(`${this.name}.axis`, name, `unknown axis (have ${[...this.axes.keys()].join(', ') || 'none'})`);
+    if (!a) throw new InvalidInputError({ what: `${this.name}.axis`, value: name, reason: `unknown axis (have ${[...this.axes.keys()].join(', ') || 'none'})` });
     return a;
   }
 
@@ -82,7 +82,7 @@ export class GalilController extends StandardReadable implements Stoppable {
         const n = (await this.commands.tellPositions()).length;
         for (const a of r.axes) {
           const index = a.axis.charCodeAt(0) - 65;
-          if (index >= n) throw new InvalidInputError(`${this.name} axis ${a.name}`, a.axis, `the controller has ${n} axes`);
+          if (index >= n) throw new InvalidInputError({ what: `${this.name} axis ${a.name}`, value: a.axis, reason: `the controller has ${n} axes` });
         }
       } else {
         await this.commands.tellCodeNumber();
@@ -96,7 +96,7 @@ export class GalilController extends StandardReadable implements Stoppable {
         if (r.enableOnConnect) await axis.motorOn.set(true);
       }
     } catch (e) {
-      throw new NotConnectedError(this.name, new Map([['controller', toError(e)]]));
+      throw new NotConnectedError({ device: this.name, errors: new Map([['controller', toError(e)]]) });
     }
   }
 

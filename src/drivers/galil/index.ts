@@ -39,13 +39,13 @@ export const GALIL_TCP_PORT = 23;
 export const GALIL_BAUD = 115200;
 
 function parseGalilTcp(p: ParsedUri): TcpAddress {
-  if (!p.host) throw new InvalidInputError('galil+tcp address host', p.uri, 'missing host (galil+tcp://host:23)');
-  if (p.path && p.path !== '/') throw new InvalidInputError('galil+tcp address path', p.path, 'takes no path');
+  if (!p.host) throw new InvalidInputError({ what: 'galil+tcp address host', value: p.uri, reason: 'missing host (galil+tcp://host:23)' });
+  if (p.path && p.path !== '/') throw new InvalidInputError({ what: 'galil+tcp address path', value: p.path, reason: 'takes no path' });
   const params = new Map(p.params);
   const a: TcpAddress = { scheme: 'tcp', uri: p.uri, family: 'galil', host: p.host, port: p.port ?? GALIL_TCP_PORT, path: '', params: {} };
   const ct = params.get('connectTimeoutMs');
   if (ct !== undefined) {
-    if (!/^\d+$/.test(ct) || Number(ct) < 1) throw new InvalidInputError("address parameter 'connectTimeoutMs'", ct, 'must be an integer > 0');
+    if (!/^\d+$/.test(ct) || Number(ct) < 1) throw new InvalidInputError({ what: "address parameter 'connectTimeoutMs'", value: ct, reason: 'must be an integer > 0' });
     a.connectTimeoutMs = Number(ct);
     params.delete('connectTimeoutMs');
   }
@@ -56,11 +56,11 @@ function parseGalilTcp(p: ParsedUri): TcpAddress {
 function parseGalilSerial(p: ParsedUri): SerialAddress {
   const params = new Map(p.params);
   const path = p.host ? p.host : /^\/COM\d+$/i.test(p.path) ? p.path.slice(1) : p.path;
-  if (!path) throw new InvalidInputError('galil+serial address path', p.uri, 'missing device path (galil+serial:///dev/ttyUSB0)');
+  if (!path) throw new InvalidInputError({ what: 'galil+serial address path', value: p.uri, reason: 'missing device path (galil+serial:///dev/ttyUSB0)' });
   const baudText = params.get('baud') ?? params.get('baudRate');
   params.delete('baud');
   params.delete('baudRate');
-  if (baudText !== undefined && !/^\d+$/.test(baudText)) throw new InvalidInputError("address parameter 'baud'", baudText, 'must be a positive integer');
+  if (baudText !== undefined && !/^\d+$/.test(baudText)) throw new InvalidInputError({ what: "address parameter 'baud'", value: baudText, reason: 'must be a positive integer' });
   const o = checkSerialOptions({ path, baudRate: baudText === undefined ? GALIL_BAUD : Number(baudText), rtscts: params.get('rtscts') === 'true' });
   params.delete('rtscts');
   return {
@@ -116,7 +116,7 @@ export function createGalil(options: OpenGalilOptions = {}, target?: GalilTarget
   else if (target && 'channel' in target) {
     channel = target.channel;
     owns = false;
-  } else if (target !== undefined) throw new InvalidInputError('galil target', target, 'give a URI, { stream } or { channel }');
+  } else if (target !== undefined) throw new InvalidInputError({ what: 'galil target', value: target, reason: 'give a URI, { stream } or { channel }' });
   const io = new GalilIO(channel, { name, timeoutMs });
   return new GalilController(name, config, io, owns);
 }

@@ -46,7 +46,7 @@ export class GalilIOBank extends StandardReadable {
   /** Return output `n`, or throw InvalidInputError naming the configured outputs. */
   output(n: number): SignalRW<boolean> {
     const s = this.outputs.get(n);
-    if (!s) throw new InvalidInputError(`${this.name}.output`, n, `not a configured output (have ${[...this.outputs].map(([k]) => k).join(', ') || 'none'})`);
+    if (!s) throw new InvalidInputError({ what: `${this.name}.output`, value: n, reason: `not a configured output (have ${[...this.outputs].map(([k]) => k).join(', ') || 'none'})` });
     return s;
   }
 
@@ -69,7 +69,7 @@ export class GalilIOBank extends StandardReadable {
     try {
       out = this.output(n);
       if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
-        throw new InvalidInputError(`${this.name}.pulse durationMs`, durationMs, 'must be a finite number >= 0');
+        throw new InvalidInputError({ what: `${this.name}.pulse durationMs`, value: durationMs, reason: 'must be a finite number >= 0' });
       }
     } catch (e) {
       return Status.failed(e, `${this.name}.pulse(${n})`);

@@ -59,7 +59,7 @@ export class GalilIO {
     this.#channel = channel;
     this.name = options.name ?? channel?.address ?? 'galil';
     const t = options.timeoutMs ?? 1000;
-    if (!(t > 0) || !Number.isFinite(t)) throw new InvalidInputError('Galil timeoutMs', t, 'must be a finite number > 0');
+    if (!(t > 0) || !Number.isFinite(t)) throw new InvalidInputError({ what: 'Galil timeoutMs', value: t, reason: 'must be a finite number > 0' });
     this.timeoutMs = t;
   }
 
@@ -70,7 +70,7 @@ export class GalilIO {
 
   /** Open the channel (no-op when connected). */
   async open(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
-    if (!this.#channel) throw new DisconnectedError(this.name, 'no transport (created for mock use only)');
+    if (!this.#channel) throw new DisconnectedError({ device: this.name, detail: 'no transport (created for mock use only)' });
     if (this.#channel.state !== 'connected' && this.#channel.state !== 'reconnecting') await this.#channel.open(options);
   }
 
@@ -87,7 +87,7 @@ export class GalilIO {
     let line = this.#lines.get(text);
     if (line === undefined || !this.#channel) {
       try {
-        if (!this.#channel) throw new DisconnectedError(this.name, 'no transport (created for mock use only)');
+        if (!this.#channel) throw new DisconnectedError({ device: this.name, detail: 'no transport (created for mock use only)' });
         line = encodeCommand(text);
       } catch (e) {
         return Promise.reject(toError(e));
@@ -119,7 +119,7 @@ export class GalilIO {
     // Whole milliseconds: Node keeps one timer list per distinct duration, so a fractional limit
     // per request would build and tear down a list every time.
     const left = Math.round(deadline - performance.now());
-    if (left < 1) throw new TimeoutError(`${this.name}: ${text} (waiting for earlier commands)`, timeoutMs);
+    if (left < 1) throw new TimeoutError({ operation: `${this.name}: ${text} (waiting for earlier commands)`, afterMs: timeoutMs });
     const req: RequestOptions = { timeoutMs: left };
     if (options.signal) req.signal = options.signal;
     if (options.priority === 'high') req.priority = 'high';
@@ -154,18 +154,18 @@ export class GalilIO {
       const err = toError(e);
       if (err instanceof TimeoutError || err instanceof CanceledError || err instanceof InvalidInputError) this.#resync = true;
       if (err instanceof LabrigError && !(err instanceof DeviceError)) return err;
-      return new DeviceError(this.name, `${text} rejected; TC1 failed: ${err.message}`, undefined, 'rejected', { cause: rejected });
+      return new DeviceError({ device: this.name, vendorMessage: `${text} rejected; TC1 failed: ${err.message}`, kind: 'rejected', cause: rejected });
     }
     let tc;
     try {
       tc = parseTellCode(reply);
     } catch (e) {
       this.#resync = true;
-      return new DeviceError(this.name, `${text} rejected; TC1 gave ${JSON.stringify(reply)}`, undefined, 'rejected', { cause: e });
+      return new DeviceError({ device: this.name, vendorMessage: `${text} rejected; TC1 gave ${JSON.stringify(reply)}`, kind: 'rejected', cause: e });
     }
-    const known = DeviceError.fromCode(this.name, tc.code, TC_CODES);
+    const known = DeviceError.fromCode({ device: this.name, code: tc.code, table: TC_CODES });
     const message = `${text}: ${tc.text || known.vendorMessage}`;
-    return new DeviceError(this.name, message, tc.code, known.kind ?? 'rejected', { cause: rejected });
+    return new DeviceError({ device: this.name, vendorMessage: message, vendorCode: tc.code, kind: known.kind ?? 'rejected', cause: rejected });
   }
 
   /** Send a query and decode its reply with `decode` (an undecodable reply triggers a resync). */
@@ -280,7 +280,7 @@ export class GalilIO {
 
   /** MG _XXa: read an axis operand (`BG`, `MO`, `SP`, `PA`, `LF`, ...) as a number. */
   operand(name: string, axis: AxisLetter, options?: CommandOptions): Promise<number> {
-    if (!/^[A-Z]{2}$/.test(name)) throw new InvalidInputError('Galil operand', name, 'must be two upper-case letters');
+    if (!/^[A-Z]{2}$/.test(name)) throw new InvalidInputError({ what: 'Galil operand', value: name, reason: 'must be two upper-case letters' });
     return this.query(`MG _${name}${checkAxis(axis)}`, parseNumber, options);
   }
 

@@ -30,7 +30,7 @@ export function installAxisMock(axis: GalilAxis): void {
   if (!firstTime(axis.begin as Signal<unknown>)) return;
   let mode: 'PA' | 'PR' | 'JG' | 'HM' | 'FE' | 'FI' = 'PA';
   const reject = (code: number): never => {
-    throw DeviceError.fromCode(axis.name, code, TC_CODES);
+    throw DeviceError.fromCode({ device: axis.name, code, table: TC_CODES });
   };
   mockBackendOf(axis.setpoint).onPut(() => void (mode = 'PA'));
   mockBackendOf(axis.distance).onPut(() => void (mode = 'PR'));

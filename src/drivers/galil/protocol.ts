@@ -125,7 +125,7 @@ export function describeStopCode(code: number): { text: string; outcome: StopOut
 /** Check an axis letter (A..H); throws InvalidInputError. */
 export function checkAxis(axis: unknown): AxisLetter {
   if (typeof axis !== 'string' || !(AXIS_LETTERS as readonly string[]).includes(axis)) {
-    throw new InvalidInputError('Galil axis', axis, `must be one of ${AXIS_LETTERS.join('')}`);
+    throw new InvalidInputError({ what: 'Galil axis', value: axis, reason: `must be one of ${AXIS_LETTERS.join('')}` });
   }
   return axis as AxisLetter;
 }
@@ -133,7 +133,7 @@ export function checkAxis(axis: unknown): AxisLetter {
 /** Check an integer operand lies in [low, high]; throws InvalidInputError naming `what`. */
 export function checkInteger(what: string, value: unknown, low: number, high: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) {
-    throw new InvalidInputError(what, value, `must be an integer in ${low}..${high}`);
+    throw new InvalidInputError({ what, value, reason: `must be an integer in ${low}..${high}` });
   }
   return value;
 }
@@ -147,10 +147,10 @@ const COMMAND_RE = /^[A-Z]{2}[ -~]*$/;
  */
 export function encodeCommand(text: string): string {
   if (typeof text !== 'string' || text.length === 0 || text.length > 80) {
-    throw new InvalidInputError('Galil command', text, 'must be a string of 1..80 characters');
+    throw new InvalidInputError({ what: 'Galil command', value: text, reason: 'must be a string of 1..80 characters' });
   }
   if (!COMMAND_RE.test(text) || text.includes(';')) {
-    throw new InvalidInputError('Galil command', text, 'must be printable ASCII starting with a two-letter command, without ";" or line breaks');
+    throw new InvalidInputError({ what: 'Galil command', value: text, reason: 'must be printable ASCII starting with a two-letter command, without ";" or line breaks' });
   }
   return `${text}\r`;
 }
@@ -173,41 +173,41 @@ const HEX_RE = /^[ \t]*\$([0-9A-Fa-f]{1,8})(?:\.([0-9A-Fa-f]{0,4}))?[ \t]*$/;
  * hex format). Throws InvalidInputError for anything else (empty, garbage, too many digits).
  */
 export function parseNumber(text: string): number {
-  if (typeof text !== 'string') throw new InvalidInputError('Galil number', text, 'must be a string');
+  if (typeof text !== 'string') throw new InvalidInputError({ what: 'Galil number', value: text, reason: 'must be a string' });
   if (NUMBER_RE.test(text)) return Number(text);
   const h = HEX_RE.exec(text);
   if (h) {
     const frac = h[2] ? parseInt(h[2].padEnd(4, '0'), 16) / 65536 : 0;
     return parseInt(h[1]!, 16) + frac;
   }
-  throw new InvalidInputError('Galil number', text.length > 40 ? `${text.slice(0, 40)}...` : text, 'is not a number the controller prints');
+  throw new InvalidInputError({ what: 'Galil number', value: text.length > 40 ? `${text.slice(0, 40)}...` : text, reason: 'is not a number the controller prints' });
 }
 
 /** Decode a comma-separated list of values (` 0, 0, 0, 0`); empty fields are refused. */
 export function parseNumberList(text: string): number[] {
-  if (typeof text !== 'string') throw new InvalidInputError('Galil value list', text, 'must be a string');
-  if (text.length > 4096) throw new InvalidInputError('Galil value list', `${text.length} characters`, 'is too long');
+  if (typeof text !== 'string') throw new InvalidInputError({ what: 'Galil value list', value: text, reason: 'must be a string' });
+  if (text.length > 4096) throw new InvalidInputError({ what: 'Galil value list', value: `${text.length} characters`, reason: 'is too long' });
   return text.split(',').map((part) => parseNumber(part));
 }
 
 /** Decode an integer reply (stop codes, TC codes, booleans as 0/1 printed with decimals). */
 export function parseInteger(text: string): number {
   const v = parseNumber(text);
-  if (!Number.isInteger(v)) throw new InvalidInputError('Galil integer', text, 'is not an integer');
+  if (!Number.isInteger(v)) throw new InvalidInputError({ what: 'Galil integer', value: text, reason: 'is not an integer' });
   return v;
 }
 
 /** Decode a 0/1 flag (` 1.0000` → true); anything but 0 or 1 is refused. */
 export function parseFlag(text: string): boolean {
   const v = parseNumber(text);
-  if (v !== 0 && v !== 1) throw new InvalidInputError('Galil flag', text, 'must be 0 or 1');
+  if (v !== 0 && v !== 1) throw new InvalidInputError({ what: 'Galil flag', value: text, reason: 'must be 0 or 1' });
   return v === 1;
 }
 
 /** Decode a stop code reply (` 1`), checking it is an integer in 0..255. */
 export function parseStopCode(text: string): number {
   const v = parseInteger(text);
-  if (v < 0 || v > 255) throw new InvalidInputError('Galil stop code', text, 'must lie in 0..255');
+  if (v < 0 || v > 255) throw new InvalidInputError({ what: 'Galil stop code', value: text, reason: 'must lie in 0..255' });
   return v;
 }
 
@@ -222,9 +222,9 @@ const TC_RE = /^[ \t]*(\d{1,4})(?:[ \t]+([ -~]*?))?[ \t]*$/;
 
 /** Decode a `TC1` reply (`20 Begin not valid with motor off`). */
 export function parseTellCode(text: string): TellCode {
-  if (typeof text !== 'string') throw new InvalidInputError('Galil TC reply', text, 'must be a string');
+  if (typeof text !== 'string') throw new InvalidInputError({ what: 'Galil TC reply', value: text, reason: 'must be a string' });
   const m = TC_RE.exec(text);
-  if (!m) throw new InvalidInputError('Galil TC reply', text.length > 40 ? `${text.slice(0, 40)}...` : text, 'expected "<code> <text>"');
+  if (!m) throw new InvalidInputError({ what: 'Galil TC reply', value: text.length > 40 ? `${text.slice(0, 40)}...` : text, reason: 'expected "<code> <text>"' });
   return { code: Number(m[1]), text: m[2] ?? '' };
 }
 

@@ -100,7 +100,7 @@ export class LegatoSignalBackend<T> extends TransportBackend<T> {
   /** Check the value (type, limits) before anything is sent, then write it. */
   async put(value: T | undefined, _wait: boolean): Promise<void> {
     const w = this.#spec.write;
-    if (!w) throw new UnsupportedError(this.name || `legato ${this.#spec.field}`, 'put');
+    if (!w) throw new UnsupportedError({ device: this.name || `legato ${this.#spec.field}`, verb: 'put' });
     if (value !== undefined) checkValue(this.name || this.#spec.field, value, this.#spec.meta, this.#spec.meta.dtype);
     await w(value);
     if (value === undefined) return;

@@ -178,7 +178,7 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
   /** Set the syringe volume: `(1, 'ml')`, `('1 ml')` or µl. */
   async setSyringeVolume(value: number | string, units?: string): Promise<void> {
     const ul = toMicroliters(value, units, `${this.name} syringe volume`);
-    if (!(ul > 0)) throw new InvalidInputError(`${this.name} syringe volume`, value, 'must be > 0');
+    if (!(ul > 0)) throw new InvalidInputError({ what: `${this.name} syringe volume`, value, reason: 'must be > 0' });
     await this.syringeVolume.set(ul);
     this.#syringeUl = ul;
   }
@@ -221,8 +221,8 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
     try {
       const ul = toMicroliters(volume, undefined, `${what} volume`);
       direction = options.direction ?? (ul < 0 ? 'withdraw' : 'infuse');
-      if (direction !== 'infuse' && direction !== 'withdraw') throw new InvalidInputError(`${what} direction`, direction, "must be 'infuse' or 'withdraw'");
-      if (direction === 'withdraw' && !this.model.withdraw) throw new InvalidInputError(what, volume, `the ${this.model.name} cannot withdraw`);
+      if (direction !== 'infuse' && direction !== 'withdraw') throw new InvalidInputError({ what: `${what} direction`, value: direction, reason: "must be 'infuse' or 'withdraw'" });
+      if (direction === 'withdraw' && !this.model.withdraw) throw new InvalidInputError({ what, value: volume, reason: `the ${this.model.name} cannot withdraw` });
       amount = Math.abs(ul);
       this.#checkVolume(amount);
       ulPerMin = rate === undefined ? undefined : this.#checkedRate(direction, rate, undefined);
@@ -276,7 +276,7 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
       if (o.withdrawRate !== undefined && this.model.withdraw) await this.setWithdrawRate(o.withdrawRate);
       if (o.force !== undefined) await this.force.set(o.force);
     } catch (e) {
-      throw new NotConnectedError(this.name, new Map([['pump', toError(e)]]));
+      throw new NotConnectedError({ device: this.name, errors: new Map([['pump', toError(e)]]) });
     }
   }
 
@@ -295,13 +295,13 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
 
   #checkedRate(direction: Direction, value: number | string, units: string | undefined): number {
     const r = toMicrolitersPerMinute(value, units, `${this.name} ${direction} rate`);
-    if (direction === 'withdraw' && !this.model.withdraw) throw new InvalidInputError(`${this.name} withdraw rate`, value, `the ${this.model.name} cannot withdraw`);
+    if (direction === 'withdraw' && !this.model.withdraw) throw new InvalidInputError({ what: `${this.name} withdraw rate`, value, reason: `the ${this.model.name} cannot withdraw` });
     checkRate(this.name, this.model, this.#diameterMm, r);
     return r;
   }
 
   #checkVolume(ul: number): void {
-    if (!(ul > 0)) throw new InvalidInputError(`${this.name} volume`, ul, 'must be > 0 ul');
-    if (this.#syringeUl !== undefined && ul > this.#syringeUl) throw new LimitsError(`${this.name} volume`, ul, 0, this.#syringeUl, 'ul');
+    if (!(ul > 0)) throw new InvalidInputError({ what: `${this.name} volume`, value: ul, reason: 'must be > 0 ul' });
+    if (this.#syringeUl !== undefined && ul > this.#syringeUl) throw new LimitsError({ device: `${this.name} volume`, value: ul, low: 0, high: this.#syringeUl, units: 'ul' });
   }
 }

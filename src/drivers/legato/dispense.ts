@@ -83,7 +83,7 @@ async function run(pump: DispenseTarget, plan: DispensePlan, status: Status<void
     const limitMs = plan.timeoutMs ?? (rate > 0 ? (1.5 * plan.ul * 60_000) / rate + 5000 : 60_000);
     if (Number.isFinite(limitMs)) {
       timer = setTimeout(() => {
-        const err = new TimeoutError(status.name, Math.round(limitMs));
+        const err = new TimeoutError({ operation: status.name, afterMs: Math.round(limitMs) });
         abort.abort(err);
         if (!status.done) status.setException(err);
         void haltQuietly(pump);
@@ -98,9 +98,9 @@ async function run(pump: DispenseTarget, plan: DispensePlan, status: Status<void
         Promise.all([pump.volume.getValue(), pump.targetReached.getValue(), pump.stalled.getValue(), pump.running.getValue()]),
       );
       if (!status.done) status.updateProgress({ current: volume, initial: 0, target: plan.ul, units: 'ul', precision: 4 });
-      if (stalled) throw new DeviceError(pump.name, `stalled after ${volume} of ${plan.ul} ul (prompt *)`, 'stall', 'stall');
+      if (stalled) throw new DeviceError({ device: pump.name, vendorMessage: `stalled after ${volume} of ${plan.ul} ul (prompt *)`, vendorCode: 'stall', kind: 'stall' });
       if (reached) break;
-      if (!running) throw new DeviceError(pump.name, `stopped after ${volume} of ${plan.ul} ul, before the target`, 'stopped', 'stopped');
+      if (!running) throw new DeviceError({ device: pump.name, vendorMessage: `stopped after ${volume} of ${plan.ul} ul, before the target`, vendorCode: 'stopped', kind: 'stopped' });
       await sleep(plan.pollMs, abort.signal);
     }
     if (!status.done) status.setFinished();

@@ -41,11 +41,11 @@ export const LEGATO_BAUD = 115200;
 function parseLegatoSerial(p: ParsedUri): SerialAddress {
   const params = new Map(p.params);
   const path = p.host ? p.host : /^\/COM\d+$/i.test(p.path) ? p.path.slice(1) : p.path;
-  if (!path) throw new InvalidInputError('legato+serial address path', p.uri, 'missing device path (legato+serial:///dev/ttyUSB0)');
+  if (!path) throw new InvalidInputError({ what: 'legato+serial address path', value: p.uri, reason: 'missing device path (legato+serial:///dev/ttyUSB0)' });
   const baudText = params.get('baud') ?? params.get('baudRate');
   params.delete('baud');
   params.delete('baudRate');
-  if (baudText !== undefined && !/^\d+$/.test(baudText)) throw new InvalidInputError("address parameter 'baud'", baudText, 'must be a positive integer');
+  if (baudText !== undefined && !/^\d+$/.test(baudText)) throw new InvalidInputError({ what: "address parameter 'baud'", value: baudText, reason: 'must be a positive integer' });
   const o = checkSerialOptions({ path, baudRate: baudText === undefined ? LEGATO_BAUD : Number(baudText) });
   return {
     scheme: 'serial', uri: p.uri, family: 'legato', params: leftoverParams({ ...p, family: 'legato' }, params),
@@ -54,9 +54,9 @@ function parseLegatoSerial(p: ParsedUri): SerialAddress {
 }
 
 function parseLegatoTcp(p: ParsedUri): TcpAddress {
-  if (!p.host) throw new InvalidInputError('legato+tcp address host', p.uri, 'missing host (legato+tcp://host:port)');
-  if (p.port === undefined) throw new InvalidInputError('legato+tcp address port', p.uri, 'missing port (legato+tcp://host:port)');
-  if (p.path && p.path !== '/') throw new InvalidInputError('legato+tcp address path', p.path, 'takes no path');
+  if (!p.host) throw new InvalidInputError({ what: 'legato+tcp address host', value: p.uri, reason: 'missing host (legato+tcp://host:port)' });
+  if (p.port === undefined) throw new InvalidInputError({ what: 'legato+tcp address port', value: p.uri, reason: 'missing port (legato+tcp://host:port)' });
+  if (p.path && p.path !== '/') throw new InvalidInputError({ what: 'legato+tcp address path', value: p.path, reason: 'takes no path' });
   const params = new Map(p.params);
   return { scheme: 'tcp', uri: p.uri, family: 'legato', host: p.host, port: p.port, path: '', params: leftoverParams({ ...p, family: 'legato' }, params) };
 }
@@ -101,16 +101,16 @@ export function uriSettings(uri: string): { address?: number; poll?: boolean; fo
   const out: { address?: number; poll?: boolean; form?: AddressForm } = {};
   for (const [k, v] of Object.entries(params)) {
     if (k === 'address') {
-      if (!/^\d{1,2}$/.test(v)) throw new InvalidInputError("address parameter 'address'", v, 'must be 0..99');
+      if (!/^\d{1,2}$/.test(v)) throw new InvalidInputError({ what: "address parameter 'address'", value: v, reason: 'must be 0..99' });
       out.address = checkAddress(Number(v));
     } else if (k === 'poll') {
-      if (!['on', 'off', 'true', 'false', '1', '0'].includes(v)) throw new InvalidInputError("address parameter 'poll'", v, 'must be on or off');
+      if (!['on', 'off', 'true', 'false', '1', '0'].includes(v)) throw new InvalidInputError({ what: "address parameter 'poll'", value: v, reason: 'must be on or off' });
       out.poll = ['on', 'true', '1'].includes(v);
     } else if (k === 'form') {
-      if (v !== 'plain' && v !== 'at') throw new InvalidInputError("address parameter 'form'", v, 'must be plain or at');
+      if (v !== 'plain' && v !== 'at') throw new InvalidInputError({ what: "address parameter 'form'", value: v, reason: 'must be plain or at' });
       out.form = v;
     } else {
-      throw new InvalidInputError(`address parameter '${k}'`, v, 'unknown for legato (address, poll, form, baud)');
+      throw new InvalidInputError({ what: `address parameter '${k}'`, value: v, reason: 'unknown for legato (address, poll, form, baud)' });
     }
   }
   return out;
@@ -126,7 +126,7 @@ function channelFor(target: LegatoTarget | undefined, timeoutMs: number): { chan
   if (typeof target === 'string') return { channel: legatoChannel(createStream(target), timeoutMs), owns: true, settings: uriSettings(target) };
   if ('stream' in target) return { channel: legatoChannel(target.stream, timeoutMs), owns: true, settings: {} };
   if ('channel' in target) return { channel: target.channel, owns: false, settings: {} };
-  throw new InvalidInputError('legato target', target, 'give a URI, { stream } or { channel }');
+  throw new InvalidInputError({ what: 'legato target', value: target, reason: 'give a URI, { stream } or { channel }' });
 }
 
 function buildPump(channel: RequestChannel | undefined, owns: boolean, settings: ReturnType<typeof uriSettings>, options: OpenLegatoOptions): LegatoPump {
@@ -171,15 +171,15 @@ export interface LegatoChain {
 
 /** Connect to every pump of a chain on one line (`pumps[i].address` must differ). */
 export async function openLegatoChain(target: LegatoTarget, pumps: readonly OpenLegatoOptions[]): Promise<LegatoChain> {
-  if (!Array.isArray(pumps) || pumps.length === 0) throw new InvalidInputError('legato chain pumps', pumps, 'give at least one pump');
+  if (!Array.isArray(pumps) || pumps.length === 0) throw new InvalidInputError({ what: 'legato chain pumps', value: pumps, reason: 'give at least one pump' });
   const seen = new Set<number>();
   for (const p of pumps) {
     const a = checkAddress(p.address ?? 0);
-    if (seen.has(a)) throw new InvalidInputError('legato chain address', a, 'appears twice');
+    if (seen.has(a)) throw new InvalidInputError({ what: 'legato chain address', value: a, reason: 'appears twice' });
     seen.add(a);
   }
   const { channel, owns, settings } = channelFor(target, Math.max(...pumps.map((p) => p.timeoutMs ?? 1000)));
-  if (!channel) throw new InvalidInputError('legato chain target', target, 'give a URI, { stream } or { channel }');
+  if (!channel) throw new InvalidInputError({ what: 'legato chain target', value: target, reason: 'give a URI, { stream } or { channel }' });
   const { address: _ignored, ...shared } = settings;
   const list = pumps.map((p) => buildPump(channel, false, shared, p));
   const close = async (): Promise<void> => {

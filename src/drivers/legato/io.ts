@@ -76,7 +76,7 @@ export class LegatoIO {
     this.name = options.name ?? 'legato';
     this.pump = checkAddress(options.address ?? 0);
     this.form = options.form ?? 'plain';
-    if (this.form !== 'plain' && this.form !== 'at') throw new InvalidInputError(`${this.name} form`, this.form, "must be 'plain' or 'at'");
+    if (this.form !== 'plain' && this.form !== 'at') throw new InvalidInputError({ what: `${this.name} form`, value: this.form, reason: "must be 'plain' or 'at'" });
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.#xonRequest = Object.freeze({ expect: this.#xon, timeoutMs: this.timeoutMs, match: this.#accept });
     this.#xonLinesRequest = Object.freeze({ expect: this.#xon, timeoutMs: this.timeoutMs, match: this.#acceptLines });
@@ -284,7 +284,7 @@ export class LegatoIO {
 
   /** FORCE: set the pushing force, 1..100 percent. */
   async setForce(percent: number, options?: CommandOptions): Promise<void> {
-    if (!Number.isInteger(percent) || percent < 1 || percent > 100) throw new InvalidInputError(`${this.name} force`, percent, 'must be an integer 1..100 (%)');
+    if (!Number.isInteger(percent) || percent < 1 || percent > 100) throw new InvalidInputError({ what: `${this.name} force`, value: percent, reason: 'must be an integer 1..100 (%)' });
     await this.command(`force ${percent}`, options);
   }
 
@@ -301,7 +301,7 @@ export class LegatoIO {
   // --- internals -------------------------------------------------------------------------------
 
   #require(): RequestChannel {
-    if (!this.#channel) throw new DisconnectedError(this.name, 'no transport (this pump was built for mock use)');
+    if (!this.#channel) throw new DisconnectedError({ device: this.name, detail: 'no transport (this pump was built for mock use)' });
     return this.#channel;
   }
 
@@ -351,9 +351,9 @@ export class LegatoIO {
     this.#setState(decoded.state);
     if (decoded.error) {
       const entry = ERROR_REPLIES[decoded.error] as { text: string; kind: string };
-      throw new DeviceError(this.name, `${JSON.stringify(text.trim())} rejected: ${decoded.error} (${entry.text})`, decoded.error, entry.kind);
+      throw new DeviceError({ device: this.name, vendorMessage: `${JSON.stringify(text.trim())} rejected: ${decoded.error} (${entry.text})`, vendorCode: decoded.error, kind: entry.kind });
     }
-    if (wantLines && decoded.lines.length === 0) throw new InvalidInputError(`${this.name} reply`, reply.text, `no text line in the reply to ${JSON.stringify(text.trim())}`);
+    if (wantLines && decoded.lines.length === 0) throw new InvalidInputError({ what: `${this.name} reply`, value: reply.text, reason: `no text line in the reply to ${JSON.stringify(text.trim())}` });
     return decoded;
   }
 
@@ -402,12 +402,12 @@ function statusReport(r: DecodedReply): StatusReport {
 }
 
 function rateCommand(direction: Direction): 'irate' | 'wrate' {
-  if (direction !== 'infuse' && direction !== 'withdraw') throw new InvalidInputError('direction', direction, "must be 'infuse' or 'withdraw'");
+  if (direction !== 'infuse' && direction !== 'withdraw') throw new InvalidInputError({ what: 'direction', value: direction, reason: "must be 'infuse' or 'withdraw'" });
   return direction === 'infuse' ? 'irate' : 'wrate';
 }
 
 function positive(what: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidInputError(what, v, 'must be a finite number > 0');
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidInputError({ what, value: v, reason: 'must be a finite number > 0' });
   return v;
 }
 
@@ -422,6 +422,6 @@ function seconds(text: string): number {
   const q = splitQuantity(text, 'time reply');
   const u = q.units.toLowerCase();
   const f = u === '' || u === 's' || u === 'sec' || u === 'seconds' ? 1 : u === 'm' || u === 'min' ? 60 : u === 'h' || u === 'hr' ? 3600 : NaN;
-  if (Number.isNaN(f)) throw new InvalidInputError('time reply', text, 'expected seconds, minutes, hours or h:m:s');
+  if (Number.isNaN(f)) throw new InvalidInputError({ what: 'time reply', value: text, reason: 'expected seconds, minutes, hours or h:m:s' });
   return q.value * f;
 }

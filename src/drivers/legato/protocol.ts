@@ -53,7 +53,7 @@ export type AddressForm = 'plain' | 'at';
 /** Check a pump address (an integer 0..99); InvalidInputError otherwise. */
 export function checkAddress(address: unknown): number {
   if (typeof address !== 'number' || !Number.isInteger(address) || address < 0 || address > 99) {
-    throw new InvalidInputError('pump address', address, 'must be an integer 0..99');
+    throw new InvalidInputError({ what: 'pump address', value: address, reason: 'must be an integer 0..99' });
   }
   return address;
 }
@@ -68,10 +68,10 @@ const COMMAND_RE = /^[a-z][a-z0-9 ./:%-]*$/i;
 export function encodeCommand(address: number, command: string, form: AddressForm = 'plain'): string {
   checkAddress(address);
   if (typeof command !== 'string' || !COMMAND_RE.test(command) || command.length > 80) {
-    throw new InvalidInputError('pump command', command, 'expected a word and arguments in printable ASCII (no CR/LF)');
+    throw new InvalidInputError({ what: 'pump command', value: command, reason: 'expected a word and arguments in printable ASCII (no CR/LF)' });
   }
   if (form === 'at') return `${String(address).padStart(2, '0')}@${command}`;
-  if (form !== 'plain') throw new InvalidInputError('address form', form, "must be 'plain' or 'at'");
+  if (form !== 'plain') throw new InvalidInputError({ what: 'address form', value: form, reason: "must be 'plain' or 'at'" });
   return address === 0 ? command : `${address}${command}`;
 }
 
@@ -124,14 +124,14 @@ export function decodeReply(text: string): DecodedReply {
   const all = replyLines(typeof text === 'string' ? text : '');
   const last = all.pop();
   const p = last === undefined ? undefined : parsePromptLine(last);
-  if (!p) throw new InvalidInputError('pump reply', text, 'no prompt (: > < * T*) at its end');
+  if (!p) throw new InvalidInputError({ what: 'pump reply', value: text, reason: 'no prompt (: > < * T*) at its end' });
   const lines = all;
   if (p.address !== undefined) {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       const m = PREFIX_RE.exec(line);
       if (!m || Number(m[1]) !== p.address) {
-        throw new InvalidInputError('pump reply line', line, `expected the prefix ${String(p.address).padStart(2, '0')} and a state`);
+        throw new InvalidInputError({ what: 'pump reply line', value: line, reason: `expected the prefix ${String(p.address).padStart(2, '0')} and a state` });
       }
       lines[i] = line.slice(m[0].length);
     }
@@ -177,7 +177,7 @@ const STATUS_RE = /^\s*(\d{1,20})\s+(\d{1,20})\s+(\d{1,20})\s+([iIwW][iIwW.][S.]
 /** Decode a `status` line: `<rate fL/s> <time ms> <volume fL> <6 flags>`; InvalidInputError otherwise. */
 export function decodeStatus(line: string): PumpStatus {
   const m = typeof line === 'string' ? STATUS_RE.exec(line) : null;
-  if (!m) throw new InvalidInputError('status line', line, 'expected "<rate fL/s> <time ms> <volume fL> <flags>", e.g. "0 0 0 i....."');
+  if (!m) throw new InvalidInputError({ what: 'status line', value: line, reason: 'expected "<rate fL/s> <time ms> <volume fL> <flags>", e.g. "0 0 0 i....."' });
   const f = m[4]!;
   return {
     rateFlPerS: Number(m[1]),
@@ -233,7 +233,7 @@ export class LegatoFramer implements Framer {
   private readonly maxBytes: number;
 
   constructor(options: LegatoFramerOptions) {
-    if (options?.mode !== 'xon' && options?.mode !== 'prompt') throw new InvalidInputError('legato framer mode', options?.mode, "must be 'xon' or 'prompt'");
+    if (options?.mode !== 'xon' && options?.mode !== 'prompt') throw new InvalidInputError({ what: 'legato framer mode', value: options?.mode, reason: "must be 'xon' or 'prompt'" });
     this.mode = options.mode;
     this.maxBytes = options.maxBytes ?? 4096;
     this.description = this.mode === 'xon' ? 'Legato reply ending in prompt + XON' : 'Legato reply ending in a prompt line';
@@ -290,7 +290,7 @@ export class LegatoFramer implements Framer {
   }
 
   private checkSize(n: number): void {
-    if (n > this.maxBytes) throw new InvalidInputError('pump reply', `${n} bytes`, `no complete reply (${this.description}) within ${this.maxBytes} bytes`);
+    if (n > this.maxBytes) throw new InvalidInputError({ what: 'pump reply', value: `${n} bytes`, reason: `no complete reply (${this.description}) within ${this.maxBytes} bytes` });
   }
 
   /** Nothing is carried between frames. */

@@ -31,28 +31,28 @@ function unitText(units: unknown): string {
 /** Return µl per `units` (`ml|ul|nl|pl`); InvalidInputError for anything else. */
 export function volumeFactor(units: string, what = 'volume units'): number {
   const u = unitText(units);
-  if (!VOLUME_RE.test(u)) throw new InvalidInputError(what, units, 'expected ml, ul, nl or pl');
+  if (!VOLUME_RE.test(u)) throw new InvalidInputError({ what, value: units, reason: 'expected ml, ul, nl or pl' });
   return VOLUME_UNITS[u as VolumeUnit];
 }
 
 /** Return µl/min per `units` (`ml|ul|nl|pl` / `h|hr|m|min|s|sec`); InvalidInputError otherwise. */
 export function rateFactor(units: string, what = 'rate units'): number {
   const m = RATE_RE.exec(unitText(units));
-  if (!m) throw new InvalidInputError(what, units, 'expected <ml|ul|nl|pl>/<h|hr|m|min|s|sec>, e.g. ul/min');
+  if (!m) throw new InvalidInputError({ what, value: units, reason: 'expected <ml|ul|nl|pl>/<h|hr|m|min|s|sec>, e.g. ul/min' });
   return VOLUME_UNITS[m[1] as VolumeUnit] / TIME_UNITS[m[2] as TimeUnit];
 }
 
 /** Split `"10 ul/min"` into its number and units; InvalidInputError when it is not a quantity. */
 export function splitQuantity(text: string, what = 'quantity'): { value: number; units: string } {
   const m = typeof text === 'string' ? QUANTITY_RE.exec(text) : null;
-  if (!m) throw new InvalidInputError(what, text, 'expected a number and units, e.g. "10 ul/min"');
+  if (!m) throw new InvalidInputError({ what, value: text, reason: 'expected a number and units, e.g. "10 ul/min"' });
   const value = Number(m[1]);
-  if (!Number.isFinite(value)) throw new InvalidInputError(what, text, 'the number is not finite');
+  if (!Number.isFinite(value)) throw new InvalidInputError({ what, value: text, reason: 'the number is not finite' });
   return { value, units: m[2] ?? '' };
 }
 
 function finite(what: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidInputError(what, value, 'expected a finite number');
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidInputError({ what, value, reason: 'expected a finite number' });
   return value;
 }
 
@@ -84,7 +84,7 @@ const FORMAT = new Intl.NumberFormat('en-US', { useGrouping: false, maximumSigni
 
 /** Format a number for the pump: at most 6 significant digits, never an exponent. */
 export function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) throw new InvalidInputError('number', value, 'expected a finite number');
+  if (!Number.isFinite(value)) throw new InvalidInputError({ what: 'number', value, reason: 'expected a finite number' });
   const s = FORMAT.format(value);
   return s === '-0' ? '0' : s;
 }
@@ -161,7 +161,7 @@ export const PUMP_MODELS: Readonly<Record<string, PumpModel>> = {
 /** Look a model up by name (case-insensitive); InvalidInputError listing the known ones. */
 export function pumpModel(name: string): PumpModel {
   const m = typeof name === 'string' ? PUMP_MODELS[name.toLowerCase().replace(/[\s_-]/g, '')] : undefined;
-  if (!m) throw new InvalidInputError('pump model', name, `expected one of ${Object.keys(PUMP_MODELS).join(', ')}`);
+  if (!m) throw new InvalidInputError({ what: 'pump model', value: name, reason: `expected one of ${Object.keys(PUMP_MODELS).join(', ')}` });
   return m;
 }
 
@@ -180,14 +180,14 @@ export function rateLimits(model: PumpModel, diameterMm: number): { low: number;
 export function checkDiameter(device: string, model: PumpModel, diameterMm: number): void {
   finite(`${device} diameter`, diameterMm);
   const { low, high } = model.diameterMm;
-  if (diameterMm < low || diameterMm > high) throw new LimitsError(`${device} diameter`, diameterMm, low, high, 'mm');
+  if (diameterMm < low || diameterMm > high) throw new LimitsError({ device: `${device} diameter`, value: diameterMm, low, high, units: 'mm' });
 }
 
 /** Throw LimitsError (naming `device`) when `ulPerMin` is outside the model's range for the syringe. */
 export function checkRate(device: string, model: PumpModel, diameterMm: number | undefined, ulPerMin: number): void {
   finite(`${device} rate`, ulPerMin);
-  if (!(ulPerMin > 0)) throw new InvalidInputError(`${device} rate`, ulPerMin, 'must be > 0 ul/min');
+  if (!(ulPerMin > 0)) throw new InvalidInputError({ what: `${device} rate`, value: ulPerMin, reason: 'must be > 0 ul/min' });
   if (diameterMm === undefined || !(diameterMm > 0)) return;
   const { low, high } = rateLimits(model, diameterMm);
-  if (ulPerMin < low || ulPerMin > high) throw new LimitsError(`${device} rate`, ulPerMin, low, high, 'ul/min');
+  if (ulPerMin < low || ulPerMin > high) throw new LimitsError({ device: `${device} rate`, value: ulPerMin, low, high, units: 'ul/min' });
 }

@@ -24,7 +24,7 @@ export interface ReconnectOptions {
 
 function num(what: string, v: number | undefined, dflt: number, ok: (n: number) => boolean, rule: string): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || Number.isNaN(v) || !ok(v)) throw new InvalidInputError(`reconnect.${what}`, v, rule);
+  if (typeof v !== 'number' || Number.isNaN(v) || !ok(v)) throw new InvalidInputError({ what: `reconnect.${what}`, value: v, reason: rule });
   return v;
 }
 

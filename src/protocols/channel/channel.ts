@@ -87,7 +87,7 @@ function describe(bytes: Uint8Array): string {
 function positive(what: string, v: number | undefined, dflt: number, allowZero = false): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new InvalidInputError(what, v, allowZero ? 'must be a finite number >= 0' : 'must be a finite number > 0');
+    throw new InvalidInputError({ what, value: v, reason: allowZero ? 'must be a finite number >= 0' : 'must be a finite number > 0' });
   }
   return v;
 }
@@ -180,8 +180,8 @@ export class StreamRequestChannel implements RequestChannel {
 
   /** Address one device on a multi-drop line (needs `addressing`). */
   forAddress(address: string): RequestChannel {
-    if (!this.addressing) throw new InvalidInputError('forAddress', address, 'this channel has no addressing option');
-    if (typeof address !== 'string' || address.length === 0) throw new InvalidInputError('address', address, 'must be a non-empty string');
+    if (!this.addressing) throw new InvalidInputError({ what: 'forAddress', value: address, reason: 'this channel has no addressing option' });
+    if (typeof address !== 'string' || address.length === 0) throw new InvalidInputError({ what: 'address', value: address, reason: 'must be a non-empty string' });
     return new AddressView(this, address);
   }
 
@@ -203,8 +203,8 @@ export class StreamRequestChannel implements RequestChannel {
     let framer: Framer;
     let timeoutMs: number;
     try {
-      if (this.link.closed) throw new DisconnectedError(this.name, 'channel is closed');
-      if (this.link.state === 'disconnected') throw new DisconnectedError(this.name, 'not connected (call open() first)');
+      if (this.link.closed) throw new DisconnectedError({ device: this.name, detail: 'channel is closed' });
+      if (this.link.state === 'disconnected') throw new DisconnectedError({ device: this.name, detail: 'not connected (call open() first)' });
       bytes = this.encode(command, address);
       timeoutMs = o.timeoutMs === undefined ? this.timeoutMs : positive('timeoutMs', o.timeoutMs, 0);
       framer = o.expect === undefined ? this.framer : this.framerFor(o.expect);
@@ -263,7 +263,7 @@ export class StreamRequestChannel implements RequestChannel {
     let body: Uint8Array;
     if (typeof command === 'string') body = Buffer.from(command, 'latin1');
     else if (command instanceof Uint8Array) body = command;
-    else throw new InvalidInputError('command', command, 'must be a string or a Uint8Array');
+    else throw new InvalidInputError({ what: 'command', value: command, reason: 'must be a string or a Uint8Array' });
     if (address !== undefined && this.addressing) body = this.addressing.encode(address, body);
     if (this.suffix.length === 0) return asBuffer(body);
     const out = Buffer.allocUnsafe(body.length + this.suffix.length);
@@ -300,10 +300,10 @@ export class StreamRequestChannel implements RequestChannel {
     const now = performance.now() + 0.5; // timers run on a millisecond clock
     const a = this.active;
     if (a !== undefined && a.deadline <= now) {
-      this.failActive(new TimeoutError(`${this.name}: reply to ${describe(a.bytes)}`, a.timeoutMs));
+      this.failActive(new TimeoutError({ operation: `${this.name}: reply to ${describe(a.bytes)}`, afterMs: a.timeoutMs }));
     }
     for (const p of [...this.queue]) {
-      if (p.deadline <= now && !p.done) this.remove(p, new TimeoutError(`${this.name}: reply to ${describe(p.bytes)}`, p.timeoutMs, 'TIMEOUT', ' (still queued)'));
+      if (p.deadline <= now && !p.done) this.remove(p, new TimeoutError({ operation: `${this.name}: reply to ${describe(p.bytes)}`, afterMs: p.timeoutMs, detail: ' (still queued)' }));
     }
     let next = this.active?.deadline ?? Infinity;
     for (const p of this.queue) if (p.deadline < next) next = p.deadline;
@@ -413,7 +413,7 @@ export class StreamRequestChannel implements RequestChannel {
         if (!this.accepts(p, reply)) return this.active === p ? 'skip' : 'stop';
         this.active = undefined;
         if (m.isError) {
-          this.settle(p, new DeviceError(this.name, `${describe(p.bytes)} rejected (reply ${JSON.stringify(reply.text + m.end)})`, undefined, 'rejected'));
+          this.settle(p, new DeviceError({ device: this.name, vendorMessage: `${describe(p.bytes)} rejected (reply ${JSON.stringify(reply.text + m.end)})`, kind: 'rejected' }));
         } else {
           this.settle(p, undefined, reply);
         }

@@ -20,18 +20,18 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 
 function toBytes(what: string, value: string | Uint8Array): Buffer {
   const b = typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value);
-  if (b.length === 0) throw new InvalidInputError(what, value, 'must not be empty');
+  if (b.length === 0) throw new InvalidInputError({ what, value, reason: 'must not be empty' });
   return b;
 }
 
 function checkMax(what: string, maxBytes: number | undefined): number {
   const m = maxBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  if (!Number.isInteger(m) || m < 1) throw new InvalidInputError(`${what}.maxBytes`, maxBytes, 'must be a positive integer');
+  if (!Number.isInteger(m) || m < 1) throw new InvalidInputError({ what: `${what}.maxBytes`, value: maxBytes, reason: 'must be a positive integer' });
   return m;
 }
 
 function overflow(description: string, len: number, maxBytes: number): InvalidInputError {
-  return new InvalidInputError('reply', `${len} bytes`, `no complete frame (${description}) within ${maxBytes} bytes`);
+  return new InvalidInputError({ what: 'reply', value: `${len} bytes`, reason: `no complete frame (${description}) within ${maxBytes} bytes` });
 }
 
 function trimCrLf(buf: Uint8Array, start: number, end: number): [number, number] {
@@ -71,7 +71,7 @@ export class TerminatorFramer implements Framer {
   constructor(options: TerminatorOptions) {
     const all = [...(options.terminators ?? [])].map((t) => ({ t: toBytes('terminator', t), err: false }));
     for (const t of options.errorTerminators ?? []) all.push({ t: toBytes('errorTerminator', t), err: true });
-    if (all.length === 0) throw new InvalidInputError('terminators', options.terminators, 'give at least one terminator');
+    if (all.length === 0) throw new InvalidInputError({ what: 'terminators', value: options.terminators, reason: 'give at least one terminator' });
     all.sort((a, b) => b.t.length - a.t.length);
     this.terms = all.map((a) => a.t);
     this.errors = all.map((a) => a.err);
@@ -162,7 +162,7 @@ export class PromptFramer implements Framer {
   constructor(options: PromptOptions) {
     const all = [...(options.prompts ?? [])].map((p) => ({ p: toBytes('prompt', p), err: false }));
     for (const p of options.errorPrompts ?? []) all.push({ p: toBytes('errorPrompt', p), err: true });
-    if (all.length === 0) throw new InvalidInputError('prompts', options.prompts, 'give at least one prompt');
+    if (all.length === 0) throw new InvalidInputError({ what: 'prompts', value: options.prompts, reason: 'give at least one prompt' });
     all.sort((a, b) => b.p.length - a.p.length);
     this.prompts = all.map((a) => a.p);
     this.errors = all.map((a) => a.err);
@@ -172,7 +172,7 @@ export class PromptFramer implements Framer {
     for (const c of Buffer.from(chars, 'latin1')) this.addr[c] = 1;
     this.maxAddr = options.maxAddressLength ?? 2;
     if (!Number.isInteger(this.maxAddr) || this.maxAddr < 0) {
-      throw new InvalidInputError('maxAddressLength', options.maxAddressLength, 'must be a non-negative integer');
+      throw new InvalidInputError({ what: 'maxAddressLength', value: options.maxAddressLength, reason: 'must be a non-negative integer' });
     }
     this.maxPrompt = this.prompts[0]!.length;
     this.maxBytes = checkMax('prompt', options.maxBytes);
@@ -247,13 +247,13 @@ export class LengthFramer implements Framer {
     this.maxBytes = checkMax('length', options.maxBytes);
     this.length = options.length;
     if (typeof this.length === 'number') this.checkLength(this.length);
-    else if (typeof this.length !== 'function') throw new InvalidInputError('length', options.length, 'give a number or a function');
+    else if (typeof this.length !== 'function') throw new InvalidInputError({ what: 'length', value: options.length, reason: 'give a number or a function' });
     this.description = typeof this.length === 'number' ? `length ${this.length}` : 'length from header';
   }
 
   private checkLength(n: unknown): number {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > this.maxBytes) {
-      throw new InvalidInputError('frame length', n, `must be an integer in 1..${this.maxBytes}`);
+      throw new InvalidInputError({ what: 'frame length', value: n, reason: `must be an integer in 1..${this.maxBytes}` });
     }
     return n;
   }
@@ -267,7 +267,7 @@ export class LengthFramer implements Framer {
         n = this.length(buf, len);
       } catch (err) {
         if (err instanceof LabrigError) throw err;
-        throw new InvalidInputError('frame header', `${len} bytes`, `length function failed: ${(err as Error)?.message ?? String(err)}`);
+        throw new InvalidInputError({ what: 'frame header', value: `${len} bytes`, reason: `length function failed: ${(err as Error)?.message ?? String(err)}` });
       }
       if (n === undefined) {
         if (len > this.maxBytes) throw overflow(this.description, len, this.maxBytes);
@@ -306,6 +306,6 @@ export function createFramer(spec: FramingSpec | Framer): Framer {
     case 'length':
       return new LengthFramer(spec);
     default:
-      throw new InvalidInputError('framing.mode', (spec as { mode?: unknown } | undefined)?.mode, "must be 'terminator', 'prompt', 'galil' or 'length'");
+      throw new InvalidInputError({ what: 'framing.mode', value: (spec as { mode?: unknown } | undefined)?.mode, reason: "must be 'terminator', 'prompt', 'galil' or 'length'" });
   }
 }

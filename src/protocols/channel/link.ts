@@ -63,7 +63,7 @@ export class Link {
 
   /** Open the stream now (also cuts a reconnect wait short); resolves at once when connected. */
   open(options: WaitOptions = {}): Promise<void> {
-    if (this.ended) return Promise.reject(new DisconnectedError(this.name, 'channel is closed'));
+    if (this.ended) return Promise.reject(new DisconnectedError({ device: this.name, detail: 'channel is closed' }));
     if (this.current === 'connected') return Promise.resolve();
     if (this.opening) return this.opening;
     const reconnecting = this.current === 'reconnecting';
@@ -110,7 +110,7 @@ export class Link {
 
   private readonly onStreamClose = (reason: Error | undefined): void => {
     if (this.ended) return;
-    const err = reason instanceof DisconnectedError ? reason : new DisconnectedError(this.name, reason?.message ?? 'stream closed', { cause: reason });
+    const err = reason instanceof DisconnectedError ? reason : new DisconnectedError({ device: this.name, detail: reason?.message ?? 'stream closed', cause: reason });
     this.setState('disconnected', { error: err });
     this.hooks.lost(err);
     if (this.backoff) this.scheduleReconnect(err);
@@ -120,7 +120,7 @@ export class Link {
     if (this.ended) return;
     const delayMs = this.backoff!.next();
     if (delayMs === undefined) {
-      const err = new DisconnectedError(this.name, `gave up reconnecting after ${this.backoff!.attempts - 1} attempts`, { cause: error });
+      const err = new DisconnectedError({ device: this.name, detail: `gave up reconnecting after ${this.backoff!.attempts - 1} attempts`, cause: error });
       this.ended = true;
       this.unsubClose();
       this.hooks.gaveUp(err);

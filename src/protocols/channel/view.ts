@@ -29,13 +29,13 @@ export class AddressView implements RequestChannel {
 
   /** Send an addressed command; only replies from this address (or unaddressed ones) count. */
   request(command: Uint8Array | string, options?: RequestOptions): Promise<Reply> {
-    if (this.closed) return Promise.reject(new DisconnectedError(`${this.parent.name}/${this.address}`, 'address view is closed'));
+    if (this.closed) return Promise.reject(new DisconnectedError({ device: `${this.parent.name}/${this.address}`, detail: 'address view is closed' }));
     return this.parent.enqueue(command, options, true, this.address, this) as Promise<Reply>;
   }
 
   /** Send an addressed command that gets no reply. */
   send(command: Uint8Array | string, options?: Omit<RequestOptions, 'expect' | 'match'>): Promise<void> {
-    if (this.closed) return Promise.reject(new DisconnectedError(`${this.parent.name}/${this.address}`, 'address view is closed'));
+    if (this.closed) return Promise.reject(new DisconnectedError({ device: `${this.parent.name}/${this.address}`, detail: 'address view is closed' }));
     return this.parent.enqueue(command, options, false, this.address, this) as Promise<void>;
   }
 

@@ -88,24 +88,24 @@ export interface PublishedService {
 
 /** Split `_scpi-raw._tcp`, `scpi-raw`, `_lxi._udp` into bonjour-service's type and protocol. */
 export function parseServiceType(type: string): { type: string; protocol: 'tcp' | 'udp' } {
-  if (typeof type !== 'string') throw new InvalidInputError('mDNS service type', type, 'must be a string like _scpi-raw._tcp');
+  if (typeof type !== 'string') throw new InvalidInputError({ what: 'mDNS service type', value: type, reason: 'must be a string like _scpi-raw._tcp' });
   const m = /^_?([a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?)(?:\._(tcp|udp))?(?:\.local\.?)?$/i.exec(type.trim());
   if (!m || m[1]!.includes('--')) {
-    throw new InvalidInputError('mDNS service type', type, 'must be 1-15 letters, digits or inner hyphens, optionally as _name._tcp or _name._udp (RFC 6335)');
+    throw new InvalidInputError({ what: 'mDNS service type', value: type, reason: 'must be 1-15 letters, digits or inner hyphens, optionally as _name._tcp or _name._udp (RFC 6335)' });
   }
   return { type: m[1]!.toLowerCase(), protocol: (m[2]?.toLowerCase() as 'tcp' | 'udp' | undefined) ?? 'tcp' };
 }
 
 function checkMdns(options: MdnsOptions): void {
   const ipv4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
-  if (options.interface !== undefined && !ipv4.test(options.interface)) throw new InvalidInputError('mDNS interface', options.interface, 'must be the IPv4 address of an interface, e.g. 127.0.0.1');
-  if (options.bind !== undefined && !ipv4.test(options.bind)) throw new InvalidInputError('mDNS bind address', options.bind, 'must be an IPv4 address');
-  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)) throw new InvalidInputError('mDNS port', options.port, 'must be 1..65535');
+  if (options.interface !== undefined && !ipv4.test(options.interface)) throw new InvalidInputError({ what: 'mDNS interface', value: options.interface, reason: 'must be the IPv4 address of an interface, e.g. 127.0.0.1' });
+  if (options.bind !== undefined && !ipv4.test(options.bind)) throw new InvalidInputError({ what: 'mDNS bind address', value: options.bind, reason: 'must be an IPv4 address' });
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)) throw new InvalidInputError({ what: 'mDNS port', value: options.port, reason: 'must be 1..65535' });
 }
 
 function positiveMs(what: string, v: number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new InvalidInputError(what, v, 'must be a positive number of milliseconds');
+  if (!Number.isFinite(v) || v <= 0) throw new InvalidInputError({ what, value: v, reason: 'must be a positive number of milliseconds' });
   return v;
 }
 
@@ -142,13 +142,13 @@ export async function browse(type: string, options: BrowseOptions = {}): Promise
   const parsed = parseServiceType(type);
   checkMdns(options);
   const timeoutMs = positiveMs('mDNS browse timeoutMs', options.timeoutMs, 3000);
-  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) throw new InvalidInputError('mDNS browse limit', options.limit, 'must be a positive integer');
+  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) throw new InvalidInputError({ what: 'mDNS browse limit', value: options.limit, reason: 'must be a positive integer' });
   const label = `_${parsed.type}._${parsed.protocol}${options.name ? ` named "${options.name}"` : ''}`;
   if (options.signal?.aborted) throw new CanceledError(`mDNS browse ${label}: canceled`);
   let failure: Error | undefined;
   let finish: () => void = () => {};
   const bonjour = open(options, (err) => {
-    failure ??= new DisconnectedError(`mDNS ${options.interface ?? 'all interfaces'}`, `socket error: ${err.message}`, { cause: err });
+    failure ??= new DisconnectedError({ device: `mDNS ${options.interface ?? 'all interfaces'}`, detail: `socket error: ${err.message}`, cause: err });
     finish();
   });
   const found = new Map<string, DiscoveredService>();
@@ -181,7 +181,7 @@ export async function browse(type: string, options: BrowseOptions = {}): Promise
   }
   if (failure) throw failure;
   if (found.size === 0) {
-    throw new NotFoundError(`mDNS service ${label}`, [`multicast on ${options.interface ?? 'all interfaces'} for ${timeoutMs} ms`], 'no service answered');
+    throw new NotFoundError({ what: `mDNS service ${label}`, tried: [`multicast on ${options.interface ?? 'all interfaces'} for ${timeoutMs} ms`], detail: 'no service answered' });
   }
   return [...found.values()];
 }
@@ -189,17 +189,17 @@ export async function browse(type: string, options: BrowseOptions = {}): Promise
 /** Announce a service; resolves once it is announced (see the module notes). */
 export async function publish(service: PublishOptions, options: MdnsOptions & WaitOptions = {}): Promise<PublishedService> {
   if (!service || typeof service.name !== 'string' || service.name.trim() === '' || service.name.length > 63) {
-    throw new InvalidInputError('mDNS service name', service?.name, 'must be 1-63 characters');
+    throw new InvalidInputError({ what: 'mDNS service name', value: service?.name, reason: 'must be 1-63 characters' });
   }
   const parsed = parseServiceType(service.type);
-  if (!Number.isInteger(service.port) || service.port < 1 || service.port > 65535) throw new InvalidInputError('mDNS service port', service.port, 'must be 1..65535');
+  if (!Number.isInteger(service.port) || service.port < 1 || service.port > 65535) throw new InvalidInputError({ what: 'mDNS service port', value: service.port, reason: 'must be 1..65535' });
   checkMdns(options);
   const timeoutMs = positiveMs('mDNS publish timeoutMs', options.timeoutMs, 3000);
   if (options.signal?.aborted) throw new CanceledError(`mDNS publish ${service.name}: canceled`);
   let failure: Error | undefined;
   let settle: () => void = () => {};
   const bonjour = open(options, (err) => {
-    failure ??= new DisconnectedError(`mDNS ${options.interface ?? 'all interfaces'}`, `socket error: ${err.message}`, { cause: err });
+    failure ??= new DisconnectedError({ device: `mDNS ${options.interface ?? 'all interfaces'}`, detail: `socket error: ${err.message}`, cause: err });
     settle();
   });
   const s = bonjour.publish({
@@ -215,7 +215,7 @@ export async function publish(service: PublishOptions, options: MdnsOptions & Wa
   });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
-      failure ??= new TimeoutError(`mDNS publish "${service.name}" (not announced; is the name already in use?)`, timeoutMs);
+      failure ??= new TimeoutError({ operation: `mDNS publish "${service.name}" (not announced; is the name already in use?)`, afterMs: timeoutMs });
       settle();
     }, timeoutMs);
     const onAbort = (): void => {

@@ -14,10 +14,10 @@ export class NotFoundError extends DisconnectedError {
   readonly what: string;
   /** Every place tried, each with why it did not match or load. */
   readonly tried: readonly string[];
-  constructor(what: string, tried: readonly string[], detail = 'not found') {
+  constructor(options: { what: string; tried: readonly string[]; detail?: string }) {
+    const { what, tried, detail = 'not found' } = options;
     const list = tried.length === 0 ? '' : `; tried:\n  - ${tried.join('\n  - ')}`;
-    super(what, `${detail}${list}`);
-    (this as { code: string }).code = 'NOT_FOUND';
+    super({ device: what, detail: `${detail}${list}`, code: 'NOT_FOUND' });
     this.what = what;
     this.tried = [...tried];
   }

@@ -87,7 +87,7 @@ export class NativeLibrary implements FfiLibrary {
         failures.push(`${key}: ${(err as Error).message}`);
       }
     }
-    if (failures.length > 0) throw new InvalidInputError(`${this.name}: declarations`, failures.length, `could not bind:\n  ${failures.join('\n  ')}`);
+    if (failures.length > 0) throw new InvalidInputError({ what: `${this.name}: declarations`, value: failures.length, reason: `could not bind:\n  ${failures.join('\n  ')}` });
     return out as T;
   }
 
@@ -179,12 +179,12 @@ export class NativeLibrary implements FfiLibrary {
   private declare(signature: string): Koffi.KoffiFunction {
     this.alive();
     if (typeof signature !== 'string' || !signature.includes('(')) {
-      throw new InvalidInputError(`${this.name}: C prototype`, signature, 'must look like "int32_t name(int32_t a, double *out)"');
+      throw new InvalidInputError({ what: `${this.name}: C prototype`, value: signature, reason: 'must look like "int32_t name(int32_t a, double *out)"' });
     }
     try {
       return this.lib.func(signature);
     } catch (err) {
-      throw new InvalidInputError(`${this.name}: C prototype`, signature, reason(err));
+      throw new InvalidInputError({ what: `${this.name}: C prototype`, value: signature, reason: reason(err) });
     }
   }
 
@@ -197,7 +197,7 @@ export class NativeLibrary implements FfiLibrary {
       protoCache.set(key, type);
       return type;
     } catch (err) {
-      throw new InvalidInputError(`${this.name}: callback prototype`, prototype, `${reason(err)} (callback type names are global: one name, one signature)`);
+      throw new InvalidInputError({ what: `${this.name}: callback prototype`, value: prototype, reason: `${reason(err)} (callback type names are global: one name, one signature)` });
     }
   }
 }

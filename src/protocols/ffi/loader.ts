@@ -92,7 +92,7 @@ export function loadKoffi(what = 'koffi'): typeof Koffi {
     koffiModule = createRequire(import.meta.url)('koffi') as typeof Koffi;
     return koffiModule;
   } catch (err) {
-    throw new DisconnectedError(what, `the koffi FFI module could not be loaded: ${(err as Error).message}`, { cause: err });
+    throw new DisconnectedError({ device: what, detail: `the koffi FFI module could not be loaded: ${(err as Error).message}`, cause: err });
   }
 }
 
@@ -103,11 +103,11 @@ export function loadKoffi(what = 'koffi'): typeof Koffi {
  * none loads.
  */
 export function loadLibrary(options: LoadLibraryOptions): NativeLibrary {
-  if (!options || typeof options.name !== 'string' || options.name === '') throw new InvalidInputError('loadLibrary options.name', options?.name, 'must be a non-empty string');
+  if (!options || typeof options.name !== 'string' || options.name === '') throw new InvalidInputError({ what: 'loadLibrary options.name', value: options?.name, reason: 'must be a non-empty string' });
   const candidates = libraryCandidates(options);
   const platform = options.platform ?? process.platform;
   if (candidates.length === 0) {
-    throw new InvalidInputError(`${options.name}: library file names`, platform, 'no file name declared for this platform and no path given');
+    throw new InvalidInputError({ what: `${options.name}: library file names`, value: platform, reason: 'no file name declared for this platform and no path given' });
   }
   const koffi = loadKoffi(options.name);
   const tried: string[] = [];
@@ -119,5 +119,5 @@ export function loadLibrary(options: LoadLibraryOptions): NativeLibrary {
       tried.push(`${c.path} [${c.source}]: ${(err as Error).message.replace(/^Failed to load shared library: /, '')}`);
     }
   }
-  throw new NotFoundError(`${options.name} library`, tried, `could not load the ${platform} library`);
+  throw new NotFoundError({ what: `${options.name} library`, tried, detail: `could not load the ${platform} library` });
 }

@@ -61,7 +61,7 @@ export function checkStatus(policy: StatusPolicy, code: number, fn: string): voi
   const isWarning = policy.isWarning ?? ((c: number) => c > 0);
   if (isError(code)) {
     const { message, kind } = statusText(policy, code);
-    throw new DeviceError(policy.device, `${fn}: ${message}`, code, kind);
+    throw new DeviceError({ device: policy.device, vendorMessage: `${fn}: ${message}`, vendorCode: code, kind });
   }
   if (isWarning(code)) {
     const { message, kind } = statusText(policy, code);

@@ -109,9 +109,9 @@ export class ModbusRegisterBackend<T extends number | boolean = number | boolean
   /** Check and write a value; resolves once the device acknowledged it. */
   async put(value: T | undefined, _wait: boolean): Promise<void> {
     const e = this.entry;
-    if (!e.writable) throw new UnsupportedError(this.name, 'put');
+    if (!e.writable) throw new UnsupportedError({ device: this.name, verb: 'put' });
     if (e.limits && typeof value === 'number' && (value < e.limits.low || value > e.limits.high)) {
-      throw new LimitsError(this.name, value, e.limits.low, e.limits.high, e.units);
+      throw new LimitsError({ device: this.name, value, low: e.limits.low, high: e.limits.high, units: e.units });
     }
     const raw = encodeEntry({ ...e, name: this.name }, value);
     const opts = this.callOptions();

@@ -54,13 +54,13 @@ export interface Job {
 
 /** Check a unit id and return it. */
 export function checkUnit(unit: number): number {
-  if (!Number.isInteger(unit) || unit < 0 || unit > 255) throw new InvalidInputError('modbus unit id', unit, 'must be an integer 0..255');
+  if (!Number.isInteger(unit) || unit < 0 || unit > 255) throw new InvalidInputError({ what: 'modbus unit id', value: unit, reason: 'must be an integer 0..255' });
   return unit;
 }
 
 /** Check a duration and return it. */
 export function checkMs(what: string, ms: number): number {
-  if (!(ms > 0) || !Number.isFinite(ms)) throw new InvalidInputError(what, ms, 'must be a positive number of ms');
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new InvalidInputError({ what, value: ms, reason: 'must be a positive number of ms' });
   return ms;
 }
 
@@ -101,7 +101,7 @@ export abstract class ModbusClientBase implements RegisterBus {
     this.maxBackoffMs = checkMs('modbus maxBackoffMs', options.maxBackoffMs ?? 5000);
     this.subs = [
       this.stream.onData((chunk) => this.onChunk(chunk)),
-      this.stream.onClose((reason) => this.onLinkClosed(reason ?? new DisconnectedError(this.stream.address, 'stream closed'))),
+      this.stream.onClose((reason) => this.onLinkClosed(reason ?? new DisconnectedError({ device: this.stream.address, detail: 'stream closed' }))),
     ];
   }
 
@@ -119,7 +119,7 @@ export abstract class ModbusClientBase implements RegisterBus {
 
   /** Open the link now (otherwise the first request does); rejects like ByteStream.open. */
   async open(options: WaitOptions = {}): Promise<void> {
-    if (this.closed) throw new DisconnectedError(this.address, 'client closed');
+    if (this.closed) throw new DisconnectedError({ device: this.address, detail: 'client closed' });
     if (this.stream.isOpen) return;
     await this.stream.open({ timeoutMs: options.timeoutMs ?? this.openTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
     this.backoff = 0;
@@ -144,7 +144,7 @@ export abstract class ModbusClientBase implements RegisterBus {
     const pdu = encodeRequest(req);
     const unit = checkUnit(options.unit ?? this.unit);
     const timeoutMs = checkMs('modbus timeoutMs', options.timeoutMs ?? this.timeoutMs);
-    if (unit === 0 && !WRITE_FCS.has(req.fc)) throw new InvalidInputError('modbus unit id', 0, 'unit 0 is a broadcast and allows writes only');
+    if (unit === 0 && !WRITE_FCS.has(req.fc)) throw new InvalidInputError({ what: 'modbus unit id', value: 0, reason: 'unit 0 is a broadcast and allows writes only' });
     const resPdu = await this.transact(unit, pdu, timeoutMs, `function ${req.fc} to unit ${unit}`, options.signal);
     if (resPdu === undefined) return undefined;
     const res = decodeResponse(resPdu);
@@ -199,7 +199,7 @@ export abstract class ModbusClientBase implements RegisterBus {
 
   /** Queue one PDU for `unit`; resolves with the response PDU, or undefined for a broadcast. */
   protected transact(unit: number, pdu: Buffer, timeoutMs: number, what: string, signal?: AbortSignal): Promise<Buffer | undefined> {
-    if (this.closed) return Promise.reject(new DisconnectedError(this.address, 'client closed'));
+    if (this.closed) return Promise.reject(new DisconnectedError({ device: this.address, detail: 'client closed' }));
     if (signal?.aborted) return Promise.reject(new CanceledError(`${this.address} ${what}: ${String(signal.reason)}`));
     return new Promise((resolve, reject) => {
       const job: Job = { unit, pdu, what, timeoutMs, tid: 0, retried: false, timer: undefined, signal, onAbort: undefined, resolve, reject };
@@ -207,7 +207,7 @@ export abstract class ModbusClientBase implements RegisterBus {
         job.timer = undefined;
         this.forget(job);
         const why = !this.stream.isOpen && this.lastOpenError ? ` (not connected: ${this.lastOpenError.message})` : this.timeoutDetail();
-        this.settle(job, undefined, new TimeoutError(`${this.address} ${what}`, timeoutMs, 'TIMEOUT', why));
+        this.settle(job, undefined, new TimeoutError({ operation: `${this.address} ${what}`, afterMs: timeoutMs, detail: why }));
         this.pump();
       }, timeoutMs);
       if (signal) {
@@ -270,7 +270,7 @@ export abstract class ModbusClientBase implements RegisterBus {
   }
 
   private onLinkClosed(reason: Error): void {
-    this.failInFlight(reason instanceof DisconnectedError ? reason : new DisconnectedError(this.address, reason.message, { cause: reason }), true);
+    this.failInFlight(reason instanceof DisconnectedError ? reason : new DisconnectedError({ device: this.address, detail: reason.message, cause: reason }), true);
     if (!this.closed) this.reopen();
   }
 
@@ -290,7 +290,7 @@ export abstract class ModbusClientBase implements RegisterBus {
         },
         (err: unknown) => {
           this.opening = false;
-          this.lastOpenError = err instanceof Error ? err : new DisconnectedError(this.stream.address, String(err));
+          this.lastOpenError = err instanceof Error ? err : new DisconnectedError({ device: this.stream.address, detail: String(err) });
           this.backoff = this.backoff ? Math.min(this.backoff * 2, this.maxBackoffMs) : this.backoffMs;
           if (this.closed) return;
           this.retryTimer = setTimeout(() => {

@@ -41,7 +41,7 @@ export class ModbusRtuClient extends ModbusClientBase {
   constructor(options: ModbusRtuClientOptions) {
     super(options);
     const baud = options.baud ?? 9600;
-    if (!(baud > 0) || !Number.isFinite(baud)) throw new InvalidInputError('modbus rtu baud', baud, 'must be a positive number');
+    if (!(baud > 0) || !Number.isFinite(baud)) throw new InvalidInputError({ what: 'modbus rtu baud', value: baud, reason: 'must be a positive number' });
     const charMs = (11 * 1000) / baud;
     this.interFrameMs = options.interFrameMs ?? (baud > 19200 ? 1.75 : 3.5 * charMs);
     this.turnaroundMs = options.turnaroundMs ?? 100;

@@ -35,7 +35,7 @@ export class ModbusTcpClient extends ModbusClientBase {
     super(options);
     this.maxInFlight = options.maxInFlight ?? 16;
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1 || this.maxInFlight > 1024) {
-      throw new InvalidInputError('modbus maxInFlight', this.maxInFlight, 'must be an integer 1..1024');
+      throw new InvalidInputError({ what: 'modbus maxInFlight', value: this.maxInFlight, reason: 'must be an integer 1..1024' });
     }
   }
 
@@ -107,7 +107,7 @@ export class ModbusTcpClient extends ModbusClientBase {
     const job = this.inFlight.get(tid);
     if (!job) return;
     this.inFlight.delete(tid);
-    if (job.unit !== unit) this.settle(job, undefined, new ModbusFrameError(`reply from unit ${unit} to a request for unit ${job.unit}`, pdu));
+    if (job.unit !== unit) this.settle(job, undefined, new ModbusFrameError({ reason: `reply from unit ${unit} to a request for unit ${job.unit}`, bytes: pdu }));
     else this.settle(job, Buffer.from(pdu));
   }
 }

@@ -69,22 +69,22 @@ export function isException(res: ModbusResponse | ModbusExceptionResponse): res 
 
 function checkAddress(what: string, address: number, count: number): void {
   if (!Number.isInteger(address) || address < 0 || address > 0xffff) {
-    throw new InvalidInputError(`${what} address`, address, 'must be an integer protocol address 0..65535 (0-based)');
+    throw new InvalidInputError({ what: `${what} address`, value: address, reason: 'must be an integer protocol address 0..65535 (0-based)' });
   }
   if (address + count > 0x10000) {
-    throw new InvalidInputError(`${what} address`, address, `address + count (${count}) runs past 65535`);
+    throw new InvalidInputError({ what: `${what} address`, value: address, reason: `address + count (${count}) runs past 65535` });
   }
 }
 
 function checkCount(what: string, count: number, max: number): void {
   if (!Number.isInteger(count) || count < 1 || count > max) {
-    throw new InvalidInputError(`${what} count`, count, `must be an integer 1..${max}`);
+    throw new InvalidInputError({ what: `${what} count`, value: count, reason: `must be an integer 1..${max}` });
   }
 }
 
 function checkWord(what: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xffff) {
-    throw new InvalidInputError(what, value, 'a register holds an unsigned 16-bit integer 0..65535');
+    throw new InvalidInputError({ what, value, reason: 'a register holds an unsigned 16-bit integer 0..65535' });
   }
 }
 
@@ -108,7 +108,7 @@ export function validateRequest(req: ModbusRequest): void {
       return;
     case 5:
       checkAddress('write coil', req.address, 1);
-      if (typeof (req.value as unknown) !== 'boolean') throw new InvalidInputError('write coil value', req.value, 'must be a boolean');
+      if (typeof (req.value as unknown) !== 'boolean') throw new InvalidInputError({ what: 'write coil value', value: req.value, reason: 'must be a boolean' });
       return;
     case 6:
       checkAddress('write register', req.address, 1);
@@ -118,7 +118,7 @@ export function validateRequest(req: ModbusRequest): void {
       checkCount('write coils', req.values.length, Limits.writeBits);
       checkAddress('write coils', req.address, req.values.length);
       for (let i = 0; i < req.values.length; i++) {
-        if (typeof req.values[i] !== 'boolean') throw new InvalidInputError('write coils value', req.values[i], 'must be a boolean');
+        if (typeof req.values[i] !== 'boolean') throw new InvalidInputError({ what: 'write coils value', value: req.values[i], reason: 'must be a boolean' });
       }
       return;
     case 16:
@@ -134,7 +134,7 @@ export function validateRequest(req: ModbusRequest): void {
       checkWords('read/write value', req.values);
       return;
     default:
-      throw new InvalidInputError('function code', (req as { fc: unknown }).fc, 'must be one of 1, 2, 3, 4, 5, 6, 15, 16, 23');
+      throw new InvalidInputError({ what: 'function code', value: (req as { fc: unknown }).fc, reason: 'must be one of 1, 2, 3, 4, 5, 6, 15, 16, 23' });
   }
 }
 
@@ -166,7 +166,7 @@ function unpackBits(b: Uint8Array, at: number, count: number): boolean[] {
 }
 
 function frameError(reason: string, pdu: Uint8Array, exceptionCode?: number): ModbusFrameError {
-  return new ModbusFrameError(reason, pdu, exceptionCode);
+  return new ModbusFrameError({ reason, bytes: pdu, exceptionCode });
 }
 
 // ---------------------------------------------------------------- requests
@@ -387,7 +387,7 @@ export type RequestResult = boolean[] | Uint16Array | undefined;
  * Throws ModbusFrameError on any mismatch. Exception responses must be handled before.
  */
 export function matchResponse(req: ModbusRequest, res: ModbusResponse): RequestResult {
-  const bad = (why: string): ModbusFrameError => new ModbusFrameError(`response does not match request: ${why}`);
+  const bad = (why: string): ModbusFrameError => new ModbusFrameError({ reason: `response does not match request: ${why}` });
   if (res.fc !== req.fc) throw bad(`function ${res.fc} answers function ${req.fc}`);
   switch (req.fc) {
     case 1:

@@ -37,7 +37,7 @@ export const MODBUS_EXCEPTIONS: VendorCodeTable = {
 
 /** Build the DeviceError for a Modbus exception response (`device` names the peer and unit). */
 export function exceptionError(device: string, functionCode: number, exceptionCode: number): DeviceError {
-  const err = DeviceError.fromCode(device, exceptionCode, MODBUS_EXCEPTIONS, `unknown Modbus exception code (function ${functionCode})`);
+  const err = DeviceError.fromCode({ device, code: exceptionCode, table: MODBUS_EXCEPTIONS, fallback: `unknown Modbus exception code (function ${functionCode})` });
   return err;
 }
 
@@ -53,9 +53,10 @@ export class ModbusFrameError extends LabrigError {
   readonly bytes: string;
   /** Exception code a server should reply with, if the frame can be answered at all. */
   readonly exceptionCode: number | undefined;
-  constructor(reason: string, bytes?: Uint8Array, exceptionCode?: number) {
+  constructor(options: { reason: string; bytes?: Uint8Array | undefined; exceptionCode?: number | undefined }) {
+    const { reason, bytes, exceptionCode } = options;
     const hex = bytes ? toHex(bytes) : '';
-    super('MODBUS_FRAME', `malformed Modbus frame: ${reason}${hex ? ` [${hex}]` : ''}`);
+    super({ code: 'MODBUS_FRAME', message: `malformed Modbus frame: ${reason}${hex ? ` [${hex}]` : ''}` });
     this.reason = reason;
     this.bytes = hex;
     this.exceptionCode = exceptionCode;

@@ -50,9 +50,9 @@ export class MbapReader {
     while (buf.length - at >= MBAP_HEADER) {
       const protocol = ((buf[at + 2] as number) << 8) | (buf[at + 3] as number);
       const len = ((buf[at + 4] as number) << 8) | (buf[at + 5] as number);
-      if (protocol !== 0) throw new ModbusFrameError(`MBAP protocol id ${protocol} is not 0`, buf.subarray(at, at + MBAP_HEADER));
+      if (protocol !== 0) throw new ModbusFrameError({ reason: `MBAP protocol id ${protocol} is not 0`, bytes: buf.subarray(at, at + MBAP_HEADER) });
       if (len < 2 || len > Limits.maxPdu + 1) {
-        throw new ModbusFrameError(`MBAP length ${len} outside 2..${Limits.maxPdu + 1}`, buf.subarray(at, at + MBAP_HEADER));
+        throw new ModbusFrameError({ reason: `MBAP length ${len} outside 2..${Limits.maxPdu + 1}`, bytes: buf.subarray(at, at + MBAP_HEADER) });
       }
       const end = at + 6 + len;
       if (end > buf.length) break;
@@ -187,7 +187,7 @@ export class RtuReader {
     let buf = chunk;
     if (this.rest) {
       if (t - this.last > this.staleMs) {
-        onError(new ModbusFrameError('incomplete frame dropped after silence', this.rest));
+        onError(new ModbusFrameError({ reason: 'incomplete frame dropped after silence', bytes: this.rest }));
         this.resyncing = false;
       } else buf = Buffer.concat([this.rest, chunk]);
       this.rest = undefined;
@@ -197,7 +197,7 @@ export class RtuReader {
     while (buf.length - at >= 4) {
       const want = this.expected;
       if (want && (buf[at] !== want.unit || ((buf[at + 1] as number) & 0x7f) !== want.fc)) {
-        onError(new ModbusFrameError(`skipped a byte: expected a reply from unit ${want.unit} to function ${want.fc}`, buf.subarray(at, at + 8)));
+        onError(new ModbusFrameError({ reason: `skipped a byte: expected a reply from unit ${want.unit} to function ${want.fc}`, bytes: buf.subarray(at, at + 8) }));
         this.resyncing = true;
         at++;
         continue;
@@ -206,7 +206,7 @@ export class RtuReader {
       if (len === 0) break;
       if (len < 0 || len > Limits.maxPdu + 3) {
         const why = len < 0 ? `cannot delimit RTU ${this.kind} with function code ${buf[at + 1]}` : `RTU frame length ${len} exceeds 256`;
-        onError(new ModbusFrameError(why, buf.subarray(at, at + 8), len < 0 ? 1 : undefined));
+        onError(new ModbusFrameError({ reason: why, bytes: buf.subarray(at, at + 8), exceptionCode: len < 0 ? 1 : undefined }));
         this.resyncing = true;
         at++;
         continue;
@@ -216,13 +216,13 @@ export class RtuReader {
         // if a complete frame with a good CRC starts later, jump to it instead of waiting.
         const next = this.resyncing ? this.findFrame(buf, at + 1) : -1;
         if (next < 0) break;
-        onError(new ModbusFrameError(`skipped ${next - at} bytes of garbage`, buf.subarray(at, next)));
+        onError(new ModbusFrameError({ reason: `skipped ${next - at} bytes of garbage`, bytes: buf.subarray(at, next) }));
         at = next;
         continue;
       }
       const end = at + len;
       if (!this.crcOk(buf, at, end)) {
-        onError(new ModbusFrameError('RTU CRC mismatch', buf.subarray(at, end)));
+        onError(new ModbusFrameError({ reason: 'RTU CRC mismatch', bytes: buf.subarray(at, end) }));
         this.resyncing = true;
         at++;
         continue;

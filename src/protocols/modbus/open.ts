@@ -48,7 +48,7 @@ function intParam(params: Map<string, string>, key: string, def: number, lo: num
   params.delete(key);
   if (s === undefined) return def;
   const n = Number(s);
-  if (!/^\d+$/.test(s) || n < lo || n > hi) throw new InvalidInputError(`address parameter '${key}'`, s, `must be an integer ${lo}..${hi}`);
+  if (!/^\d+$/.test(s) || n < lo || n > hi) throw new InvalidInputError({ what: `address parameter '${key}'`, value: s, reason: `must be an integer ${lo}..${hi}` });
   return n;
 }
 
@@ -63,8 +63,8 @@ export function parseModbusTcp(p: ParsedUri): ModbusTcpAddress {
   const unit = intParam(params, 'unit', 1, 0, 255);
   const timeoutMs = intParam(params, 'timeoutMs', 1000, 1, 86_400_000);
   const maxInFlight = intParam(params, 'maxInFlight', 16, 1, 1024);
-  if (!p.host) throw new InvalidInputError('modbus+tcp address host', p.uri, 'missing host (modbus+tcp://host:502)');
-  if (p.path && p.path !== '/') throw new InvalidInputError('modbus+tcp address path', p.path, 'takes no path; give the unit as ?unit=N');
+  if (!p.host) throw new InvalidInputError({ what: 'modbus+tcp address host', value: p.uri, reason: 'missing host (modbus+tcp://host:502)' });
+  if (p.path && p.path !== '/') throw new InvalidInputError({ what: 'modbus+tcp address path', value: p.path, reason: 'takes no path; give the unit as ?unit=N' });
   const port = p.port ?? 502;
   const host = p.host.includes(':') ? `[${p.host}]` : p.host;
   const tcp = parseAddress(`tcp://${host}:${port}${query(params)}`) as TcpAddress;
@@ -76,9 +76,9 @@ export function parseModbusRtu(p: ParsedUri): ModbusRtuAddress {
   const params = new Map(p.params);
   const unit = intParam(params, 'unit', 1, 0, 255);
   const timeoutMs = intParam(params, 'timeoutMs', 1000, 1, 86_400_000);
-  if (p.port !== undefined) throw new InvalidInputError('modbus+rtu address port', p.port, 'serial addresses have no port');
+  if (p.port !== undefined) throw new InvalidInputError({ what: 'modbus+rtu address port', value: p.port, reason: 'serial addresses have no port' });
   const path = p.host ? p.host : p.path;
-  if (!path || path === '/') throw new InvalidInputError('modbus+rtu address path', p.uri, 'missing device path (modbus+rtu:///dev/ttyUSB0)');
+  if (!path || path === '/') throw new InvalidInputError({ what: 'modbus+rtu address path', value: p.uri, reason: 'missing device path (modbus+rtu:///dev/ttyUSB0)' });
   const serial = parseAddress(`serial://${p.host ? p.host : encodeURI(p.path)}${query(params)}`) as SerialAddress;
   return { scheme: 'modbus+rtu', uri: p.uri, params: {}, path: serial.path, unit, timeoutMs, serial };
 }
@@ -114,5 +114,5 @@ export function openModbus(uri: string): ModbusTcpClient | ModbusRtuClient {
   const a = parseAddress(uri) as AddressBase;
   if (a.scheme === 'modbus+tcp') return createModbusTcp(a as ModbusTcpAddress);
   if (a.scheme === 'modbus+rtu') return createModbusRtu(a as ModbusRtuAddress);
-  throw new InvalidInputError('modbus address', uri, 'scheme must be modbus+tcp or modbus+rtu');
+  throw new InvalidInputError({ what: 'modbus address', value: uri, reason: 'scheme must be modbus+tcp or modbus+rtu' });
 }

@@ -65,31 +65,31 @@ export function wordCount(type: RegisterType): 1 | 2 {
 export function resolveEntry(entry: RegisterEntry): ResolvedEntry {
   const e = entry as Partial<RegisterEntry> & Record<string, unknown>;
   const where = `register map entry ${typeof e.name === 'string' ? JSON.stringify(e.name) : '?'}`;
-  if (typeof e.name !== 'string' || e.name === '') throw new InvalidInputError(`${where}.name`, e.name, 'must be a non-empty string');
-  if (typeof e.table !== 'string' || !TABLES.has(e.table)) throw new InvalidInputError(`${where}.table`, e.table, "must be 'holding', 'input', 'coil' or 'discrete'");
+  if (typeof e.name !== 'string' || e.name === '') throw new InvalidInputError({ what: `${where}.name`, value: e.name, reason: 'must be a non-empty string' });
+  if (typeof e.table !== 'string' || !TABLES.has(e.table)) throw new InvalidInputError({ what: `${where}.table`, value: e.table, reason: "must be 'holding', 'input', 'coil' or 'discrete'" });
   const bits = e.table === 'coil' || e.table === 'discrete';
   const type = e.type ?? (bits ? 'bool' : 'uint16');
-  if (!TYPES.has(type)) throw new InvalidInputError(`${where}.type`, type, 'must be int16, uint16, int32, uint32, float32 or bool');
-  if (bits && type !== 'bool') throw new InvalidInputError(`${where}.type`, type, `a ${e.table} holds a bool`);
+  if (!TYPES.has(type)) throw new InvalidInputError({ what: `${where}.type`, value: type, reason: 'must be int16, uint16, int32, uint32, float32 or bool' });
+  if (bits && type !== 'bool') throw new InvalidInputError({ what: `${where}.type`, value: type, reason: `a ${e.table} holds a bool` });
   const n = wordCount(type);
   if (typeof e.address !== 'number' || !Number.isInteger(e.address) || e.address < 0 || e.address + n > 0x10000) {
-    throw new InvalidInputError(`${where}.address`, e.address, `must be an integer 0..${0x10000 - n} (0-based protocol address)`);
+    throw new InvalidInputError({ what: `${where}.address`, value: e.address, reason: `must be an integer 0..${0x10000 - n} (0-based protocol address)` });
   }
   const wordOrder = e.wordOrder ?? 'big';
-  if (wordOrder !== 'big' && wordOrder !== 'little') throw new InvalidInputError(`${where}.wordOrder`, wordOrder, "must be 'big' or 'little'");
+  if (wordOrder !== 'big' && wordOrder !== 'little') throw new InvalidInputError({ what: `${where}.wordOrder`, value: wordOrder, reason: "must be 'big' or 'little'" });
   const scale = e.scale ?? 1;
   const offset = e.offset ?? 0;
-  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale === 0) throw new InvalidInputError(`${where}.scale`, scale, 'must be a finite non-zero number');
-  if (typeof offset !== 'number' || !Number.isFinite(offset)) throw new InvalidInputError(`${where}.offset`, offset, 'must be a finite number');
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale === 0) throw new InvalidInputError({ what: `${where}.scale`, value: scale, reason: 'must be a finite non-zero number' });
+  if (typeof offset !== 'number' || !Number.isFinite(offset)) throw new InvalidInputError({ what: `${where}.offset`, value: offset, reason: 'must be a finite number' });
   const canWrite = e.table === 'holding' || e.table === 'coil';
   const writable = e.writable ?? canWrite;
-  if (typeof writable !== 'boolean') throw new InvalidInputError(`${where}.writable`, writable, 'must be a boolean');
-  if (writable && !canWrite) throw new InvalidInputError(`${where}.writable`, writable, `a ${e.table} cannot be written over Modbus`);
-  if (e.units !== undefined && typeof e.units !== 'string') throw new InvalidInputError(`${where}.units`, e.units, 'must be a string');
-  if (e.precision !== undefined && (!Number.isInteger(e.precision) || e.precision < 0)) throw new InvalidInputError(`${where}.precision`, e.precision, 'must be a non-negative integer');
+  if (typeof writable !== 'boolean') throw new InvalidInputError({ what: `${where}.writable`, value: writable, reason: 'must be a boolean' });
+  if (writable && !canWrite) throw new InvalidInputError({ what: `${where}.writable`, value: writable, reason: `a ${e.table} cannot be written over Modbus` });
+  if (e.units !== undefined && typeof e.units !== 'string') throw new InvalidInputError({ what: `${where}.units`, value: e.units, reason: 'must be a string' });
+  if (e.precision !== undefined && (!Number.isInteger(e.precision) || e.precision < 0)) throw new InvalidInputError({ what: `${where}.precision`, value: e.precision, reason: 'must be a non-negative integer' });
   const lim = e.limits;
   if (lim !== undefined && (typeof lim !== 'object' || lim === null || !(typeof lim.low === 'number' && typeof lim.high === 'number' && lim.low <= lim.high))) {
-    throw new InvalidInputError(`${where}.limits`, lim, 'must be { low, high } with low <= high');
+    throw new InvalidInputError({ what: `${where}.limits`, value: lim, reason: 'must be { low, high } with low <= high' });
   }
   const out: ResolvedEntry = { name: e.name, table: e.table as ModbusTable, address: e.address, type, wordOrder, scale, offset, writable };
   if (e.units !== undefined) out.units = e.units;
@@ -101,12 +101,12 @@ export function resolveEntry(entry: RegisterEntry): ResolvedEntry {
 
 /** Check a whole map (an array of entries with unique names, e.g. parsed JSON) and resolve every entry. */
 export function parseRegisterMap(map: unknown): ResolvedEntry[] {
-  if (!Array.isArray(map)) throw new InvalidInputError('register map', map, 'must be an array of entries');
+  if (!Array.isArray(map)) throw new InvalidInputError({ what: 'register map', value: map, reason: 'must be an array of entries' });
   const seen = new Set<string>();
   return map.map((raw: unknown) => {
-    if (typeof raw !== 'object' || raw === null) throw new InvalidInputError('register map entry', raw, 'must be an object');
+    if (typeof raw !== 'object' || raw === null) throw new InvalidInputError({ what: 'register map entry', value: raw, reason: 'must be an object' });
     const e = resolveEntry(raw as RegisterEntry);
-    if (seen.has(e.name)) throw new InvalidInputError('register map', e.name, 'names must be unique');
+    if (seen.has(e.name)) throw new InvalidInputError({ what: 'register map', value: e.name, reason: 'names must be unique' });
     seen.add(e.name);
     return e;
   });
@@ -138,14 +138,14 @@ export function decodeEntry(entry: ResolvedEntry, raw: ArrayLike<number> | Array
 export function encodeEntry(entry: ResolvedEntry, value: unknown): Uint16Array | boolean {
   const what = entry.name;
   if (entry.type === 'bool') {
-    if (typeof value !== 'boolean') throw new InvalidInputError(what, value, 'expected a boolean');
+    if (typeof value !== 'boolean') throw new InvalidInputError({ what, value, reason: 'expected a boolean' });
     return entry.table === 'coil' || entry.table === 'discrete' ? value : Uint16Array.of(value ? 1 : 0);
   }
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidInputError(what, value, 'expected a number');
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidInputError({ what, value, reason: 'expected a number' });
   const raw = (value - entry.offset) / entry.scale;
   const dv = new DataView(new ArrayBuffer(4));
   if (entry.type === 'float32') {
-    if (!Number.isFinite(raw) || Math.abs(raw) > FLOAT32_MAX) throw new InvalidInputError(what, value, 'does not fit a float32');
+    if (!Number.isFinite(raw) || Math.abs(raw) > FLOAT32_MAX) throw new InvalidInputError({ what, value, reason: 'does not fit a float32' });
     dv.setFloat32(0, raw);
   } else {
     const [lo, hi] = RANGES[entry.type];
@@ -153,7 +153,7 @@ export function encodeEntry(entry: ResolvedEntry, value: unknown): Uint16Array |
     if (!Number.isFinite(r) || r < lo || r > hi) {
       const a = Number((lo * entry.scale + entry.offset).toPrecision(12));
       const b = Number((hi * entry.scale + entry.offset).toPrecision(12));
-      throw new InvalidInputError(what, value, `does not fit ${entry.type} (raw ${lo}..${hi}, i.e. ${Math.min(a, b)}..${Math.max(a, b)}${entry.units ? ` ${entry.units}` : ''})`);
+      throw new InvalidInputError({ what, value, reason: `does not fit ${entry.type} (raw ${lo}..${hi}, i.e. ${Math.min(a, b)}..${Math.max(a, b)}${entry.units ? ` ${entry.units}` : ''})` });
     }
     if (wordCount(entry.type) === 1) return Uint16Array.of(r & 0xffff);
     if (entry.type === 'int32') dv.setInt32(0, r);

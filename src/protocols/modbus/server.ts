@@ -55,7 +55,7 @@ export class ModbusServer {
     const s = options.store ?? new RegisterStore();
     if (s instanceof RegisterStore) this.store = s;
     else {
-      for (const u of s.keys()) if (!Number.isInteger(u) || u < 1 || u > 247) throw new InvalidInputError('modbus unit id', u, 'must be 1..247');
+      for (const u of s.keys()) if (!Number.isInteger(u) || u < 1 || u > 247) throw new InvalidInputError({ what: 'modbus unit id', value: u, reason: 'must be 1..247' });
       this.units = s;
     }
     this.onFrameError = options.onFrameError;

@@ -180,10 +180,10 @@ function addHook<H>(list: H[], hook: H): () => void {
 
 function checkRange(table: ModbusTable, address: number, count: number): void {
   if (!(table in { holding: 1, input: 1, coil: 1, discrete: 1 })) {
-    throw new InvalidInputError('modbus table', table, "must be 'holding', 'input', 'coil' or 'discrete'");
+    throw new InvalidInputError({ what: 'modbus table', value: table, reason: "must be 'holding', 'input', 'coil' or 'discrete'" });
   }
   if (!Number.isInteger(address) || !Number.isInteger(count) || address < 0 || count < 1 || address + count > 0x10000) {
-    throw new InvalidInputError(`modbus ${table} address`, address, `range of ${count} must lie within 0..65535`);
+    throw new InvalidInputError({ what: `modbus ${table} address`, value: address, reason: `range of ${count} must lie within 0..65535` });
   }
 }
 
@@ -191,7 +191,7 @@ function encodeCell(table: ModbusTable, value: number | boolean): number {
   if (!isRegisterTable(table)) return value ? 1 : 0;
   const v = typeof value === 'boolean' ? Number(value) : Math.round(value);
   if (!Number.isFinite(v) || v < -0x8000 || v > 0xffff) {
-    throw new InvalidInputError(`modbus ${table} value`, value, 'must be an integer -32768..65535');
+    throw new InvalidInputError({ what: `modbus ${table} value`, value, reason: 'must be an integer -32768..65535' });
   }
   return v & 0xffff;
 }

@@ -154,7 +154,7 @@ export class OpcuaNodeBackend<T> implements SignalBackend<T> {
   async put(value: T | undefined, _wait: boolean): Promise<void> {
     const limits = this.#options.checkLimits === false ? undefined : this.#limits();
     if (limits && typeof value === 'number' && (value < limits.low || value > limits.high)) {
-      throw new LimitsError(this.#name, value, limits.low, limits.high, this.#options.units ?? this.#info?.units);
+      throw new LimitsError({ device: this.#name, value, low: limits.low, high: limits.high, units: this.#options.units ?? this.#info?.units });
     }
     await this.#client.write(this.nodeId, value, this.#wait());
     this.#setpoint = value;

@@ -78,7 +78,7 @@ export class OpcuaClient implements NodeClient {
     securityPolicyOf(options.securityPolicy);
     this.#identity = userIdentityOf(options.userIdentity);
     if (options.whileReconnecting !== undefined && options.whileReconnecting !== 'reject' && options.whileReconnecting !== 'wait') {
-      throw new InvalidInputError('whileReconnecting', options.whileReconnecting, "expected 'reject' or 'wait'");
+      throw new InvalidInputError({ what: 'whileReconnecting', value: options.whileReconnecting, reason: "expected 'reject' or 'wait'" });
     }
     this.#options = { ...options };
     this.#hub = new SubscriptionHub((op, o, fn) => this.#run(op, o, fn), {
@@ -107,7 +107,7 @@ export class OpcuaClient implements NodeClient {
    * connect leaves the client `idle`, to be tried again. Idempotent while connected.
    */
   connect(options: WaitOptions = {}): Promise<void> {
-    if (this.#state === 'closed') return Promise.reject(new DisconnectedError(this.name, 'client is closed'));
+    if (this.#state === 'closed') return Promise.reject(new DisconnectedError({ device: this.name, detail: 'client is closed' }));
     if (this.#state !== 'idle') return this.#connecting ?? Promise.resolve();
     const abort = new AbortController();
     this.#connectAbort = abort;
@@ -186,7 +186,7 @@ export class OpcuaClient implements NodeClient {
     this.#closing ??= (async () => {
       const wasConnected = this.#state === 'connected';
       this.#setState('closed', 'closed', {});
-      this.#failWaiters(new DisconnectedError(this.name, 'client closed'));
+      this.#failWaiters(new DisconnectedError({ device: this.name, detail: 'client closed' }));
       // A connect still in progress gives up at once (it rejects with CanceledError).
       this.#connectAbort?.abort('client closed');
       await this.#connecting?.catch(() => undefined);
@@ -247,14 +247,14 @@ export class OpcuaClient implements NodeClient {
       if (err instanceof LabrigError) throw err;
       const e = err instanceof Error ? err : new Error(String(err));
       const status = statusNameIn(e.message);
-      if (status) throw new DeviceError(this.name, `connect: ${e.message}`, status, undefined, { cause: e });
-      throw new DisconnectedError(this.name, `connect failed: ${e.message.split('\n')[0]}`, { cause: e });
+      if (status) throw new DeviceError({ device: this.name, vendorMessage: `connect: ${e.message}`, vendorCode: status, cause: e });
+      throw new DisconnectedError({ device: this.name, detail: `connect failed: ${e.message.split('\n')[0]}`, cause: e });
     });
     const limit = checkMs('timeoutMs', options.timeoutMs, this.#connectTimeoutMs);
     await guard(work, `connect ${this.address}`, limit, options.signal, () => lastError, () => {
       void client.disconnect().catch(() => undefined);
     });
-    if (this.#state === 'closed') throw new DisconnectedError(this.name, 'client closed while connecting');
+    if (this.#state === 'closed') throw new DisconnectedError({ device: this.name, detail: 'client closed while connecting' });
     client.on('connection_lost', () => this.#onLost());
     client.on('start_reconnection', () => {
       if (this.#state !== 'closed') this.#setState('reconnecting', 'reconnecting', { attempt: 1 });
@@ -267,7 +267,7 @@ export class OpcuaClient implements NodeClient {
     });
     client.on('close', (err?: Error | null) => {
       if (this.#state === 'closed') return;
-      const error = new DisconnectedError(this.name, `connection closed${err ? `: ${err.message}` : ''}`);
+      const error = new DisconnectedError({ device: this.name, detail: `connection closed${err ? `: ${err.message}` : ''}` });
       this.#setState('closed', 'closed', { error });
       this.#failWaiters(error);
     });
@@ -276,7 +276,7 @@ export class OpcuaClient implements NodeClient {
 
   #onLost(): void {
     if (this.#state === 'closed') return;
-    const error = new DisconnectedError(this.name, 'connection lost');
+    const error = new DisconnectedError({ device: this.name, detail: 'connection lost' });
     this.#setState('lost', 'lost', { error });
     this.#failWaiters(error);
   }
@@ -316,7 +316,7 @@ export class OpcuaClient implements NodeClient {
     try {
       return resolveNodeId(nodeId);
     } catch {
-      throw new InvalidInputError(`${this.name} nodeId`, nodeId, 'expected a NodeId such as ns=1;s=Temperature or i=85');
+      throw new InvalidInputError({ what: `${this.name} nodeId`, value: nodeId, reason: 'expected a NodeId such as ns=1;s=Temperature or i=85' });
     }
   }
 
@@ -339,22 +339,22 @@ export class OpcuaClient implements NodeClient {
     if (signal?.aborted) throw new CanceledError(`${this.name} ${operation}: ${String(signal.reason ?? 'aborted')}`);
     const closing = this.#closingSession;
     if (closing) return this.#guardLoss(operation, timeoutMs, signal, () => fn(closing));
-    if (this.#state === 'idle') throw new DisconnectedError(this.name, `not connected (${operation}); call connect() first`);
-    if (this.#state === 'closed') throw new DisconnectedError(this.name, `client is closed (${operation})`);
+    if (this.#state === 'idle') throw new DisconnectedError({ device: this.name, detail: `not connected (${operation}); call connect() first` });
+    if (this.#state === 'closed') throw new DisconnectedError({ device: this.name, detail: `client is closed (${operation})` });
     if (this.#state === 'connecting') {
       await guard(this.#connecting ?? Promise.resolve(), `${this.name} ${operation}`, timeoutMs, signal, () => undefined, () => undefined);
     }
     if (this.#state === 'lost' || this.#state === 'reconnecting') {
       if (this.#options.whileReconnecting !== 'wait') {
-        throw new DisconnectedError(this.name, `connection lost, reconnecting (${operation})`);
+        throw new DisconnectedError({ device: this.name, detail: `connection lost, reconnecting (${operation})` });
       }
       const left = Math.max(0, timeoutMs - (performance.now() - started));
       await guard(this.#restored(), `${this.name} ${operation} (waiting for reconnection)`, left, signal, () => undefined, () => undefined, timeoutMs);
-      if (this.state !== 'connected') throw new DisconnectedError(this.name, `client is ${this.state} (${operation})`);
+      if (this.state !== 'connected') throw new DisconnectedError({ device: this.name, detail: `client is ${this.state} (${operation})` });
     }
     const session = this.#session;
     // `state` (not the narrowed `#state`): it may have changed while we waited above.
-    if (!session || this.state !== 'connected') throw new DisconnectedError(this.name, `client is ${this.#state} (${operation})`);
+    if (!session || this.state !== 'connected') throw new DisconnectedError({ device: this.name, detail: `client is ${this.#state} (${operation})` });
     const left = Math.max(0, timeoutMs - (performance.now() - started));
     return this.#guardLoss(operation, left, signal, () => fn(session), timeoutMs);
   }
@@ -387,8 +387,8 @@ export class OpcuaClient implements NodeClient {
   #mapError(operation: string, err: unknown): Error {
     if (err instanceof LabrigError) return err;
     const e = err instanceof Error ? err : new Error(String(err));
-    if (this.#state !== 'connected') return new DisconnectedError(this.name, `${operation}: ${e.message}`, { cause: e });
-    return new DeviceError(this.name, `${operation}: ${e.message}`, statusNameIn(e.message), undefined, { cause: e });
+    if (this.#state !== 'connected') return new DisconnectedError({ device: this.name, detail: `${operation}: ${e.message}`, cause: e });
+    return new DeviceError({ device: this.name, vendorMessage: `${operation}: ${e.message}`, vendorCode: statusNameIn(e.message), cause: e });
   }
 }
 
@@ -434,7 +434,7 @@ function guard<T>(
       finish(() => {
         onGiveUp();
         const last = lastError();
-        reject(new TimeoutError(operation, reportMs, 'TIMEOUT', last ? ` (last error: ${last.message.split('\n')[0]})` : ''));
+        reject(new TimeoutError({ operation, afterMs: reportMs, detail: last ? ` (last error: ${last.message.split('\n')[0]})` : '' }));
       });
     }, timeoutMs);
     if (signal?.aborted) onAbort();

@@ -65,7 +65,7 @@ const SUBTYPES: Record<number, DataType> = {
 export function dataTypeByName(name: string): DataType {
   const dt = (DataType as unknown as Record<string, DataType | undefined>)[name];
   if (typeof dt !== 'number' || dt === DataType.Null) {
-    throw new InvalidInputError('OPC UA data type', name, 'expected a built-in type name such as Double, Int32 or String');
+    throw new InvalidInputError({ what: 'OPC UA data type', value: name, reason: 'expected a built-in type name such as Double, Int32 or String' });
   }
   return dt;
 }
@@ -103,9 +103,9 @@ export function numpyOf(dt: DataType): string | undefined {
 function checkScalar(what: string, dt: DataType, value: unknown): unknown {
   const range = INTEGER_RANGES[dt];
   if (range) {
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw new InvalidInputError(what, value, `expected an integer for ${dataTypeName(dt)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw new InvalidInputError({ what, value, reason: `expected an integer for ${dataTypeName(dt)}` });
     if (value < range[0] || value > range[1]) {
-      throw new InvalidInputError(what, value, `${dataTypeName(dt)} holds ${range[0]}..${range[1]}`);
+      throw new InvalidInputError({ what, value, reason: `${dataTypeName(dt)} holds ${range[0]}..${range[1]}` });
     }
     if (dt === DataType.Int64 || dt === DataType.UInt64) return toWords(value);
     return value;
@@ -113,24 +113,24 @@ function checkScalar(what: string, dt: DataType, value: unknown): unknown {
   switch (dt) {
     case DataType.Float:
     case DataType.Double:
-      if (typeof value !== 'number') throw new InvalidInputError(what, value, `expected a number for ${dataTypeName(dt)}`);
+      if (typeof value !== 'number') throw new InvalidInputError({ what, value, reason: `expected a number for ${dataTypeName(dt)}` });
       return value;
     case DataType.Boolean:
-      if (typeof value !== 'boolean') throw new InvalidInputError(what, value, 'expected a boolean');
+      if (typeof value !== 'boolean') throw new InvalidInputError({ what, value, reason: 'expected a boolean' });
       return value;
     case DataType.String:
     case DataType.NodeId:
     case DataType.LocalizedText:
-      if (typeof value !== 'string') throw new InvalidInputError(what, value, `expected a string for ${dataTypeName(dt)}`);
+      if (typeof value !== 'string') throw new InvalidInputError({ what, value, reason: `expected a string for ${dataTypeName(dt)}` });
       return dt === DataType.LocalizedText ? { text: value } : value;
     case DataType.DateTime:
       if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
-      throw new InvalidInputError(what, value, 'expected a valid Date for DateTime');
+      throw new InvalidInputError({ what, value, reason: 'expected a valid Date for DateTime' });
     case DataType.ByteString:
       if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      throw new InvalidInputError(what, value, 'expected a Uint8Array for ByteString');
+      throw new InvalidInputError({ what, value, reason: 'expected a Uint8Array for ByteString' });
     default:
-      throw new InvalidInputError(what, value, `writing ${dataTypeName(dt)} values is not supported`);
+      throw new InvalidInputError({ what, value, reason: `writing ${dataTypeName(dt)} values is not supported` });
   }
 }
 
@@ -142,12 +142,12 @@ function checkScalar(what: string, dt: DataType, value: unknown): unknown {
 export function toVariant(what: string, dt: DataType, value: unknown, isArray: boolean): Variant {
   if (isArray) {
     const items = Array.isArray(value) ? value : ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<unknown>) : undefined;
-    if (items === undefined) throw new InvalidInputError(what, value, `expected an array of ${dataTypeName(dt)}`);
+    if (items === undefined) throw new InvalidInputError({ what, value, reason: `expected an array of ${dataTypeName(dt)}` });
     const checked = items.map((item, i) => checkScalar(`${what}[${i}]`, dt, item));
     const typed = TYPED_ARRAYS[dt];
     return new Variant({ dataType: dt, arrayType: VariantArrayType.Array, value: typed ? typed.from(checked as number[]) : checked });
   }
-  if (Array.isArray(value)) throw new InvalidInputError(what, value, `expected one ${dataTypeName(dt)}, not an array`);
+  if (Array.isArray(value)) throw new InvalidInputError({ what, value, reason: `expected one ${dataTypeName(dt)}, not an array` });
   return new Variant({ dataType: dt, arrayType: VariantArrayType.Scalar, value: checkScalar(what, dt, value) });
 }
 

@@ -34,14 +34,14 @@ function msParam(params: Map<string, string>, key: string): number | undefined {
   const s = params.get(key);
   params.delete(key);
   if (s === undefined) return undefined;
-  if (!/^\d+$/.test(s) || Number(s) < 1) throw new InvalidInputError(`address parameter '${key}'`, s, 'must be a positive integer (ms)');
+  if (!/^\d+$/.test(s) || Number(s) < 1) throw new InvalidInputError({ what: `address parameter '${key}'`, value: s, reason: 'must be a positive integer (ms)' });
   return Number(s);
 }
 
 /** Parse a split `opc.tcp://` URI. */
 export function parseOpcua(p: ParsedUri): OpcuaAddress {
   const params = new Map(p.params);
-  if (!p.host) throw new InvalidInputError('opc.tcp address host', p.uri, 'missing host (opc.tcp://host:4840)');
+  if (!p.host) throw new InvalidInputError({ what: 'opc.tcp address host', value: p.uri, reason: 'missing host (opc.tcp://host:4840)' });
   const options: OpcuaClientOptions = {};
   const timeoutMs = msParam(params, 'timeoutMs');
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
@@ -59,7 +59,7 @@ export function parseOpcua(p: ParsedUri): OpcuaAddress {
     securityPolicyOf(policy as SecurityPolicyName);
     options.securityPolicy = policy as SecurityPolicyName;
   }
-  for (const [k, v] of params) throw new InvalidInputError(`address parameter '${k}'`, v, 'unknown parameter for opc.tcp://');
+  for (const [k, v] of params) throw new InvalidInputError({ what: `address parameter '${k}'`, value: v, reason: 'unknown parameter for opc.tcp://' });
   const port = p.port ?? 4840;
   const host = p.host.includes(':') ? `[${p.host}]` : p.host;
   const path = p.path === '/' ? '' : p.path;

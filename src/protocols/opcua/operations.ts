@@ -73,12 +73,12 @@ export async function readType(session: ClientSession, device: string, nodeId: N
     { nodeId, attributeId: AttributeIds.ValueRank },
     { nodeId, attributeId: AttributeIds.Value },
   ]);
-  if (!dtv || !rankv || !valuev) throw new InvalidInputError(device, nodeId.toString(), 'the server returned no attributes');
+  if (!dtv || !rankv || !valuev) throw new InvalidInputError({ what: device, value: nodeId.toString(), reason: 'the server returned no attributes' });
   throwIfBad(device, `describe ${nodeId.toString()}`, dtv.statusCode);
   const variant = valuev.statusCode.isGood() ? valuev.value : undefined;
   const dataType = builtInOf(dtv.value.value as NodeId) ?? (variant && variant.dataType !== DataType.Null ? variant.dataType : undefined);
   if (dataType === undefined) {
-    throw new InvalidInputError(`${device} ${nodeId.toString()}`, String(dtv.value.value), 'data type is not a built-in type labrig can write');
+    throw new InvalidInputError({ what: `${device} ${nodeId.toString()}`, value: String(dtv.value.value), reason: 'data type is not a built-in type labrig can write' });
   }
   const rank = rankv.statusCode.isGood() ? (rankv.value.value as number) : -1;
   const isArray = rank >= 1 || (rank !== -1 && variant !== undefined && variant.arrayType !== VariantArrayType.Scalar);
@@ -194,11 +194,11 @@ export async function callMethod(session: ClientSession, device: string, objectI
   const def = await session.getArgumentDefinition(methodId);
   const inputs = def.inputArguments ?? [];
   if (args.length !== inputs.length) {
-    throw new InvalidInputError(what, args, `expected ${inputs.length} argument(s): ${inputs.map((a) => a.name).join(', ') || 'none'}`);
+    throw new InvalidInputError({ what, value: args, reason: `expected ${inputs.length} argument(s): ${inputs.map((a) => a.name).join(', ') || 'none'}` });
   }
   const inputArguments = inputs.map((arg, i) => {
     const dt = builtInOf(arg.dataType);
-    if (dt === undefined) throw new InvalidInputError(`${what} argument ${arg.name}`, args[i], 'has a data type labrig cannot encode');
+    if (dt === undefined) throw new InvalidInputError({ what: `${what} argument ${arg.name}`, value: args[i], reason: 'has a data type labrig cannot encode' });
     return toVariant(`${what} argument ${arg.name ?? i}`, dt, args[i], arg.valueRank >= 1);
   });
   const result = await session.call({ objectId, methodId, inputArguments });

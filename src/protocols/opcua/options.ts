@@ -64,10 +64,10 @@ const ENDPOINT = /^opc\.tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+)(:\d{1,5})?(\/\S
 /** Check an endpoint URL such as `opc.tcp://127.0.0.1:4840` (InvalidInputError otherwise). */
 export function checkEndpoint(endpoint: string): string {
   if (typeof endpoint !== 'string' || !ENDPOINT.test(endpoint)) {
-    throw new InvalidInputError('OPC UA endpoint', endpoint, 'expected opc.tcp://host[:port][/path]');
+    throw new InvalidInputError({ what: 'OPC UA endpoint', value: endpoint, reason: 'expected opc.tcp://host[:port][/path]' });
   }
   const port = /:(\d+)(?:\/|$)/.exec(endpoint.slice('opc.tcp://'.length).replace(/^\[[^\]]*\]/, ''))?.[1];
-  if (port !== undefined && Number(port) > 65535) throw new InvalidInputError('OPC UA endpoint', endpoint, 'port must be 0..65535');
+  if (port !== undefined && Number(port) > 65535) throw new InvalidInputError({ what: 'OPC UA endpoint', value: endpoint, reason: 'port must be 0..65535' });
   return endpoint;
 }
 
@@ -81,7 +81,7 @@ export function securityModeOf(name: SecurityModeName | undefined): MessageSecur
     case 'SignAndEncrypt':
       return MessageSecurityMode.SignAndEncrypt;
     default:
-      throw new InvalidInputError('securityMode', name, 'expected None, Sign or SignAndEncrypt');
+      throw new InvalidInputError({ what: 'securityMode', value: name, reason: 'expected None, Sign or SignAndEncrypt' });
   }
 }
 
@@ -89,7 +89,7 @@ export function securityModeOf(name: SecurityModeName | undefined): MessageSecur
 export function securityPolicyOf(name: SecurityPolicyName | undefined): SecurityPolicy {
   const policy = (SecurityPolicy as unknown as Record<string, SecurityPolicy | undefined>)[name ?? 'None'];
   if (policy === undefined || typeof name === 'string' && name.startsWith('http')) {
-    throw new InvalidInputError('securityPolicy', name, `expected one of ${Object.keys(SecurityPolicy).filter((k) => k !== 'Invalid').join(', ')}`);
+    throw new InvalidInputError({ what: 'securityPolicy', value: name, reason: `expected one of ${Object.keys(SecurityPolicy).filter((k) => k !== 'Invalid').join(', ')}` });
   }
   return policy;
 }
@@ -99,24 +99,24 @@ export function userIdentityOf(identity: OpcuaUserIdentity | undefined): UserIde
   if (identity === undefined || identity.type === 'anonymous') return { type: UserTokenType.Anonymous };
   if (identity.type === 'username') {
     if (typeof identity.userName !== 'string' || typeof identity.password !== 'string') {
-      throw new InvalidInputError('userIdentity', { type: 'username' }, 'userName and password must be strings');
+      throw new InvalidInputError({ what: 'userIdentity', value: { type: 'username' }, reason: 'userName and password must be strings' });
     }
     return { type: UserTokenType.UserName, userName: identity.userName, password: identity.password };
   }
   if (identity.type === 'certificate') {
     if (!(identity.certificateData instanceof Uint8Array) || typeof identity.privateKey !== 'string') {
-      throw new InvalidInputError('userIdentity', { type: 'certificate' }, 'certificateData must be bytes (DER) and privateKey a PEM string');
+      throw new InvalidInputError({ what: 'userIdentity', value: { type: 'certificate' }, reason: 'certificateData must be bytes (DER) and privateKey a PEM string' });
     }
     return { type: UserTokenType.Certificate, certificateData: Buffer.from(identity.certificateData), privateKey: identity.privateKey };
   }
-  throw new InvalidInputError('userIdentity.type', (identity as { type?: unknown }).type, 'expected anonymous, username or certificate');
+  throw new InvalidInputError({ what: 'userIdentity.type', value: (identity as { type?: unknown }).type, reason: 'expected anonymous, username or certificate' });
 }
 
 /** Check that a duration option is a non-negative finite number of milliseconds. */
 export function checkMs(what: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidInputError(what, value, 'expected a duration in ms (a finite number ≥ 0)');
+    throw new InvalidInputError({ what, value, reason: 'expected a duration in ms (a finite number ≥ 0)' });
   }
   return value;
 }

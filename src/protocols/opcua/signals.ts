@@ -21,7 +21,7 @@ export type OpcuaSignals = Record<string, SignalR<unknown> | SignalRW<unknown>>;
 function normalise(name: string, spec: OpcuaNodeSpec): OpcuaNodeBackendOptions & { nodeId: string; writable?: boolean } {
   if (typeof spec === 'string') return { nodeId: spec };
   if (typeof spec !== 'object' || spec === null || typeof spec.nodeId !== 'string' || spec.nodeId === '') {
-    throw new InvalidInputError(`OPC UA node map entry '${name}'`, spec, 'expected a NodeId string or { nodeId, ... }');
+    throw new InvalidInputError({ what: `OPC UA node map entry '${name}'`, value: spec, reason: 'expected a NodeId string or { nodeId, ... }' });
   }
   return spec;
 }
@@ -54,7 +54,7 @@ export async function opcuaSignalsFromServer(
   options: WaitOptions = {},
 ): Promise<OpcuaSignals> {
   const readInfo = client.readInfo?.bind(client);
-  if (!readInfo) throw new InvalidInputError('OPC UA client', client.address, 'cannot describe nodes (no readInfo)');
+  if (!readInfo) throw new InvalidInputError({ what: 'OPC UA client', value: client.address, reason: 'cannot describe nodes (no readInfo)' });
   const resolved: Record<string, OpcuaNodeSpec> = {};
   await Promise.all(
     Object.entries(nodes).map(async ([name, raw]) => {

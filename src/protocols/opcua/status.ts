@@ -18,7 +18,7 @@ export function describeStatus(status: StatusCode): string {
 export function statusError(device: string, operation: string, status: StatusCode): DeviceError {
   const text = status.description ? `${status.description} ` : '';
   const kind = status.isBad() ? 'bad' : 'uncertain';
-  return new DeviceError(device, `${operation}: ${text}[${describeStatus(status)}]`, status.name, kind);
+  return new DeviceError({ device, vendorMessage: `${operation}: ${text}[${describeStatus(status)}]`, vendorCode: status.name, kind });
 }
 
 /** Throw the DeviceError of a status that is not Good (writes, calls: Uncertain fails too). */

@@ -40,17 +40,17 @@ export const PARITIES: readonly Parity[] = ['none', 'even', 'odd', 'mark', 'spac
 
 /** Validate serial settings, filling defaults; throws InvalidInputError naming the bad field. */
 export function checkSerialOptions(o: SerialStreamOptions): Required<SerialStreamOptions> {
-  if (typeof o.path !== 'string' || o.path.length === 0) throw new InvalidInputError('serial path', o.path, 'must be a non-empty string');
+  if (typeof o.path !== 'string' || o.path.length === 0) throw new InvalidInputError({ what: 'serial path', value: o.path, reason: 'must be a non-empty string' });
   const baudRate = o.baudRate ?? 9600;
-  if (!Number.isInteger(baudRate) || baudRate < 1 || baudRate > 20_000_000) throw new InvalidInputError('baudRate', baudRate, 'must be a positive integer');
+  if (!Number.isInteger(baudRate) || baudRate < 1 || baudRate > 20_000_000) throw new InvalidInputError({ what: 'baudRate', value: baudRate, reason: 'must be a positive integer' });
   const parity = o.parity ?? 'none';
-  if (!PARITIES.includes(parity)) throw new InvalidInputError('parity', parity, `must be one of ${PARITIES.join(', ')}`);
+  if (!PARITIES.includes(parity)) throw new InvalidInputError({ what: 'parity', value: parity, reason: `must be one of ${PARITIES.join(', ')}` });
   const dataBits = o.dataBits ?? 8;
-  if (![5, 6, 7, 8].includes(dataBits)) throw new InvalidInputError('dataBits', dataBits, 'must be 5, 6, 7 or 8');
+  if (![5, 6, 7, 8].includes(dataBits)) throw new InvalidInputError({ what: 'dataBits', value: dataBits, reason: 'must be 5, 6, 7 or 8' });
   const stopBits = o.stopBits ?? 1;
-  if (![1, 1.5, 2].includes(stopBits)) throw new InvalidInputError('stopBits', stopBits, 'must be 1, 1.5 or 2');
+  if (![1, 1.5, 2].includes(stopBits)) throw new InvalidInputError({ what: 'stopBits', value: stopBits, reason: 'must be 1, 1.5 or 2' });
   const openTimeoutMs = o.openTimeoutMs ?? 3000;
-  if (!(openTimeoutMs > 0)) throw new InvalidInputError('openTimeoutMs', openTimeoutMs, 'must be > 0');
+  if (!(openTimeoutMs > 0)) throw new InvalidInputError({ what: 'openTimeoutMs', value: openTimeoutMs, reason: 'must be > 0' });
   return { path: o.path, baudRate, parity, dataBits, stopBits, rtscts: !!o.rtscts, xon: !!o.xon, lock: o.lock ?? true, openTimeoutMs };
 }
 
@@ -130,7 +130,7 @@ async function loadSerialPort(address: string): Promise<PortCtor> {
     return await portClass;
   } catch (err) {
     portClass = undefined;
-    throw new DisconnectedError(address, 'the serialport package could not be loaded', { cause: err });
+    throw new DisconnectedError({ device: address, detail: 'the serialport package could not be loaded', cause: err });
   }
 }
 
@@ -179,7 +179,7 @@ export class SerialStream extends StreamListeners implements ByteStream {
             settle(undefined);
           });
         },
-        (ms) => new TimeoutError(`open ${this.address}`, ms),
+        (ms) => new TimeoutError({ operation: `open ${this.address}`, afterMs: ms }),
         () => {
           const p = port;
           port = undefined;
@@ -205,21 +205,21 @@ export class SerialStream extends StreamListeners implements ByteStream {
     if (this.port !== p) return;
     this.port = undefined;
     if (p.isOpen) p.close();
-    this.emitClose(new DisconnectedError(this.address, `port lost: ${err.message}`, { cause: err }));
+    this.emitClose(new DisconnectedError({ device: this.address, detail: `port lost: ${err.message}`, cause: err }));
   }
 
   private mapOpenError(err: Error): DisconnectedError {
     const m = err.message;
-    if (/No such file|ENOENT/i.test(m)) return new DisconnectedError(this.address, `no such device ${this.options.path} (ENOENT): is it plugged in?`, { cause: err });
-    if (/lock|Resource temporarily unavailable|EBUSY/i.test(m)) return new DisconnectedError(this.address, `port ${this.options.path} is busy (locked by another process)`, { cause: err });
-    if (/Permission denied|EACCES/i.test(m)) return new DisconnectedError(this.address, `no permission to open ${this.options.path} (EACCES)`, { cause: err });
-    return new DisconnectedError(this.address, `cannot open: ${m}`, { cause: err });
+    if (/No such file|ENOENT/i.test(m)) return new DisconnectedError({ device: this.address, detail: `no such device ${this.options.path} (ENOENT): is it plugged in?`, cause: err });
+    if (/lock|Resource temporarily unavailable|EBUSY/i.test(m)) return new DisconnectedError({ device: this.address, detail: `port ${this.options.path} is busy (locked by another process)`, cause: err });
+    if (/Permission denied|EACCES/i.test(m)) return new DisconnectedError({ device: this.address, detail: `no permission to open ${this.options.path} (EACCES)`, cause: err });
+    return new DisconnectedError({ device: this.address, detail: `cannot open: ${m}`, cause: err });
   }
 
   /** Queue bytes; throws DisconnectedError when not open. */
   write(bytes: Uint8Array): void {
     const p = this.port;
-    if (!this.live || p === undefined) throw new DisconnectedError(this.address, 'not open');
+    if (!this.live || p === undefined) throw new DisconnectedError({ device: this.address, detail: 'not open' });
     p.write(bytes);
   }
 

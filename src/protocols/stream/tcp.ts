@@ -47,12 +47,12 @@ export class TcpStream extends StreamListeners implements ByteStream {
   constructor(options: TcpStreamOptions) {
     super();
     const { host, port } = options;
-    if (typeof host !== 'string' || host.length === 0) throw new InvalidInputError('tcp host', host, 'must be a non-empty string');
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidInputError('tcp port', port, 'must be an integer in 1..65535');
+    if (typeof host !== 'string' || host.length === 0) throw new InvalidInputError({ what: 'tcp host', value: host, reason: 'must be a non-empty string' });
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidInputError({ what: 'tcp port', value: port, reason: 'must be an integer in 1..65535' });
     const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
-    if (!(connectTimeoutMs > 0)) throw new InvalidInputError('connectTimeoutMs', connectTimeoutMs, 'must be > 0');
+    if (!(connectTimeoutMs > 0)) throw new InvalidInputError({ what: 'connectTimeoutMs', value: connectTimeoutMs, reason: 'must be > 0' });
     const keepAliveMs = options.keepAliveMs ?? 10000;
-    if (!(keepAliveMs >= 0)) throw new InvalidInputError('keepAliveMs', keepAliveMs, 'must be >= 0');
+    if (!(keepAliveMs >= 0)) throw new InvalidInputError({ what: 'keepAliveMs', value: keepAliveMs, reason: 'must be >= 0' });
     this.options = { host, port, connectTimeoutMs, keepAliveMs };
     this.address = tcpAddress(host, port);
   }
@@ -80,7 +80,7 @@ export class TcpStream extends StreamListeners implements ByteStream {
         s.once('error', (err) => settle(this.mapError(err)));
         s.once('close', () => settle(new CanceledError(`connect ${this.address}: closed while connecting`)));
       },
-      (ms) => new TimeoutError(`connect ${this.address}`, ms),
+      (ms) => new TimeoutError({ operation: `connect ${this.address}`, afterMs: ms }),
       () => {
         sock?.destroy();
         if (this.socket === sock) this.socket = undefined;
@@ -94,9 +94,9 @@ export class TcpStream extends StreamListeners implements ByteStream {
   private attach(s: net.Socket): void {
     s.removeAllListeners('close');
     s.on('data', this.emitData);
-    s.on('end', () => this.lost(s, new DisconnectedError(this.address, 'peer closed the connection')));
+    s.on('end', () => this.lost(s, new DisconnectedError({ device: this.address, detail: 'peer closed the connection' })));
     s.on('error', (err) => this.lost(s, this.mapError(err)));
-    s.on('close', () => this.lost(s, new DisconnectedError(this.address, 'connection closed')));
+    s.on('close', () => this.lost(s, new DisconnectedError({ device: this.address, detail: 'connection closed' })));
     this.markOpen();
   }
 
@@ -109,13 +109,13 @@ export class TcpStream extends StreamListeners implements ByteStream {
 
   private mapError(err: Error & { code?: string }): DisconnectedError {
     const why = (err.code && REASONS[err.code]) ?? err.message;
-    return new DisconnectedError(this.address, err.code ? `${why} (${err.code})` : why, { cause: err });
+    return new DisconnectedError({ device: this.address, detail: err.code ? `${why} (${err.code})` : why, cause: err });
   }
 
   /** Queue bytes; throws DisconnectedError when not connected. */
   write(bytes: Uint8Array): void {
     const s = this.socket;
-    if (!this.live || s === undefined) throw new DisconnectedError(this.address, 'not connected');
+    if (!this.live || s === undefined) throw new DisconnectedError({ device: this.address, detail: 'not connected' });
     s.write(bytes);
   }
 

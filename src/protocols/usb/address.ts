@@ -22,36 +22,36 @@ const HEX = /^(?:0x)?([0-9a-f]{1,4})$/i;
 
 /** Parse a `usbtmc://VID:PID[/serial]` address; throws InvalidInputError naming what is wrong. */
 export function parseUsbtmcAddress(uri: string): UsbtmcAddress {
-  if (typeof uri !== 'string') throw new InvalidInputError('usbtmc address', uri, 'must be a string');
+  if (typeof uri !== 'string') throw new InvalidInputError({ what: 'usbtmc address', value: uri, reason: 'must be a string' });
   const m = /^usbtmc:\/\/([^/?#]*)(?:\/([^?#]*))?(?:\?([^#]*))?$/i.exec(uri.trim());
-  if (!m) throw new InvalidInputError('usbtmc address', uri, 'must look like usbtmc://VID:PID[/serial]');
+  if (!m) throw new InvalidInputError({ what: 'usbtmc address', value: uri, reason: 'must look like usbtmc://VID:PID[/serial]' });
   const ids = m[1]!.split(':');
-  if (ids.length !== 2) throw new InvalidInputError('usbtmc address', uri, 'needs VID:PID, e.g. usbtmc://0x0957:0x1796');
+  if (ids.length !== 2) throw new InvalidInputError({ what: 'usbtmc address', value: uri, reason: 'needs VID:PID, e.g. usbtmc://0x0957:0x1796' });
   const vid = HEX.exec(ids[0]!);
   const pid = HEX.exec(ids[1]!);
-  if (!vid) throw new InvalidInputError('usbtmc address vendor id', ids[0], 'must be 1-4 hex digits (optionally 0x-prefixed)');
-  if (!pid) throw new InvalidInputError('usbtmc address product id', ids[1], 'must be 1-4 hex digits (optionally 0x-prefixed)');
+  if (!vid) throw new InvalidInputError({ what: 'usbtmc address vendor id', value: ids[0], reason: 'must be 1-4 hex digits (optionally 0x-prefixed)' });
+  if (!pid) throw new InvalidInputError({ what: 'usbtmc address product id', value: ids[1], reason: 'must be 1-4 hex digits (optionally 0x-prefixed)' });
   const out: UsbtmcAddress = { vendorId: parseInt(vid[1]!, 16), productId: parseInt(pid[1]!, 16) };
   if (m[2] !== undefined && m[2] !== '') {
-    if (m[2].includes('/')) throw new InvalidInputError('usbtmc address serial', m[2], 'must not contain "/" (percent-encode it as %2F)');
+    if (m[2].includes('/')) throw new InvalidInputError({ what: 'usbtmc address serial', value: m[2], reason: 'must not contain "/" (percent-encode it as %2F)' });
     let serial: string;
     try {
       serial = decodeURIComponent(m[2]);
     } catch {
-      throw new InvalidInputError('usbtmc address serial', m[2], 'is not valid percent-encoding');
+      throw new InvalidInputError({ what: 'usbtmc address serial', value: m[2], reason: 'is not valid percent-encoding' });
     }
     out.serial = serial;
   }
   for (const [key, value] of new URLSearchParams(m[3] ?? '')) {
     const n = Number(value);
     if (key === 'interface') {
-      if (!Number.isInteger(n) || n < 0 || n > 255) throw new InvalidInputError('usbtmc address interface', value, 'must be an integer 0..255');
+      if (!Number.isInteger(n) || n < 0 || n > 255) throw new InvalidInputError({ what: 'usbtmc address interface', value, reason: 'must be an integer 0..255' });
       out.interfaceNumber = n;
     } else if (key === 'timeoutMs') {
-      if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError('usbtmc address timeoutMs', value, 'must be a positive integer');
+      if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError({ what: 'usbtmc address timeoutMs', value, reason: 'must be a positive integer' });
       out.timeoutMs = n;
     } else {
-      throw new InvalidInputError('usbtmc address', uri, `unknown parameter '${key}' (known: interface, timeoutMs)`);
+      throw new InvalidInputError({ what: 'usbtmc address', value: uri, reason: `unknown parameter '${key}' (known: interface, timeoutMs)` });
     }
   }
   return out;

@@ -77,7 +77,7 @@ const TO_INTERFACE = 0xa1;
 const TO_ENDPOINT = 0xa2;
 
 function u8(what: string, v: number, low = 0, high = 255): void {
-  if (!Number.isInteger(v) || v < low || v > high) throw new InvalidInputError(what, v, `must be an integer in ${low}..${high}`);
+  if (!Number.isInteger(v) || v < low || v > high) throw new InvalidInputError({ what, value: v, reason: `must be an integer in ${low}..${high}` });
 }
 
 /** Build INITIATE_ABORT_BULK_OUT for the transfer `tag` on Bulk-OUT endpoint `endpoint` (§4.2.1.2). */
@@ -145,7 +145,7 @@ export function remoteLocal(kind: 'ren-on' | 'ren-off' | 'go-to-local' | 'local-
 }
 
 function need(what: string, reply: Uint8Array, n: number): void {
-  if (reply.length < n) throw new InvalidInputError(`USBTMC ${what} reply`, hexPreview(reply), `needs ${n} bytes, got ${reply.length}`);
+  if (reply.length < n) throw new InvalidInputError({ what: `USBTMC ${what} reply`, value: hexPreview(reply), reason: `needs ${n} bytes, got ${reply.length}` });
 }
 
 /** Reply of an INITIATE_ABORT_* request. */
@@ -291,6 +291,6 @@ export function parseInterrupt(packet: Uint8Array): InterruptNotification {
 /** Throw the DeviceError for a USBTMC_status other than SUCCESS (`request` names the request). */
 export function expectSuccess(device: string, request: string, status: number): void {
   if (status === Status.SUCCESS) return;
-  const err = DeviceError.fromCode(device, status, STATUS_TEXTS, `unknown USBTMC_status 0x${status.toString(16)}`);
-  throw new DeviceError(device, `${request}: ${err.vendorMessage}`, status, err.kind);
+  const err = DeviceError.fromCode({ device, code: status, table: STATUS_TEXTS, fallback: `unknown USBTMC_status 0x${status.toString(16)}` });
+  throw new DeviceError({ device, vendorMessage: `${request}: ${err.vendorMessage}`, vendorCode: status, kind: err.kind });
 }

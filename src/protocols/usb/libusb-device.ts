@@ -54,23 +54,23 @@ export function mapUsbError(err: unknown, address: string, operation: string, ti
   switch (errno) {
     case TRANSFER_TIMED_OUT:
     case ERROR_TIMEOUT:
-      return new TimeoutError(`${address}: ${operation}`, timeoutMs);
+      return new TimeoutError({ operation: `${address}: ${operation}`, afterMs: timeoutMs });
     case TRANSFER_CANCELLED:
       return new CanceledError(`${address}: ${operation}: transfer cancelled`);
     case TRANSFER_STALL:
     case ERROR_PIPE:
-      return new DeviceError(address, `${operation}: endpoint stalled`, 'STALL', 'STALL', opts);
+      return new DeviceError({ device: address, vendorMessage: `${operation}: endpoint stalled`, vendorCode: 'STALL', kind: 'STALL', ...opts });
     case TRANSFER_OVERFLOW:
-      return new DeviceError(address, `${operation}: the device sent more than the buffer holds`, 'OVERFLOW', 'OVERFLOW', opts);
+      return new DeviceError({ device: address, vendorMessage: `${operation}: the device sent more than the buffer holds`, vendorCode: 'OVERFLOW', kind: 'OVERFLOW', ...opts });
     case TRANSFER_NO_DEVICE:
     case ERROR_NO_DEVICE:
-      return new DisconnectedError(address, `${operation}: the device is gone (${message})`, opts);
+      return new DisconnectedError({ device: address, detail: `${operation}: the device is gone (${message})`, ...opts });
     case ERROR_ACCESS:
-      return new DisconnectedError(address, `${operation}: permission denied (${message}); check the udev rules for this device`, opts);
+      return new DisconnectedError({ device: address, detail: `${operation}: permission denied (${message}); check the udev rules for this device`, ...opts });
     case ERROR_BUSY:
-      return new DisconnectedError(address, `${operation}: the interface is busy (claimed by another program or driver)`, opts);
+      return new DisconnectedError({ device: address, detail: `${operation}: the interface is busy (claimed by another program or driver)`, ...opts });
     default:
-      return new DisconnectedError(address, `${operation}: ${message}`, opts);
+      return new DisconnectedError({ device: address, detail: `${operation}: ${message}`, ...opts });
   }
 }
 
@@ -98,7 +98,7 @@ export function pickEndpoints(address: string, endpoints: readonly EndpointInfo[
   const interrupt = find(3, true);
   if (!bulkIn || !bulkOut) {
     const seen = endpoints.map((e) => `0x${e.bEndpointAddress.toString(16)} (attributes 0x${e.bmAttributes.toString(16)})`).join(', ') || 'none';
-    throw new DisconnectedError(address, `the USBTMC interface lacks a ${bulkIn ? 'Bulk-OUT' : 'Bulk-IN'} endpoint (endpoints: ${seen})`);
+    throw new DisconnectedError({ device: address, detail: `the USBTMC interface lacks a ${bulkIn ? 'Bulk-OUT' : 'Bulk-IN'} endpoint (endpoints: ${seen})` });
   }
   return { bulkIn: bulkIn.bEndpointAddress, bulkOut: bulkOut.bEndpointAddress, interruptIn: interrupt?.bEndpointAddress, maxPacketSize: bulkIn.wMaxPacketSize || 64 };
 }
@@ -149,13 +149,13 @@ export async function openLibusbDevice(address: UsbtmcAddress, options: LibusbOp
   try {
     mod = await (options.loadUsb ?? loadUsbPackage)();
   } catch (err) {
-    throw new DisconnectedError(uri, `the usb package (libusb) could not be loaded: ${(err as Error).message ?? String(err)}`, { cause: err });
+    throw new DisconnectedError({ device: uri, detail: `the usb package (libusb) could not be loaded: ${(err as Error).message ?? String(err)}`, cause: err });
   }
   let list: Device[];
   try {
     list = mod.getDeviceList();
   } catch (err) {
-    throw new DisconnectedError(uri, `libusb could not list USB devices: ${(err as Error).message ?? String(err)}`, { cause: err });
+    throw new DisconnectedError({ device: uri, detail: `libusb could not list USB devices: ${(err as Error).message ?? String(err)}`, cause: err });
   }
   const tried: string[] = [];
   const what = `USB device ${hex4(address.vendorId)}:${hex4(address.productId)}${address.serial !== undefined ? ` serial "${address.serial}"` : ''}`;
@@ -192,7 +192,7 @@ export async function openLibusbDevice(address: UsbtmcAddress, options: LibusbOp
     }
   }
   if (list.length === 0) tried.push('(libusb sees no USB devices on this machine)');
-  throw new NotFoundError(what, tried, 'no matching USB device');
+  throw new NotFoundError({ what, tried, detail: 'no matching USB device' });
 }
 
 /** Make the opener a UsbtmcTransport uses to find and claim its device on `open()`. */
@@ -211,7 +211,7 @@ function claim(device: Device, uri: string, interfaceNumber: number | undefined)
   const iface = pickInterface(interfaces.map((i) => ({ ...i.descriptor, iface: i })), interfaceNumber)?.iface;
   if (!iface) {
     const seen = interfaces.map((i) => `#${i.interfaceNumber} class 0x${i.descriptor.bInterfaceClass.toString(16)}/0x${i.descriptor.bInterfaceSubClass.toString(16)}`);
-    throw new NotFoundError(`USBTMC interface on ${uri}`, seen, 'the device has no USBTMC interface (class 0xFE, subclass 0x03)');
+    throw new NotFoundError({ what: `USBTMC interface on ${uri}`, tried: seen, detail: 'the device has no USBTMC interface (class 0xFE, subclass 0x03)' });
   }
   let detached = false;
   try {
@@ -260,7 +260,7 @@ class LibusbBulkDevice implements BulkDevice {
   }
 
   interruptIn(maxLength: number, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
-    if (this.interruptInEndpoint === undefined) return Promise.reject(new DisconnectedError(this.address, 'the interface has no Interrupt-IN endpoint'));
+    if (this.interruptInEndpoint === undefined) return Promise.reject(new DisconnectedError({ device: this.address, detail: 'the interface has no Interrupt-IN endpoint' }));
     const ep = this.iface.endpoint(this.interruptInEndpoint) as InEndpoint;
     const size = Math.max(maxLength, ep.descriptor.wMaxPacketSize);
     return this.transfer(this.interruptInEndpoint, Buffer.alloc(size), timeoutMs, signal, 'Interrupt-IN');
@@ -275,9 +275,9 @@ class LibusbBulkDevice implements BulkDevice {
   }
 
   clearHalt(endpoint: number, timeoutMs: number): Promise<void> {
-    if (this.closed) return Promise.reject(new DisconnectedError(this.address, 'device closed'));
+    if (this.closed) return Promise.reject(new DisconnectedError({ device: this.address, detail: 'device closed' }));
     const ep = this.iface.endpoint(endpoint);
-    if (!ep) return Promise.reject(new DisconnectedError(this.address, `no endpoint 0x${endpoint.toString(16)}`));
+    if (!ep) return Promise.reject(new DisconnectedError({ device: this.address, detail: `no endpoint 0x${endpoint.toString(16)}` }));
     return new Promise((resolve, reject) => ep.clearHalt((err) => (err ? reject(mapUsbError(err, this.address, 'clear halt', timeoutMs)) : resolve())));
   }
 
@@ -296,7 +296,7 @@ class LibusbBulkDevice implements BulkDevice {
   }
 
   private control(setup: ControlSetup, dataOrLength: number | Buffer, timeoutMs: number): Promise<Buffer | number | undefined> {
-    if (this.closed) return Promise.reject(new DisconnectedError(this.address, 'device closed'));
+    if (this.closed) return Promise.reject(new DisconnectedError({ device: this.address, detail: 'device closed' }));
     return new Promise((resolve, reject) => {
       this.device.timeout = timeoutMs;
       this.device.controlTransfer(setup.bmRequestType, setup.bRequest, setup.wValue, setup.wIndex, dataOrLength, (err, data) =>
@@ -306,10 +306,10 @@ class LibusbBulkDevice implements BulkDevice {
   }
 
   private transfer(endpoint: number, buffer: Buffer, timeoutMs: number, signal: AbortSignal | undefined, what: string): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new DisconnectedError(this.address, 'device closed'));
+    if (this.closed) return Promise.reject(new DisconnectedError({ device: this.address, detail: 'device closed' }));
     if (signal?.aborted) return Promise.reject(new CanceledError(`${this.address}: ${what}: canceled`));
     const ep = this.iface.endpoint(endpoint) as InEndpoint | OutEndpoint | undefined;
-    if (!ep) return Promise.reject(new DisconnectedError(this.address, `no endpoint 0x${endpoint.toString(16)}`));
+    if (!ep) return Promise.reject(new DisconnectedError({ device: this.address, detail: `no endpoint 0x${endpoint.toString(16)}` }));
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         transfer.cancel();

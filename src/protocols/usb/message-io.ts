@@ -27,7 +27,7 @@ export class OpContext {
   left(): number {
     if (this.signal.aborted) throw new CanceledError(`${this.operation}: ${describeReason(this.signal.reason)}`);
     const left = Math.ceil(this.end - performance.now());
-    if (left <= 0) throw new TimeoutError(this.operation, this.timeoutMs);
+    if (left <= 0) throw new TimeoutError({ operation: this.operation, afterMs: this.timeoutMs });
     return left;
   }
 }
@@ -44,7 +44,7 @@ export function describeReason(reason: unknown): string {
  */
 export function guarded<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(`${operation} (device call never settled)`, ms)), ms + GUARD_GRACE_MS);
+    const timer = setTimeout(() => reject(new TimeoutError({ operation: `${operation} (device call never settled)`, afterMs: ms })), ms + GUARD_GRACE_MS);
     promise.then(
       (v) => {
         clearTimeout(timer);
@@ -89,7 +89,7 @@ function roundUp(n: number, multiple: number): number {
 
 /** Send `message` as one USBTMC message (EOM on its last transfer). Failures come as TransferFailure. */
 export async function writeMessage(dev: BulkDevice, tags: TagSequence, ctx: OpContext, message: Uint8Array, sizes: TransferSizes): Promise<void> {
-  if (message.length === 0) throw new InvalidInputError(`${dev.address}: write`, '', 'a USBTMC message needs at least one byte');
+  if (message.length === 0) throw new InvalidInputError({ what: `${dev.address}: write`, value: '', reason: 'a USBTMC message needs at least one byte' });
   for (let at = 0; at < message.length; at += sizes.writeChunkBytes) {
     const part = message.subarray(at, at + sizes.writeChunkBytes);
     const tag = tags.next();
@@ -132,7 +132,7 @@ export async function readMessage(dev: BulkDevice, tags: TagSequence, ctx: OpCon
     const data = assembler.data();
     total += data.length;
     if (total > sizes.maxMessageBytes) {
-      throw new TransferFailure('in', tag, new InvalidInputError(`${dev.address}: reply`, `${total} bytes`, `is longer than maxMessageBytes ${sizes.maxMessageBytes}`));
+      throw new TransferFailure('in', tag, new InvalidInputError({ what: `${dev.address}: reply`, value: `${total} bytes`, reason: `is longer than maxMessageBytes ${sizes.maxMessageBytes}` }));
     }
     parts.push(data);
     const header = assembler.header!;

@@ -40,7 +40,7 @@ export class OpQueue {
       const timer = setTimeout(() => {
         gaveUp = true;
         finish();
-        reject(new TimeoutError(name, timeoutMs));
+        reject(new TimeoutError({ operation: name, afterMs: timeoutMs }));
       }, timeoutMs);
       if (combined.aborted) {
         onAbort();

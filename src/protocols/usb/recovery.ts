@@ -47,7 +47,7 @@ class Deadline {
   /** Milliseconds left, at least 1; throws TimeoutError once the limit passed. */
   left(): number {
     const left = Math.ceil(this.end - performance.now());
-    if (left <= 0) throw new TimeoutError(this.operation, this.limitMs);
+    if (left <= 0) throw new TimeoutError({ operation: this.operation, afterMs: this.limitMs });
     return left;
   }
 }

@@ -81,13 +81,13 @@ export interface UsbtmcCallOptions {
 
 function positive(what: string, v: number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
-  if (!Number.isInteger(v) || v <= 0) throw new InvalidInputError(`usbtmc option ${what}`, v, 'must be a positive integer');
+  if (!Number.isInteger(v) || v <= 0) throw new InvalidInputError({ what: `usbtmc option ${what}`, value: v, reason: 'must be a positive integer' });
   return v;
 }
 
 function toBytes(what: string, text: string): Uint8Array {
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0xff) throw new InvalidInputError(what, text, `character ${i} is not a single byte (latin1)`);
+    if (text.charCodeAt(i) > 0xff) throw new InvalidInputError({ what, value: text, reason: `character ${i} is not a single byte (latin1)` });
   }
   return Uint8Array.from(Buffer.from(text, 'latin1'));
 }
@@ -125,7 +125,7 @@ export class UsbtmcTransport {
     this.recoveryTimeoutMs = positive('recoveryTimeoutMs', options.recoveryTimeoutMs, 1000);
     this.readBufferOption = positive('readBufferBytes', options.readBufferBytes, 16384);
     if (options.termChar !== undefined && (!Number.isInteger(options.termChar) || options.termChar < 0 || options.termChar > 255)) {
-      throw new InvalidInputError('usbtmc option termChar', options.termChar, 'must be a byte value 0..255');
+      throw new InvalidInputError({ what: 'usbtmc option termChar', value: options.termChar, reason: 'must be a byte value 0..255' });
     }
     this.sizes = {
       writeChunkBytes: positive('writeChunkBytes', options.writeChunkBytes, 1 << 20),
@@ -156,13 +156,13 @@ export class UsbtmcTransport {
    * `timeoutMs`, or CanceledError when `signal` aborts.
    */
   open(options: WaitOptions = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new DisconnectedError(this.address, 'transport closed'));
+    if (this.closed) return Promise.reject(new DisconnectedError({ device: this.address, detail: 'transport closed' }));
     if (this.dev) return Promise.resolve();
     this.opening ??= this.opener!.open(options).then(
       async (dev) => {
         if (this.closed) {
           await dev.close();
-          throw new DisconnectedError(this.address, 'transport closed while opening');
+          throw new DisconnectedError({ device: this.address, detail: 'transport closed while opening' });
         }
         this.adopt(dev);
         this.dev = dev;
@@ -181,7 +181,7 @@ export class UsbtmcTransport {
   }
 
   private get device(): BulkDevice {
-    if (!this.dev) throw new DisconnectedError(this.address, 'not open: call open() first');
+    if (!this.dev) throw new DisconnectedError({ device: this.address, detail: 'not open: call open() first' });
     return this.dev;
   }
 
@@ -242,7 +242,7 @@ export class UsbtmcTransport {
       const ms = ctx.left();
       const reply = parseReadStatusByte(await guarded(this.device.controlIn(readStatusByte(tag, this.device.interfaceNumber), ms), ms, `${this.address}: READ_STATUS_BYTE`));
       expectSuccess(this.address, 'READ_STATUS_BYTE', reply.status);
-      if (reply.tag !== tag) throw new InvalidInputError(`${this.address}: READ_STATUS_BYTE reply`, reply.tag, `bTag does not match the request's ${tag}`);
+      if (reply.tag !== tag) throw new InvalidInputError({ what: `${this.address}: READ_STATUS_BYTE reply`, value: reply.tag, reason: `bTag does not match the request's ${tag}` });
       if (this.device.interruptInEndpoint === undefined) return reply.statusByte;
       for (;;) {
         const left = ctx.left();
@@ -303,14 +303,14 @@ export class UsbtmcTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.closing.abort(new DisconnectedError(this.address, 'transport closed'));
+    this.closing.abort(new DisconnectedError({ device: this.address, detail: 'transport closed' }));
     await this.queue.settled();
     await this.dev?.close();
   }
 
   private encode(command: string | Uint8Array): Uint8Array {
     if (typeof command === 'string') return toBytes(`${this.address}: command`, command + this.writeTermination);
-    if (!(command instanceof Uint8Array)) throw new InvalidInputError(`${this.address}: command`, command, 'must be a string or a Uint8Array');
+    if (!(command instanceof Uint8Array)) throw new InvalidInputError({ what: `${this.address}: command`, value: command, reason: 'must be a string or a Uint8Array' });
     return command;
   }
 
@@ -339,7 +339,7 @@ export class UsbtmcTransport {
   }
 
   private run<T>(operation: string, options: UsbtmcCallOptions, body: (ctx: OpContext) => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new DisconnectedError(this.address, `${operation}: transport closed`));
+    if (this.closed) return Promise.reject(new DisconnectedError({ device: this.address, detail: `${operation}: transport closed` }));
     let timeoutMs: number;
     try {
       timeoutMs = positive('timeoutMs', options.timeoutMs, this.timeoutMs);
@@ -347,8 +347,8 @@ export class UsbtmcTransport {
       return Promise.reject(err);
     }
     return this.queue.run(`${this.address}: ${operation}`, timeoutMs, options.signal, async (ctx) => {
-      if (this.closed) throw new DisconnectedError(this.address, `${operation}: transport closed`);
-      if (!this.dev) throw new DisconnectedError(this.address, `${operation}: not open (call open() first)`);
+      if (this.closed) throw new DisconnectedError({ device: this.address, detail: `${operation}: transport closed` });
+      if (!this.dev) throw new DisconnectedError({ device: this.address, detail: `${operation}: not open (call open() first)` });
       if (this.needsClear) {
         await clearDevice(this.dev, { timeoutMs: ctx.left() });
         this.needsClear = false;

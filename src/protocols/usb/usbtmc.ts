@@ -61,7 +61,7 @@ export class TagSequence {
     private readonly high = 255,
   ) {
     if (!Number.isInteger(low) || !Number.isInteger(high) || low < 1 || high > 255 || low > high) {
-      throw new InvalidInputError('TagSequence range', [low, high], 'must be integers with 1 <= low <= high <= 255');
+      throw new InvalidInputError({ what: 'TagSequence range', value: [low, high], reason: 'must be integers with 1 <= low <= high <= 255' });
     }
     this.last = high;
   }
@@ -82,11 +82,11 @@ export function align4(n: number): number {
 }
 
 function checkTag(tag: number): void {
-  if (!Number.isInteger(tag) || tag < 1 || tag > 255) throw new InvalidInputError('USBTMC bTag', tag, 'must be an integer in 1..255');
+  if (!Number.isInteger(tag) || tag < 1 || tag > 255) throw new InvalidInputError({ what: 'USBTMC bTag', value: tag, reason: 'must be an integer in 1..255' });
 }
 
 function checkSize(what: string, n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_TRANSFER_SIZE) throw new InvalidInputError(what, n, `must be an integer in 1..${MAX_TRANSFER_SIZE}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TRANSFER_SIZE) throw new InvalidInputError({ what, value: n, reason: `must be an integer in 1..${MAX_TRANSFER_SIZE}` });
 }
 
 function writeHeader(out: Uint8Array, msgId: number, tag: number, transferSize: number, attributes: number, byte9 = 0): void {
@@ -122,7 +122,7 @@ export function encodeRequestDevDepMsgIn(tag: number, maxBytes: number, termChar
   checkTag(tag);
   checkSize('USBTMC REQUEST_DEV_DEP_MSG_IN TransferSize', maxBytes);
   if (termChar !== undefined && (!Number.isInteger(termChar) || termChar < 0 || termChar > 255)) {
-    throw new InvalidInputError('USBTMC TermChar', termChar, 'must be a byte value 0..255');
+    throw new InvalidInputError({ what: 'USBTMC TermChar', value: termChar, reason: 'must be a byte value 0..255' });
   }
   const out = new Uint8Array(HEADER_BYTES);
   writeHeader(out, MsgId.REQUEST_DEV_DEP_MSG_IN, tag, maxBytes, termChar === undefined ? 0 : 0x02, termChar ?? 0);
@@ -162,18 +162,18 @@ export interface BulkInExpectation {
  */
 export function decodeBulkInHeader(bytes: Uint8Array, expect: BulkInExpectation = {}): BulkInHeader {
   const what = 'USBTMC Bulk-IN header';
-  if (bytes.length < HEADER_BYTES) throw new InvalidInputError(what, hexPreview(bytes), `needs ${HEADER_BYTES} bytes, got ${bytes.length}`);
+  if (bytes.length < HEADER_BYTES) throw new InvalidInputError({ what, value: hexPreview(bytes), reason: `needs ${HEADER_BYTES} bytes, got ${bytes.length}` });
   const msgId = bytes[0]!;
   const tag = bytes[1]!;
   const inverse = bytes[2]!;
   const wantMsg = expect.msgId ?? MsgId.DEV_DEP_MSG_IN;
-  if (msgId !== wantMsg) throw new InvalidInputError(what, hexPreview(bytes), `MsgID ${msgId} is not the expected ${wantMsg}`);
-  if ((~tag & 0xff) !== inverse) throw new InvalidInputError(what, hexPreview(bytes), `bTagInverse 0x${inverse.toString(16)} is not the complement of bTag ${tag}`);
-  if (tag === 0) throw new InvalidInputError(what, hexPreview(bytes), 'bTag 0 is not allowed');
-  if (expect.tag !== undefined && tag !== expect.tag) throw new InvalidInputError(what, hexPreview(bytes), `bTag ${tag} does not answer the request with bTag ${expect.tag}`);
+  if (msgId !== wantMsg) throw new InvalidInputError({ what, value: hexPreview(bytes), reason: `MsgID ${msgId} is not the expected ${wantMsg}` });
+  if ((~tag & 0xff) !== inverse) throw new InvalidInputError({ what, value: hexPreview(bytes), reason: `bTagInverse 0x${inverse.toString(16)} is not the complement of bTag ${tag}` });
+  if (tag === 0) throw new InvalidInputError({ what, value: hexPreview(bytes), reason: 'bTag 0 is not allowed' });
+  if (expect.tag !== undefined && tag !== expect.tag) throw new InvalidInputError({ what, value: hexPreview(bytes), reason: `bTag ${tag} does not answer the request with bTag ${expect.tag}` });
   const transferSize = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
   if (expect.maxTransferSize !== undefined && transferSize > expect.maxTransferSize) {
-    throw new InvalidInputError(what, hexPreview(bytes), `TransferSize ${transferSize} exceeds the ${expect.maxTransferSize} bytes requested`);
+    throw new InvalidInputError({ what, value: hexPreview(bytes), reason: `TransferSize ${transferSize} exceeds the ${expect.maxTransferSize} bytes requested` });
   }
   const attributes = bytes[8]!;
   return { msgId, tag, transferSize, eom: (attributes & 0x01) !== 0, termCharUsed: (attributes & 0x02) !== 0 };
@@ -213,7 +213,7 @@ export class BulkInAssembler {
    * transfer that ended early, or more than 3 bytes beyond TransferSize and its alignment.
    */
   push(chunk: Uint8Array, ended: boolean): boolean {
-    if (this.finished) throw new InvalidInputError('USBTMC Bulk-IN transfer', hexPreview(chunk), 'data after the transfer was complete');
+    if (this.finished) throw new InvalidInputError({ what: 'USBTMC Bulk-IN transfer', value: hexPreview(chunk), reason: 'data after the transfer was complete' });
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.received += chunk.length;
@@ -227,7 +227,7 @@ export class BulkInAssembler {
       if (have >= header.transferSize) {
         const extra = have - header.transferSize;
         if (extra > 3) {
-          throw new InvalidInputError('USBTMC Bulk-IN transfer', `${this.received} bytes`, `${extra} bytes beyond TransferSize ${header.transferSize} (at most 3 alignment bytes allowed)`);
+          throw new InvalidInputError({ what: 'USBTMC Bulk-IN transfer', value: `${this.received} bytes`, reason: `${extra} bytes beyond TransferSize ${header.transferSize} (at most 3 alignment bytes allowed)` });
         }
         this.finished = true;
         return true;
@@ -238,7 +238,7 @@ export class BulkInAssembler {
       const detail = header === undefined
         ? `the transfer ended after ${this.received} bytes, inside the ${HEADER_BYTES}-byte header`
         : `the transfer ended after ${this.received - HEADER_BYTES} of ${header.transferSize} data bytes`;
-      throw new InvalidInputError('USBTMC Bulk-IN transfer', hexPreview(this.prefix(Math.min(this.received, 16))), detail);
+      throw new InvalidInputError({ what: 'USBTMC Bulk-IN transfer', value: hexPreview(this.prefix(Math.min(this.received, 16))), reason: detail });
     }
     return false;
   }
@@ -246,7 +246,7 @@ export class BulkInAssembler {
   /** The message bytes of the completed transfer (header and alignment removed). */
   data(): Uint8Array {
     const header = this.parsed;
-    if (!this.finished || header === undefined) throw new InvalidInputError('USBTMC Bulk-IN transfer', this.received, 'is not complete yet');
+    if (!this.finished || header === undefined) throw new InvalidInputError({ what: 'USBTMC Bulk-IN transfer', value: this.received, reason: 'is not complete yet' });
     return this.prefix(HEADER_BYTES + header.transferSize).subarray(HEADER_BYTES);
   }
 

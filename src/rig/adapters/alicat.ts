@@ -47,7 +47,7 @@ export const alicatAdapter: FamilyAdapter = {
     boolParam(params, 'totalizer', 'alicat');
     const units = unitsOf(params);
     const unit = options['unit'] === undefined ? units[0]! : checkUnit(options['unit']);
-    if (!units.includes(unit)) throw new InvalidInputError('unit', unit, `the simulator has units ${units.join(', ')} (sim:alicat?units=...)`);
+    if (!units.includes(unit)) throw new InvalidInputError({ what: 'unit', value: unit, reason: `the simulator has units ${units.join(', ')} (sim:alicat?units=...)` });
   },
   async open(uri, name, options) {
     const d: AlicatDevice = await openAlicat(uri, { ...(options as OpenAlicatOptions), name });

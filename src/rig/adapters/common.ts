@@ -9,14 +9,14 @@ import { parseFaultSpec } from '../../sim/faults.js';
 /** Throw InvalidInputError for the first key of `options` not in `allowed`. */
 export function checkKeys(options: Readonly<Record<string, unknown>>, allowed: readonly string[], family: string): void {
   for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new InvalidInputError(k, options[k], `unknown ${family} option (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(k)) throw new InvalidInputError({ what: k, value: options[k], reason: `unknown ${family} option (known: ${allowed.join(', ')})` });
   }
 }
 
 /** Throw InvalidInputError for the first `sim:` parameter not in `allowed`. */
 export function checkParamKeys(params: Readonly<Record<string, string>>, allowed: readonly string[], family: string): void {
   for (const [k, v] of Object.entries(params)) {
-    if (!allowed.includes(k)) throw new InvalidInputError(`sim:${family} parameter '${k}'`, v, `unknown (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(k)) throw new InvalidInputError({ what: `sim:${family} parameter '${k}'`, value: v, reason: `unknown (known: ${allowed.join(', ')})` });
   }
 }
 
@@ -33,7 +33,7 @@ export function labelled<T>(prefix: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof InvalidInputError && prefix) throw new InvalidInputError(`${prefix} ${e.what}`, e.value, reasonOf(e));
+    if (e instanceof InvalidInputError && prefix) throw new InvalidInputError({ what: `${prefix} ${e.what}`, value: e.value, reason: reasonOf(e) });
     throw e;
   }
 }
@@ -42,7 +42,7 @@ export function labelled<T>(prefix: string, fn: () => T): T {
 export function linkParam(params: Readonly<Record<string, string>>, family: string, fallback: 'tcp' | 'pty'): 'tcp' | 'pty' {
   const v = params['link'];
   if (v === undefined) return fallback;
-  if (v !== 'tcp' && v !== 'pty') throw new InvalidInputError(`sim:${family} parameter 'link'`, v, 'must be tcp or pty');
+  if (v !== 'tcp' && v !== 'pty') throw new InvalidInputError({ what: `sim:${family} parameter 'link'`, value: v, reason: 'must be tcp or pty' });
   return v;
 }
 
@@ -58,7 +58,7 @@ export function faultsParam(params: Readonly<Record<string, string>>, family: st
 export function intParam(params: Readonly<Record<string, string>>, key: string, family: string, low: number, high: number): number | undefined {
   const v = params[key];
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < low || Number(v) > high) throw new InvalidInputError(`sim:${family} parameter '${key}'`, v, `must be an integer in ${low}..${high}`);
+  if (!/^\d+$/.test(v) || Number(v) < low || Number(v) > high) throw new InvalidInputError({ what: `sim:${family} parameter '${key}'`, value: v, reason: `must be an integer in ${low}..${high}` });
   return Number(v);
 }
 
@@ -67,7 +67,7 @@ export function positiveParam(params: Readonly<Record<string, string>>, key: str
   const v = params[key];
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !(n > 0)) throw new InvalidInputError(`sim:${family} parameter '${key}'`, v, 'must be a number > 0');
+  if (v.trim() === '' || !Number.isFinite(n) || !(n > 0)) throw new InvalidInputError({ what: `sim:${family} parameter '${key}'`, value: v, reason: 'must be a number > 0' });
   return n;
 }
 
@@ -77,7 +77,7 @@ export function boolParam(params: Readonly<Record<string, string>>, key: string,
   if (v === undefined) return undefined;
   if (['', 'true', '1', 'on'].includes(v)) return true;
   if (['false', '0', 'off'].includes(v)) return false;
-  throw new InvalidInputError(`sim:${family} parameter '${key}'`, v, 'must be true or false');
+  throw new InvalidInputError({ what: `sim:${family} parameter '${key}'`, value: v, reason: 'must be true or false' });
 }
 
 /** A comma-separated list parameter, each item checked by `item`, or undefined when absent. */
@@ -87,8 +87,8 @@ export function listParam<T>(params: Readonly<Record<string, string>>, key: stri
   const out: T[] = [];
   for (const raw of v.split(',')) {
     const x = item(raw.trim());
-    if (x === undefined) throw new InvalidInputError(`sim:${family} parameter '${key}'`, v, `must list ${what} separated by commas`);
-    if (out.includes(x)) throw new InvalidInputError(`sim:${family} parameter '${key}'`, v, `lists ${String(x)} twice`);
+    if (x === undefined) throw new InvalidInputError({ what: `sim:${family} parameter '${key}'`, value: v, reason: `must list ${what} separated by commas` });
+    if (out.includes(x)) throw new InvalidInputError({ what: `sim:${family} parameter '${key}'`, value: v, reason: `lists ${String(x)} twice` });
     out.push(x);
   }
   return out;

@@ -26,17 +26,17 @@ function normalize(options: Record<string, unknown>): OpenGalilOptions {
   const out = { ...options } as OpenGalilOptions & Record<string, unknown>;
   if (options['axes'] !== undefined) {
     const axes = options['axes'];
-    if (typeof axes !== 'object' || axes === null || Array.isArray(axes)) throw new InvalidInputError('axes', axes, 'must be an object of axis name → settings');
+    if (typeof axes !== 'object' || axes === null || Array.isArray(axes)) throw new InvalidInputError({ what: 'axes', value: axes, reason: 'must be an object of axis name → settings' });
     const filled: Record<string, unknown> = {};
     for (const [name, a] of Object.entries(axes as Record<string, unknown>)) {
-      if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new InvalidInputError(`axes.${name}`, a, 'must be an object');
+      if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new InvalidInputError({ what: `axes.${name}`, value: a, reason: 'must be an object' });
       const given = (a as { axis?: unknown }).axis;
-      if (given === undefined && !/^[A-H]$/.test(name)) throw new InvalidInputError(`axes.${name}.axis`, given, 'missing: give the axis letter A-H, or name the axis by its letter');
+      if (given === undefined && !/^[A-H]$/.test(name)) throw new InvalidInputError({ what: `axes.${name}.axis`, value: given, reason: 'missing: give the axis letter A-H, or name the axis by its letter' });
       filled[name] = given === undefined ? { ...a, axis: name } : a;
     }
     out.axes = filled as OpenGalilOptions['axes'];
   }
-  if (out.enableOnConnect !== undefined && typeof out.enableOnConnect !== 'boolean') throw new InvalidInputError('enableOnConnect', out.enableOnConnect, 'must be true or false');
+  if (out.enableOnConnect !== undefined && typeof out.enableOnConnect !== 'boolean') throw new InvalidInputError({ what: 'enableOnConnect', value: out.enableOnConnect, reason: 'must be true or false' });
   labelled('', () => resolveConfig(out));
   return out;
 }
@@ -96,7 +96,7 @@ export const galilAdapter: FamilyAdapter = {
     const n = intParam(params, 'axes', 'galil', 1, 8);
     const o = options as OpenGalilOptions;
     for (const [axisName, a] of Object.entries(o.axes ?? {})) {
-      if (n !== undefined && a.axis.charCodeAt(0) - 64 > n) throw new InvalidInputError(`axes.${axisName}.axis`, a.axis, `is beyond the simulator's ${n} axes (sim:galil?axes=${n})`);
+      if (n !== undefined && a.axis.charCodeAt(0) - 64 > n) throw new InvalidInputError({ what: `axes.${axisName}.axis`, value: a.axis, reason: `is beyond the simulator's ${n} axes (sim:galil?axes=${n})` });
     }
   },
   open: (uri, name, options) => open(uri, name, options as OpenGalilOptions),

@@ -15,7 +15,7 @@ export const ADAPTERS: readonly FamilyAdapter[] = [galilAdapter, alicatAdapter, 
 /** Return the adapter of a family name (`galil`), or throw InvalidInputError naming `what`. */
 export function adapterForFamily(family: string, what = 'family'): FamilyAdapter {
   const a = ADAPTERS.find((x) => x.family === family);
-  if (!a) throw new InvalidInputError(what, family, `unknown instrument family (known: ${ADAPTERS.map((x) => x.family).join(', ')})`);
+  if (!a) throw new InvalidInputError({ what, value: family, reason: `unknown instrument family (known: ${ADAPTERS.map((x) => x.family).join(', ')})` });
   return a;
 }
 
@@ -26,7 +26,7 @@ export function adapterForUri(uri: string, what = 'uri'): FamilyAdapter {
   const a = scheme === undefined ? undefined : ADAPTERS.find((x) => x.schemes.includes(scheme));
   if (!a) {
     const known = ADAPTERS.flatMap((x) => x.schemes.map((s) => `${s}://`)).join(', ');
-    throw new InvalidInputError(what, uri, `unknown device scheme (known: ${known}, sim:<${ADAPTERS.map((x) => x.family).join('|')}>)`);
+    throw new InvalidInputError({ what, value: uri, reason: `unknown device scheme (known: ${known}, sim:<${ADAPTERS.map((x) => x.family).join('|')}>)` });
   }
   return a;
 }

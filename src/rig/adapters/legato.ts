@@ -31,10 +31,10 @@ function check(options: Record<string, unknown>): void {
   if (o.syringeVolume !== undefined) labelled('syringeVolume:', () => toMicroliters(o.syringeVolume!, undefined, 'syringe volume'));
   if (o.infuseRate !== undefined) labelled('infuseRate:', () => toMicrolitersPerMinute(o.infuseRate!, undefined, 'infuse rate'));
   if (o.withdrawRate !== undefined) labelled('withdrawRate:', () => toMicrolitersPerMinute(o.withdrawRate!, undefined, 'withdraw rate'));
-  if (o.force !== undefined && !(Number.isInteger(o.force) && o.force >= 1 && o.force <= 100)) throw new InvalidInputError('force', o.force, 'must be an integer in 1..100 (%)');
+  if (o.force !== undefined && !(Number.isInteger(o.force) && o.force >= 1 && o.force <= 100)) throw new InvalidInputError({ what: 'force', value: o.force, reason: 'must be an integer in 1..100 (%)' });
   for (const k of ['pollMs', 'timeoutMs'] as const) {
     const v = o[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new InvalidInputError(k, v, 'must be a number > 0 (ms)');
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new InvalidInputError({ what: k, value: v, reason: 'must be a number > 0 (ms)' });
   }
 }
 
@@ -60,7 +60,7 @@ export const legatoAdapter: FamilyAdapter = {
     const addresses = addressesOf(params);
     for (const a of addresses) labelled("sim:legato parameter 'addresses':", () => checkAddress(a));
     const address = options['address'] === undefined ? addresses[0]! : (options['address'] as number);
-    if (!addresses.includes(address)) throw new InvalidInputError('address', address, `the simulator has pumps at ${addresses.join(', ')} (sim:legato?addresses=...)`);
+    if (!addresses.includes(address)) throw new InvalidInputError({ what: 'address', value: address, reason: `the simulator has pumps at ${addresses.join(', ')} (sim:legato?addresses=...)` });
   },
   async open(uri, name, options) {
     const p: LegatoPump = await openLegato(uri, { ...(options as OpenLegatoOptions), name });

@@ -92,7 +92,7 @@ export class SimAlicatUnit {
 
   /** Create a unit at time `now` (ms). */
   constructor(options: SimUnitOptions, now: number) {
-    if (!/^[A-Z]$/.test(options.id)) throw new InvalidInputError('sim unit id', options.id, 'must be one upper-case letter A-Z');
+    if (!/^[A-Z]$/.test(options.id)) throw new InvalidInputError({ what: 'sim unit id', value: options.id, reason: 'must be one upper-case letter A-Z' });
     this.id = options.id;
     this.kind = options.kind ?? 'controller';
     this.fullScale = positive('fullScale', options.fullScale ?? 100);
@@ -104,7 +104,7 @@ export class SimAlicatUnit {
     this.#linePressure = options.pressure ?? 14.7;
     this.pressure = this.#linePressure;
     const gas = options.gas ?? 8;
-    if (GASES[gas] === undefined) throw new InvalidInputError('sim gas', gas, `must be 0..${GASES.length - 1}`);
+    if (GASES[gas] === undefined) throw new InvalidInputError({ what: 'sim gas', value: gas, reason: `must be 0..${GASES.length - 1}` });
     this.reg46 = REG46_HIGH_BITS | gas;
     this.controlVariable = options.controlVariable ?? 'mass-flow';
     this.flowZeroDrift = options.flowZeroDrift ?? 0;
@@ -237,7 +237,7 @@ export class SimAlicatUnit {
 }
 
 function positive(name: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidInputError(`sim ${name}`, v, 'must be a finite number > 0');
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidInputError({ what: `sim ${name}`, value: v, reason: 'must be a finite number > 0' });
   return v;
 }
 
@@ -262,7 +262,7 @@ export class AlicatModel {
     const now = this.clock();
     for (const u of options.units ?? ['A']) {
       const o = typeof u === 'string' ? { ...options.defaults, id: u } : { ...options.defaults, ...u };
-      if (this.#units.has(o.id)) throw new InvalidInputError('sim unit id', o.id, 'appears twice');
+      if (this.#units.has(o.id)) throw new InvalidInputError({ what: 'sim unit id', value: o.id, reason: 'appears twice' });
       this.#units.set(o.id, new SimAlicatUnit(o, now));
     }
   }
@@ -283,7 +283,7 @@ export class AlicatModel {
   /** The unit with id `id`, or throw InvalidInputError. */
   unit(id: string): SimAlicatUnit {
     const u = this.#units.get(id.toUpperCase());
-    if (!u) throw new InvalidInputError('sim unit', id, `no such unit (have ${[...this.#units.keys()].join(', ')})`);
+    if (!u) throw new InvalidInputError({ what: 'sim unit', value: id, reason: `no such unit (have ${[...this.#units.keys()].join(', ')})` });
     return u;
   }
 

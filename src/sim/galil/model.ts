@@ -78,7 +78,7 @@ export class GalilModel {
     this.name = options.name ?? 'DMC4040';
     const spec = options.axes ?? 4;
     const configs = typeof spec === 'number' ? Array.from({ length: spec }, () => ({})) : spec;
-    if (!Array.isArray(configs) || configs.length > 8) throw new InvalidInputError('galil sim axes', spec, 'give 0..8 axes');
+    if (!Array.isArray(configs) || configs.length > 8) throw new InvalidInputError({ what: 'galil sim axes', value: spec, reason: 'give 0..8 axes' });
     this.axes = configs.map((c, i) => new SimAxis(String.fromCharCode(65 + i), c));
     const io = options.io ?? {};
     for (const n of io.digitalInputs ?? range(1, 16)) this.inputs.set(n, true); // inputs are pulled up: 1 when open
@@ -94,13 +94,13 @@ export class GalilModel {
 
   /** Set a digital input level (as wiring would). */
   setInput(n: number, high: boolean): void {
-    if (!this.inputs.has(n)) throw new InvalidInputError('galil sim input', n, 'no such digital input');
+    if (!this.inputs.has(n)) throw new InvalidInputError({ what: 'galil sim input', value: n, reason: 'no such digital input' });
     this.inputs.set(n, high);
   }
 
   /** Set what an analog input reads. */
   setAnalog(n: number, waveform: Waveform): void {
-    if (!this.analogIn.has(n)) throw new InvalidInputError('galil sim analog input', n, 'no such analog input');
+    if (!this.analogIn.has(n)) throw new InvalidInputError({ what: 'galil sim analog input', value: n, reason: 'no such analog input' });
     this.analogIn.set(n, waveform);
   }
 
@@ -113,7 +113,7 @@ export class GalilModel {
   /** Stop one axis at once with `code` (e.g. 8 off-on-error, 15 amplifier fault), powering it off when `motorOff`. */
   trip(letter: string, code: number, motorOff = true): void {
     const a = this.axis(letter);
-    if (!a) throw new InvalidInputError('galil sim axis', letter, 'no such axis');
+    if (!a) throw new InvalidInputError({ what: 'galil sim axis', value: letter, reason: 'no such axis' });
     a.abort(this.now(), code);
     if (!a.moving(this.now())) a.sc = code;
     if (motorOff) a.motorOff = true;

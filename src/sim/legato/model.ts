@@ -78,9 +78,9 @@ export class SimPump {
   /** Build a pump from its settings (defaults in SimPumpOptions). */
   constructor(options: SimPumpOptions = {}) {
     this.address = options.address ?? 0;
-    if (!Number.isInteger(this.address) || this.address < 0 || this.address > 99) throw new InvalidInputError('sim pump address', this.address, 'must be 0..99');
+    if (!Number.isInteger(this.address) || this.address < 0 || this.address > 99) throw new InvalidInputError({ what: 'sim pump address', value: this.address, reason: 'must be 0..99' });
     const m = PUMP_MODELS[options.model ?? 'legato110'];
-    if (!m) throw new InvalidInputError('sim pump model', options.model, `one of ${Object.keys(PUMP_MODELS).join(', ')}`);
+    if (!m) throw new InvalidInputError({ what: 'sim pump model', value: options.model, reason: `one of ${Object.keys(PUMP_MODELS).join(', ')}` });
     this.model = m;
     this.diameterMm = options.diameterMm ?? 4.6066;
     this.syringeUl = options.syringeUl ?? 1000;
@@ -259,10 +259,10 @@ export class SimChain {
     const map = new Map<number, SimPump>();
     for (const p of list) {
       const pump = new SimPump({ ...options.defaults, ...p });
-      if (map.has(pump.address)) throw new InvalidInputError('sim pump address', pump.address, 'appears twice');
+      if (map.has(pump.address)) throw new InvalidInputError({ what: 'sim pump address', value: pump.address, reason: 'appears twice' });
       map.set(pump.address, pump);
     }
-    if (map.size === 0) throw new InvalidInputError('sim pumps', list, 'give at least one pump');
+    if (map.size === 0) throw new InvalidInputError({ what: 'sim pumps', value: list, reason: 'give at least one pump' });
     this.pumps = map;
   }
 
@@ -279,7 +279,7 @@ export class SimChain {
   /** The pump at `address`; throws InvalidInputError when there is none. */
   at(address: number): SimPump {
     const p = this.pumps.get(address);
-    if (!p) throw new InvalidInputError('sim pump address', address, `no pump there (have ${[...this.pumps.keys()].join(', ')})`);
+    if (!p) throw new InvalidInputError({ what: 'sim pump address', value: address, reason: `no pump there (have ${[...this.pumps.keys()].join(', ')})` });
     return p;
   }
 

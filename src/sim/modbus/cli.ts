@@ -40,7 +40,7 @@ function parseArgs(args: string[]): Parsed {
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = (): string => {
       const v = inline ?? args[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new InvalidInputError(flag, v, 'needs a value');
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new InvalidInputError({ what: flag, value: v, reason: 'needs a value' });
       return v;
     };
     switch (flag) {
@@ -56,7 +56,7 @@ function parseArgs(args: string[]): Parsed {
       case '--baud': {
         const v = value();
         const n = Number(v);
-        if (!/^\d+$/.test(v) || n < 1) throw new InvalidInputError('--baud', v, 'must be a positive integer');
+        if (!/^\d+$/.test(v) || n < 1) throw new InvalidInputError({ what: '--baud', value: v, reason: 'must be a positive integer' });
         p.baud = n;
         break;
       }
@@ -65,7 +65,7 @@ function parseArgs(args: string[]): Parsed {
         p.help = true;
         break;
       default:
-        throw new InvalidInputError('labrig sim modbus', a, 'unknown argument');
+        throw new InvalidInputError({ what: 'labrig sim modbus', value: a, reason: 'unknown argument' });
     }
   }
   return p;

@@ -62,54 +62,54 @@ export interface ResolvedSimMap {
 
 const num = (where: string, v: unknown, def?: number): number => {
   if (v === undefined && def !== undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(where, v, 'must be a finite number');
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError({ what: where, value: v, reason: 'must be a finite number' });
   return v;
 };
 
 function checkBehaviour(where: string, b: unknown, names: ReadonlySet<string>): SimBehaviour {
-  if (typeof b !== 'object' || b === null) throw new InvalidInputError(where, b, 'must be an object with a kind');
+  if (typeof b !== 'object' || b === null) throw new InvalidInputError({ what: where, value: b, reason: 'must be an object with a kind' });
   const s = b as Record<string, unknown>;
   switch (s.kind) {
     case 'sine': {
       const periodS = num(`${where}.periodS`, s.periodS);
-      if (periodS <= 0) throw new InvalidInputError(`${where}.periodS`, periodS, 'must be > 0');
+      if (periodS <= 0) throw new InvalidInputError({ what: `${where}.periodS`, value: periodS, reason: 'must be > 0' });
       return { kind: 'sine', mean: num(`${where}.mean`, s.mean, 0), amplitude: num(`${where}.amplitude`, s.amplitude, 1), periodS, phaseDeg: num(`${where}.phaseDeg`, s.phaseDeg, 0) };
     }
     case 'square': {
       const periodS = num(`${where}.periodS`, s.periodS);
-      if (periodS <= 0) throw new InvalidInputError(`${where}.periodS`, periodS, 'must be > 0');
+      if (periodS <= 0) throw new InvalidInputError({ what: `${where}.periodS`, value: periodS, reason: 'must be > 0' });
       return { kind: 'square', periodS };
     }
     case 'ramp': {
       const wrap = s.wrap === undefined ? undefined : num(`${where}.wrap`, s.wrap);
-      if (wrap !== undefined && wrap <= 0) throw new InvalidInputError(`${where}.wrap`, wrap, 'must be > 0');
+      if (wrap !== undefined && wrap <= 0) throw new InvalidInputError({ what: `${where}.wrap`, value: wrap, reason: 'must be > 0' });
       return { kind: 'ramp', start: num(`${where}.start`, s.start, 0), ratePerS: num(`${where}.ratePerS`, s.ratePerS), ...(wrap === undefined ? {} : { wrap }) };
     }
     case 'noise':
       return { kind: 'noise', mean: num(`${where}.mean`, s.mean, 0), amplitude: num(`${where}.amplitude`, s.amplitude, 1) };
     case 'follow': {
-      if (typeof s.source !== 'string' || !names.has(s.source)) throw new InvalidInputError(`${where}.source`, s.source, 'must name another register of the map');
+      if (typeof s.source !== 'string' || !names.has(s.source)) throw new InvalidInputError({ what: `${where}.source`, value: s.source, reason: 'must name another register of the map' });
       const tauS = num(`${where}.tauS`, s.tauS, 0);
-      if (tauS < 0) throw new InvalidInputError(`${where}.tauS`, tauS, 'must be >= 0');
+      if (tauS < 0) throw new InvalidInputError({ what: `${where}.tauS`, value: tauS, reason: 'must be >= 0' });
       return { kind: 'follow', source: s.source, tauS };
     }
     default:
-      throw new InvalidInputError(`${where}.kind`, s.kind, 'must be sine, square, ramp, noise or follow');
+      throw new InvalidInputError({ what: `${where}.kind`, value: s.kind, reason: 'must be sine, square, ramp, noise or follow' });
   }
 }
 
 /** Check a simulator map (e.g. parsed JSON); throws InvalidInputError naming the bad field. */
 export function resolveSimMap(input: unknown): ResolvedSimMap {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('modbus sim map', input, 'must be an object with tables and/or registers');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError({ what: 'modbus sim map', value: input, reason: 'must be an object with tables and/or registers' });
   const m = input as SimMap & Record<string, unknown>;
   const unit = m.unit ?? 1;
-  if (!Number.isInteger(unit) || unit < 1 || unit > 247) throw new InvalidInputError('modbus sim map unit', unit, 'must be 1..247');
+  if (!Number.isInteger(unit) || unit < 1 || unit > 247) throw new InvalidInputError({ what: 'modbus sim map unit', value: unit, reason: 'must be 1..247' });
   const tables: Partial<Record<ModbusTable, number>> = {};
   if (m.tables !== undefined) {
-    if (typeof m.tables !== 'object' || m.tables === null) throw new InvalidInputError('modbus sim map tables', m.tables, 'must be an object of sizes');
+    if (typeof m.tables !== 'object' || m.tables === null) throw new InvalidInputError({ what: 'modbus sim map tables', value: m.tables, reason: 'must be an object of sizes' });
     for (const [k, v] of Object.entries(m.tables)) {
-      if (!MODBUS_TABLES.includes(k as ModbusTable)) throw new InvalidInputError('modbus sim map tables', k, "keys must be 'holding', 'input', 'coil' or 'discrete'");
-      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0x10000) throw new InvalidInputError(`modbus sim map tables.${k}`, v, 'must be an integer 0..65536');
+      if (!MODBUS_TABLES.includes(k as ModbusTable)) throw new InvalidInputError({ what: 'modbus sim map tables', value: k, reason: "keys must be 'holding', 'input', 'coil' or 'discrete'" });
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0x10000) throw new InvalidInputError({ what: `modbus sim map tables.${k}`, value: v, reason: 'must be an integer 0..65536' });
       tables[k as ModbusTable] = v as number;
     }
   }
@@ -121,9 +121,9 @@ export function resolveSimMap(input: unknown): ResolvedSimMap {
     const where = `modbus sim register ${JSON.stringify(entry.name)}`;
     const bool = entry.type === 'bool';
     const value = r.value ?? (bool ? false : 0);
-    if (bool ? typeof value !== 'boolean' : typeof value !== 'number') throw new InvalidInputError(`${where}.value`, value, bool ? 'must be a boolean' : 'must be a number');
+    if (bool ? typeof value !== 'boolean' : typeof value !== 'number') throw new InvalidInputError({ what: `${where}.value`, value, reason: bool ? 'must be a boolean' : 'must be a number' });
     const sim = r.sim === undefined ? undefined : checkBehaviour(`${where}.sim`, r.sim, names);
-    if (sim && sim.kind === 'follow' && sim.source === entry.name) throw new InvalidInputError(`${where}.sim.source`, sim.source, 'cannot follow itself');
+    if (sim && sim.kind === 'follow' && sim.source === entry.name) throw new InvalidInputError({ what: `${where}.sim.source`, value: sim.source, reason: 'cannot follow itself' });
     return { entry, value, sim };
   });
   return { unit, tables, registers };

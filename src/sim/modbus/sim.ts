@@ -56,7 +56,7 @@ interface Live {
 export function parseHostPort(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new InvalidInputError('--tcp', text, 'expected HOST:PORT, e.g. 127.0.0.1:5020 (port 0 picks a free one)');
+  if (!m || port > 65535) throw new InvalidInputError({ what: '--tcp', value: text, reason: 'expected HOST:PORT, e.g. 127.0.0.1:5020 (port 0 picks a free one)' });
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
@@ -169,14 +169,14 @@ export async function startModbusSim(options: ModbusSimOptions = {}): Promise<Mo
     server,
     get(name) {
       const e = byName.get(name);
-      if (!e) throw new InvalidInputError('modbus sim register', name, 'is not in the map');
+      if (!e) throw new InvalidInputError({ what: 'modbus sim register', value: name, reason: 'is not in the map' });
       const now = clock();
       for (const l of live) if (l.entry === e) update(l, now);
       return readEntry(e);
     },
     set(name, value) {
       const e = byName.get(name);
-      if (!e) throw new InvalidInputError('modbus sim register', name, 'is not in the map');
+      if (!e) throw new InvalidInputError({ what: 'modbus sim register', value: name, reason: 'is not in the map' });
       writeEntry(store, e, value);
     },
     async close() {

@@ -76,16 +76,16 @@ export function integerRange(dt: SimDataType): [number, number] | undefined {
 
 function checkScalar(what: string, dt: SimDataType, v: unknown): SimScalar {
   if (dt === 'Boolean') {
-    if (typeof v !== 'boolean') throw new InvalidInputError(what, v, 'expected a boolean for Boolean');
+    if (typeof v !== 'boolean') throw new InvalidInputError({ what, value: v, reason: 'expected a boolean for Boolean' });
     return v;
   }
   if (dt === 'String') {
-    if (typeof v !== 'string') throw new InvalidInputError(what, v, 'expected a string for String');
+    if (typeof v !== 'string') throw new InvalidInputError({ what, value: v, reason: 'expected a string for String' });
     return v;
   }
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidInputError(what, v, `expected a number for ${dt}`);
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidInputError({ what, value: v, reason: `expected a number for ${dt}` });
   const r = INTEGER[dt];
-  if (r && (!Number.isInteger(v) || v < r[0] || v > r[1])) throw new InvalidInputError(what, v, `${dt} holds integers ${r[0]}..${r[1]}`);
+  if (r && (!Number.isInteger(v) || v < r[0] || v > r[1])) throw new InvalidInputError({ what, value: v, reason: `${dt} holds integers ${r[0]}..${r[1]}` });
   return v;
 }
 
@@ -98,7 +98,7 @@ const RESERVED = ['ns=1;s=Sim', 'ns=1;s=Sim.Reset', 'ns=1;s=Sim.Wait'];
 const FIELDS = new Set(['browseName', 'nodeId', 'dataType', 'value', 'writable', 'units', 'range', 'simulate', 'period', 'amplitude', 'follows', 'tau', 'description']);
 
 function positive(what: string, v: unknown): void {
-  if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) throw new InvalidInputError(what, v, 'expected a positive number');
+  if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) throw new InvalidInputError({ what, value: v, reason: 'expected a positive number' });
 }
 
 /**
@@ -107,53 +107,53 @@ function positive(what: string, v: unknown): void {
  * that do not fit the type, duplicate NodeIds, a `follows` target that does not exist.
  */
 export function parseSimNodes(input: unknown): ResolvedSimNode[] {
-  if (!Array.isArray(input)) throw new InvalidInputError('nodes', input, 'expected a JSON array of node descriptions');
+  if (!Array.isArray(input)) throw new InvalidInputError({ what: 'nodes', value: input, reason: 'expected a JSON array of node descriptions' });
   const out: ResolvedSimNode[] = [];
   const ids = new Set<string>();
   input.forEach((raw: unknown, i) => {
     const at = `nodes[${i}]`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidInputError(at, raw, 'expected an object');
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidInputError({ what: at, value: raw, reason: 'expected an object' });
     const n = raw as Record<string, unknown>;
-    for (const k of Object.keys(n)) if (!FIELDS.has(k)) throw new InvalidInputError(`${at}.${k}`, n[k], `unknown field; known: ${[...FIELDS].join(', ')}`);
+    for (const k of Object.keys(n)) if (!FIELDS.has(k)) throw new InvalidInputError({ what: `${at}.${k}`, value: n[k], reason: `unknown field; known: ${[...FIELDS].join(', ')}` });
     if (typeof n.browseName !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(n.browseName)) {
-      throw new InvalidInputError(`${at}.browseName`, n.browseName, 'expected a name of letters, digits, _ . -');
+      throw new InvalidInputError({ what: `${at}.browseName`, value: n.browseName, reason: 'expected a name of letters, digits, _ . -' });
     }
-    if (!SIM_DATA_TYPES.includes(n.dataType as SimDataType)) throw new InvalidInputError(`${at}.dataType`, n.dataType, `expected one of ${SIM_DATA_TYPES.join(', ')}`);
+    if (!SIM_DATA_TYPES.includes(n.dataType as SimDataType)) throw new InvalidInputError({ what: `${at}.dataType`, value: n.dataType, reason: `expected one of ${SIM_DATA_TYPES.join(', ')}` });
     const dt = n.dataType as SimDataType;
     const nodeId = n.nodeId === undefined ? `ns=1;s=${n.browseName}` : n.nodeId;
     if (typeof nodeId !== 'string' || !/^ns=1;(s=.+|i=\d+)$/.test(nodeId)) {
-      throw new InvalidInputError(`${at}.nodeId`, nodeId, 'expected a NodeId in namespace 1, e.g. ns=1;s=Temperature or ns=1;i=1001');
+      throw new InvalidInputError({ what: `${at}.nodeId`, value: nodeId, reason: 'expected a NodeId in namespace 1, e.g. ns=1;s=Temperature or ns=1;i=1001' });
     }
-    if (ids.has(nodeId) || RESERVED.includes(nodeId)) throw new InvalidInputError(`${at}.nodeId`, nodeId, `is used twice (${RESERVED.join(', ')} are reserved)`);
+    if (ids.has(nodeId) || RESERVED.includes(nodeId)) throw new InvalidInputError({ what: `${at}.nodeId`, value: nodeId, reason: `is used twice (${RESERVED.join(', ')} are reserved)` });
     ids.add(nodeId);
     let value: SimScalar | SimScalar[];
     if (n.value === undefined) value = defaultOf(dt);
     else if (Array.isArray(n.value)) value = n.value.map((v, j) => checkScalar(`${at}.value[${j}]`, dt, v));
     else value = checkScalar(`${at}.value`, dt, n.value);
-    if (n.writable !== undefined && typeof n.writable !== 'boolean') throw new InvalidInputError(`${at}.writable`, n.writable, 'expected true or false');
-    if (n.units !== undefined && typeof n.units !== 'string') throw new InvalidInputError(`${at}.units`, n.units, 'expected a string');
-    if (n.description !== undefined && typeof n.description !== 'string') throw new InvalidInputError(`${at}.description`, n.description, 'expected a string');
+    if (n.writable !== undefined && typeof n.writable !== 'boolean') throw new InvalidInputError({ what: `${at}.writable`, value: n.writable, reason: 'expected true or false' });
+    if (n.units !== undefined && typeof n.units !== 'string') throw new InvalidInputError({ what: `${at}.units`, value: n.units, reason: 'expected a string' });
+    if (n.description !== undefined && typeof n.description !== 'string') throw new InvalidInputError({ what: `${at}.description`, value: n.description, reason: 'expected a string' });
     if (n.range !== undefined) {
       const r = n.range;
       if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== 'number' || typeof r[1] !== 'number' || !(r[0] < r[1])) {
-        throw new InvalidInputError(`${at}.range`, r, 'expected [low, high] with low < high');
+        throw new InvalidInputError({ what: `${at}.range`, value: r, reason: 'expected [low, high] with low < high' });
       }
-      if (!isNumeric(dt)) throw new InvalidInputError(`${at}.range`, r, `a ${dt} node has no range`);
+      if (!isNumeric(dt)) throw new InvalidInputError({ what: `${at}.range`, value: r, reason: `a ${dt} node has no range` });
     }
-    if (n.units !== undefined && !isNumeric(dt)) throw new InvalidInputError(`${at}.units`, n.units, `a ${dt} node has no units`);
+    if (n.units !== undefined && !isNumeric(dt)) throw new InvalidInputError({ what: `${at}.units`, value: n.units, reason: `a ${dt} node has no units` });
     if (n.simulate !== undefined) {
-      if (!SIM_MODES.includes(n.simulate as SimMode)) throw new InvalidInputError(`${at}.simulate`, n.simulate, `expected one of ${SIM_MODES.join(', ')}`);
+      if (!SIM_MODES.includes(n.simulate as SimMode)) throw new InvalidInputError({ what: `${at}.simulate`, value: n.simulate, reason: `expected one of ${SIM_MODES.join(', ')}` });
       const mode = n.simulate as SimMode;
-      if (mode === 'toggle' ? dt !== 'Boolean' : !isNumeric(dt)) throw new InvalidInputError(`${at}.simulate`, mode, `does not apply to a ${dt} node`);
-      if ((mode === 'counter' || mode === 'ramp') && Array.isArray(value)) throw new InvalidInputError(`${at}.simulate`, mode, 'applies to scalar nodes only');
+      if (mode === 'toggle' ? dt !== 'Boolean' : !isNumeric(dt)) throw new InvalidInputError({ what: `${at}.simulate`, value: mode, reason: `does not apply to a ${dt} node` });
+      if ((mode === 'counter' || mode === 'ramp') && Array.isArray(value)) throw new InvalidInputError({ what: `${at}.simulate`, value: mode, reason: 'applies to scalar nodes only' });
     }
     positive(`${at}.period`, n.period);
     positive(`${at}.tau`, n.tau);
-    if (n.amplitude !== undefined && (typeof n.amplitude !== 'number' || !Number.isFinite(n.amplitude))) throw new InvalidInputError(`${at}.amplitude`, n.amplitude, 'expected a number');
+    if (n.amplitude !== undefined && (typeof n.amplitude !== 'number' || !Number.isFinite(n.amplitude))) throw new InvalidInputError({ what: `${at}.amplitude`, value: n.amplitude, reason: 'expected a number' });
     if (n.follows !== undefined) {
-      if (typeof n.follows !== 'string') throw new InvalidInputError(`${at}.follows`, n.follows, 'expected a NodeId');
-      if (!isNumeric(dt) || Array.isArray(value)) throw new InvalidInputError(`${at}.follows`, n.follows, 'only a numeric scalar node can follow another');
-      if (n.simulate !== undefined) throw new InvalidInputError(`${at}.follows`, n.follows, 'give either simulate or follows, not both');
+      if (typeof n.follows !== 'string') throw new InvalidInputError({ what: `${at}.follows`, value: n.follows, reason: 'expected a NodeId' });
+      if (!isNumeric(dt) || Array.isArray(value)) throw new InvalidInputError({ what: `${at}.follows`, value: n.follows, reason: 'only a numeric scalar node can follow another' });
+      if (n.simulate !== undefined) throw new InvalidInputError({ what: `${at}.follows`, value: n.follows, reason: 'give either simulate or follows, not both' });
     }
     out.push({ ...(n as unknown as SimNodeSpec), nodeId, value, writable: n.writable === true });
   });
@@ -161,7 +161,7 @@ export function parseSimNodes(input: unknown): ResolvedSimNode[] {
     if (n.follows === undefined) continue;
     const target = out.find((m) => m.nodeId === n.follows);
     if (!target || !isNumeric(target.dataType) || Array.isArray(target.value) || target === n) {
-      throw new InvalidInputError(`nodes[${i}].follows`, n.follows, 'must name another numeric scalar node of the list');
+      throw new InvalidInputError({ what: `nodes[${i}].follows`, value: n.follows, reason: 'must name another numeric scalar node of the list' });
     }
   }
   return out;

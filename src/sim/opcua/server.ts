@@ -153,9 +153,9 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
   const nodes = parseSimNodes(options.nodes ?? DEFAULT_SIM_NODES);
   const host = options.host ?? '127.0.0.1';
   const updateMs = options.updateMs ?? 100;
-  if (!Number.isFinite(updateMs) || updateMs < 10) throw new InvalidInputError('updateMs', updateMs, 'expected at least 10 ms');
+  if (!Number.isFinite(updateMs) || updateMs < 10) throw new InvalidInputError({ what: 'updateMs', value: updateMs, reason: 'expected at least 10 ms' });
   const requested = options.port ?? 0;
-  if (!Number.isInteger(requested) || requested < 0 || requested > 65535) throw new InvalidInputError('port', requested, 'expected 0..65535');
+  if (!Number.isInteger(requested) || requested < 0 || requested > 65535) throw new InvalidInputError({ what: 'port', value: requested, reason: 'expected 0..65535' });
   const port = requested === 0 ? await freePort(host) : requested;
   const ownsPki = options.pkiDir === undefined;
   const pki = options.pkiDir ?? (await mkdtemp(join(tmpdir(), 'labrig-opcua-sim-')));
@@ -188,7 +188,7 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
   try {
     await server.initialize();
     const addressSpace = server.engine.addressSpace;
-    if (!addressSpace) throw new LabrigError('SIM', 'OPC UA simulator: the server has no address space');
+    if (!addressSpace) throw new LabrigError({ code: 'SIM', message: 'OPC UA simulator: the server has no address space' });
     const ns = addressSpace.getOwnNamespace();
     const sim = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'Sim', nodeId: 's=Sim' });
     for (const node of nodes) variables.set(node.nodeId, { node, variable: addNode(ns, sim, node) });
@@ -198,7 +198,7 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
   } catch (err) {
     await cleanup();
     const e = err as NodeJS.ErrnoException;
-    if (e?.code === 'EADDRINUSE' || /EADDRINUSE/.test(String(e?.message))) throw new InvalidInputError('port', port, `is already in use on ${host}`);
+    if (e?.code === 'EADDRINUSE' || /EADDRINUSE/.test(String(e?.message))) throw new InvalidInputError({ what: 'port', value: port, reason: `is already in use on ${host}` });
     throw err;
   }
   const started = performance.now();
@@ -227,7 +227,7 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
     get: current,
     set(nodeId, value) {
       const entry = variables.get(nodeId);
-      if (!entry) throw new InvalidInputError('OPC UA simulator node', nodeId, 'no such node');
+      if (!entry) throw new InvalidInputError({ what: 'OPC UA simulator node', value: nodeId, reason: 'no such node' });
       const [checked] = parseSimNodes([{ ...entry.node, value, simulate: undefined, follows: undefined }]);
       entry.variable.setValueFromSource(variantOf(entry.node, checked!.value));
     },

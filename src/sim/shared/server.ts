@@ -15,9 +15,9 @@ import { serveOnPty, type LineHandler, type PtyServer, type Responder, type Serv
 /** Split `HOST:PORT` (IPv6 in brackets; empty host: 127.0.0.1); `what` names the simulator in errors, e.g. `galil sim`. */
 export function parseHostPort(spec: string, what: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(spec);
-  if (!m) throw new InvalidInputError(`${what} --tcp`, spec, 'expected HOST:PORT, e.g. 127.0.0.1:0');
+  if (!m) throw new InvalidInputError({ what: `${what} --tcp`, value: spec, reason: 'expected HOST:PORT, e.g. 127.0.0.1:0' });
   const port = Number(m[3]);
-  if (port > 65535) throw new InvalidInputError(`${what} port`, port, 'must lie in 0..65535');
+  if (port > 65535) throw new InvalidInputError({ what: `${what} port`, value: port, reason: 'must lie in 0..65535' });
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 

@@ -70,17 +70,17 @@ export class SoftAreaDetector implements Readable, Triggerable, Stageable, Stopp
   #failNext: Error | undefined;
 
   constructor(options: SoftAreaDetectorOptions) {
-    if (typeof options?.name !== 'string' || options.name === '') throw new InvalidInputError('SoftAreaDetector name', options?.name, 'must be a non-empty string');
+    if (typeof options?.name !== 'string' || options.name === '') throw new InvalidInputError({ what: 'SoftAreaDetector name', value: options?.name, reason: 'must be a non-empty string' });
     if (typeof options.directory !== 'string' || options.directory === '') {
-      throw new InvalidInputError(`${options.name} directory`, options.directory, 'must be a non-empty path');
+      throw new InvalidInputError({ what: `${options.name} directory`, value: options.directory, reason: 'must be a non-empty path' });
     }
     this.name = options.name;
     this.directory = resolve(options.directory);
     this.shape = checkShape(`${options.name} shape`, options.shape ?? [4, 5]);
     this.mode = options.mode ?? 'datum';
-    if (this.mode !== 'datum' && this.mode !== 'stream') throw new InvalidInputError(`${options.name} mode`, this.mode, "must be 'datum' or 'stream'");
+    if (this.mode !== 'datum' && this.mode !== 'stream') throw new InvalidInputError({ what: `${options.name} mode`, value: this.mode, reason: "must be 'datum' or 'stream'" });
     this.exposureMs = options.exposureMs ?? 0;
-    if (!(this.exposureMs >= 0)) throw new InvalidInputError(`${options.name} exposureMs`, this.exposureMs, 'must be >= 0');
+    if (!(this.exposureMs >= 0)) throw new InvalidInputError({ what: `${options.name} exposureMs`, value: this.exposureMs, reason: 'must be >= 0' });
     this.#pattern = options.pattern ?? ((frame, pixel) => 1000 * frame + pixel);
     this.#now = options.now ?? (() => Date.now() / 1000);
   }
@@ -146,7 +146,7 @@ export class SoftAreaDetector implements Readable, Triggerable, Stageable, Stopp
       return Status.finished<unknown>(undefined, `${this.name}.stage()`);
     } catch (err) {
       this.#file = undefined;
-      const e = err instanceof LabrigError ? err : new LabrigError('WRITE_FAILED', `${this.name}: cannot stage in ${this.directory}: ${(err as Error).message}`, { cause: err });
+      const e = err instanceof LabrigError ? err : new LabrigError({ code: 'WRITE_FAILED', message: `${this.name}: cannot stage in ${this.directory}: ${(err as Error).message}`, cause: err });
       return Status.failed<unknown>(e, `${this.name}.stage()`);
     }
   }
@@ -227,7 +227,7 @@ export class SoftAreaDetector implements Readable, Triggerable, Stageable, Stopp
       const written = this.getIndex();
       const stop = index ?? written;
       if (!Number.isInteger(stop) || stop < this.#streamEmitted || stop > written) {
-        throw new InvalidInputError(`${this.name}.collectAssetDocs index`, index, `must be an integer in [${this.#streamEmitted}, ${written}]`);
+        throw new InvalidInputError({ what: `${this.name}.collectAssetDocs index`, value: index, reason: `must be an integer in [${this.#streamEmitted}, ${written}]` });
       }
       if (stop > this.#streamEmitted) {
         if (this.#streamEmitted === 0) this.#pending.push(['stream_resource', this.#streamResource]);

@@ -94,13 +94,13 @@ export class SoftPointDetector extends StandardReadable implements Triggerable, 
   constructor(name: string, options: SoftPointDetectorOptions) {
     super(name);
     const { center = 0, sigma = 1, amplitude = 1, background = 0 } = options;
-    if (!(sigma > 0)) throw new InvalidInputError(`${name}.sigma`, sigma, 'expected a number > 0');
+    if (!(sigma > 0)) throw new InvalidInputError({ what: `${name}.sigma`, value: sigma, reason: 'expected a number > 0' });
     this.#shape = { center, sigma, amplitude, background };
     this.#position = options.position;
     this.#noise = options.noise ?? 0;
     this.#normal = seededNormal(options.seed ?? 1);
     this.timeScale = options.timeScale ?? 1;
-    if (!(this.timeScale > 0)) throw new InvalidInputError(`${name}.timeScale`, this.timeScale, 'expected a number > 0');
+    if (!(this.timeScale > 0)) throw new InvalidInputError({ what: `${name}.timeScale`, value: this.timeScale, reason: 'expected a number > 0' });
     const precision = options.precision ?? 3;
     [this.value, this.#writeValue] = softSignalRAndSetter(background, { units: options.units ?? 'counts', precision });
     this.exposureMs = softSignalRW(options.exposureMs ?? 0, { units: 'ms', precision, limits: { low: 0, high: 3_600_000 } });

@@ -261,6 +261,6 @@ export class SoftMotor extends StandardMovable {
 }
 
 function positive(what: string, value: number): number {
-  if (!(value > 0) || !Number.isFinite(value)) throw new InvalidInputError(what, value, 'expected a finite number > 0');
+  if (!(value > 0) || !Number.isFinite(value)) throw new InvalidInputError({ what, value, reason: 'expected a finite number > 0' });
   return value;
 }

@@ -26,7 +26,7 @@ export function frameSize(shape: readonly number[]): number {
 /** Check a frame shape: a non-empty list of positive integers. */
 export function checkShape(what: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
-    throw new InvalidInputError(what, shape, 'must be a non-empty array of positive integers');
+    throw new InvalidInputError({ what, value: shape, reason: 'must be a non-empty array of positive integers' });
   }
   return [...shape] as number[];
 }
@@ -47,7 +47,7 @@ export class RawFrameFile {
       this.#writeSidecar();
     } catch (err) {
       if (this.#fd !== undefined) closeSync(this.#fd);
-      throw new LabrigError('WRITE_FAILED', `cannot create frame file ${path}: ${(err as Error).message}`, { cause: err });
+      throw new LabrigError({ code: 'WRITE_FAILED', message: `cannot create frame file ${path}: ${(err as Error).message}`, cause: err });
     }
   }
 
@@ -58,16 +58,16 @@ export class RawFrameFile {
 
   /** Append one frame; return its index (from 0). */
   append(frame: Float64Array): number {
-    if (this.#fd === undefined) throw new LabrigError('WRITE_FAILED', `frame file ${this.path} is closed`);
+    if (this.#fd === undefined) throw new LabrigError({ code: 'WRITE_FAILED', message: `frame file ${this.path} is closed` });
     if (frame.length !== frameSize(this.shape)) {
-      throw new InvalidInputError(`frame for ${this.path}`, frame.length, `must hold ${frameSize(this.shape)} values (shape ${JSON.stringify(this.shape)})`);
+      throw new InvalidInputError({ what: `frame for ${this.path}`, value: frame.length, reason: `must hold ${frameSize(this.shape)} values (shape ${JSON.stringify(this.shape)})` });
     }
     const bytes = Buffer.alloc(frame.length * 8);
     for (let i = 0; i < frame.length; i++) bytes.writeDoubleLE(frame[i]!, i * 8);
     try {
       writeSync(this.#fd, bytes, 0, bytes.length, this.#frames * bytes.length);
     } catch (err) {
-      throw new LabrigError('WRITE_FAILED', `cannot write frame to ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new LabrigError({ code: 'WRITE_FAILED', message: `cannot write frame to ${this.path}: ${(err as Error).message}`, cause: err });
     }
     return this.#frames++;
   }
@@ -96,13 +96,13 @@ export function readRawFrames(path: string, shape: readonly number[], start: num
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new LabrigError('READ_FAILED', `cannot open frame file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new LabrigError({ code: 'READ_FAILED', message: `cannot open frame file ${path}: ${(err as Error).message}`, cause: err });
   }
   try {
     const bytes = Buffer.alloc(n * 8);
     for (let f = start; f < stop; f++) {
       const got = readSync(fd, bytes, 0, bytes.length, f * bytes.length);
-      if (got !== bytes.length) throw new InvalidInputError(`frame ${f} of ${path}`, got, `is truncated: wanted ${bytes.length} bytes`);
+      if (got !== bytes.length) throw new InvalidInputError({ what: `frame ${f} of ${path}`, value: got, reason: `is truncated: wanted ${bytes.length} bytes` });
       const frame = new Float64Array(n);
       for (let i = 0; i < n; i++) frame[i] = bytes.readDoubleLE(i * 8);
       out.push(frame);
@@ -120,21 +120,21 @@ export function readRawSidecar(path: string): { format: string; dtype_numpy: str
 
 /** Load the frame a datum of a LABRIG_RAW resource points at (a handler, as databroker's are). */
 export function loadRawDatum(resource: Resource, datum: Datum): Float64Array {
-  if (resource.spec !== LABRIG_RAW_SPEC) throw new InvalidInputError('resource spec', resource.spec, `must be ${LABRIG_RAW_SPEC}`);
-  if (datum.resource !== resource.uid) throw new InvalidInputError('datum resource', datum.resource, `must be ${resource.uid}`);
+  if (resource.spec !== LABRIG_RAW_SPEC) throw new InvalidInputError({ what: 'resource spec', value: resource.spec, reason: `must be ${LABRIG_RAW_SPEC}` });
+  if (datum.resource !== resource.uid) throw new InvalidInputError({ what: 'datum resource', value: datum.resource, reason: `must be ${resource.uid}` });
   const shape = checkShape('resource_kwargs.shape', resource.resource_kwargs['shape']);
   const frame = datum.datum_kwargs['frame'];
-  if (!Number.isInteger(frame) || (frame as number) < 0) throw new InvalidInputError('datum_kwargs.frame', frame, 'must be a non-negative integer');
+  if (!Number.isInteger(frame) || (frame as number) < 0) throw new InvalidInputError({ what: 'datum_kwargs.frame', value: frame, reason: 'must be a non-negative integer' });
   return readRawFrames(join(resource.root, resource.resource_path), shape, frame as number, (frame as number) + 1)[0]!;
 }
 
 /** Load the frames a stream datum of a LABRIG_RAW stream resource points at. */
 export function loadRawStreamDatum(streamResource: StreamResource, streamDatum: StreamDatum): Float64Array[] {
   if (streamResource.mimetype !== LABRIG_RAW_MIMETYPE) {
-    throw new InvalidInputError('stream_resource mimetype', streamResource.mimetype, `must be ${LABRIG_RAW_MIMETYPE}`);
+    throw new InvalidInputError({ what: 'stream_resource mimetype', value: streamResource.mimetype, reason: `must be ${LABRIG_RAW_MIMETYPE}` });
   }
   if (streamDatum.stream_resource !== streamResource.uid) {
-    throw new InvalidInputError('stream_datum stream_resource', streamDatum.stream_resource, `must be ${streamResource.uid}`);
+    throw new InvalidInputError({ what: 'stream_datum stream_resource', value: streamDatum.stream_resource, reason: `must be ${streamResource.uid}` });
   }
   const shape = checkShape('parameters.shape', streamResource.parameters['shape']);
   return readRawFrames(fileURLToPath(streamResource.uri), shape, streamDatum.indices.start, streamDatum.indices.stop);

@@ -113,7 +113,7 @@ t.test('a failing move fails the Status with its error and stops the device', (t
   const pump = new HandPump('p');
   const st = pump.set(10);
   await flush();
-  pump.fail(new DeviceError('p', 'stall detected', 'E7'));
+  pump.fail(new DeviceError({ device: 'p', vendorMessage: 'stall detected', vendorCode: 'E7' }));
   const err = await st.then(() => undefined, (e: unknown) => e);
   t.type(err, DeviceError);
   await flush();

@@ -88,7 +88,7 @@ t.test('metadata: persistent store, scan_id, validator, normalizer, custom scanI
     t.same(store.keys().sort(), ['beamline', 'operator', 'scan_id']);
 
     re.mdValidator = (md) => {
-      if (typeof md['sample'] !== 'string') throw new InvalidInputError('sample', md['sample'], 'is required');
+      if (typeof md['sample'] !== 'string') throw new InvalidInputError({ what: 'sample', value: md['sample'], reason: 'is required' });
     };
     const bad = await re.run(() => countPlan([makeDet('d')], 1));
     t.equal(bad.exitStatus, 'fail');

@@ -87,7 +87,7 @@ t.test('a Status failing while the plan does something else is thrown into the p
       name: 'bad',
       set() {
         const s = new Status<unknown>({ name: 'bad.set' });
-        setTimeout(() => s.setException(new DeviceError('bad', 'motor stalled', 'E7')), 5);
+        setTimeout(() => s.setException(new DeviceError({ device: 'bad', vendorMessage: 'motor stalled', vendorCode: 'E7' })), 5);
         return s;
       },
     };

@@ -96,7 +96,7 @@ t.test('checkLimits throws the first violation (checkValue) for an out-of-limits
   const m = makeMotor('m', 0, {
     checkValue(v: unknown) {
       checked.push(v);
-      if ((v as number) > 5) throw new LimitsError('m', v as number, -5, 5, 'mm');
+      if ((v as number) > 5) throw new LimitsError({ device: 'm', value: v as number, low: -5, high: 5, units: 'mm' });
     },
   });
   const det = makeDetector('det');

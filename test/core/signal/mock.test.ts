@@ -107,7 +107,7 @@ t.test('onPut runs behaviour on writes; throwing fails the write', (t) =>
   await sig.set(5);
   t.same(got, [4], 'removed callback not run');
   onPut(cmd, () => {
-    throw new DeviceError('pump', 'stalled', 'S');
+    throw new DeviceError({ device: 'pump', vendorMessage: 'stalled', vendorCode: 'S' });
   });
   await t.rejects(cmd.trigger().wait(), DeviceError);
   t.same(getMockPuts(cmd), [{ value: undefined, wait: true }]);

@@ -6,7 +6,7 @@ import { TimeoutError } from '../../../src/core/errors.js';
 export async function until(cond: () => boolean, ms = 3000): Promise<void> {
   const end = performance.now() + ms;
   while (!cond()) {
-    if (performance.now() > end) throw new TimeoutError('until', ms);
+    if (performance.now() > end) throw new TimeoutError({ operation: 'until', afterMs: ms });
     await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -42,7 +42,7 @@ export class MemoryStream implements ByteStream {
   }
 
   write(bytes: Uint8Array): void {
-    if (!this.open_) throw new DisconnectedError(this.address, 'not open');
+    if (!this.open_) throw new DisconnectedError({ device: this.address, detail: 'not open' });
     this.written.push(Uint8Array.from(bytes));
     if (this.mute) return;
     const copy = Buffer.from(bytes);
@@ -68,7 +68,7 @@ export class MemoryStream implements ByteStream {
   drop(): void {
     if (!this.open_) return;
     this.open_ = false;
-    for (const l of [...this.closes]) l(new DisconnectedError(this.address, 'link lost'));
+    for (const l of [...this.closes]) l(new DisconnectedError({ device: this.address, detail: 'link lost' }));
   }
 
   close(): Promise<void> {

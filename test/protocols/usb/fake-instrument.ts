@@ -92,7 +92,7 @@ export class FakeInstrument implements BulkDevice {
 
   async bulkOut(bytes: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     this.checkOpen(timeoutMs, signal);
-    if (this.outHalted) throw new DeviceError(this.address, 'Bulk-OUT: endpoint stalled', 'STALL', 'STALL');
+    if (this.outHalted) throw new DeviceError({ device: this.address, vendorMessage: 'Bulk-OUT: endpoint stalled', vendorCode: 'STALL', kind: 'STALL' });
     if (bytes.length < 12) return void this.hostErrors.push(`Bulk-OUT shorter than a header: ${bytes.length}`);
     const msgId = bytes[0]!;
     const tag = bytes[1]!;
@@ -184,12 +184,12 @@ export class FakeInstrument implements BulkDevice {
         return Uint8Array.of(0x01, setup.wValue, 0);
       }
       default:
-        throw new DeviceError(this.address, `control request ${setup.bRequest}: endpoint stalled`, 'STALL', 'STALL');
+        throw new DeviceError({ device: this.address, vendorMessage: `control request ${setup.bRequest}: endpoint stalled`, vendorCode: 'STALL', kind: 'STALL' });
     }
   }
 
   async controlOut(): Promise<void> {
-    throw new DeviceError(this.address, 'no host-to-device class requests', 'STALL', 'STALL');
+    throw new DeviceError({ device: this.address, vendorMessage: 'no host-to-device class requests', vendorCode: 'STALL', kind: 'STALL' });
   }
 
   async clearHalt(endpoint: number): Promise<void> {
@@ -198,7 +198,7 @@ export class FakeInstrument implements BulkDevice {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of [...this.waiters, ...this.intWaiters]) this.settle(w, new DisconnectedError(this.address, 'closed'));
+    for (const w of [...this.waiters, ...this.intWaiters]) this.settle(w, new DisconnectedError({ device: this.address, detail: 'closed' }));
     this.waiters = [];
     this.intWaiters = [];
   }
@@ -254,7 +254,7 @@ export class FakeInstrument implements BulkDevice {
   }
 
   private checkOpen(_timeoutMs: number, signal?: AbortSignal): void {
-    if (this.closed) throw new DisconnectedError(this.address, 'closed');
+    if (this.closed) throw new DisconnectedError({ device: this.address, detail: 'closed' });
     if (signal?.aborted) throw new CanceledError('aborted before the transfer');
   }
 
@@ -274,7 +274,7 @@ export class FakeInstrument implements BulkDevice {
         resolve: (b) => resolve(b),
         reject,
         signal,
-        timer: setTimeout(() => this.settle(w, new TimeoutError(`${this.address}: ${what}`, timeoutMs), waiters), timeoutMs),
+        timer: setTimeout(() => this.settle(w, new TimeoutError({ operation: `${this.address}: ${what}`, afterMs: timeoutMs }), waiters), timeoutMs),
         onAbort: () => this.settle(w, new CanceledError(`${this.address}: ${what}: canceled`), waiters),
         max: maxLength,
       };

@@ -39,7 +39,7 @@ export function pause(msg: MsgOf<'pause'>, ctx: Execution): void {
 /** sleep: wait `seconds` (bluesky's unit); ends early when the engine is interrupted. */
 export function sleep(msg: MsgOf<'sleep'>, ctx: Execution): Promise<void> {
   const s = msg.seconds;
-  if (typeof s !== 'number' || !(s >= 0) || !Number.isFinite(s)) throw new InvalidInputError('sleep seconds', s, 'must be a finite number >= 0');
+  if (typeof s !== 'number' || !(s >= 0) || !Number.isFinite(s)) throw new InvalidInputError({ what: 'sleep seconds', value: s, reason: 'must be a finite number >= 0' });
   return ctx.sleep(s * 1000).then(() => undefined);
 }
 

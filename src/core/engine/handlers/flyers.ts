@@ -14,7 +14,7 @@ import type { MsgOf } from '../messages.js';
 export function kickoff(msg: MsgOf<'kickoff'>, ctx: Execution): Status<unknown> {
   const run = ctx.requireRun(msg.run, 'kickoff');
   const obj = msg.obj;
-  if (typeof obj?.kickoff !== 'function') throw new UnsupportedError(deviceName(obj), 'kickoff');
+  if (typeof obj?.kickoff !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'kickoff' });
   const st = asStatus(obj.kickoff(), `${deviceName(obj)}.kickoff`);
   run.uncollected.add(obj);
   if (typeof (obj as { stop?: unknown }).stop === 'function') ctx.moved.add(obj);
@@ -25,7 +25,7 @@ export function kickoff(msg: MsgOf<'kickoff'>, ctx: Execution): Status<unknown> 
 /** complete: tell a flyer to finish; its Status joins `group`. */
 export function complete(msg: MsgOf<'complete'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj;
-  if (typeof obj?.complete !== 'function') throw new UnsupportedError(deviceName(obj), 'complete');
+  if (typeof obj?.complete !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'complete' });
   const st = asStatus(obj.complete(), `${deviceName(obj)}.complete`);
   ctx.groups.add(st, msg.group);
   return st;
@@ -40,7 +40,7 @@ export function collect(msg: MsgOf<'collect'>, ctx: Execution): Promise<unknown>
 /** prepare: prepare a device for a fly scan; its Status joins `group`. */
 export function prepare(msg: MsgOf<'prepare'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj;
-  if (typeof obj?.prepare !== 'function') throw new UnsupportedError(deviceName(obj), 'prepare');
+  if (typeof obj?.prepare !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'prepare' });
   const st = asStatus(obj.prepare(msg.value), `${deviceName(obj)}.prepare`);
   ctx.groups.add(st, msg.group);
   return st;
@@ -50,7 +50,7 @@ export function prepare(msg: MsgOf<'prepare'>, ctx: Execution): Status<unknown> 
 export function monitor(msg: MsgOf<'monitor'>, ctx: Execution): Promise<void> {
   const run = ctx.requireRun(msg.run, 'monitor');
   const obj = msg.obj;
-  if (typeof obj?.subscribe !== 'function' || typeof obj.clearSub !== 'function') throw new UnsupportedError(deviceName(obj), 'subscribe');
+  if (typeof obj?.subscribe !== 'function' || typeof obj.clearSub !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'subscribe' });
   if (run.monitors.has(obj)) throw new InvalidStateError(`${deviceName(obj)} is already monitored in run ${run.uid}`);
   const name = msg.name ?? deviceName(obj);
   return run.describeAndConfig(obj).then(() => {

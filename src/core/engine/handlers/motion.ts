@@ -13,14 +13,14 @@ import type { MsgOf } from '../messages.js';
 /** Check an optional duration in ms. */
 export function checkMs(what: string, ms: unknown): number | undefined {
   if (ms === undefined) return undefined;
-  if (typeof ms !== 'number' || !(ms >= 0)) throw new InvalidInputError(what, ms, 'must be a number of milliseconds >= 0');
+  if (typeof ms !== 'number' || !(ms >= 0)) throw new InvalidInputError({ what, value: ms, reason: 'must be a number of milliseconds >= 0' });
   return ms;
 }
 
 /** set: start a move; the Status joins `group` and is returned to the plan. */
 export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj as { set?: (v: unknown, o?: Record<string, unknown>) => unknown };
-  if (typeof obj?.set !== 'function') throw new UnsupportedError(deviceName(obj), 'set');
+  if (typeof obj?.set !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'set' });
   ctx.moved.add(obj);
   let ret: unknown;
   if (msg.timeoutMs === undefined && msg.propr === undefined) ret = obj.set(msg.value);
@@ -38,7 +38,7 @@ export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
 /** trigger: start an acquisition; the Status joins `group` and is returned to the plan. */
 export function trigger(msg: MsgOf<'trigger'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj;
-  if (typeof obj?.trigger !== 'function') throw new UnsupportedError(deviceName(obj), 'trigger');
+  if (typeof obj?.trigger !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'trigger' });
   const st = asStatus(obj.trigger(), `${deviceName(obj)}.trigger`);
   ctx.groups.add(st, msg.group);
   return st;
@@ -67,7 +67,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number | undefined, what: stri
     };
     const timer = setTimeout(() => {
       end();
-      reject(new TimeoutError(what, ms));
+      reject(new TimeoutError({ operation: what, afterMs: ms }));
     }, ms);
     signal.addEventListener('abort', end, { once: true });
     p.then(
@@ -85,10 +85,10 @@ export function withTimeout<T>(p: Promise<T>, ms: number | undefined, what: stri
 
 /** wait_for: wait until every awaitable settles (TimeoutError after `timeoutMs`); returns their values. */
 export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<unknown[]> {
-  if (!Array.isArray(msg.awaitables)) throw new InvalidInputError('wait_for awaitables', msg.awaitables, 'must be an array of functions returning promises');
+  if (!Array.isArray(msg.awaitables)) throw new InvalidInputError({ what: 'wait_for awaitables', value: msg.awaitables, reason: 'must be an array of functions returning promises' });
   const ms = checkMs('wait_for timeoutMs', msg.timeoutMs);
   const ps = msg.awaitables.map((f, i) => {
-    if (typeof f !== 'function') throw new InvalidInputError(`wait_for awaitables[${i}]`, f, 'must be a function returning a promise');
+    if (typeof f !== 'function') throw new InvalidInputError({ what: `wait_for awaitables[${i}]`, value: f, reason: 'must be a function returning a promise' });
     return Promise.resolve(f());
   });
   return withTimeout(Promise.all(ps), ms, 'wait_for', ctx.signal);
@@ -97,9 +97,9 @@ export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<unknown
 /** locate: setpoint and readback of each device (one Location when a single device and `squeeze`). */
 export function locate(msg: MsgOf<'locate'>, _ctx: Execution): unknown {
   const objs = msg.objs;
-  if (!Array.isArray(objs) || objs.length === 0) throw new InvalidInputError('locate objs', objs, 'must list at least one device');
+  if (!Array.isArray(objs) || objs.length === 0) throw new InvalidInputError({ what: 'locate objs', value: objs, reason: 'must list at least one device' });
   const results = objs.map((o) => {
-    if (typeof (o as { locate?: unknown })?.locate !== 'function') throw new UnsupportedError(deviceName(o), 'locate');
+    if (typeof (o as { locate?: unknown })?.locate !== 'function') throw new UnsupportedError({ device: deviceName(o), verb: 'locate' });
     return o.locate();
   });
   const squeeze = (list: Location[]): Location | Location[] => (list.length === 1 && msg.squeeze !== false ? list[0]! : list);
@@ -110,6 +110,6 @@ export function locate(msg: MsgOf<'locate'>, _ctx: Execution): unknown {
 /** stop: stop a device now. */
 export function stop(msg: MsgOf<'stop'>, _ctx: Execution): unknown {
   const obj = msg.obj;
-  if (typeof obj?.stop !== 'function') throw new UnsupportedError(deviceName(obj), 'stop');
+  if (typeof obj?.stop !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'stop' });
   return obj.stop();
 }

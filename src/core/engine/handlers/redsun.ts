@@ -14,8 +14,8 @@ import { checkMs } from './motion.js';
 /** stash: put readings into a device's cache; the Status joins `group`. */
 export function stash(msg: MsgOf<'stash'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj;
-  if (typeof obj?.stash !== 'function') throw new UnsupportedError(deviceName(obj), 'stash');
-  if (msg.readings === null || typeof msg.readings !== 'object') throw new InvalidInputError('stash readings', msg.readings, 'must be readings');
+  if (typeof obj?.stash !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'stash' });
+  if (msg.readings === null || typeof msg.readings !== 'object') throw new InvalidInputError({ what: 'stash readings', value: msg.readings, reason: 'must be readings' });
   const st = asStatus(obj.stash(msg.readings), `${deviceName(obj)}.stash`);
   ctx.groups.add(st, msg.group);
   return st;
@@ -24,7 +24,7 @@ export function stash(msg: MsgOf<'stash'>, ctx: Execution): Status<unknown> {
 /** clear_cache: empty a device's cache; the Status joins `group`. */
 export function clearCache(msg: MsgOf<'clear_cache'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj;
-  if (typeof obj?.clear !== 'function') throw new UnsupportedError(deviceName(obj), 'clear');
+  if (typeof obj?.clear !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'clear' });
   const st = asStatus(obj.clear(), `${deviceName(obj)}.clear`);
   ctx.groups.add(st, msg.group);
   return st;
@@ -39,13 +39,13 @@ const isLatch = (x: unknown): x is SRLatch =>
  */
 export function waitForActions(msg: MsgOf<'wait_for_actions'>, ctx: Execution): [string, SRLatch] | undefined | Promise<[string, SRLatch] | undefined> {
   const events = msg.events;
-  if (events === null || typeof events !== 'object') throw new InvalidInputError('wait_for_actions events', events, 'must map names to SRLatches');
+  if (events === null || typeof events !== 'object') throw new InvalidInputError({ what: 'wait_for_actions events', value: events, reason: 'must map names to SRLatches' });
   const want = msg.waitFor ?? 'set';
-  if (want !== 'set' && want !== 'reset') throw new InvalidInputError('wait_for_actions waitFor', want, "must be 'set' or 'reset'");
+  if (want !== 'set' && want !== 'reset') throw new InvalidInputError({ what: 'wait_for_actions waitFor', value: want, reason: "must be 'set' or 'reset'" });
   const ms = checkMs('wait_for_actions timeoutMs', msg.timeoutMs);
   const entries = Object.entries(events);
   for (const [name, latch] of entries) {
-    if (!isLatch(latch)) throw new InvalidInputError(`wait_for_actions events.${name}`, latch, 'must be an SRLatch');
+    if (!isLatch(latch)) throw new InvalidInputError({ what: `wait_for_actions events.${name}`, value: latch, reason: 'must be an SRLatch' });
     if (latch.isSet() === (want === 'set')) return [name, latch];
   }
   if (ms === 0 || entries.length === 0) return undefined;

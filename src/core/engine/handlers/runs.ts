@@ -22,7 +22,7 @@ export function openRun(msg: MsgOf<'open_run'>, ctx: Execution): string | Promis
 }
 
 function startRun(msg: MsgOf<'open_run'>, ctx: Execution, scanId: unknown): string {
-  if (typeof scanId !== 'number' || !Number.isFinite(scanId)) throw new InvalidInputError('scanIdSource() result', scanId, 'must be a finite number');
+  if (typeof scanId !== 'number' || !Number.isFinite(scanId)) throw new InvalidInputError({ what: 'scanIdSource() result', value: scanId, reason: 'must be a finite number' });
   if (ctx.runs.has(msg.run)) throw new InvalidStateError(`'open_run' while run ${runLabel(msg.run)} is still open (missing 'close_run')`);
   ctx.host.md.set('scan_id', scanId);
   let md: Record<string, unknown> = { ...mdToObject(ctx.host.md), plan_type: ctx.planType };
@@ -32,7 +32,7 @@ function startRun(msg: MsgOf<'open_run'>, ctx: Execution, scanId: unknown): stri
   const normalizer = ctx.host.mdNormalizer;
   if (normalizer) {
     md = normalizer({ ...md });
-    if (typeof md !== 'object' || md === null) throw new InvalidInputError('mdNormalizer() result', md, 'must be a metadata object');
+    if (typeof md !== 'object' || md === null) throw new InvalidInputError({ what: 'mdNormalizer() result', value: md, reason: 'must be a metadata object' });
   }
   const run = new RunBundler(ctx, md, msg.run, ctx.host.recordInterruptions);
   ctx.runs.set(msg.run, run);
@@ -57,8 +57,8 @@ export function closeRun(msg: MsgOf<'close_run'>, ctx: Execution): string {
 /** declare_stream: describe the objects now and emit the stream's descriptor; returns it. */
 export async function declareStream(msg: MsgOf<'declare_stream'>, ctx: Execution): Promise<unknown> {
   const run = ctx.requireRun(msg.run, 'declare_stream');
-  if (typeof msg.name !== 'string' || msg.name === '') throw new InvalidInputError('declare_stream name', msg.name, 'must be a non-empty string');
-  if (!Array.isArray(msg.objs) || msg.objs.length === 0) throw new InvalidInputError('declare_stream objs', msg.objs, 'must list at least one device');
+  if (typeof msg.name !== 'string' || msg.name === '') throw new InvalidInputError({ what: 'declare_stream name', value: msg.name, reason: 'must be a non-empty string' });
+  if (!Array.isArray(msg.objs) || msg.objs.length === 0) throw new InvalidInputError({ what: 'declare_stream objs', value: msg.objs, reason: 'must list at least one device' });
   if (run.streams.has(msg.name)) throw new InvalidStateError(`stream '${msg.name}' already exists in run ${run.uid}`);
   for (const obj of msg.objs) await run.describeAndConfig(obj, msg.collect === true);
   const info = run.addStream(msg.name, msg.collect ? 'collect' : 'event', msg.objs, run.describedKeys(msg.objs));
@@ -73,7 +73,7 @@ export function create(msg: MsgOf<'create'>, ctx: Execution): void {
 /** read: read a device; inside create/save, add its readings to the event. Returns the readings. */
 export function read(msg: MsgOf<'read'>, ctx: Execution): unknown {
   const obj = msg.obj;
-  if (typeof obj?.read !== 'function') throw new UnsupportedError(deviceName(obj), 'read');
+  if (typeof obj?.read !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'read' });
   const r = obj.read();
   if (r instanceof Promise) return r.then((v) => afterRead(msg, ctx, v));
   return afterRead(msg, ctx, r);

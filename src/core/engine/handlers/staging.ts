@@ -33,7 +33,7 @@ export function unstage(msg: MsgOf<'unstage'>, ctx: Execution): unknown {
 /** configure: change a device's configuration; later descriptors record it. Returns `[old, new]`. */
 export function configure(msg: MsgOf<'configure'>, ctx: Execution): unknown {
   const obj = msg.obj;
-  if (typeof obj?.configure !== 'function') throw new UnsupportedError(deviceName(obj), 'configure');
+  if (typeof obj?.configure !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'configure' });
   for (const run of ctx.runs.values()) {
     if (run.bundling) throw new InvalidStateError("'configure' between 'create' and 'save' is not allowed");
   }

@@ -49,6 +49,6 @@ export function suspendDone(_msg: Msg, ctx: Execution): void {
 export function pushPlan(msg: Msg, ctx: Execution): void {
   const factory = (msg as unknown as { plan: () => Plan }).plan;
   const gen = factory();
-  if (!isGenerator(gen)) throw new InvalidInputError('suspender pre/post plan', gen, 'must be a function returning a plan generator');
+  if (!isGenerator(gen)) throw new InvalidInputError({ what: 'suspender pre/post plan', value: gen, reason: 'must be a function returning a plan generator' });
   ctx.pushPlan(gen);
 }

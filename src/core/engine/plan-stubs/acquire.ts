@@ -13,7 +13,7 @@ import { waitFor } from './flow.js';
 
 /** Trigger `obj`; returns its Status. With `wait`, waits for it first. */
 export function* trigger(obj: Triggerable, options: { group?: string; wait?: boolean } = {}): PlanGen<Reply<'trigger'>> {
-  if (!isTriggerable(obj)) throw new UnsupportedError(deviceName(obj), 'trigger');
+  if (!isTriggerable(obj)) throw new UnsupportedError({ device: deviceName(obj), verb: 'trigger' });
   const group = options.group ?? (options.wait ? shortUid('trigger') : undefined);
   const st = (yield group === undefined ? { command: 'trigger', obj } : { command: 'trigger', obj, group }) as Reply<'trigger'>;
   if (options.wait) yield { command: 'wait', group: group as string };
@@ -22,7 +22,7 @@ export function* trigger(obj: Triggerable, options: { group?: string; wait?: boo
 
 /** Read `obj` into the event being bundled (if any); returns its readings. */
 export function* read(obj: Readable): PlanGen<Reply<'read'>> {
-  if (!isReadable(obj)) throw new UnsupportedError(deviceName(obj), 'read');
+  if (!isReadable(obj)) throw new UnsupportedError({ device: deviceName(obj), verb: 'read' });
   return (yield { command: 'read', obj }) as Reply<'read'>;
 }
 
@@ -33,15 +33,15 @@ export function* read(obj: Readable): PlanGen<Reply<'read'>> {
 export function* rd(obj: Readable, defaultValue: unknown = 0): PlanGen<unknown> {
   const hints = hintedFields(obj);
   if (hints && hints.length > 1) {
-    throw new InvalidInputError(`rd ${deviceName(obj)}`, hints, 'has several hinted fields; read it with read() and pick one');
+    throw new InvalidInputError({ what: `rd ${deviceName(obj)}`, value: hints, reason: 'has several hinted fields; read it with read() and pick one' });
   }
   const reading = yield* read(obj);
   if (reading === undefined) return defaultValue;
   const keys = Object.keys(reading);
   const key = hints?.[0] ?? (keys.includes(obj.name) ? obj.name : keys[0]);
-  if (key === undefined) throw new InvalidInputError(`rd ${deviceName(obj)}`, reading, 'returned no fields');
+  if (key === undefined) throw new InvalidInputError({ what: `rd ${deviceName(obj)}`, value: reading, reason: 'returned no fields' });
   const r = reading[key];
-  if (r === undefined) throw new InvalidInputError(`rd ${deviceName(obj)}`, keys, `has no field '${key}'`);
+  if (r === undefined) throw new InvalidInputError({ what: `rd ${deviceName(obj)}`, value: keys, reason: `has no field '${key}'` });
   return r.value;
 }
 
@@ -80,7 +80,7 @@ export function* triggerAndRead(devices: readonly Readable[], name = 'primary'):
 
 /** Describe a Readable device (redsun's describe stub); returns its data keys. */
 export function* describe(obj: Readable): PlanGen<DataKeys | undefined> {
-  if (!isReadable(obj)) throw new UnsupportedError(deviceName(obj), 'describe');
+  if (!isReadable(obj)) throw new UnsupportedError({ device: deviceName(obj), verb: 'describe' });
   let keys: DataKeys | undefined;
   yield* waitFor([async () => {
     keys = await obj.describe();
@@ -144,14 +144,14 @@ export function* oneNdStep(
  * Unlike bluesky, no sleep follows the last repetition. Returns the last repetition's result.
  */
 export function repeat<R>(plan: () => PlanGen<R>, num: number | null = 1, delay: number | readonly number[] = 0): PlanGen<R | undefined> {
-  if (num !== null && (!Number.isInteger(num) || num < 1)) throw new InvalidInputError('repeat num', num, 'must be a whole number >= 1 or null');
+  if (num !== null && (!Number.isInteger(num) || num < 1)) throw new InvalidInputError({ what: 'repeat num', value: num, reason: 'must be a whole number >= 1 or null' });
   if (Array.isArray(delay)) {
-    if (num === null) throw new InvalidInputError('repeat delay', delay, 'a list of delays needs a finite num');
-    if (delay.length < num - 1) throw new InvalidInputError('repeat delay', delay.length, `needs at least num - 1 = ${num - 1} entries`);
+    if (num === null) throw new InvalidInputError({ what: 'repeat delay', value: delay, reason: 'a list of delays needs a finite num' });
+    if (delay.length < num - 1) throw new InvalidInputError({ what: 'repeat delay', value: delay.length, reason: `needs at least num - 1 = ${num - 1} entries` });
   }
   const delays: readonly number[] | number = delay;
   for (const d of typeof delays === 'number' ? [delays] : delays) {
-    if (typeof d !== 'number' || !(d >= 0) || !Number.isFinite(d)) throw new InvalidInputError('repeat delay', d, 'must be finite seconds >= 0');
+    if (typeof d !== 'number' || !(d >= 0) || !Number.isFinite(d)) throw new InvalidInputError({ what: 'repeat delay', value: d, reason: 'must be finite seconds >= 0' });
   }
   return repeatInner(plan, num, delays);
 }

@@ -53,31 +53,31 @@ export function axisFields(motor: unknown): string[] {
 
 /** Check that `x` is a list of Readable devices; name the bad entry otherwise. */
 export function checkDetectors(detectors: unknown, what = 'detectors'): Readable[] {
-  if (!Array.isArray(detectors)) throw new InvalidInputError(what, detectors, 'must be an array of Readable devices');
+  if (!Array.isArray(detectors)) throw new InvalidInputError({ what, value: detectors, reason: 'must be an array of Readable devices' });
   detectors.forEach((d, i) => {
-    if (!isReadable(d)) throw new UnsupportedError(deviceNameOr(d, `${what}[${i}]`), 'read');
+    if (!isReadable(d)) throw new UnsupportedError({ device: deviceNameOr(d, `${what}[${i}]`), verb: 'read' });
   });
   return detectors as Readable[];
 }
 
 /** Check that `x` is a named Movable; name the argument otherwise. */
 export function checkMotor(x: unknown, what: string): Motor {
-  if (!isMovable(x)) throw new UnsupportedError(deviceNameOr(x, what), 'set');
+  if (!isMovable(x)) throw new UnsupportedError({ device: deviceNameOr(x, what), verb: 'set' });
   const name = (x as { name?: unknown }).name;
-  if (typeof name !== 'string' || name === '') throw new InvalidInputError(what, deviceName(x), 'a motor must have a non-empty name');
+  if (typeof name !== 'string' || name === '') throw new InvalidInputError({ what, value: deviceName(x), reason: 'a motor must have a non-empty name' });
   return x as Motor;
 }
 
 /** Check that `x` is a finite number. */
 export function checkFinite(x: unknown, what: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidInputError(what, x, 'must be a finite number');
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidInputError({ what, value: x, reason: 'must be a finite number' });
   return x;
 }
 
 /** Check that `x` is a whole number of at least `min`. */
 export function checkCount(x: unknown, what: string, min = 1): number {
   if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
-    throw new InvalidInputError(what, x, `must be a whole number >= ${min} (a number of points, not a step size)`);
+    throw new InvalidInputError({ what, value: x, reason: `must be a whole number >= ${min} (a number of points, not a step size)` });
   }
   return x;
 }

@@ -19,7 +19,7 @@ export function* clearCheckpoint(): PlanGen<void> {
 /** Sleep `seconds` (bluesky's unit for plan-level sleep); other work (moves, monitors) goes on. */
 export function* sleep(seconds: number): PlanGen<void> {
   if (typeof seconds !== 'number' || !(seconds >= 0) || !Number.isFinite(seconds)) {
-    throw new InvalidInputError('sleep seconds', seconds, 'must be a finite number >= 0');
+    throw new InvalidInputError({ what: 'sleep seconds', value: seconds, reason: 'must be a finite number >= 0' });
   }
   yield { command: 'sleep', seconds };
 }
@@ -29,7 +29,7 @@ export function* sleep(seconds: number): PlanGen<void> {
  * wait; with `moveOn` a timeout lets the plan carry on instead of failing.
  */
 export function* wait(group?: string, timeoutMs?: number, moveOn?: boolean): PlanGen<void> {
-  if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new InvalidInputError('wait timeoutMs', timeoutMs, 'must be >= 0');
+  if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new InvalidInputError({ what: 'wait timeoutMs', value: timeoutMs, reason: 'must be >= 0' });
   const m: { command: 'wait'; group?: string; timeoutMs?: number; moveOn?: boolean } = { command: 'wait' };
   if (group !== undefined) m.group = group;
   if (timeoutMs !== undefined) m.timeoutMs = timeoutMs;
@@ -64,7 +64,7 @@ export function* input(prompt = ''): PlanGen<Reply<'input'>> {
  */
 export function* waitFor(awaitables: Array<() => PromiseLike<unknown>>, timeoutMs?: number): PlanGen<unknown> {
   if (!Array.isArray(awaitables) || awaitables.some((a) => typeof a !== 'function')) {
-    throw new InvalidInputError('waitFor awaitables', awaitables, 'must be an array of functions returning promises');
+    throw new InvalidInputError({ what: 'waitFor awaitables', value: awaitables, reason: 'must be an array of functions returning promises' });
   }
   return yield timeoutMs === undefined ? { command: 'wait_for', awaitables } : { command: 'wait_for', awaitables, timeoutMs };
 }

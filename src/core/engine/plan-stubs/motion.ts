@@ -25,7 +25,7 @@ function setMsg(obj: Movable, value: unknown, group: string | undefined, timeout
 
 /** Set `obj` to `value`; returns the Status. With `wait`, waits for it first. */
 export function* absSet(obj: Movable, value: unknown, options: SetOptions = {}): PlanGen<Reply<'set'>> {
-  if (!isMovable(obj)) throw new UnsupportedError(deviceName(obj), 'set');
+  if (!isMovable(obj)) throw new UnsupportedError({ device: deviceName(obj), verb: 'set' });
   const group = options.group ?? (options.wait ? shortUid('set') : undefined);
   const st = (yield setMsg(obj, value, group, options.timeoutMs)) as Reply<'set'>;
   if (options.wait) yield { command: 'wait', group: group as string };
@@ -34,7 +34,7 @@ export function* absSet(obj: Movable, value: unknown, options: SetOptions = {}):
 
 /** Set `obj` to its current setpoint plus `delta`; returns the Status. */
 export function* relSet(obj: Movable, delta: number, options: SetOptions = {}): PlanGen<Reply<'set'>> {
-  if (typeof delta !== 'number' || !Number.isFinite(delta)) throw new InvalidInputError(`relSet ${deviceName(obj)}`, delta, 'must be a finite number');
+  if (typeof delta !== 'number' || !Number.isFinite(delta)) throw new InvalidInputError({ what: `relSet ${deviceName(obj)}`, value: delta, reason: 'must be a finite number' });
   const here = yield* currentSetpoint(obj);
   return yield* absSet(obj, here + delta, options);
 }
@@ -54,9 +54,9 @@ export function* currentSetpoint(obj: Movable): PlanGen<number> {
     if (reading === undefined) return 0;
     value = Object.values(reading)[0]?.value;
   } else {
-    throw new UnsupportedError(deviceName(obj), 'locate');
+    throw new UnsupportedError({ device: deviceName(obj), verb: 'locate' });
   }
-  if (typeof value !== 'number') throw new InvalidInputError(`position of ${deviceName(obj)}`, value, 'must be a number for a relative move');
+  if (typeof value !== 'number') throw new InvalidInputError({ what: `position of ${deviceName(obj)}`, value, reason: 'must be a number for a relative move' });
   return value;
 }
 
@@ -67,7 +67,7 @@ function pairsOf(args: unknown[], what: string): { pairs: Array<[Movable, unknow
   if (args.length % 2 === 1) {
     const last = args[args.length - 1];
     if (typeof last !== 'object' || last === null || isMovable(last)) {
-      throw new InvalidInputError(what, args.length, 'expects motor, value pairs (and an optional options object)');
+      throw new InvalidInputError({ what, value: args.length, reason: 'expects motor, value pairs (and an optional options object)' });
     }
     options = last as SetOptions;
     list = args.slice(0, -1);
@@ -75,10 +75,10 @@ function pairsOf(args: unknown[], what: string): { pairs: Array<[Movable, unknow
   const pairs: Array<[Movable, unknown]> = [];
   for (let i = 0; i < list.length; i += 2) {
     const obj = list[i];
-    if (!isMovable(obj)) throw new UnsupportedError(deviceName(obj), 'set');
+    if (!isMovable(obj)) throw new UnsupportedError({ device: deviceName(obj), verb: 'set' });
     pairs.push([obj, list[i + 1]]);
   }
-  if (pairs.length === 0) throw new InvalidInputError(what, 0, 'needs at least one motor, value pair');
+  if (pairs.length === 0) throw new InvalidInputError({ what, value: 0, reason: 'needs at least one motor, value pair' });
   return { pairs, options };
 }
 
@@ -100,7 +100,7 @@ export function* mvr(...args: unknown[]): PlanGen<Array<Reply<'set'>>> {
   const { pairs, options } = pairsOf(args, 'mvr');
   const absolute: unknown[] = [];
   for (const [obj, delta] of pairs) {
-    if (typeof delta !== 'number' || !Number.isFinite(delta)) throw new InvalidInputError(`mvr ${deviceName(obj)}`, delta, 'must be a finite number');
+    if (typeof delta !== 'number' || !Number.isFinite(delta)) throw new InvalidInputError({ what: `mvr ${deviceName(obj)}`, value: delta, reason: 'must be a finite number' });
     const here = yield* currentSetpoint(obj);
     absolute.push(obj, here + delta);
   }
@@ -109,7 +109,7 @@ export function* mvr(...args: unknown[]): PlanGen<Array<Reply<'set'>>> {
 
 /** Locate devices: one Location for a single device (when `squeeze`), else one per device. */
 export function* locate(...objs: Locatable[]): PlanGen<Location | Location[] | undefined> {
-  for (const o of objs) if (!isLocatable(o)) throw new UnsupportedError(deviceName(o), 'locate');
+  for (const o of objs) if (!isLocatable(o)) throw new UnsupportedError({ device: deviceName(o), verb: 'locate' });
   return (yield { command: 'locate', objs, squeeze: true }) as Reply<'locate'>;
 }
 
@@ -118,8 +118,8 @@ export function* locate(...objs: Locatable[]): PlanGen<Location | Location[] | u
  * Status. `timeoutMs` bounds the wait.
  */
 export function* setProperty(obj: Movable, value: unknown, propr: string, timeoutMs?: number): PlanGen<Reply<'set'>> {
-  if (!isMovable(obj)) throw new UnsupportedError(deviceName(obj), 'set');
-  if (typeof propr !== 'string' || propr === '') throw new InvalidInputError('setProperty propr', propr, 'must name a property');
+  if (!isMovable(obj)) throw new UnsupportedError({ device: deviceName(obj), verb: 'set' });
+  if (typeof propr !== 'string' || propr === '') throw new InvalidInputError({ what: 'setProperty propr', value: propr, reason: 'must name a property' });
   const group = shortUid('set');
   const st = (yield { command: 'set', obj, value, group, propr }) as Reply<'set'>;
   yield timeoutMs === undefined ? { command: 'wait', group } : { command: 'wait', group, timeoutMs };

@@ -18,7 +18,7 @@ export interface CacheOptions {
 
 /** Stash readings into a device's cache (its Status joins `group`); optionally wait for it. */
 export function* stash(obj: HasCache, readings: Readings, options: CacheOptions = {}): PlanGen<Reply<'stash'>> {
-  if (!hasCache(obj)) throw new UnsupportedError(deviceName(obj), 'stash');
+  if (!hasCache(obj)) throw new UnsupportedError({ device: deviceName(obj), verb: 'stash' });
   const group = options.group || shortUid('stash');
   const st = (yield { command: 'stash', obj, readings, group }) as Reply<'stash'>;
   if (options.wait) yield { command: 'wait', group };
@@ -27,7 +27,7 @@ export function* stash(obj: HasCache, readings: Readings, options: CacheOptions 
 
 /** Clear a device's cache (its Status joins `group`); optionally wait for it. */
 export function* clearCache(obj: HasCache, options: CacheOptions = {}): PlanGen<Reply<'clear_cache'>> {
-  if (!hasCache(obj)) throw new UnsupportedError(deviceName(obj), 'clear');
+  if (!hasCache(obj)) throw new UnsupportedError({ device: deviceName(obj), verb: 'clear' });
   const group = options.group || shortUid('clear_cache');
   const st = (yield { command: 'clear_cache', obj, group }) as Reply<'clear_cache'>;
   if (options.wait) yield { command: 'wait', group };
@@ -43,8 +43,8 @@ export function* waitForActions(
   timeoutMs = 1,
   waitFor: 'set' | 'reset' = 'set',
 ): PlanGen<Reply<'wait_for_actions'>> {
-  if (typeof events !== 'object' || events === null) throw new InvalidInputError('waitForActions events', events, 'must map action names to latches');
-  if (!(timeoutMs >= 0)) throw new InvalidInputError('waitForActions timeoutMs', timeoutMs, 'must be >= 0');
+  if (typeof events !== 'object' || events === null) throw new InvalidInputError({ what: 'waitForActions events', value: events, reason: 'must map action names to latches' });
+  if (!(timeoutMs >= 0)) throw new InvalidInputError({ what: 'waitForActions timeoutMs', value: timeoutMs, reason: 'must be >= 0' });
   return (yield { command: 'wait_for_actions', events, timeoutMs, waitFor }) as Reply<'wait_for_actions'>;
 }
 
@@ -69,7 +69,7 @@ export function* readWhileWaiting(
   options: ReadWhileWaitingOptions = {},
 ): PlanGen<readonly [string, SRLatch]> {
   const { stream = 'primary', refreshPeriodMs = 1000 / 60, waitFor = 'set' } = options;
-  if (Object.keys(events).length === 0) throw new InvalidInputError('readWhileWaiting events', events, 'needs at least one action latch (or it would never end)');
+  if (Object.keys(events).length === 0) throw new InvalidInputError({ what: 'readWhileWaiting events', value: events, reason: 'needs at least one action latch (or it would never end)' });
   let fired: Reply<'wait_for_actions'>;
   while (fired === undefined) {
     yield { command: 'checkpoint' };
@@ -95,7 +95,7 @@ export function* readAndStash(
   options: ReadAndStashOptions = {},
 ): PlanGen<Readings> {
   if (objs.length !== cacheObjs.length) {
-    throw new InvalidInputError('readAndStash cacheObjs', cacheObjs.length, `must pair one cache with each of the ${objs.length} devices`);
+    throw new InvalidInputError({ what: 'readAndStash cacheObjs', value: cacheObjs.length, reason: `must pair one cache with each of the ${objs.length} devices` });
   }
   const { stream = 'primary', group, wait = false } = options;
   const triggerGroup = shortUid('trigger');

@@ -33,7 +33,7 @@ export function* closeRun(exitStatus?: ExitStatus, reason?: string): PlanGen<Rep
 
 /** Declare a stream and the objects whose readings it holds, before any event of it. */
 export function* declareStream(objs: Readable[], name: string, collect = false): PlanGen<unknown> {
-  if (typeof name !== 'string' || name === '') throw new InvalidInputError('declareStream name', name, 'must be a non-empty string');
+  if (typeof name !== 'string' || name === '') throw new InvalidInputError({ what: 'declareStream name', value: name, reason: 'must be a non-empty string' });
   return yield { command: 'declare_stream', objs, name, collect };
 }
 

@@ -46,9 +46,9 @@ export function adaptiveScan(detectors: readonly Readable[], a: AdaptiveScanArgs
   const maxStep = checkFinite(a.maxStep, 'adaptiveScan maxStep');
   const targetDelta = checkFinite(a.targetDelta, 'adaptiveScan targetDelta');
   const threshold = checkFinite(a.threshold ?? 0.8, 'adaptiveScan threshold');
-  if (!(minStep > 0 && maxStep > minStep)) throw new InvalidInputError('adaptiveScan steps', [minStep, maxStep], 'need 0 < minStep < maxStep');
-  if (!(targetDelta > 0)) throw new InvalidInputError('adaptiveScan targetDelta', targetDelta, 'must be > 0');
-  if (typeof a.targetField !== 'string' || a.targetField === '') throw new InvalidInputError('adaptiveScan targetField', a.targetField, 'must name a data key');
+  if (!(minStep > 0 && maxStep > minStep)) throw new InvalidInputError({ what: 'adaptiveScan steps', value: [minStep, maxStep], reason: 'need 0 < minStep < maxStep' });
+  if (!(targetDelta > 0)) throw new InvalidInputError({ what: 'adaptiveScan targetDelta', value: targetDelta, reason: 'must be > 0' });
+  if (typeof a.targetField !== 'string' || a.targetField === '') throw new InvalidInputError({ what: 'adaptiveScan targetField', value: a.targetField, reason: 'must name a data key' });
   const defaults: Record<string, unknown> = {
     detectors: names(dets),
     motors: [motor.name],
@@ -76,7 +76,7 @@ export function adaptiveScan(detectors: readonly Readable[], a: AdaptiveScanArgs
       yield { command: 'wait', group };
       const readings = yield* triggerAndRead(devices);
       const v = readings[a.targetField]?.value;
-      if (typeof v !== 'number') throw new InvalidInputError('adaptiveScan targetField', a.targetField, 'is not a numeric field of the readings');
+      if (typeof v !== 'number') throw new InvalidInputError({ what: 'adaptiveScan targetField', value: a.targetField, reason: 'is not a numeric field of the readings' });
       if (past === undefined) {
         past = v;
         next += step * direction;

@@ -33,15 +33,15 @@ export function count(
 ): RunPlan {
   const dets = checkDetectors(detectors);
   if (num !== null && (typeof num !== 'number' || !Number.isInteger(num) || num < 1)) {
-    throw new InvalidInputError('count num', num, 'must be a whole number >= 1, or null to count until stopped');
+    throw new InvalidInputError({ what: 'count num', value: num, reason: 'must be a whole number >= 1, or null to count until stopped' });
   }
   const delay = delaySeconds ?? 0;
   if (Array.isArray(delay)) {
-    if (num === null) throw new InvalidInputError('count delaySeconds', delay, 'a list of delays needs a finite num');
-    if (delay.length !== num - 1) throw new InvalidInputError('count delaySeconds', delay.length, `must give num - 1 = ${num - 1} delays`);
+    if (num === null) throw new InvalidInputError({ what: 'count delaySeconds', value: delay, reason: 'a list of delays needs a finite num' });
+    if (delay.length !== num - 1) throw new InvalidInputError({ what: 'count delaySeconds', value: delay.length, reason: `must give num - 1 = ${num - 1} delays` });
   }
   for (const d of typeof delay === 'number' ? [delay] : delay) {
-    if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) throw new InvalidInputError('count delaySeconds', d, 'must be finite seconds >= 0');
+    if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) throw new InvalidInputError({ what: 'count delaySeconds', value: d, reason: 'must be finite seconds >= 0' });
   }
   const defaults: Record<string, unknown> = {
     detectors: names(dets),

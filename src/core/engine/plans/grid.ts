@@ -19,15 +19,15 @@ export interface GridOptions extends ScanOptions {
 
 function applySnake(axes: Axis[], perAxis: boolean, snakeAxes: GridOptions['snakeAxes'], what: string): void {
   if (snakeAxes === undefined || snakeAxes === false) return;
-  if (perAxis) throw new InvalidInputError(`${what} snakeAxes`, true, 'give snaking either per axis or with snakeAxes, not both');
+  if (perAxis) throw new InvalidInputError({ what: `${what} snakeAxes`, value: true, reason: 'give snaking either per axis or with snakeAxes, not both' });
   if (snakeAxes === true) {
     axes.forEach((a, i) => (a.snake = i > 0));
     return;
   }
   for (const m of snakeAxes) {
     const i = axes.findIndex((a) => a.motor === m);
-    if (i < 0) throw new InvalidInputError(`${what} snakeAxes`, (m as { name?: unknown }).name, 'names a motor that is not scanned');
-    if (i === 0) throw new InvalidInputError(`${what} snakeAxes`, (m as { name?: unknown }).name, 'the first (slowest) axis cannot snake');
+    if (i < 0) throw new InvalidInputError({ what: `${what} snakeAxes`, value: (m as { name?: unknown }).name, reason: 'names a motor that is not scanned' });
+    if (i === 0) throw new InvalidInputError({ what: `${what} snakeAxes`, value: (m as { name?: unknown }).name, reason: 'the first (slowest) axis cannot snake' });
     (axes[i] as Axis).snake = true;
   }
 }
@@ -68,7 +68,7 @@ export function gridScan(detectors: readonly Readable[], ...args: Array<Movable 
   let i = 0;
   while (i < list.length) {
     const k = axes.length;
-    if (i + 4 > list.length) throw new InvalidInputError('gridScan arguments', list.length, 'expects motor, start, stop, num for each axis (then an optional snake boolean)');
+    if (i + 4 > list.length) throw new InvalidInputError({ what: 'gridScan arguments', value: list.length, reason: 'expects motor, start, stop, num for each axis (then an optional snake boolean)' });
     const motor = checkMotor(list[i], `gridScan motor ${k}`);
     const start = checkFinite(list[i + 1], `gridScan start of ${motor.name}`);
     const stop = checkFinite(list[i + 2], `gridScan stop of ${motor.name}`);
@@ -77,7 +77,7 @@ export function gridScan(detectors: readonly Readable[], ...args: Array<Movable 
     let snake = false;
     if (typeof list[i] === 'boolean') {
       snake = list[i] as boolean;
-      if (k === 0 && snake) throw new InvalidInputError('gridScan snake', motor.name, 'the first (slowest) axis cannot snake');
+      if (k === 0 && snake) throw new InvalidInputError({ what: 'gridScan snake', value: motor.name, reason: 'the first (slowest) axis cannot snake' });
       perAxis = true;
       i += 1;
     }
@@ -85,8 +85,8 @@ export function gridScan(detectors: readonly Readable[], ...args: Array<Movable 
     mdArgs.push(motor.name, start, stop, num);
     if (k > 0) mdArgs.push(snake);
   }
-  if (axes.length === 0) throw new InvalidInputError('gridScan arguments', 0, 'needs at least one axis');
-  if (new Set(axes.map((a) => a.motor)).size !== axes.length) throw new InvalidInputError('gridScan motors', names(axes.map((a) => a.motor)), 'each motor may appear only once');
+  if (axes.length === 0) throw new InvalidInputError({ what: 'gridScan arguments', value: 0, reason: 'needs at least one axis' });
+  if (new Set(axes.map((a) => a.motor)).size !== axes.length) throw new InvalidInputError({ what: 'gridScan motors', value: names(axes.map((a) => a.motor)), reason: 'each motor may appear only once' });
   applySnake(axes, perAxis, options.snakeAxes, 'gridScan');
   const extents = axes.map((a) => [a.positions[0], a.positions[a.positions.length - 1]] as [number, number]);
   const md = gridMd('grid_scan', 'outer_product', detectors, axes, mdArgs, extents, options);
@@ -106,7 +106,7 @@ export function listGridScan(detectors: readonly Readable[], ...args: Array<Mova
   checkDetectors(detectors);
   const [list, options] = splitOptions<GridOptions>(args);
   const { axes, mdArgs, rest } = listArgs(list, 'listGridScan', false);
-  if (rest.length > 0) throw new InvalidInputError('listGridScan arguments', rest.length, 'expects only motor, [positions] pairs');
+  if (rest.length > 0) throw new InvalidInputError({ what: 'listGridScan arguments', value: rest.length, reason: 'expects only motor, [positions] pairs' });
   applySnake(axes, false, options.snakeAxes, 'listGridScan');
   const extents = axes.map((a) => [Math.min(...a.positions), Math.max(...a.positions)] as [number, number]);
   const md = gridMd('list_grid_scan', 'outer_list_product', detectors, axes, mdArgs, extents, options);

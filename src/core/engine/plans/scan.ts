@@ -39,7 +39,7 @@ export function splitOptions<O>(args: readonly unknown[]): [unknown[], O] {
 function checkDistinct(motors: readonly Motor[]): void {
   const seen = new Set<Motor>();
   for (const m of motors) {
-    if (seen.has(m)) throw new InvalidInputError('motors', m.name, 'each motor may appear only once');
+    if (seen.has(m)) throw new InvalidInputError({ what: 'motors', value: m.name, reason: 'each motor may appear only once' });
     seen.add(m);
   }
 }
@@ -52,7 +52,7 @@ function checkDistinct(motors: readonly Motor[]): void {
 export function scanNd(detectors: readonly Readable[], trajectory: Trajectory | readonly Step[], options: ScanOptions = {}): RunPlan {
   const dets = checkDetectors(detectors);
   const traj = Array.isArray(trajectory) ? fromSteps(trajectory as readonly Step[]) : (trajectory as Trajectory);
-  if (traj.numPoints < 1) throw new InvalidInputError('scanNd trajectory', traj.numPoints, 'must have at least one point');
+  if (traj.numPoints < 1) throw new InvalidInputError({ what: 'scanNd trajectory', value: traj.numPoints, reason: 'must have at least one point' });
   const motors = traj.axes.map((a) => a.motor);
   checkDistinct(motors);
   const perStep = options.perStep ?? ((d: Readable[], s: Step, cache: Map<Movable, unknown>) => oneNdStep(d, s, cache));
@@ -75,11 +75,11 @@ export function scanNd(detectors: readonly Readable[], trajectory: Trajectory | 
 
 function fromSteps(steps: readonly Step[]): Trajectory {
   const first = steps[0];
-  if (!first) throw new InvalidInputError('scanNd trajectory', 0, 'must have at least one point');
+  if (!first) throw new InvalidInputError({ what: 'scanNd trajectory', value: 0, reason: 'must have at least one point' });
   const motors = [...first.keys()];
   for (const [i, s] of steps.entries()) {
     if (s.size !== motors.length || motors.some((m) => !s.has(m))) {
-      throw new InvalidInputError(`scanNd step ${i}`, [...s.keys()].map((m) => m.name), 'must move the same motors as the first step');
+      throw new InvalidInputError({ what: `scanNd step ${i}`, value: [...s.keys()].map((m) => m.name), reason: 'must move the same motors as the first step' });
     }
   }
   motors.forEach((m, i) => checkMotor(m, `scanNd motor ${i}`));
@@ -93,13 +93,13 @@ function lineArgs(args: readonly unknown[], what: string): { axes: Axis[]; num: 
   let list = rest;
   let num = options.num;
   if (rest.length % 3 === 1) {
-    if (num !== undefined) throw new InvalidInputError(`${what} num`, num, 'given both positionally and as an option');
+    if (num !== undefined) throw new InvalidInputError({ what: `${what} num`, value: num, reason: 'given both positionally and as an option' });
     num = list[list.length - 1] as number;
     list = list.slice(0, -1);
   } else if (rest.length % 3 !== 0 || num === undefined) {
-    throw new InvalidInputError(`${what} arguments`, rest.length, 'expects motor, start, stop (repeated), then the number of points');
+    throw new InvalidInputError({ what: `${what} arguments`, value: rest.length, reason: 'expects motor, start, stop (repeated), then the number of points' });
   }
-  if (list.length === 0) throw new InvalidInputError(`${what} arguments`, 0, 'needs at least one motor, start, stop');
+  if (list.length === 0) throw new InvalidInputError({ what: `${what} arguments`, value: 0, reason: 'needs at least one motor, start, stop' });
   const n = checkCount(num, `${what} num`);
   const axes: Axis[] = [];
   const mdArgs: unknown[] = [];
@@ -147,16 +147,16 @@ export function listArgs(args: readonly unknown[], what: string, sameLength: boo
   for (; i + 1 < args.length && Array.isArray(args[i + 1]); i += 2) {
     const motor = checkMotor(args[i], `${what} motor ${i / 2}`);
     const positions = (args[i + 1] as unknown[]).map((p, j) => checkFinite(p, `${what} position ${j} of ${motor.name}`));
-    if (positions.length === 0) throw new InvalidInputError(`${what} positions of ${motor.name}`, positions, 'must not be empty');
+    if (positions.length === 0) throw new InvalidInputError({ what: `${what} positions of ${motor.name}`, value: positions, reason: 'must not be empty' });
     axes.push({ motor, positions });
     mdArgs.push(motor.name, positions);
   }
-  if (axes.length === 0) throw new InvalidInputError(`${what} arguments`, args.length, 'expects motor, [positions] pairs');
+  if (axes.length === 0) throw new InvalidInputError({ what: `${what} arguments`, value: args.length, reason: 'expects motor, [positions] pairs' });
   if (sameLength) {
     const n = axes[0]?.positions.length;
     for (const a of axes) {
       if (a.positions.length !== n) {
-        throw new InvalidInputError(`${what} positions of ${a.motor.name}`, a.positions.length, `must have the same length as the first motor's (${n})`);
+        throw new InvalidInputError({ what: `${what} positions of ${a.motor.name}`, value: a.positions.length, reason: `must have the same length as the first motor's (${n})` });
       }
     }
   }
@@ -172,7 +172,7 @@ export function listScan(detectors: readonly Readable[], ...args: Array<Movable 
   checkDetectors(detectors);
   const [list, options] = splitOptions<ScanOptions>(args);
   const { axes, mdArgs, rest } = listArgs(list, 'listScan', true);
-  if (rest.length > 0) throw new InvalidInputError('listScan arguments', rest.length, 'expects only motor, [positions] pairs');
+  if (rest.length > 0) throw new InvalidInputError({ what: 'listScan arguments', value: rest.length, reason: 'expects only motor, [positions] pairs' });
   const md: Record<string, unknown> = {
     plan_args: { detectors: names(detectors), args: mdArgs, per_step: options.perStep?.name || null },
     plan_name: 'list_scan',

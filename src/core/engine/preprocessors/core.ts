@@ -123,7 +123,7 @@ function* closePlan(plan: Plan): Proc<void> {
 
 function resumeSync(e: PullEffect): IteratorResult<Msg, unknown> {
   if (isAsyncPlan(e.plan)) {
-    throw new InvalidInputError('preprocessor', 'AsyncGenerator', 'met an async plan inside a synchronous plan; wrap an async plan instead');
+    throw new InvalidInputError({ what: 'preprocessor', value: 'AsyncGenerator', reason: 'met an async plan inside a synchronous plan; wrap an async plan instead' });
   }
   const g = e.plan as Generator<Msg, unknown, unknown>;
   return e.mode === 'next' ? g.next(e.value) : e.mode === 'throw' ? g.throw(e.value) : g.return(e.value);

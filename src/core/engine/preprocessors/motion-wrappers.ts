@@ -34,7 +34,7 @@ function* stashPosition(obj: Movable, initial: Map<Movable, number>): PlanGen<vo
 
 function* relativeHead(m: MsgOf<'set'>, initial: Map<Movable, number>, rewritten: WeakSet<Msg>): PlanGen<unknown> {
   if (typeof m.value !== 'number' || !Number.isFinite(m.value)) {
-    throw new InvalidInputError(`relative set of ${deviceName(m.obj)}`, m.value, 'must be a finite number');
+    throw new InvalidInputError({ what: `relative set of ${deviceName(m.obj)}`, value: m.value, reason: 'must be a finite number' });
   }
   yield* stashPosition(m.obj, initial);
   const abs: MsgOf<'set'> = { ...m, value: (initial.get(m.obj) as number) + m.value };
@@ -69,7 +69,7 @@ export function resetPositionsWrapper<P extends Plan>(plan: P, devices?: readonl
  */
 export function configureCountTimeWrapper<P extends Plan>(plan: P, seconds: number | null | undefined): SameKind<P> {
   if (seconds === null || seconds === undefined) return plan as unknown as SameKind<P>;
-  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new InvalidInputError('count time', seconds, 'must be finite seconds > 0');
+  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new InvalidInputError({ what: 'count time', value: seconds, reason: 'must be finite seconds > 0' });
   const seen = new Set<unknown>();
   const original = new Map<Movable, number>();
   function* setCountTime(ct: Movable): PlanGen<void> {

@@ -73,7 +73,7 @@ export type Subs =
 export function subsWrapper<P extends Plan>(plan: P, subs: Subs): SameKind<P> {
   const pairs: Array<[string, (name: string, doc: unknown) => void]> = [];
   const add = (name: string, f: unknown): void => {
-    if (typeof f !== 'function') throw new InvalidInputError(`subsWrapper ${name}`, f, 'must be a callback (name, doc) => void');
+    if (typeof f !== 'function') throw new InvalidInputError({ what: `subsWrapper ${name}`, value: f, reason: 'must be a callback (name, doc) => void' });
     pairs.push([name, f as (name: string, doc: unknown) => void]);
   };
   if (typeof subs === 'function') add('all', subs);
