@@ -1,16 +1,19 @@
 /**
  * Addresses as URIs, opened by one factory. Built in: `serial:///dev/ttyUSB0?baud=19200&parity=even`
- * and `tcp://127.0.0.1:23`. Other transports register their scheme (`modbus+tcp`, `modbus+rtu`,
- * `opc.tcp`, `usbtmc`) with `registerScheme`, and extend `SchemeRegistry` by declaration merging
- * so `parseAddress('modbus+tcp://...')` is typed. An unregistered `family+tcp` or `family+serial`
- * (e.g. `galil+tcp://host:23`) parses as its transport with `family` set and its extra query
- * parameters kept in `params` for the driver.
+ * and `tcp://127.0.0.1:23`. Other schemes are registered explicitly: transports with
+ * `registerScheme` (`modbus+tcp`, `opc.tcp`, `usbtmc`), driver families through
+ * `registerFamily` (`galil+tcp`, `alicat+serial`, ...; see `src/drivers/registry.ts`), which
+ * registers each family scheme here. Modules extend `SchemeRegistry` by declaration merging so
+ * `parseAddress('modbus+tcp://...')` is typed. An unregistered scheme is an InvalidInputError
+ * listing the registered ones; nothing is registered as a side effect of importing a module
+ * except the two built-in schemes of this one.
  * @module
  */
 import { InvalidInputError } from '../core/errors.js';
+import { portOf, resolveAddress, serialTransport, tcpTransport, type AddressFamily, type Transport } from './address.js';
 import type { ByteStream, WaitOptions } from './contracts.js';
-import { checkSerialOptions, PARITIES, SerialStream, type Parity } from './stream/serial.js';
-import { TcpStream, tcpAddress } from './stream/tcp.js';
+import type { Parity } from './stream/serial.js';
+import { tcpAddress } from './stream/tcp.js';
 
 /** Fields every parsed address has. */
 export interface AddressBase {
@@ -63,7 +66,9 @@ export interface ParsedUri {
   path: string;
   /** Query parameters (last value wins). */
   params: Map<string, string>;
-  /** Family of a composite scheme (`galil` in `galil+tcp`); `scheme` is then the transport's. */
+  /** Text after `#` (undefined when none); refused unless the scheme accepts fragments. */
+  fragment?: string;
+  /** Family of a family scheme (`galil` in `galil+tcp`), when a family registered it. */
   family?: string;
 }
 
@@ -93,12 +98,14 @@ export type OpensOf<U extends string> = U extends `${infer S}://${string}`
 export interface SchemeHandler<A extends AddressBase = AddressBase, T = unknown> {
   /** Turn a split URI into a typed address; throw InvalidInputError naming the wrong part. */
   parse(uri: ParsedUri): A;
-  /** Create the transport, not yet connected. */
-  create(address: A): T;
+  /** Create the transport, not yet connected (absent: the scheme names no transport object of its own). */
+  create?(address: A): T;
   /** Connect a created transport. Default: call its `open(options)` if it has one. */
   connect?(transport: T, options: WaitOptions): Promise<void>;
   /** True when `create` returns a ByteStream (so `createStream` accepts the scheme). */
   stream?: boolean;
+  /** Accept a `#fragment` (e.g. Tango's `#dbase=no`). Default false. */
+  fragment?: boolean;
 }
 
 const handlers = new Map<string, SchemeHandler<AddressBase, unknown>>();
@@ -114,6 +121,11 @@ export function registerScheme<S extends string>(
   handlers.set(s, handler as unknown as SchemeHandler<AddressBase, unknown>);
 }
 
+/** Remove the handler of a scheme (unknown schemes are ignored). */
+export function unregisterScheme(scheme: string): void {
+  handlers.delete(scheme.toLowerCase());
+}
+
 /** List registered schemes. */
 export function registeredSchemes(): string[] {
   return [...handlers.keys()].sort();
@@ -125,7 +137,6 @@ export function splitUri(uri: string): ParsedUri {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(#.*)?$/.exec(uri.trim());
   if (!m) throw new InvalidInputError({ what: 'address', value: uri, reason: 'expected scheme://[host[:port]][/path][?key=value&...]' });
   const [, scheme, authority = '', rawPath = '', query, fragment] = m;
-  if (fragment) throw new InvalidInputError({ what: 'address fragment', value: fragment, reason: 'fragments (#...) are not allowed' });
   let host = authority;
   let portText: string | undefined;
   if (authority.includes('@')) throw new InvalidInputError({ what: 'address host', value: authority, reason: 'user info (user@) is not allowed' });
@@ -155,51 +166,70 @@ export function splitUri(uri: string): ParsedUri {
   }
   const map = new Map<string, string>();
   for (const [k, v] of params) map.set(k, v);
-  return { uri, scheme: scheme!.toLowerCase(), authority, host, portText, port, path, params: map };
+  const out: ParsedUri = { uri, scheme: scheme!.toLowerCase(), authority, host, portText, port, path, params: map };
+  if (fragment !== undefined) out.fragment = fragment.slice(1);
+  return out;
 }
 
-function findHandler(p: ParsedUri): { handler: SchemeHandler<AddressBase, unknown>; family: string | undefined } {
-  const exact = handlers.get(p.scheme);
-  if (exact) return { handler: exact, family: undefined };
-  const plus = p.scheme.lastIndexOf('+');
-  if (plus > 0) {
-    const base = handlers.get(p.scheme.slice(plus + 1));
-    if (base?.stream) return { handler: base, family: p.scheme.slice(0, plus) };
-  }
-  throw new InvalidInputError({ what: 'address scheme', value: p.scheme, reason: `unknown scheme; registered: ${registeredSchemes().join(', ')} (or family+tcp, family+serial)` });
+function findHandler(p: ParsedUri): SchemeHandler<AddressBase, unknown> {
+  const h = handlers.get(p.scheme);
+  if (h) return h;
+  throw new InvalidInputError({ what: 'address scheme', value: p.scheme, reason: `unknown scheme (known: ${registeredSchemes().join(', ')})` });
+}
+
+function parseWith(handler: SchemeHandler<AddressBase, unknown>, p: ParsedUri): AddressBase {
+  if (p.fragment !== undefined && !handler.fragment) throw new InvalidInputError({ what: 'address fragment', value: `#${p.fragment}`, reason: 'fragments (#...) are not allowed' });
+  const address = handler.parse(p);
+  address.uri = p.uri;
+  return address;
+}
+
+function createWith(handler: SchemeHandler<AddressBase, unknown>, address: AddressBase): unknown {
+  if (!handler.create) throw new InvalidInputError({ what: 'address scheme', value: address.scheme, reason: 'names no transport of its own (open it with its family)' });
+  return handler.create(address);
 }
 
 /** Parse an address URI into its typed form; throws InvalidInputError naming the wrong part. */
 export function parseAddress<U extends string>(uri: U): AddressOf<U> {
   const p = splitUri(uri);
-  const { handler, family } = findHandler(p);
-  const address = handler.parse(family ? { ...p, scheme: p.scheme.slice(family.length + 1), family } : p);
-  address.uri = uri;
-  if (family) address.family = family;
-  return address as AddressOf<U>;
+  return parseWith(findHandler(p), p) as AddressOf<U>;
 }
 
 /** Create the transport an address URI names, not yet connected. */
 export function createTransport<U extends string>(uri: U): OpensOf<U> {
   const p = splitUri(uri);
-  const { handler } = findHandler(p);
-  return handler.create(parseAddress(uri)) as OpensOf<U>;
+  const handler = findHandler(p);
+  return createWith(handler, parseWith(handler, p)) as OpensOf<U>;
 }
 
 /** Create and connect the transport an address URI names. */
 export async function openAddress<U extends string>(uri: U, options: WaitOptions = {}): Promise<OpensOf<U>> {
-  const { handler } = findHandler(splitUri(uri));
-  const t = handler.create(parseAddress(uri));
+  const p = splitUri(uri);
+  const handler = findHandler(p);
+  const t = createWith(handler, parseWith(handler, p));
   if (handler.connect) await handler.connect(t, options);
   else if (typeof (t as { open?: unknown }).open === 'function') await (t as { open(o: WaitOptions): Promise<void> }).open(options);
   return t as OpensOf<U>;
 }
 
-/** Create the byte stream of a stream URI (serial, tcp, family+serial, family+tcp), not yet open. */
+/** Create the byte stream of a stream URI (`serial://`, `tcp://`, or a family's such as `galil+tcp://`), not yet open. */
 export function createStream(uri: string): ByteStream {
-  const { handler } = findHandler(splitUri(uri));
-  if (!handler.stream) throw new InvalidInputError({ what: 'address scheme', value: splitUri(uri).scheme, reason: 'does not name a byte stream' });
-  return handler.create(parseAddress(uri)) as ByteStream;
+  const p = splitUri(uri);
+  const handler = findHandler(p);
+  if (!handler.stream) throw new InvalidInputError({ what: 'address scheme', value: p.scheme, reason: 'does not name a byte stream' });
+  return createWith(handler, parseWith(handler, p)) as ByteStream;
+}
+
+/** Make the scheme handler of a transport, with a family's parameters checked alongside the transport's. */
+export function transportScheme<A extends AddressBase, T>(transport: Transport<A, T>, family?: AddressFamily): SchemeHandler<A, T> {
+  const h: SchemeHandler<A, T> = {
+    parse: (p) => resolveAddress(family ? { ...p, family: family.name } : p, transport, family).address,
+  };
+  if (transport.create) h.create = (a) => transport.create!(a);
+  if (transport.connect) h.connect = (t, o) => transport.connect!(t, o);
+  if (transport.stream) h.stream = true;
+  if (transport.fragment) h.fragment = true;
+  return h;
 }
 
 /** Create and open the byte stream of a stream URI. */
@@ -209,34 +239,7 @@ export async function openStream(uri: string, options: WaitOptions = {}): Promis
   return s;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Built-in schemes
-
-function take(params: Map<string, string>, ...names: string[]): string | undefined {
-  let v: string | undefined;
-  for (const n of names) {
-    if (params.has(n)) {
-      v = params.get(n);
-      params.delete(n);
-    }
-  }
-  return v;
-}
-
-function intParam(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw new InvalidInputError({ what: `address parameter '${name}'`, value: text, reason: 'must be a non-negative integer' });
-  return Number(text);
-}
-
-function boolParam(name: string, text: string | undefined): boolean | undefined {
-  if (text === undefined) return undefined;
-  if (['1', 'true', 'yes', 'on', ''].includes(text)) return true;
-  if (['0', 'false', 'no', 'off'].includes(text)) return false;
-  throw new InvalidInputError({ what: `address parameter '${name}'`, value: text, reason: 'must be true or false' });
-}
-
-/** Return the parameters left for a family, or throw when a plain scheme has unknown ones. */
+/** Return the parameters left for a family, or throw when a plain scheme has unknown ones. @deprecated Families declare their parameters (src/drivers/family.ts). */
 export function leftoverParams(p: ParsedUri, params: Map<string, string>): Record<string, string> {
   if (!p.family) {
     for (const [k, v] of params) throw new InvalidInputError({ what: `address parameter '${k}'`, value: v, reason: `unknown parameter for ${p.scheme}://` });
@@ -244,76 +247,13 @@ export function leftoverParams(p: ParsedUri, params: Map<string, string>): Recor
   return Object.fromEntries(params);
 }
 
-function parseSerial(p: ParsedUri): SerialAddress {
-  const params = new Map(p.params);
-  let path: string;
-  if (p.host && p.path) throw new InvalidInputError({ what: 'serial address', value: p.uri, reason: 'give either serial:///dev/path or serial://COM3, not both' });
-  if (p.portText !== undefined) throw new InvalidInputError({ what: 'serial address port', value: p.portText, reason: 'serial addresses have no port' });
-  if (p.host) path = p.host;
-  else if (/^\/COM\d+$/i.test(p.path)) path = p.path.slice(1);
-  else path = p.path;
-  if (!path) throw new InvalidInputError({ what: 'serial address path', value: p.uri, reason: 'missing device path (serial:///dev/ttyUSB0)' });
-  const parityText = take(params, 'parity')?.toLowerCase();
-  if (parityText !== undefined && !PARITIES.includes(parityText as Parity)) {
-    throw new InvalidInputError({ what: "address parameter 'parity'", value: parityText, reason: `must be one of ${PARITIES.join(', ')}` });
-  }
-  const stopText = take(params, 'stopBits', 'stopbits');
-  if (stopText !== undefined && !['1', '1.5', '2'].includes(stopText)) throw new InvalidInputError({ what: "address parameter 'stopBits'", value: stopText, reason: 'must be 1, 1.5 or 2' });
-  const flow = take(params, 'flow')?.toLowerCase();
-  if (flow !== undefined && !['none', 'rtscts', 'xonxoff'].includes(flow)) throw new InvalidInputError({ what: "address parameter 'flow'", value: flow, reason: 'must be none, rtscts or xonxoff' });
-  const rtscts = boolParam('rtscts', take(params, 'rtscts')) ?? flow === 'rtscts';
-  const xon = boolParam('xon', take(params, 'xon', 'xonxoff')) ?? flow === 'xonxoff';
-  const o = checkSerialOptions({
-    path,
-    baudRate: intParam('baud', take(params, 'baud', 'baudRate', 'baudrate')),
-    parity: parityText as Parity | undefined,
-    dataBits: intParam('dataBits', take(params, 'dataBits', 'databits')) as 5 | 6 | 7 | 8 | undefined,
-    stopBits: stopText === undefined ? undefined : (Number(stopText) as 1 | 1.5 | 2),
-    rtscts,
-    xon,
-  });
-  return {
-    scheme: 'serial', uri: p.uri, params: leftoverParams(p, params),
-    path: o.path, baudRate: o.baudRate, parity: o.parity, dataBits: o.dataBits, stopBits: o.stopBits, rtscts: o.rtscts, xon: o.xon,
-  };
-}
-
 /** Return the port of a host:port URI or throw InvalidInputError naming it. */
 export function requirePort(p: ParsedUri): number {
-  if (p.portText === undefined || p.portText === '') throw new InvalidInputError({ what: `${p.scheme} address port`, value: p.uri, reason: `missing port (${p.scheme}://host:port)` });
-  if (p.port === undefined) throw new InvalidInputError({ what: 'address port', value: p.portText, reason: 'must be an integer in 1..65535' });
-  return p.port;
+  return portOf(p);
 }
 
-function parseTcp(p: ParsedUri): TcpAddress {
-  const params = new Map(p.params);
-  if (!p.host) throw new InvalidInputError({ what: 'tcp address host', value: p.uri, reason: 'missing host (tcp://host:port)' });
-  const port = requirePort(p);
-  const path = p.path === '/' ? '' : p.path;
-  if (path && !p.family) throw new InvalidInputError({ what: 'tcp address path', value: p.path, reason: 'tcp:// addresses take no path' });
-  const a: TcpAddress = { scheme: 'tcp', uri: p.uri, host: p.host, port, path, params: {} };
-  const ct = intParam('connectTimeoutMs', take(params, 'connectTimeoutMs'));
-  if (ct !== undefined) {
-    if (ct < 1) throw new InvalidInputError({ what: "address parameter 'connectTimeoutMs'", value: ct, reason: 'must be > 0' });
-    a.connectTimeoutMs = ct;
-  }
-  const ka = intParam('keepAliveMs', take(params, 'keepAliveMs'));
-  if (ka !== undefined) a.keepAliveMs = ka;
-  a.params = leftoverParams(p, params);
-  return a;
-}
-
-registerScheme('serial', {
-  stream: true,
-  parse: parseSerial,
-  create: (a) => new SerialStream({ path: a.path, baudRate: a.baudRate, parity: a.parity, dataBits: a.dataBits, stopBits: a.stopBits, rtscts: a.rtscts, xon: a.xon }),
-});
-
-registerScheme('tcp', {
-  stream: true,
-  parse: parseTcp,
-  create: (a) => new TcpStream({ host: a.host, port: a.port, connectTimeoutMs: a.connectTimeoutMs, keepAliveMs: a.keepAliveMs }),
-});
+registerScheme('serial', transportScheme(serialTransport()));
+registerScheme('tcp', transportScheme(tcpTransport()));
 
 /** Format a TCP address as a URI. */
 export { tcpAddress };

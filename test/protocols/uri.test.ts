@@ -3,7 +3,8 @@ import { InvalidInputError } from '../../src/core/errors.js';
 import type { ByteStream } from '../../src/protocols/contracts.js';
 import { SerialStream } from '../../src/protocols/stream/serial.js';
 import { TcpStream } from '../../src/protocols/stream/tcp.js';
-import { createStream, createTransport, openAddress, openStream, parseAddress, registerScheme, registeredSchemes, splitUri } from '../../src/protocols/uri.js';
+import { tcpTransport } from '../../src/protocols/address.js';
+import { createStream, createTransport, openAddress, openStream, parseAddress, registerScheme, registeredSchemes, splitUri, transportScheme, unregisterScheme } from '../../src/protocols/uri.js';
 import { lineServer } from './helpers.js';
 
 t.test('serial URIs', async (t) => {
@@ -32,17 +33,17 @@ t.test('malformed URIs name the wrong part', async (t) => {
     ['tcp://[::1:23', /^address host: unclosed IPv6 bracket/],
     ['tcp://user@127.0.0.1:23', /^address host: user info/],
     ['tcp://127.0.0.1:23/path', /^tcp address path/],
-    ['tcp://127.0.0.1:23?nodelay=1', /^address parameter 'nodelay': unknown parameter/],
+    ['tcp://127.0.0.1:23?nodelay=1', /^parameter 'nodelay': unknown for tcp:\/\/ \(known: connectTimeoutMs, keepAliveMs\)/],
     ['tcp://127.0.0.1:23#frag', /^address fragment/],
     ['serial://', /^serial address path: missing device path/],
-    ['serial:///dev/ttyS0?baud=fast', /^address parameter 'baud': must be a non-negative integer/],
-    ['serial:///dev/ttyS0?baud=0', /^baudRate: must be a positive integer/],
-    ['serial:///dev/ttyS0?parity=maybe', /^address parameter 'parity'/],
-    ['serial:///dev/ttyS0?dataBits=9', /^dataBits: must be 5, 6, 7 or 8/],
-    ['serial:///dev/ttyS0?stopBits=3', /^address parameter 'stopBits'/],
-    ['serial:///dev/ttyS0?flow=magic', /^address parameter 'flow'/],
-    ['serial:///dev/ttyS0?rtscts=perhaps', /^address parameter 'rtscts'/],
-    ['serial:///dev/ttyS0?unit=3', /^address parameter 'unit': unknown parameter for serial/],
+    ['serial:///dev/ttyS0?baud=fast', /^parameter 'baud': must be an integer in 1\.\.20000000 \(bit\/s\) \(got "fast"\)$/],
+    ['serial:///dev/ttyS0?baud=0', /^parameter 'baud': must be an integer in 1\.\.20000000/],
+    ['serial:///dev/ttyS0?parity=maybe', /^parameter 'parity': must be one of none, even, odd, mark, space/],
+    ['serial:///dev/ttyS0?dataBits=9', /^parameter 'dataBits': must be an integer in 5\.\.8/],
+    ['serial:///dev/ttyS0?stopBits=3', /^parameter 'stopBits': must be 1, 1\.5 or 2/],
+    ['serial:///dev/ttyS0?flow=magic', /^parameter 'flow': must be one of none, rtscts, xonxoff/],
+    ['serial:///dev/ttyS0?rtscts=perhaps', /^parameter 'rtscts': must be true or false/],
+    ['serial:///dev/ttyS0?unit=3', /^parameter 'unit': unknown for serial:\/\/ \(known: baud, parity, dataBits, stopBits, flow, rtscts, xon\)/],
     ['serial://host:1/dev', /^serial address/],
     ['tcp://127.0.0.1:23/%zz', /^address path: bad percent-encoding/],
   ];
@@ -60,16 +61,19 @@ t.test('malformed URIs name the wrong part', async (t) => {
   }
 });
 
-t.test('family+transport schemes keep the family and its parameters', async (t) => {
-  const g = parseAddress('galil+tcp://127.0.0.1:23/A?axes=4');
-  t.match(g, { scheme: 'tcp', family: 'galil', host: '127.0.0.1', port: 23, path: '/A', params: { axes: '4' } });
-  const a = parseAddress('alicat+serial:///dev/ttyUSB1?baud=19200&id=B');
-  t.match(a, { scheme: 'serial', family: 'alicat', baudRate: 19200, params: { id: 'B' } });
-  t.type(createStream('alicat+serial:///dev/ttyUSB1?id=B'), SerialStream);
-  t.type(createStream('galil+tcp://127.0.0.1:23'), TcpStream);
+t.test('a family scheme is known only once registered; it parses with its transport and parameters', async (t) => {
+  t.throws(() => parseAddress('teapot+tcp://127.0.0.1:23'), { message: /^address scheme: unknown scheme \(known: .*serial.*tcp/ }, 'unregistered: an error listing the known schemes');
+  registerScheme('teapot+tcp', transportScheme(tcpTransport({ defaultPort: 23 }), { name: 'teapot', params: { cups: { type: 'integer', min: 1, max: 12, doc: 'cups' } } }));
+  t.teardown(() => unregisterScheme('teapot+tcp'));
+  t.match(parseAddress('teapot+tcp://127.0.0.1?cups=4&keepAliveMs=0'), { scheme: 'tcp', family: 'teapot', host: '127.0.0.1', port: 23, keepAliveMs: 0, params: { cups: '4' } });
+  t.type(createStream('teapot+tcp://127.0.0.1:2323'), TcpStream);
+  t.throws(() => parseAddress('teapot+tcp://127.0.0.1?cups=13'), { message: /^parameter 'cups': must be an integer in 1\.\.12/ });
+  t.throws(() => parseAddress('teapot+tcp://127.0.0.1?milk=1'), { message: /^parameter 'milk': unknown for teapot\+tcp:\/\/ \(known: connectTimeoutMs, keepAliveMs, cups\)/ });
+  unregisterScheme('teapot+tcp');
+  t.throws(() => parseAddress('teapot+tcp://127.0.0.1'), InvalidInputError, 'unregistered again');
 });
 
-t.test('registerScheme: other transports plug in; exact schemes win over family+transport', async (t) => {
+t.test('registerScheme: other transports plug in', async (t) => {
   class FakeBus {
     constructor(readonly unit: number) {}
     opened = false;
@@ -87,7 +91,6 @@ t.test('registerScheme: other transports plug in; exact schemes win over family+
   });
   t.ok(registeredSchemes().includes('fakebus+tcp'));
   t.match(parseAddress('fakebus+tcp://h:502?unit=3'), { scheme: 'fakebus+tcp', params: { unit: '3' } });
-  t.notOk(parseAddress('fakebus+tcp://h:502').family, 'no family: the exact scheme handled it');
   t.throws(() => parseAddress('fakebus+tcp://h:502?unit=x'), InvalidInputError);
   const bus = (await openAddress('fakebus+tcp://h:502?unit=7')) as FakeBus;
   t.equal(bus.unit, 7);
@@ -95,6 +98,7 @@ t.test('registerScheme: other transports plug in; exact schemes win over family+
   t.type(createTransport('fakebus+tcp://h:502'), FakeBus);
   t.throws(() => createStream('fakebus+tcp://h:502'), InvalidInputError, 'not a byte stream scheme');
   t.throws(() => registerScheme('9bad', { parse: () => ({ scheme: '', uri: '', params: {} }), create: () => 0 }), InvalidInputError);
+  unregisterScheme('fakebus+tcp');
 });
 
 t.test('openStream opens a TCP stream by URI', async (t) => {
