@@ -17,7 +17,7 @@ const commands: Record<string, { help: string; load: () => Promise<Subcommand> }
         : (await import('./demo-wire.js')).demoWireCli(args.filter((a) => a !== '--wire')),
   },
   sim: {
-    help: 'sim <galil|alicat|legato|modbus|opcua> [--tcp HOST:PORT | --pty] [--faults SPEC]\n      start a simulator and print its address on the first line',
+    help: 'sim <name> [--tcp HOST:PORT | --pty] [--faults SPEC]\n      start a simulator and print its address on the first line (labrig sim --help lists them)',
     load: async () => (await import('./sim.js')).simCli,
   },
   read: {

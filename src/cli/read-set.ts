@@ -201,7 +201,7 @@ export function parseValue(text: string, key: Pick<DataKey, 'dtype'> & { choices
 /** Start the write or move `path = text` on `member`'s device; returns its Status and what to read afterwards. */
 async function startSet(member: RigMember, path: string, text: string, timeoutMs: number | undefined): Promise<{ status: Status<unknown>; node: Device; value: unknown }> {
   const device = member.device;
-  const aliases = member.entry.adapter.moveAliases ?? [];
+  const aliases = member.entry.family.moveAliases ?? [];
   const node = aliases.includes(path) ? device : resolvePath(device, path).node;
   const opts = timeoutMs === undefined ? {} : { timeoutMs };
   if (node instanceof SignalRW || node instanceof SignalW) {

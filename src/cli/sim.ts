@@ -1,41 +1,47 @@
 /**
- * `labrig sim <galil|alicat|legato|modbus|opcua> [options]`: start one simulator and print the
- * address to use on the first line (`--tcp HOST:PORT` with port 0 picks a free port, `--pty`
- * serves on a pseudo-terminal, `--faults SPEC` injects faults); it runs until SIGINT or SIGTERM.
- * Each kind's own command-line function gets the remaining arguments unchanged. Kinds load on
- * demand, so starting a Galil simulator does not load OPC UA.
+ * `labrig sim <name> [options]`: start one registered simulator and print the address to use on
+ * the first line (`--tcp HOST:PORT` with port 0 picks a free port, `--pty` serves on a
+ * pseudo-terminal, `--faults SPEC` injects faults); it runs until SIGINT or SIGTERM. The table of
+ * simulators is the simulator registry (`src/sim/registry.ts`, built-ins from
+ * `src/rig/families.ts`); each simulator's own command-line function gets the remaining
+ * arguments unchanged and loads on demand, so starting a Galil simulator does not load OPC UA.
  * @module
  */
+import { registerBuiltinFamilies } from '../rig/families.js';
+import { registeredSimulators } from '../sim/registry.js';
 
 /** A simulator's command-line entry: its arguments in, the exit code out. */
 export type SimCommand = (args: string[]) => Promise<number>;
 
-/** The simulator kinds, each loaded when asked for. */
-export const SIM_KINDS: Readonly<Record<string, () => Promise<SimCommand>>> = {
-  galil: async () => (await import('../sim/galil/index.js')).simGalilCli,
-  alicat: async () => (await import('../sim/alicat/index.js')).simAlicatCli,
-  legato: async () => (await import('../sim/legato/index.js')).simLegatoCli,
-  modbus: async () => {
-    const { simModbusCli } = await import('../sim/modbus/index.js');
-    return (args) => simModbusCli(args);
-  },
-  opcua: async () => (await import('../sim/opcua/index.js')).simOpcuaCli,
-};
+/** Return the simulators `labrig sim` knows, by name (built-ins registered first). */
+export function simKinds(): Readonly<Record<string, SimCommand>> {
+  registerBuiltinFamilies();
+  return Object.fromEntries(registeredSimulators().map((s) => [s.name, (args: string[]) => s.cli(args)]));
+}
 
-/** One line of help for the `sim` command. */
-export const SIM_HELP = `sim <${Object.keys(SIM_KINDS).join('|')}> [--tcp HOST:PORT | --pty] [--faults SPEC]   start a simulator and print its address`;
+/** Return the help text of the `sim` command: the synopsis, then one line per simulator. */
+export function simHelp(): string {
+  registerBuiltinFamilies();
+  const sims = registeredSimulators();
+  const w = Math.max(0, ...sims.map((s) => s.name.length));
+  return [
+    `sim <${sims.map((s) => s.name).join('|')}> [--tcp HOST:PORT | --pty] [--faults SPEC]   start a simulator and print its address`,
+    ...sims.map((s) => `  ${s.name.padEnd(w)}  ${s.title}`),
+  ].join('\n');
+}
 
-/** Run `labrig sim <kind> ...`; resolves with the exit code (2 for an unknown kind). */
+/** Run `labrig sim <name> ...`; resolves with the exit code (2 for an unknown name). */
 export async function simCli(args: string[]): Promise<number> {
   const [kind, ...rest] = args;
   if (kind === undefined || kind === '--help' || kind === '-h' || kind === 'help') {
-    console.error(`usage: labrig ${SIM_HELP}`);
+    console.error(`usage: labrig ${simHelp()}`);
     return kind === undefined ? 2 : 0;
   }
-  const load = SIM_KINDS[kind];
-  if (!load) {
-    console.error(`labrig sim: unknown simulator '${kind}'; choose one of: ${Object.keys(SIM_KINDS).join(', ')}`);
+  const kinds = simKinds();
+  const run = kinds[kind];
+  if (!run) {
+    console.error(`labrig sim: unknown simulator '${kind}'; choose one of: ${Object.keys(kinds).join(', ')}`);
     return 2;
   }
-  return (await load())(rest);
+  return run(rest);
 }

@@ -35,6 +35,7 @@
  * @module
  */
 import { InvalidInputError, toError } from '../core/errors.js';
+import type { Device } from '../core/device/device.js';
 import type { StandardReadable } from '../core/device/standard-readable.js';
 import type { Stoppable } from '../core/protocols.js';
 import { resolveAddress, type Transport } from '../protocols/address.js';
@@ -112,9 +113,10 @@ export interface FamilyDescriptor<O extends object = Record<string, unknown>, D 
   open(target: FamilyTarget, options: O, context: OpenContext): Promise<D>;
   /**
    * Build the device without any transport, for `await device.connect({ mock: true })`, which
-   * installs the family's default mock behaviour (STYLE rule 9).
+   * installs the family's default mock behaviour (STYLE rule 9). May resolve asynchronously when
+   * the device class lives in a module loaded on demand.
    */
-  createMock(options: O, context: MockContext): D;
+  createMock(options: O, context: MockContext): D | Promise<D>;
   /**
    * After `device.stop({ success: false })` (the e-stop): resolve with a short description of what
    * the device reported on the wire (`axes A, B stopped, motors off`) once it is stopped, polling
@@ -123,6 +125,12 @@ export interface FamilyDescriptor<O extends object = Record<string, unknown>, D 
   confirmStopped(device: D, signal: AbortSignal): Promise<string>;
   /** Paths `labrig set` maps to the device's own `set()` besides `.` (`setpoint`, `dispense`). */
   readonly moveAliases?: readonly string[];
+  /**
+   * Resolve a path the device tree does not hold to a connected signal, for `labrig read|set`
+   * (a Modbus register `hr/0:float32`, an OPC UA NodeId `ns=1;s=Temperature`); resolve undefined
+   * when `path` is not one of the family's address paths.
+   */
+  resolvePath?(device: D, path: string): Promise<Device | undefined>;
   /** Name of the simulator descriptor serving this family (`sim:<name>`); default the family name; `null` for none. */
   readonly simulator?: string | null;
 }
@@ -202,7 +210,7 @@ export async function mockFamily<O extends object, D extends FamilyDevice>(
   options: Readonly<Record<string, unknown>> = {},
   context: Partial<MockContext> = {},
 ): Promise<D> {
-  const d = family.createMock(checkFamilyOptions(family, options), { name: context.name ?? family.name });
+  const d = await family.createMock(checkFamilyOptions(family, options), { name: context.name ?? family.name });
   await d.connect({ mock: true });
   return d;
 }

@@ -31,6 +31,11 @@ export interface Transport<A extends AddressBase = AddressBase, T = unknown> {
   create?(address: A): T;
   /** Open a created transport; default: call its `open(options)` if it has one. */
   connect?(transport: T, options: WaitOptions): Promise<void>;
+  /**
+   * Create and open in one step, for transports whose object comes from a module loaded on
+   * demand (node-opcua, an FFI library); used by `openAddress` instead of `create` + `connect`.
+   */
+  open?(address: A, options: WaitOptions): Promise<T>;
   /** True when `create` returns a ByteStream (so `createStream` accepts the scheme). */
   readonly stream?: boolean;
   /** Accept a `#fragment` (kept in the split URI, e.g. Tango's `#dbase=no`). Default false. */

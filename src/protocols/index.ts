@@ -8,7 +8,6 @@ export * from './channel/index.js';
 export {
   createStream,
   createTransport,
-  leftoverParams,
   openAddress,
   openStream,
   parseAddress,
@@ -16,7 +15,15 @@ export {
   registeredSchemes,
   requirePort,
   splitUri,
+  transportScheme,
+  unregisterScheme,
 } from './uri.js';
+export { portOf, resolveAddress, SERIAL_PARAMS, serialTransport, TCP_PARAMS, tcpTransport } from './address.js';
+export type { AddressFamily, ResolvedAddress, SerialTransportOptions, TcpTransportOptions, Transport } from './address.js';
+export { canonicalName, checkParams, checkValue, describeType, formatSchema, knownNames, paramWhat, reasonOf } from './params.js';
+export type {
+  BooleanParam, CheckParamsOptions, ListParam, NumberParam, ObjectParam, ParamSchema, ParamSource, ParamSpec, QuantityParam, StringParam,
+} from './params.js';
 export type { AddressBase, AddressOf, KnownScheme, OpensOf, ParsedUri, SchemeHandler, SchemeRegistry, SerialAddress, TcpAddress } from './uri.js';
 export * from './modbus/index.js';
 export * from './usb/index.js';

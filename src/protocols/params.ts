@@ -119,6 +119,14 @@ const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const TRUE = ['true', '1', 'on', 'yes', ''];
 const FALSE = ['false', '0', 'off', 'no'];
 
+/** Return the reason part of an InvalidInputError's message (between `what: ` and ` (got ...)`), to re-label it. */
+export function reasonOf(e: InvalidInputError): string {
+  const head = `${e.what}: `;
+  const body = e.message.startsWith(head) ? e.message.slice(head.length) : e.message;
+  const cut = body.lastIndexOf(' (got ');
+  return cut >= 0 ? body.slice(0, cut) : body;
+}
+
 /** Return the `what` of a parameter's errors: `parameter 'baud'`. */
 export function paramWhat(name: string): string {
   return `parameter '${name}'`;

@@ -102,6 +102,8 @@ export interface SchemeHandler<A extends AddressBase = AddressBase, T = unknown>
   create?(address: A): T;
   /** Connect a created transport. Default: call its `open(options)` if it has one. */
   connect?(transport: T, options: WaitOptions): Promise<void>;
+  /** Create and open in one step (transports loaded on demand); `openAddress` prefers it. */
+  open?(address: A, options: WaitOptions): Promise<T>;
   /** True when `create` returns a ByteStream (so `createStream` accepts the scheme). */
   stream?: boolean;
   /** Accept a `#fragment` (e.g. Tango's `#dbase=no`). Default false. */
@@ -206,7 +208,9 @@ export function createTransport<U extends string>(uri: U): OpensOf<U> {
 export async function openAddress<U extends string>(uri: U, options: WaitOptions = {}): Promise<OpensOf<U>> {
   const p = splitUri(uri);
   const handler = findHandler(p);
-  const t = createWith(handler, parseWith(handler, p));
+  const address = parseWith(handler, p);
+  if (handler.open) return (await handler.open(address, options)) as OpensOf<U>;
+  const t = createWith(handler, address);
   if (handler.connect) await handler.connect(t, options);
   else if (typeof (t as { open?: unknown }).open === 'function') await (t as { open(o: WaitOptions): Promise<void> }).open(options);
   return t as OpensOf<U>;
@@ -227,6 +231,7 @@ export function transportScheme<A extends AddressBase, T>(transport: Transport<A
   };
   if (transport.create) h.create = (a) => transport.create!(a);
   if (transport.connect) h.connect = (t, o) => transport.connect!(t, o);
+  if (transport.open) h.open = (a, o) => transport.open!(a, o);
   if (transport.stream) h.stream = true;
   if (transport.fragment) h.fragment = true;
   return h;
@@ -237,14 +242,6 @@ export async function openStream(uri: string, options: WaitOptions = {}): Promis
   const s = createStream(uri);
   await s.open(options);
   return s;
-}
-
-/** Return the parameters left for a family, or throw when a plain scheme has unknown ones. @deprecated Families declare their parameters (src/drivers/family.ts). */
-export function leftoverParams(p: ParsedUri, params: Map<string, string>): Record<string, string> {
-  if (!p.family) {
-    for (const [k, v] of params) throw new InvalidInputError({ what: `address parameter '${k}'`, value: v, reason: `unknown parameter for ${p.scheme}://` });
-  }
-  return Object.fromEntries(params);
 }
 
 /** Return the port of a host:port URI or throw InvalidInputError naming it. */

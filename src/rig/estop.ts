@@ -29,7 +29,7 @@ async function stopOne(m: RigMember, t0: number, timeoutMs: number): Promise<ESt
       stopping = Promise.reject(toError(e));
     }
     await raceAbort(stopping, abort.signal);
-    return result(true, await m.entry.adapter.confirmStopped(m.device, abort.signal));
+    return result(true, await m.entry.family.confirmStopped(m.device, abort.signal));
   } catch (e) {
     const err = toError(e);
     return result(false, `${err.name}: ${err.message}`, err);

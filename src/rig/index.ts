@@ -11,9 +11,9 @@
  * @module
  */
 export { loadRig, Rig, type LoadRigOptions } from './rig.js';
-export { parseRig, loadRigSpec, readRigFile, checkEntry, parseSimUri, type RigEntry, type RigSpec } from './spec.js';
-export { openDevice, openEntry, type RigMember } from './open.js';
+export { parseRig, loadRigSpec, readRigFile, checkEntry, labelled, parseSimUri, type RigEntry, type RigSpec } from './spec.js';
+export { openDevice, openEntry, type OpenEntryOptions, type RigMember } from './open.js';
+export { BUILTIN_FAMILIES, registerBuiltinFamilies, type FamilyBundle } from './families.js';
 export { eStopMembers, formatEStop, ESTOP_TIMEOUT_MS } from './estop.js';
 export { walk, readableSignals, resolvePath, pathsByName, type TreeNode } from './paths.js';
-export { ADAPTERS, adapterForFamily, adapterForUri, galilAdapter, alicatAdapter, legatoAdapter } from './adapters/index.js';
-export type { FamilyAdapter, RigDevice, DeviceOptions, OpenedDevice, StartedSim, EStopReport, EStopResult } from './types.js';
+export type { RigDevice, DeviceOptions, StartedSim, EStopReport, EStopResult } from './types.js';

@@ -1,22 +1,26 @@
 /**
  * Open one checked rig entry: start its simulator first for a `sim:` URI, then connect the real
- * driver to the simulator's loopback or pty address (or straight to the driver URI).
+ * driver to the simulator's loopback or pty address (or straight to the driver URI), through the
+ * family's descriptor.
  * @module
  */
 import { toError } from '../core/errors.js';
+import { resolveTarget } from '../drivers/family.js';
+import type { StartedSim } from '../sim/family.js';
+import { registerBuiltinFamilies } from './families.js';
 import type { RigEntry } from './spec.js';
 import { checkEntry } from './spec.js';
-import type { RigDevice, StartedSim } from './types.js';
+import type { RigDevice } from './types.js';
 
 /** A device of a rig, open. */
 export interface RigMember {
   /** Rig name. */
   readonly name: string;
-  /** Family name (`galil`, `alicat`, `legato`). */
+  /** Family name (`galil`, `alicat`, `legato`, ...). */
   readonly family: string;
   /** The URI the driver connected to (for a `sim:` entry, the simulator's loopback or pty URI). */
   readonly uri: string;
-  /** The checked entry it came from. */
+  /** The checked entry it came from (with the family's descriptor). */
   readonly entry: RigEntry;
   readonly device: RigDevice;
   /** The in-process simulator of a `sim:` entry. */
@@ -27,29 +31,43 @@ export interface RigMember {
   closeDevice(): Promise<void>;
 }
 
+/** How {@link openEntry} opens a device. */
+export interface OpenEntryOptions {
+  /** Change nothing on the device while connecting (no servo enable, no settings applied): for `labrig read`. */
+  readOnly?: boolean;
+}
+
 /** Open `entry` (see the module notes); on failure nothing is left running. */
-export async function openEntry(entry: RigEntry): Promise<RigMember> {
+export async function openEntry(entry: RigEntry, options: OpenEntryOptions = {}): Promise<RigMember> {
   let sim: StartedSim | undefined;
   try {
-    if (entry.sim) sim = await entry.adapter.startSim(entry.sim, entry.options);
-    const uri = sim ? sim.uri : entry.uri;
-    const opened = await entry.adapter.open(uri, entry.name, entry.options);
+    let target = entry.target;
+    let deviceOptions = entry.options;
+    if (entry.simulator && entry.sim) {
+      sim = await entry.simulator.start(entry.sim, entry.options);
+      const r = resolveTarget(entry.family, sim.uri, { ...sim.deviceOptions, ...entry.options });
+      target = r.target;
+      deviceOptions = r.options as Record<string, unknown>;
+    }
+    if (!target) throw new Error(`${entry.name}: neither a driver URI nor a simulator`);
+    const device = await entry.family.open(target, deviceOptions, { name: entry.name, ...(options.readOnly ? { readOnly: true } : {}) });
     let deviceClosing: Promise<void> | undefined;
     let closing: Promise<void> | undefined;
-    const closeDevice = (): Promise<void> => (deviceClosing ??= opened.close());
+    const closeDevice = (): Promise<void> => (deviceClosing ??= device.close());
+    const started = sim;
     return {
       name: entry.name,
-      family: entry.adapter.family,
-      uri,
+      family: entry.family.name,
+      uri: target.uri,
       entry,
-      device: opened.device,
-      sim,
+      device,
+      sim: started,
       closeDevice,
       close: () =>
         (closing ??= (async () => {
           let first: unknown;
           await closeDevice().catch((e: unknown) => (first = e));
-          await sim?.close().catch((e: unknown) => (first ??= e));
+          await started?.close().catch((e: unknown) => (first ??= e));
           if (first !== undefined) throw toError(first);
         })()),
     };
@@ -59,14 +77,18 @@ export async function openEntry(entry: RigEntry): Promise<RigMember> {
   }
 }
 
-/** Check and open one device given by URI (a driver URI or `sim:<family>`), named `name`. */
-export function openDevice(uri: string, options: Record<string, unknown> = {}, name?: string): Promise<RigMember> {
-  const entry = checkEntry(name ?? defaultName(uri), { ...options, uri }, 'device');
-  return openEntry(entry);
+/**
+ * Check and open one device given by URI (a driver URI or `sim:<family>`), named `name` (default:
+ * the family's name). Errors in the URI or options read exactly as the family's `openX(uri)`'s.
+ */
+export function openDevice(uri: string, options: Record<string, unknown> = {}, name?: string, open: OpenEntryOptions = {}): Promise<RigMember> {
+  registerBuiltinFamilies();
+  const entry = checkEntry(name ?? defaultName(uri), { ...options, uri }, '');
+  return openEntry(entry, open);
 }
 
 /** A device name from a URI's family: `galil`, `alicat`, `legato` (the part before `+` or after `sim:`). */
 function defaultName(uri: string): string {
-  const m = /^sim:(?:\/\/)?([A-Za-z][A-Za-z0-9_]*)/i.exec(uri) ?? /^([A-Za-z][A-Za-z0-9_]*)\+/.exec(uri);
+  const m = /^sim:(?:\/\/)?([A-Za-z][A-Za-z0-9_]*)/i.exec(uri) ?? /^([A-Za-z][A-Za-z0-9_]*)[+.:]/.exec(uri);
   return m?.[1]?.toLowerCase() ?? 'device';
 }

@@ -5,6 +5,7 @@
  */
 import { InvalidInputError, NotConnectedError, toError } from '../core/errors.js';
 import { eStopMembers, ESTOP_TIMEOUT_MS } from './estop.js';
+import { registerBuiltinFamilies } from './families.js';
 import { openEntry, type RigMember } from './open.js';
 import { loadRigSpec, parseRig, type RigSpec } from './spec.js';
 import type { EStopReport, RigDevice } from './types.js';
@@ -76,6 +77,7 @@ export class Rig {
  * each failed device to its error.
  */
 export async function loadRig(source: string | RigSpec | Record<string, unknown>, options: LoadRigOptions = {}): Promise<Rig> {
+  registerBuiltinFamilies();
   const spec = typeof source === 'string' ? loadRigSpec(source) : isSpec(source) ? source : parseRig(source);
   let entries = spec.entries;
   if (options.only) {
@@ -99,5 +101,5 @@ export async function loadRig(source: string | RigSpec | Record<string, unknown>
 
 function isSpec(x: unknown): x is RigSpec {
   if (typeof x !== 'object' || x === null || !Array.isArray((x as RigSpec).entries)) return false;
-  return (x as RigSpec).entries.every((e) => typeof e === 'object' && e !== null && 'adapter' in e);
+  return (x as RigSpec).entries.every((e) => typeof e === 'object' && e !== null && 'family' in e && typeof e.family === 'object');
 }

@@ -11,17 +11,23 @@
  * ```
  *
  * The top level may also be the device map itself (`{ "stage": "galil+tcp://..." }`). Everything
- * is checked before anything is opened: names, URIs, `sim:` parameters and each family's
- * options; an InvalidInputError names the device and the bad field.
+ * is checked before anything is opened, by the families' own descriptors: names, URIs, `sim:`
+ * parameters and each family's options (the same schema as the URI's query parameters, so a
+ * wrong value gets the same text as from `openX()`, prefixed by where it is); an
+ * InvalidInputError names the device and the bad parameter.
  * @module
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError } from '../core/errors.js';
-import { adapterForFamily, adapterForUri } from './adapters/index.js';
-import { labelled } from './adapters/common.js';
-import type { DeviceOptions, FamilyAdapter } from './types.js';
+import { checkFamilyOptions, resolveTarget, type AnyFamily, type FamilyTarget } from '../drivers/family.js';
+import { familyByName, familyForUri } from '../drivers/registry.js';
+import { checkParams, reasonOf } from '../protocols/params.js';
+import type { AnySimulator } from '../sim/family.js';
+import { registeredSimulators, simulatorByName } from '../sim/registry.js';
+import { registerBuiltinFamilies } from './families.js';
+import type { DeviceOptions } from './types.js';
 
 /** One checked device entry of a rig. */
 export interface RigEntry {
@@ -29,12 +35,16 @@ export interface RigEntry {
   readonly name: string;
   /** URI as written (a driver URI or `sim:<family>?...`). */
   readonly uri: string;
-  /** The family's adapter. */
-  readonly adapter: FamilyAdapter;
-  /** Options with the family's defaults filled. */
+  /** The family's descriptor. */
+  readonly family: AnyFamily;
+  /** The checked options (the family's parameters; for a driver URI, its query parameters too). */
   readonly options: DeviceOptions;
-  /** Parameters of a `sim:` URI (the simulator is started when the rig loads); undefined for a driver URI. */
-  readonly sim: Readonly<Record<string, string>> | undefined;
+  /** The checked address of a driver URI; undefined for a `sim:` entry (known once the simulator runs). */
+  readonly target: FamilyTarget | undefined;
+  /** Checked parameters of a `sim:` URI (the simulator is started when the rig loads); undefined for a driver URI. */
+  readonly sim: Readonly<Record<string, unknown>> | undefined;
+  /** The simulator of a `sim:` entry. */
+  readonly simulator: AnySimulator | undefined;
 }
 
 /** A checked rig: its entries in file order. */
@@ -47,6 +57,22 @@ export interface RigSpec {
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LONG_FORM_KEYS = ['devices', 'name', 'description'];
 
+/** Run `fn`; an InvalidInputError it throws is re-thrown with `prefix` before its `what` (`rig r.yaml device 'mfc': parameter 'baud'`). */
+export function labelled<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InvalidInputError && prefix) throw new InvalidInputError({ what: `${prefix} ${e.what}`, value: e.value, reason: reasonOf(e) });
+    throw e;
+  }
+}
+
+/** The `sim:` names a rig accepts, for the unknown-scheme error. */
+function simNames(): string {
+  const names = registeredSimulators().map((s) => s.name);
+  return names.length > 0 ? `sim:<${names.join('|')}>` : '';
+}
+
 /** Split `sim:<family>[?a=b&...]` into family and parameters; undefined when `uri` is not a `sim:` URI. */
 export function parseSimUri(uri: string): { family: string; params: Record<string, string> } | undefined {
   if (!/^sim:/i.test(uri)) return undefined;
@@ -57,10 +83,15 @@ export function parseSimUri(uri: string): { family: string; params: Record<strin
   return { family: m[1]!.toLowerCase(), params };
 }
 
-/** Check one device entry (`value` is a URI or `{ uri, ...options }`); `where` prefixes error names. */
+/**
+ * Check one device entry (`value` is a URI or `{ uri, ...options }`) with its family's descriptor.
+ * `where` names the source in errors (`rig r.yaml` → `rig r.yaml device 'stage': parameter ...`);
+ * an empty `where` adds nothing, so a single URI's errors read exactly as `openX(uri)`'s.
+ */
 export function checkEntry(name: string, value: unknown, where = 'rig'): RigEntry {
-  const label = `${where} device '${name}'`;
-  if (!NAME_RE.test(name)) throw new InvalidInputError({ what: `${where} device name`, value: name, reason: 'must be an identifier (letters, digits, _; not starting with a digit)' });
+  const label = where ? `${where} device '${name}'` : `device '${name}'`;
+  const prefix = where ? `${label}:` : '';
+  if (!NAME_RE.test(name)) throw new InvalidInputError({ what: `${where || 'device'} device name`, value: name, reason: 'must be an identifier (letters, digits, _; not starting with a digit)' });
   let uri: unknown;
   let raw: Record<string, unknown>;
   if (typeof value === 'string') {
@@ -72,16 +103,26 @@ export function checkEntry(name: string, value: unknown, where = 'rig'): RigEntr
     throw new InvalidInputError({ what: label, value, reason: 'must be a URI string or an object with a uri field' });
   }
   if (typeof uri !== 'string' || uri.trim() === '') throw new InvalidInputError({ what: `${label} uri`, value: uri, reason: 'must be a non-empty string' });
-  const sim = labelled(`${label}:`, () => parseSimUri(uri));
-  const adapter = sim ? labelled(`${label}:`, () => adapterForFamily(sim.family, 'sim family')) : labelled(`${label}:`, () => adapterForUri(uri));
-  const options = labelled(`${label}:`, () => adapter.checkOptions(raw));
-  if (sim) labelled(`${label}:`, () => adapter.checkSimParams(sim.params, options));
-  else labelled(`${label}:`, () => adapter.checkUri(uri));
-  return { name, uri, adapter, options, sim: sim?.params };
+  const u = uri;
+  return labelled(prefix, () => {
+    const sim = parseSimUri(u);
+    if (sim) {
+      const simulator = simulatorByName(sim.family, 'sim family');
+      const family = familyByName(simulator.family, 'sim family');
+      const options = checkFamilyOptions(family, raw) as DeviceOptions;
+      const params = checkParams(simulator.params, sim.params, { source: 'uri', owner: `sim:${simulator.name}` });
+      simulator.check?.(params, options);
+      return { name, uri: u, family, options, target: undefined, sim: params, simulator };
+    }
+    const family = familyForUri(u, 'uri', simNames());
+    const r = resolveTarget(family, u, raw);
+    return { name, uri: u, family, options: r.options as DeviceOptions, target: r.target, sim: undefined, simulator: undefined };
+  });
 }
 
 /** Check a rig object (long form `{ devices: {...} }` or short form `{ name: uri, ... }`). */
 export function parseRig(input: unknown, where = 'rig'): RigSpec {
+  registerBuiltinFamilies();
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError({ what: where, value: input, reason: 'must be an object of devices' });
   const top = input as Record<string, unknown>;
   let devices: Record<string, unknown>;

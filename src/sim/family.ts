@@ -24,7 +24,7 @@
  * @module
  */
 import { InvalidInputError } from '../core/errors.js';
-import type { ParamSchema, StringParam } from '../protocols/params.js';
+import { reasonOf, type ParamSchema, type StringParam } from '../protocols/params.js';
 import { parseFaultSpec } from './faults.js';
 
 /** A simulator started in-process for a `sim:` entry. */
@@ -102,11 +102,3 @@ export const FAULTS_PARAM: StringParam = {
     return v;
   },
 };
-
-/** The reason part of an InvalidInputError's message (between `what: ` and ` (got ...)`). */
-export function reasonOf(e: InvalidInputError): string {
-  const head = `${e.what}: `;
-  const body = e.message.startsWith(head) ? e.message.slice(head.length) : e.message;
-  const cut = body.lastIndexOf(' (got ');
-  return cut >= 0 ? body.slice(0, cut) : body;
-}

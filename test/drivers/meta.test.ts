@@ -13,14 +13,29 @@ const families = readdirSync(join(root, 'src', 'drivers')).filter((d) => statSyn
 /** Families allowed to miss a part, with the reason. */
 const exceptions: Record<string, { missing: string[]; why: string }> = {
   shared: {
-    missing: ['protocol.ts', 'io.ts', 'device.ts', 'index.ts', 'README.md', 'simulator', 'transcripts', 'device tests', 'fault tests'],
+    missing: ['protocol.ts', 'io.ts', 'device.ts', 'index.ts', 'family.ts', 'README.md', 'simulator', 'transcripts', 'device tests', 'fault tests'],
     why: 'src/drivers/shared is not a family: it holds code the families share, tested through them',
+  },
+  modbus: {
+    missing: ['protocol.ts', 'io.ts', 'transcripts', 'fault tests'],
+    why: 'the generic Modbus family sits on src/protocols/modbus, whose codec, clients, pymodbus transcripts and faults are tested in test/protocols/modbus',
+  },
+  opcua: {
+    missing: ['protocol.ts', 'io.ts', 'transcripts', 'fault tests'],
+    why: 'the generic OPC UA family sits on src/protocols/opcua (node-opcua), whose client, reconnection and faults are tested in test/protocols/opcua',
   },
 };
 
-const required = ['protocol.ts', 'io.ts', 'device.ts', 'index.ts', 'README.md'];
+const required = ['protocol.ts', 'io.ts', 'device.ts', 'index.ts', 'family.ts', 'README.md'];
 
 t.ok(families.length >= 1, 'there are driver families to check');
+
+t.test('every family folder is registered by the one built-in list (src/rig/families.ts)', async (t) => {
+  const { BUILTIN_FAMILIES } = await import('../../src/rig/families.js');
+  const listed = BUILTIN_FAMILIES.map((b) => b.family.name);
+  for (const family of families.filter((f) => f !== 'shared')) t.ok(listed.includes(family), `${family} is listed`);
+  for (const b of BUILTIN_FAMILIES) if (b.simulator) t.equal(b.simulator.family, b.family.name, `${b.simulator.name} serves ${b.family.name}`);
+});
 
 for (const family of families) {
   t.test(`driver family '${family}'`, async (t) => {
@@ -31,6 +46,7 @@ for (const family of families) {
       t.ok(existsSync(join(dir, file)), `has ${file}`);
     }
     if (!allowed.has('simulator')) t.ok(existsSync(join(root, 'src', 'sim', family, 'index.ts')), 'has a simulator in src/sim');
+    if (!allowed.has('simulator')) t.ok(existsSync(join(root, 'src', 'sim', family, 'family.ts')), 'has a simulator descriptor (src/sim/<family>/family.ts)');
     const tests = existsSync(join(root, 'test', 'drivers', family)) ? readdirSync(join(root, 'test', 'drivers', family)) : [];
     if (!allowed.has('transcripts')) t.ok(tests.some((f) => /transcript/.test(f)), 'has protocol transcript tests');
     if (!allowed.has('device tests')) t.ok(tests.some((f) => /device.*\.test\.ts$/.test(f)), 'has device tests');

@@ -20,11 +20,11 @@ t.test('the long form and the short form parse into the same entries', async (t)
     },
   });
   t.equal(long.name, 'bench');
-  t.same(long.entries.map((e) => [e.name, e.adapter.family, e.sim]), [['stage', 'galil', undefined], ['mfc1', 'alicat', undefined], ['pump', 'legato', {}]]);
+  t.same(long.entries.map((e) => [e.name, e.family.name, e.sim]), [['stage', 'galil', undefined], ['mfc1', 'alicat', undefined], ['pump', 'legato', {}]]);
   t.same(long.entries[0]!.options['axes'], { A: { countsPerUnit: 1000, units: 'mm', limits: [-10, 10], axis: 'A' } }, 'an axis named A drives axis letter A');
   const short = parseRig({ stage: 'galil+tcp://127.0.0.1:23', mfc1: 'alicat+serial:///dev/ttyUSB0?unit=A', pump: 'sim:legato' });
   t.equal(short.name, undefined);
-  t.same(short.entries.map((e) => [e.name, e.adapter.family, e.uri]), [
+  t.same(short.entries.map((e) => [e.name, e.family.name, e.uri]), [
     ['stage', 'galil', 'galil+tcp://127.0.0.1:23'], ['mfc1', 'alicat', 'alicat+serial:///dev/ttyUSB0?unit=A'], ['pump', 'legato', 'sim:legato'],
   ]);
 });
@@ -35,7 +35,7 @@ t.test('sim: URIs split into family and parameters', async (t) => {
   t.equal(parseSimUri('galil+tcp://h:23'), undefined);
   t.throws(() => parseSimUri('sim:'), InvalidInputError);
   const spec = parseRig({ mfc: { uri: 'sim:alicat?units=A,B', unit: 'B' } });
-  t.same(spec.entries[0]!.sim, { units: 'A,B' });
+  t.same(spec.entries[0]!.sim, { units: ['A', 'B'] }, 'checked by the simulator descriptor');
 });
 
 /** Expect an InvalidInputError whose `what` contains every piece of `names`. */
@@ -65,7 +65,7 @@ t.test('mistakes are typed errors naming the device and the field', async (t) =>
   rejects(t, { stage: { uri: 'sim:galil', axes: { A: { limits: [10, -10] } } } }, ["'stage'", 'axes.A.limits'], 'limits reversed');
   rejects(t, { stage: { uri: 'sim:galil', axes: { x: { countsPerUnit: 1000 } } } }, ["'stage'", 'axes.x'], 'axis without a letter');
   rejects(t, { stage: { uri: 'sim:galil', speed: 3 } }, ["'stage'", 'speed'], 'unknown galil option');
-  rejects(t, { stage: { uri: 'sim:galil', enableOnConnect: 'yes' } }, ["'stage'", 'enableOnConnect'], 'non-boolean enableOnConnect');
+  rejects(t, { stage: { uri: 'sim:galil', enableOnConnect: 'maybe' } }, ["'stage'", 'enableOnConnect'], 'non-boolean enableOnConnect');
   rejects(t, { stage: 'sim:galil?axes=9' }, ["'stage'", "'axes'"], 'too many simulated axes');
   rejects(t, { stage: 'sim:galil?link=usb' }, ["'stage'", "'link'"], 'unknown link');
   rejects(t, { stage: 'sim:galil?faults=explode' }, ["'stage'", "'faults'"], 'bad fault spec');
@@ -89,7 +89,7 @@ t.test('rig files load from JSON and YAML; unreadable or malformed files are typ
   t.same(loadRigSpec(json).entries.map((e) => e.name), ['stage']);
   const yaml = join(dir, 'rig.yaml');
   writeFileSync(yaml, 'stage: galil+tcp://127.0.0.1:23\nmfc:\n  uri: sim:alicat?units=A,B\n  unit: B\n');
-  t.same(loadRigSpec(yaml).entries.map((e) => [e.name, e.adapter.family]), [['stage', 'galil'], ['mfc', 'alicat']]);
+  t.same(loadRigSpec(yaml).entries.map((e) => [e.name, e.family.name]), [['stage', 'galil'], ['mfc', 'alicat']]);
   t.throws(() => loadRigSpec(join(dir, 'missing.yaml')), InvalidInputError, 'missing file');
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'stage: [unclosed\n');

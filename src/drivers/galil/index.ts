@@ -2,20 +2,20 @@
  * Galil DMC motion controllers and RIO I/O units.
  *
  * `openGalil('galil+tcp://10.0.0.5:23', config)` connects and returns a GalilController;
- * `createGalil(config)` builds one without a transport for `connect({ mock: true })`.
- * Importing this module registers the URI schemes `galil+tcp` (default port 23) and
- * `galil+serial` (default 115200 baud) with `src/protocols/uri.ts`; `registerGalilSchemes()`
- * does the same explicitly (idempotent).
+ * `createGalil(config)` builds one without a transport for `connect({ mock: true })`. The family
+ * descriptor `galilFamily` (schemes `galil+tcp`, default port 23, and `galil+serial`, default
+ * 115200 baud; parameters; e-stop confirmation) is registered with `registerFamily`; importing this
+ * module registers nothing, and `openGalil(uri)` needs no registry.
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
 import { createRequestChannel } from '../../protocols/channel/channel.js';
 import type { ByteStream, RequestChannel } from '../../protocols/contracts.js';
-import { SerialStream, checkSerialOptions, type Parity } from '../../protocols/stream/serial.js';
-import { TcpStream } from '../../protocols/stream/tcp.js';
-import { createStream, leftoverParams, registerScheme, type ParsedUri, type SerialAddress, type TcpAddress } from '../../protocols/uri.js';
+import type { SerialAddress, TcpAddress } from '../../protocols/uri.js';
+import { checkFamilyOptions, resolveTarget, streamOf } from '../family.js';
 import type { GalilConfig } from './config.js';
 import { GalilController } from './device.js';
+import { galilFamily } from './family.js';
 import { GalilIO } from './io.js';
 
 export { GalilController } from './device.js';
@@ -33,63 +33,13 @@ declare module '../../protocols/uri.js' {
   }
 }
 
-/** Default Galil TCP command port. */
-export const GALIL_TCP_PORT = 23;
-/** Default Galil serial speed (DMC-40x0), bits/s. */
-export const GALIL_BAUD = 115200;
+export { galilFamily, GALIL_BAUD, GALIL_PARAMS, GALIL_TCP_PORT, type GalilFamilyOptions } from './family.js';
 
-function parseGalilTcp(p: ParsedUri): TcpAddress {
-  if (!p.host) throw new InvalidInputError({ what: 'galil+tcp address host', value: p.uri, reason: 'missing host (galil+tcp://host:23)' });
-  if (p.path && p.path !== '/') throw new InvalidInputError({ what: 'galil+tcp address path', value: p.path, reason: 'takes no path' });
-  const params = new Map(p.params);
-  const a: TcpAddress = { scheme: 'tcp', uri: p.uri, family: 'galil', host: p.host, port: p.port ?? GALIL_TCP_PORT, path: '', params: {} };
-  const ct = params.get('connectTimeoutMs');
-  if (ct !== undefined) {
-    if (!/^\d+$/.test(ct) || Number(ct) < 1) throw new InvalidInputError({ what: "address parameter 'connectTimeoutMs'", value: ct, reason: 'must be an integer > 0' });
-    a.connectTimeoutMs = Number(ct);
-    params.delete('connectTimeoutMs');
-  }
-  a.params = leftoverParams({ ...p, family: 'galil' }, params);
-  return a;
-}
-
-function parseGalilSerial(p: ParsedUri): SerialAddress {
-  const params = new Map(p.params);
-  const path = p.host ? p.host : /^\/COM\d+$/i.test(p.path) ? p.path.slice(1) : p.path;
-  if (!path) throw new InvalidInputError({ what: 'galil+serial address path', value: p.uri, reason: 'missing device path (galil+serial:///dev/ttyUSB0)' });
-  const baudText = params.get('baud') ?? params.get('baudRate');
-  params.delete('baud');
-  params.delete('baudRate');
-  if (baudText !== undefined && !/^\d+$/.test(baudText)) throw new InvalidInputError({ what: "address parameter 'baud'", value: baudText, reason: 'must be a positive integer' });
-  const o = checkSerialOptions({ path, baudRate: baudText === undefined ? GALIL_BAUD : Number(baudText), rtscts: params.get('rtscts') === 'true' });
-  params.delete('rtscts');
-  return {
-    scheme: 'serial', uri: p.uri, family: 'galil', params: leftoverParams({ ...p, family: 'galil' }, params),
-    path: o.path, baudRate: o.baudRate, parity: o.parity as Parity, dataBits: o.dataBits, stopBits: o.stopBits, rtscts: o.rtscts, xon: o.xon,
-  };
-}
-
-let registered = false;
-
-/** Register `galil+tcp` and `galil+serial` with the URI registry (idempotent; done on import). */
-export function registerGalilSchemes(): void {
-  if (registered) return;
-  registered = true;
-  registerScheme('galil+tcp', {
-    stream: true,
-    parse: parseGalilTcp,
-    create: (a) => new TcpStream({ host: a.host, port: a.port, connectTimeoutMs: a.connectTimeoutMs }),
-  });
-  registerScheme('galil+serial', {
-    stream: true,
-    parse: parseGalilSerial,
-    create: (a) => new SerialStream({ path: a.path, baudRate: a.baudRate, rtscts: a.rtscts }),
-  });
-}
-registerGalilSchemes();
-
-/** Where a controller is: a URI, an open-able ByteStream, or a RequestChannel framed for Galil. */
-export type GalilTarget = string | { stream: ByteStream } | { channel: RequestChannel };
+/**
+ * Where a controller is: a URI, an open-able ByteStream, or a RequestChannel framed for Galil
+ * (closed by the controller's `close()` only with `owns: true`).
+ */
+export type GalilTarget = string | { stream: ByteStream } | { channel: RequestChannel; owns?: boolean };
 
 /** Options of openGalil beyond the controller config. */
 export interface OpenGalilOptions extends GalilConfig {
@@ -107,18 +57,28 @@ export function galilChannel(stream: ByteStream, timeoutMs = 1000): RequestChann
  * (`await c.connect({ mock: true })`), or a target as for openGalil.
  */
 export function createGalil(options: OpenGalilOptions = {}, target?: GalilTarget): GalilController {
-  const { name = 'galil', ...config } = options;
-  const timeoutMs = config.timeoutMs ?? 1000;
+  const { name = 'galil', ...rest } = options;
+  let config: GalilConfig;
   let channel: RequestChannel | undefined;
   let owns = true;
-  if (typeof target === 'string') channel = galilChannel(createStream(target), timeoutMs);
-  else if (target && 'stream' in target) channel = galilChannel(target.stream, timeoutMs);
-  else if (target && 'channel' in target) {
-    channel = target.channel;
-    owns = false;
-  } else if (target !== undefined) throw new InvalidInputError({ what: 'galil target', value: target, reason: 'give a URI, { stream } or { channel }' });
-  const io = new GalilIO(channel, { name, timeoutMs });
-  return new GalilController(name, config, io, owns);
+  if (typeof target === 'string') {
+    const r = resolveTarget(galilFamily, target, rest as Record<string, unknown>);
+    config = r.options;
+    channel = galilChannel(streamOf(r.target), config.timeoutMs ?? 1000);
+  } else {
+    config = checkFamilyOptions(galilFamily, rest as Record<string, unknown>);
+    if (target && 'stream' in target) channel = galilChannel(target.stream, config.timeoutMs ?? 1000);
+    else if (target && 'channel' in target) {
+      channel = target.channel;
+      owns = target.owns ?? false;
+    } else if (target !== undefined) throw new InvalidInputError({ what: 'galil target', value: target, reason: 'give a URI, { stream } or { channel }' });
+  }
+  return buildGalil(name, config, channel, owns);
+}
+
+/** Build a controller from checked options over `channel` (none: mock use); `owns`: its `close()` closes the channel. */
+export function buildGalil(name: string, config: GalilConfig, channel: RequestChannel | undefined, owns: boolean): GalilController {
+  return new GalilController(name, config, new GalilIO(channel, { name, timeoutMs: config.timeoutMs ?? 1000 }), owns);
 }
 
 /** Connect to a controller by URI (`galil+tcp://host:23`, `galil+serial:///dev/ttyUSB0?baud=115200`), stream or channel. */

@@ -1,8 +1,9 @@
 /**
  * Modbus RTU and TCP: a pure codec, clients implementing RegisterBus, a fast server for
  * simulators, and typed register maps that become signals. Addresses are 0-based protocol
- * addresses throughout (the vendor's holding register 40001 is address 0). Importing this module
- * registers the `modbus+tcp` and `modbus+rtu` URI schemes.
+ * addresses throughout (the vendor's holding register 40001 is address 0). The `modbus+tcp` and
+ * `modbus+rtu` transports are registered by the generic Modbus family (`registerFamily`);
+ * importing this module registers nothing.
  * @module
  */
 export {
@@ -36,5 +37,5 @@ export { decodeEntry, encodeEntry, parseRegisterMap, resolveEntry, wordCount } f
 export type { RegisterEntry, RegisterMap, RegisterType, ResolvedEntry } from './register-map.js';
 export { ModbusRegisterBackend, registerMapSignals } from './backend.js';
 export type { ModbusBackendOptions, RegisterSignals } from './backend.js';
-export { createModbusRtu, createModbusTcp, openModbus, parseModbusRtu, parseModbusTcp } from './open.js';
+export { createModbusRtu, createModbusTcp, MODBUS_PARAMS, modbusRtuTransport, modbusTcpTransport, openModbus, parseModbusRtu, parseModbusTcp } from './open.js';
 export type { ModbusRtuAddress, ModbusTcpAddress } from './open.js';

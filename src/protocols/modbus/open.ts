@@ -1,13 +1,18 @@
 /**
- * Modbus addresses in the URI factory: `modbus+tcp://HOST[:PORT]?unit=1` (port default 502) and
- * `modbus+rtu:///dev/ttyUSB0?baud=9600&parity=even&unit=3`. Modbus parameters: `unit` (0..255,
- * default 1), `timeoutMs` (per request, default 1000), and for TCP `maxInFlight` (default 16);
- * every other parameter goes to the underlying `tcp://` or `serial://` stream (`connectTimeoutMs`,
- * `baud`, `parity`, `dataBits`, `stopBits`, ...). Importing this module registers both schemes.
+ * Modbus addresses: `modbus+tcp://HOST[:PORT]?unit=1` (port default 502) and
+ * `modbus+rtu:///dev/ttyUSB0?baud=9600&parity=even&unit=3`, as transports
+ * ({@link modbusTcpTransport}, {@link modbusRtuTransport}) on the shared TCP and serial address
+ * parsers. Modbus parameters: `unit` (0..255, default 1), `timeoutMs` (per request, default 1000),
+ * and for TCP `maxInFlight` (default 16); besides them, those of the TCP or serial transport
+ * (`connectTimeoutMs`, `keepAliveMs`; `baud`, `parity`, `dataBits`, `stopBits`, ...). The generic
+ * Modbus family (`src/drivers/modbus`) registers both schemes; importing this module registers
+ * nothing.
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { parseAddress, registerScheme } from '../uri.js';
+import { resolveAddress, SERIAL_PARAMS, serialTransport, TCP_PARAMS, tcpTransport, type Transport } from '../address.js';
+import type { ParamSchema } from '../params.js';
+import { splitUri } from '../uri.js';
 import type { AddressBase, ParsedUri, SerialAddress, TcpAddress } from '../uri.js';
 import { SerialStream } from '../stream/serial.js';
 import { TcpStream } from '../stream/tcp.js';
@@ -43,44 +48,52 @@ declare module '../uri.js' {
   }
 }
 
-function intParam(params: Map<string, string>, key: string, def: number, lo: number, hi: number): number {
-  const s = params.get(key);
-  params.delete(key);
-  if (s === undefined) return def;
-  const n = Number(s);
-  if (!/^\d+$/.test(s) || n < lo || n > hi) throw new InvalidInputError({ what: `address parameter '${key}'`, value: s, reason: `must be an integer ${lo}..${hi}` });
-  return n;
-}
+/** Parameters every Modbus address takes. */
+export const MODBUS_PARAMS = {
+  unit: { type: 'integer', min: 0, max: 255, default: 1, doc: 'unit (slave) id' },
+  timeoutMs: { type: 'integer', min: 1, max: 86_400_000, units: 'ms', default: 1000, doc: 'limit of each request' },
+} as const satisfies ParamSchema;
 
-function query(params: Map<string, string>): string {
-  const q = new URLSearchParams([...params]).toString();
-  return q ? `?${q}` : '';
-}
+const TCP = tcpTransport({ defaultPort: 502, example: 'modbus+tcp://host:502' });
+const RTU = serialTransport({ example: 'modbus+rtu:///dev/ttyUSB0' });
+
+/** The `modbus+tcp://host[:502]` address parser, creating a {@link ModbusTcpClient}. */
+export const modbusTcpTransport: Transport<ModbusTcpAddress, ModbusTcpClient> = {
+  kind: 'modbus+tcp',
+  params: { ...TCP_PARAMS, ...MODBUS_PARAMS, maxInFlight: { type: 'integer', min: 1, max: 1024, default: 16, doc: 'requests in flight at once' } },
+  address(p, v) {
+    if (p.path && p.path !== '/') throw new InvalidInputError({ what: 'modbus+tcp address path', value: p.path, reason: 'takes no path; give the unit as ?unit=N' });
+    const tcp = TCP.address(p, { connectTimeoutMs: v['connectTimeoutMs'], keepAliveMs: v['keepAliveMs'] });
+    return {
+      scheme: 'modbus+tcp', uri: p.uri, params: {}, host: tcp.host, port: tcp.port, tcp,
+      unit: (v['unit'] as number | undefined) ?? 1, timeoutMs: (v['timeoutMs'] as number | undefined) ?? 1000, maxInFlight: (v['maxInFlight'] as number | undefined) ?? 16,
+    };
+  },
+  create: (a) => createModbusTcp(a),
+  connect: (client, options) => client.open(options),
+};
+
+/** The `modbus+rtu:///dev/ttyUSB0` address parser, creating a {@link ModbusRtuClient}. */
+export const modbusRtuTransport: Transport<ModbusRtuAddress, ModbusRtuClient> = {
+  kind: 'modbus+rtu',
+  params: { ...SERIAL_PARAMS, ...MODBUS_PARAMS },
+  address(p, v) {
+    const { unit, timeoutMs, ...line } = v;
+    const serial = RTU.address(p, line);
+    return { scheme: 'modbus+rtu', uri: p.uri, params: {}, path: serial.path, serial, unit: (unit as number | undefined) ?? 1, timeoutMs: (timeoutMs as number | undefined) ?? 1000 };
+  },
+  create: (a) => createModbusRtu(a),
+  connect: (client, options) => client.open(options),
+};
 
 /** Parse a split `modbus+tcp://` URI. */
 export function parseModbusTcp(p: ParsedUri): ModbusTcpAddress {
-  const params = new Map(p.params);
-  const unit = intParam(params, 'unit', 1, 0, 255);
-  const timeoutMs = intParam(params, 'timeoutMs', 1000, 1, 86_400_000);
-  const maxInFlight = intParam(params, 'maxInFlight', 16, 1, 1024);
-  if (!p.host) throw new InvalidInputError({ what: 'modbus+tcp address host', value: p.uri, reason: 'missing host (modbus+tcp://host:502)' });
-  if (p.path && p.path !== '/') throw new InvalidInputError({ what: 'modbus+tcp address path', value: p.path, reason: 'takes no path; give the unit as ?unit=N' });
-  const port = p.port ?? 502;
-  const host = p.host.includes(':') ? `[${p.host}]` : p.host;
-  const tcp = parseAddress(`tcp://${host}:${port}${query(params)}`) as TcpAddress;
-  return { scheme: 'modbus+tcp', uri: p.uri, params: {}, host: p.host, port, unit, timeoutMs, maxInFlight, tcp };
+  return resolveAddress(p, modbusTcpTransport).address;
 }
 
 /** Parse a split `modbus+rtu://` URI. */
 export function parseModbusRtu(p: ParsedUri): ModbusRtuAddress {
-  const params = new Map(p.params);
-  const unit = intParam(params, 'unit', 1, 0, 255);
-  const timeoutMs = intParam(params, 'timeoutMs', 1000, 1, 86_400_000);
-  if (p.port !== undefined) throw new InvalidInputError({ what: 'modbus+rtu address port', value: p.port, reason: 'serial addresses have no port' });
-  const path = p.host ? p.host : p.path;
-  if (!path || path === '/') throw new InvalidInputError({ what: 'modbus+rtu address path', value: p.uri, reason: 'missing device path (modbus+rtu:///dev/ttyUSB0)' });
-  const serial = parseAddress(`serial://${p.host ? p.host : encodeURI(p.path)}${query(params)}`) as SerialAddress;
-  return { scheme: 'modbus+rtu', uri: p.uri, params: {}, path: serial.path, unit, timeoutMs, serial };
+  return resolveAddress(p, modbusRtuTransport).address;
 }
 
 /** Create the client of a parsed `modbus+tcp://` address (not yet connected). */
@@ -97,22 +110,10 @@ export function createModbusRtu(a: ModbusRtuAddress): ModbusRtuClient {
   return new ModbusRtuClient({ stream, unit: a.unit, timeoutMs: a.timeoutMs, baud: s.baudRate });
 }
 
-registerScheme('modbus+tcp', {
-  parse: parseModbusTcp,
-  create: createModbusTcp,
-  connect: (client, options) => client.open(options),
-});
-
-registerScheme('modbus+rtu', {
-  parse: parseModbusRtu,
-  create: createModbusRtu,
-  connect: (client, options) => client.open(options),
-});
-
 /** Create a Modbus client for an address URI (not yet connected): `modbus+tcp://...` or `modbus+rtu://...`. */
 export function openModbus(uri: string): ModbusTcpClient | ModbusRtuClient {
-  const a = parseAddress(uri) as AddressBase;
-  if (a.scheme === 'modbus+tcp') return createModbusTcp(a as ModbusTcpAddress);
-  if (a.scheme === 'modbus+rtu') return createModbusRtu(a as ModbusRtuAddress);
+  const p = splitUri(uri);
+  if (p.scheme === 'modbus+tcp') return createModbusTcp(parseModbusTcp(p));
+  if (p.scheme === 'modbus+rtu') return createModbusRtu(parseModbusRtu(p));
   throw new InvalidInputError({ what: 'modbus address', value: uri, reason: 'scheme must be modbus+tcp or modbus+rtu' });
 }

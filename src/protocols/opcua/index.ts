@@ -14,6 +14,7 @@ export type { OpcuaNodeBackendOptions, OpcuaNodeSource } from './backend.js';
 export { opcuaSignals, opcuaSignalsFromServer } from './signals.js';
 export type { OpcuaNodeSpec, OpcuaSignals } from './signals.js';
 export { createOpcuaClient, parseOpcua } from './open.js';
+export { OPCUA_PARAMS, opcuaTransport, SECURITY_MODES, SECURITY_POLICIES } from './address.js';
 export type { OpcuaAddress } from './open.js';
 export { routeOpcuaLogs } from './logging.js';
 export type { OpcuaLogSink, OpcuaLogTarget } from './logging.js';

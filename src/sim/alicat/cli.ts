@@ -5,9 +5,9 @@
  * @module
  */
 import { parseSimArgs, runSimCli } from '../shared/cli.js';
+import { ALICAT_SIM_USAGE as USAGE } from './family.js';
 import { startAlicatSim, type AlicatSimOptions } from './server.js';
 
-const USAGE = 'usage: labrig sim alicat [--tcp HOST:PORT | --pty] [--faults SPEC] [--units A,B,...] [--totalizer] [--time-constant MS]';
 
 /** Parse the CLI arguments into simulator options; throws an Error with the usage on bad input. */
 export function parseAlicatSimArgs(args: string[]): AlicatSimOptions {

@@ -4,9 +4,9 @@
  * @module
  */
 import { parseSimArgs, runSimCli } from '../shared/cli.js';
+import { GALIL_SIM_USAGE as USAGE } from './family.js';
 import { startGalilSim, type GalilSimOptions } from './server.js';
 
-const USAGE = 'usage: labrig sim galil [--tcp HOST:PORT] [--pty] [--faults SPEC] [--axes N]';
 
 /** Parse the CLI arguments into simulator options; throws an Error with the usage on bad input. */
 export function parseGalilSimArgs(args: string[]): GalilSimOptions {

@@ -6,9 +6,9 @@
  */
 import { PUMP_MODELS } from '../../drivers/legato/protocol.js';
 import { parseSimArgs, runSimCli } from '../shared/cli.js';
+import { LEGATO_SIM_USAGE as USAGE } from './family.js';
 import { startLegatoSim, type LegatoSimOptions } from './server.js';
 
-const USAGE = 'usage: labrig sim legato [--tcp HOST:PORT | --pty] [--faults SPEC] [--seed N] [--addresses 0,1,...] [--model NAME] [--diameter MM]';
 
 /** Parse the CLI arguments into simulator options; throws an Error with the usage on bad input. */
 export function parseLegatoSimArgs(args: string[]): LegatoSimOptions {

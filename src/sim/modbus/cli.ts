@@ -7,9 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError } from '../../core/errors.js';
 import type { SimMap } from './map.js';
+import { MODBUS_SIM_USAGE } from './family.js';
 import { startModbusSim } from './sim.js';
 
-const USAGE = `usage: labrig sim modbus [--tcp HOST:PORT | --pty] [--map FILE] [--baud N]
+const USAGE = `${MODBUS_SIM_USAGE}
   --tcp HOST:PORT  serve Modbus TCP (default 127.0.0.1:0; port 0 picks a free port)
   --pty            serve Modbus RTU behind a new pseudo-terminal (/dev/pts/N)
   --map FILE       JSON register map (default: 200 holding registers, 32 input registers,

@@ -5,9 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { routeOpcuaLogs } from '../../protocols/opcua/logging.js';
+import { OPCUA_SIM_USAGE } from './family.js';
 import { startOpcuaSim, type OpcuaSimOptions } from './server.js';
 
-const USAGE = `usage: labrig sim opcua [--port N] [--nodes FILE] [--update-ms N]
+const USAGE = `${OPCUA_SIM_USAGE}
 
   --port N        TCP port on 127.0.0.1 (default 0: pick a free one)
   --nodes FILE    JSON array of nodes, e.g.

@@ -7,10 +7,14 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { InvalidInputError } from '../../../src/core/errors.js';
-import { configFromUri, openAlicat, openAlicatBus, ALICAT_BAUD } from '../../../src/drivers/alicat/index.js';
+import { alicatFamily, configFromUri, openAlicat, openAlicatBus, ALICAT_BAUD } from '../../../src/drivers/alicat/index.js';
+import { registerFamily } from '../../../src/drivers/registry.js';
 import { parseAddress } from '../../../src/protocols/uri.js';
 import { AlicatInterpreter, AlicatModel, parseAlicatSimArgs } from '../../../src/sim/alicat/index.js';
 import { manualClock, rawStream, simFor, sleep } from './helpers.js';
+
+// URI schemes are known once their family is registered (decision 0010).
+registerFamily(alicatFamily);
 
 t.test('interpreter: integer setpoint, registers, unit id change, meters, unknown ids and commands', async (t) => {
   const clock = manualClock();

@@ -8,10 +8,14 @@ import { CanceledError, DeviceError, LimitsError } from '../../../src/core/error
 import type { Device } from '../../../src/core/device/device.js';
 import { Signal } from '../../../src/core/signal/signal.js';
 import { getMockPuts, holdPuts, onPut, releasePuts, setMockValue } from '../../../src/core/signal/mock.js';
-import { createGalil, openGalil, type GalilController, type OpenGalilOptions } from '../../../src/drivers/galil/index.js';
+import { createGalil, galilFamily, openGalil, type GalilController, type OpenGalilOptions } from '../../../src/drivers/galil/index.js';
+import { registerFamily } from '../../../src/drivers/registry.js';
 import { startGalilSim } from '../../../src/sim/galil/index.js';
 import { createStream } from '../../../src/protocols/uri.js';
 import { CountingStream, until } from './helpers.js';
+
+// URI schemes are known once their family is registered (decision 0010).
+registerFamily(galilFamily);
 
 const CONFIG: OpenGalilOptions = {
   name: 'stage',

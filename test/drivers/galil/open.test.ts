@@ -6,11 +6,12 @@ import t from 'tap';
 import net from 'node:net';
 import { InvalidInputError, LabrigError, NotConnectedError } from '../../../src/core/errors.js';
 import { parseAddress, registeredSchemes } from '../../../src/protocols/uri.js';
-import { openGalil, registerGalilSchemes } from '../../../src/drivers/galil/index.js';
+import { galilFamily, openGalil } from '../../../src/drivers/galil/index.js';
+import { registerFamily } from '../../../src/drivers/registry.js';
 import { startGalilSim } from '../../../src/sim/galil/index.js';
 
 t.test('URI schemes: galil+tcp defaults to port 23, galil+serial to 115200 baud', async (t) => {
-  registerGalilSchemes();
+  registerFamily(galilFamily);
   t.ok(registeredSchemes().includes('galil+tcp') && registeredSchemes().includes('galil+serial'));
   t.match(parseAddress('galil+tcp://127.0.0.1'), { scheme: 'tcp', host: '127.0.0.1', port: 23, family: 'galil' });
   t.match(parseAddress('galil+tcp://127.0.0.1:4023?connectTimeoutMs=500'), { port: 4023, connectTimeoutMs: 500 });

@@ -5,9 +5,13 @@
  */
 import t from 'tap';
 import { TimeoutError } from '../../../src/core/errors.js';
-import { createLegato, legatoChannel, openLegatoChain } from '../../../src/drivers/legato/index.js';
+import { createLegato, legatoChannel, legatoFamily, openLegatoChain } from '../../../src/drivers/legato/index.js';
+import { registerFamily } from '../../../src/drivers/registry.js';
 import { createStream } from '../../../src/protocols/uri.js';
 import { startLegatoSim } from '../../../src/sim/legato/index.js';
+
+// URI schemes are known once their family is registered (decision 0010).
+registerFamily(legatoFamily);
 
 for (const over of ['tcp', 'pty'] as const) {
   for (const form of ['plain', 'at'] as const) {

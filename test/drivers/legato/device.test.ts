@@ -8,10 +8,14 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { CanceledError, DeviceError, InvalidInputError, LimitsError } from '../../../src/core/errors.js';
 import { getMockPuts, mockBackendOf, setMockValue } from '../../../src/core/signal/mock.js';
-import { createLegato, type LegatoPump } from '../../../src/drivers/legato/index.js';
+import { createLegato, legatoFamily, type LegatoPump } from '../../../src/drivers/legato/index.js';
+import { registerFamily } from '../../../src/drivers/registry.js';
 import { createStream } from '../../../src/protocols/uri.js';
 import { startLegatoSim, type LegatoSim } from '../../../src/sim/legato/index.js';
 import { CountingStream } from '../galil/helpers.js';
+
+// URI schemes are known once their family is registered (decision 0010).
+registerFamily(legatoFamily);
 
 interface Tier {
   pump: LegatoPump;

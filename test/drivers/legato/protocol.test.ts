@@ -5,11 +5,15 @@
 import t from 'tap';
 import { InvalidInputError, LimitsError } from '../../../src/core/errors.js';
 import { parseAddress } from '../../../src/protocols/uri.js';
+import { registerFamily } from '../../../src/drivers/registry.js';
 import {
   checkAddress, checkDiameter, checkRate, decodeReply, decodeStatus, encodeCommand, encodeRate, encodeVolume, findError, formatNumber,
   LegatoFramer, parsePromptLine, parseRate, parseVolume, pumpModel, rateFactor, rateLimits, toMicroliters, toMicrolitersPerMinute,
-  uriSettings, volumeFactor,
+  legatoFamily, uriSettings, volumeFactor,
 } from '../../../src/drivers/legato/index.js';
+
+// URI schemes are known once their family is registered (decision 0010).
+registerFamily(legatoFamily);
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 

@@ -10,9 +10,14 @@ import { CanceledError, DeviceError, DisconnectedError, InvalidInputError, Timeo
 import { withLeakGuard } from '../../../src/testing/index.js';
 import { TcpStream } from '../../../src/protocols/stream/tcp.js';
 import { openAddress } from '../../../src/protocols/uri.js';
+import { modbusFamily } from '../../../src/drivers/modbus/family.js';
+import { registerFamily } from '../../../src/drivers/registry.js';
 import { ModbusRtuClient, ModbusServer, ModbusTcpClient, RegisterStore, encodeMbap, encodeRtu, openModbus } from '../../../src/protocols/modbus/index.js';
 import { openPtyPair } from '../../../src/sim/pty.js';
 import { memoryPair } from './helpers.js';
+
+// URI schemes are known once their family is registered (decision 0010).
+registerFamily(modbusFamily);
 
 function makeStore(): RegisterStore {
   const s = new RegisterStore({ holding: 100, input: 10, coil: 32, discrete: 16 });

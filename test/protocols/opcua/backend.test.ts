@@ -11,8 +11,13 @@ import {
   OpcuaClient, OpcuaNodeBackend, opcuaSignals, opcuaSignalsFromServer, parseOpcua,
 } from '../../../src/protocols/opcua/index.js';
 import { openAddress, parseAddress, splitUri } from '../../../src/protocols/uri.js';
+import { opcuaFamily } from '../../../src/drivers/opcua/family.js';
+import { registerFamily } from '../../../src/drivers/registry.js';
 import { startOpcuaSim, type OpcuaSim } from '../../../src/sim/opcua/index.js';
 import { TEST_NODES, privateTmp, waitUntil } from './helpers.js';
+
+// URI schemes are known once their family is registered (decision 0010).
+registerFamily(opcuaFamily);
 
 t.setTimeout(180_000);
 
