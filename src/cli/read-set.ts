@@ -81,16 +81,30 @@ function parse(args: string[], usage: string, allowed: readonly string[]): Parse
   return p;
 }
 
-/** Open the device a command names: a rig device with `--rig`, else a URI. */
-async function openTarget(target: string, rigFile: string | undefined): Promise<{ member: RigMember; close: () => Promise<void> }> {
+/** Open the device a command names: a rig device with `--rig`, else a URI (`readOnly`: change nothing while connecting). */
+async function openTarget(target: string, rigFile: string | undefined, readOnly = false): Promise<{ member: RigMember; close: () => Promise<void> }> {
   const looksLikeUri = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(target);
   if (rigFile !== undefined && !looksLikeUri) {
     const rig = await loadRig(rigFile, { only: [target] });
     return { member: rig.member(target), close: () => rig.close() };
   }
   if (!looksLikeUri) throw new InvalidInputError({ what: 'device', value: target, reason: 'is not a URI (e.g. galil+tcp://127.0.0.1:23); give --rig FILE to use device names' });
-  const member = await openDevice(target);
+  const member = await openDevice(target, {}, undefined, { readOnly });
   return { member, close: () => member.close() };
+}
+
+/**
+ * Resolve `path` in the device tree, or else through the family's own address paths (a Modbus
+ * register `hr/0:float32`, an OPC UA NodeId); the tree's error when neither knows it.
+ */
+async function resolveNode(member: RigMember, path: string): Promise<Device> {
+  try {
+    return resolvePath(member.device, path).node;
+  } catch (e) {
+    const byAddress = await member.entry.family.resolvePath?.(member.device, path);
+    if (byAddress) return byAddress;
+    throw e;
+  }
 }
 
 /** Render an error as one line: `Name: message` with line breaks folded. */
@@ -144,13 +158,19 @@ export async function readCli(args: string[], io: CliIO = STD_IO): Promise<numbe
   let opened: Awaited<ReturnType<typeof openTarget>> | undefined;
   let failures = 0;
   try {
-    opened = await openTarget(target, p.rig);
-    const device = opened.member.device;
+    opened = await openTarget(target, p.rig, true);
+    const member = opened.member;
+    const device = member.device;
     const labels = pathsByName(device);
     const json: Readings = {};
-    const items: Array<{ label: string | undefined; node: Device }> = signals.length > 0
-      ? signals.map((s) => ({ label: s, node: resolvePath(device, s).node }))
-      : readableSignals(device).map((s) => ({ label: undefined, node: s.signal }));
+    const items: Array<{ label: string | undefined; node: Device }> = [];
+    if (signals.length > 0) for (const s of signals) items.push({ label: s, node: await resolveNode(member, s) });
+    else items.push(...readableSignals(device).map((s) => ({ label: undefined, node: s.signal })));
+    if (items.length === 0) {
+      const ex = member.entry.family.pathExample;
+      const hint = ex ? ` (name them by address, e.g. ${ex}, or declare them in the options)` : '';
+      throw new InvalidInputError({ what: `${member.name} signals`, value: target, reason: `the device has no readable signals${hint}` });
+    }
     for (const item of items) {
       try {
         const { readings, keys } = await readNode(item.node);
@@ -202,7 +222,7 @@ export function parseValue(text: string, key: Pick<DataKey, 'dtype'> & { choices
 async function startSet(member: RigMember, path: string, text: string, timeoutMs: number | undefined): Promise<{ status: Status<unknown>; node: Device; value: unknown }> {
   const device = member.device;
   const aliases = member.entry.family.moveAliases ?? [];
-  const node = aliases.includes(path) ? device : resolvePath(device, path).node;
+  const node = aliases.includes(path) ? device : await resolveNode(member, path);
   const opts = timeoutMs === undefined ? {} : { timeoutMs };
   if (node instanceof SignalRW || node instanceof SignalW) {
     const key = await (node as SignalW<unknown>).backend.getDatakey(node.source);

@@ -131,6 +131,8 @@ export interface FamilyDescriptor<O extends object = Record<string, unknown>, D 
    * when `path` is not one of the family's address paths.
    */
   resolvePath?(device: D, path: string): Promise<Device | undefined>;
+  /** An example of the paths `resolvePath` takes (`hr/0:float32`), for help text and errors. */
+  readonly pathExample?: string;
   /** Name of the simulator descriptor serving this family (`sim:<name>`); default the family name; `null` for none. */
   readonly simulator?: string | null;
 }

@@ -252,12 +252,13 @@ export function canonicalName(schema: ParamSchema, key: string): string | undefi
   return undefined;
 }
 
-/** List the names a source may give (for the unknown-parameter error). */
-export function knownNames(schema: ParamSchema, source: ParamSource): string[] {
-  return Object.entries(schema)
-    .filter(([, s]) => s.only === undefined || s.only === source)
-    .filter(([, s]) => source === 'options' || s.type !== 'object' || s.text === true)
-    .map(([n]) => n);
+/**
+ * List the declared names (for the unknown-parameter error). The list does not depend on where the
+ * value was written, so the same unknown name gets the same text from a URI and from options;
+ * a name given in the wrong place gets its own error.
+ */
+export function knownNames(schema: ParamSchema): string[] {
+  return Object.keys(schema);
 }
 
 /**
@@ -268,7 +269,7 @@ export function knownNames(schema: ParamSchema, source: ParamSource): string[] {
 export function checkParams(schema: ParamSchema, input: Readonly<Record<string, unknown>>, options: CheckParamsOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const givenAs: Record<string, string> = {};
-  const known = knownNames(schema, options.source);
+  const known = knownNames(schema);
   for (const [key, raw] of Object.entries(input)) {
     if (raw === undefined) continue;
     const name = canonicalName(schema, key);

@@ -79,5 +79,6 @@ export const modbusFamily = defineFamily<ModbusFamilyOptions, ModbusDevice>({
   },
   createMock: (options, { name }) => new ModbusDevice(name, undefined, options.map ?? [], { ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) }),
   confirmStopped: () => Promise.resolve('nothing to stop (generic Modbus device)'),
+  pathExample: 'hr/0:float32',
   resolvePath: async (device, path) => (registerPath(path) ? device.register(path) : undefined),
 });

@@ -1,8 +1,8 @@
 /**
  * A generic OPC UA device declared from a node map: one signal per node (SignalRW where the
  * server lets the session write, SignalR otherwise), all of them readables, on one client.
- * Without a map, the server's Objects folder is browsed for variables (at most
- * {@link BROWSE_LIMIT}, `Server` diagnostics skipped). Nodes the map does not name are reached by
+ * Without a map, the server's Objects folder is browsed for the variables of its own namespaces
+ * (at most {@link BROWSE_LIMIT}; the standard namespace 0, e.g. `Server` diagnostics, skipped). Nodes the map does not name are reached by
  * NodeId with {@link OpcuaDevice.node} (`ns=1;s=Temperature`), which is what
  * `labrig read opc.tcp://... ns=1;s=Temperature` uses.
  * @module
@@ -37,7 +37,16 @@ function attrName(browseName: string, taken: Set<string>): string {
   return out;
 }
 
-/** Browse the Objects folder (depth-first, `Server` skipped) for variables; at most {@link BROWSE_LIMIT}. */
+/** Tell whether a NodeId is in the standard namespace 0 (`i=2253`, `ns=0;i=85`), which holds the server's own standard nodes. */
+function standard(nodeId: string): boolean {
+  const m = /^ns=(\d+);/.exec(nodeId);
+  return m === null || m[1] === '0';
+}
+
+/**
+ * Browse the Objects folder (depth-first) for the variables of the server's own namespaces —
+ * the standard namespace 0 (`Server` diagnostics and the like) is skipped; at most {@link BROWSE_LIMIT}.
+ */
 export async function browseVariables(client: OpcuaNodeSource, options: WaitOptions = {}, depth = 4): Promise<Record<string, OpcuaNodeSpec>> {
   const out: Record<string, OpcuaNodeSpec> = {};
   const taken = new Set<string>();
@@ -47,8 +56,9 @@ export async function browseVariables(client: OpcuaNodeSource, options: WaitOpti
     seen.add(nodeId);
     for (const ref of await client.browse(nodeId, options)) {
       if (taken.size >= BROWSE_LIMIT) return;
+      if (standard(ref.nodeId)) continue;
       if (ref.nodeClass === 'Variable') out[attrName(ref.browseName, taken)] = ref.nodeId;
-      else if (ref.nodeClass === 'Object' && ref.nodeId !== 'i=2253') await visit(ref.nodeId, level + 1);
+      else if (ref.nodeClass === 'Object') await visit(ref.nodeId, level + 1);
     }
   };
   await visit('i=85', 1);

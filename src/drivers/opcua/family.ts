@@ -86,5 +86,6 @@ export const opcuaFamily = defineFamily<OpcuaFamilyOptions, OpcuaDevice>({
   },
   createMock: async (options, { name }) => (await import('./device.js')).OpcuaDevice.mock(name, options.nodes ?? {}),
   confirmStopped: () => Promise.resolve('nothing to stop (generic OPC UA device)'),
+  pathExample: 'ns=1;s=Temperature',
   resolvePath: async (device, path) => (isNodeId(path) ? device.node(path) : undefined),
 });
