@@ -55,3 +55,16 @@ for (const family of families) {
     if (!allowed.has('README.md')) t.match(readme, /simulat/i, 'README says how to run against the simulator');
   });
 }
+
+t.test("the rig README's tables list every registered family's and simulator's parameters", async (t) => {
+  const { BUILTIN_FAMILIES } = await import('../../src/rig/families.js');
+  const readme = readFileSync(join(root, 'src', 'rig', 'README.md'), 'utf8');
+  for (const { family, simulator } of BUILTIN_FAMILIES) {
+    const row = readme.split('\n').find((l) => l.startsWith(`| ${family.name} |`)) ?? '';
+    t.ok(row, `${family.name} has a row`);
+    for (const p of Object.keys(family.params)) t.ok(row.includes(`\`${p}\``), `${family.name} row names ${p}`);
+    if (!simulator) continue;
+    const simRow = readme.split('\n').find((l) => l.startsWith(`| \`sim:${simulator.name}\` |`)) ?? '';
+    for (const p of Object.keys(simulator.params)) t.ok(simRow.includes(`\`${p}`), `sim:${simulator.name} row names ${p}`);
+  }
+});

@@ -7,3 +7,4 @@ export { startAlicatSim, hostPort, type AlicatSim, type AlicatSimOptions } from 
 export { simAlicatCli, parseAlicatSimArgs } from './cli.js';
 export { AlicatModel, SimAlicatUnit, SIM_FIRMWARE, type AlicatModelOptions, type SimUnitOptions, type ValveMode } from './model.js';
 export { AlicatInterpreter, type StreamHooks } from './commands.js';
+export { alicatSimulator, ALICAT_SIM_PARAMS, ALICAT_SIM_USAGE } from './family.js';

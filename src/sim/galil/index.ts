@@ -10,3 +10,4 @@ export { SimAxis, type SimAxisConfig, type SimMode } from './axis.js';
 export { GalilSession } from './session.js';
 export { COMMANDS, type CommandContext, type CommandResult, type Handler } from './commands.js';
 export { pointToPoint, changeVelocity, stopFrom, sample, endOf, clipAtLimits, type Segment } from './motion.js';
+export { galilSimulator, GALIL_SIM_PARAMS, GALIL_SIM_USAGE } from './family.js';

@@ -8,3 +8,4 @@ export { startLegatoSim, hostPort, type LegatoSim, type LegatoSimOptions } from 
 export { simLegatoCli, parseLegatoSimArgs } from './cli.js';
 export { SimChain, SimPump, type SimEvent, type SimPumpOptions, type SimState } from './model.js';
 export { LegatoInterpreter, resolveCommand, fmt, fmtVolume } from './commands.js';
+export { legatoSimulator, LEGATO_SIM_PARAMS, LEGATO_SIM_USAGE } from './family.js';

@@ -9,3 +9,4 @@ export { parseHostPort, startModbusSim } from './sim.js';
 export type { ModbusSim, ModbusSimOptions } from './sim.js';
 export { simModbusCli } from './cli.js';
 export type { SimCliIo } from './cli.js';
+export { modbusSimulator, MODBUS_SIM_PARAMS, MODBUS_SIM_USAGE } from './family.js';

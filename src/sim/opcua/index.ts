@@ -9,3 +9,4 @@ export { DEFAULT_SIM_NODES, SIM_DATA_TYPES, SIM_MODES, parseSimNodes } from './n
 export type { ResolvedSimNode, SimDataType, SimMode, SimNodeSpec, SimScalar } from './nodes.js';
 export { nextValue } from './simulate.js';
 export { simOpcuaCli } from './cli.js';
+export { opcuaSimulator, OPCUA_SIM_PARAMS, OPCUA_SIM_USAGE } from './family.js';
