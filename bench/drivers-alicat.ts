@@ -13,6 +13,7 @@ export async function benchAlicat(options: { ms?: number } = {}): Promise<Record
   const { startAlicatSim } = await import('../src/sim/alicat/index.js');
   const { openAlicat, alicatChannel } = await import('../src/drivers/alicat/index.js');
   const { createStream } = await import('../src/protocols/uri.js');
+  (await import('../src/rig/families.js')).registerBuiltinFamilies(); // family URIs are known once registered (decision 0010)
   header('drivers: Alicat (simulator over TCP loopback)');
   const sim = await startAlicatSim({ tcp: '127.0.0.1:0' });
   return withCleanup(async (defer) => {

@@ -14,6 +14,7 @@ export async function benchLegato(options: { ms?: number } = {}): Promise<Record
   const { startLegatoSim } = await import('../src/sim/legato/index.js');
   const { openLegato, legatoChannel, LegatoFramer } = await import('../src/drivers/legato/index.js');
   const { createStream } = await import('../src/protocols/uri.js');
+  (await import('../src/rig/families.js')).registerBuiltinFamilies(); // family URIs are known once registered (decision 0010)
   header('drivers: Legato syringe pump (simulator over TCP loopback)');
   const sim = await startLegatoSim({ tcp: '127.0.0.1:0' });
   return withCleanup(async (defer) => {

@@ -19,6 +19,7 @@ async function benchGalil(): Promise<Record<string, number>> {
   const { startGalilSim } = await import('../src/sim/galil/index.js');
   const { openGalil, galilChannel } = await import('../src/drivers/galil/index.js');
   const { createStream } = await import('../src/protocols/uri.js');
+  (await import('../src/rig/families.js')).registerBuiltinFamilies(); // family URIs are known once registered (decision 0010)
   header('drivers: Galil (simulator over TCP loopback)');
   const sim = await startGalilSim({ tcp: '127.0.0.1:0', axes: 4 });
   return withCleanup(async (defer) => {

@@ -217,6 +217,17 @@ export async function mockFamily<O extends object, D extends FamilyDevice>(
   return d;
 }
 
+/** Connect `device` within `timeoutMs` and return it; on failure close it (its transport with it) and reject with the connect error. */
+export async function connectOrClose<T extends { connect(options: { timeoutMs: number }): Promise<void>; close(): Promise<void> }>(device: T, timeoutMs: number): Promise<T> {
+  try {
+    await device.connect({ timeoutMs });
+  } catch (e) {
+    await device.close().catch(() => undefined);
+    throw e;
+  }
+  return device;
+}
+
 /** Create the (unopened) byte stream of a target whose transport makes one (`tcpTransport`, `serialTransport`). */
 export function streamOf(target: FamilyTarget): ByteStream {
   const t = target.scheme.transport;

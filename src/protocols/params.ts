@@ -16,6 +16,7 @@
  * typed value (`19200` or `"19200"`); numbers are parsed strictly (no `0x10`, no `12abc`).
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../core/errors.js';
 
 /** Where a value came from: a URI's query, or an options object (rig entry, open options). */
@@ -321,4 +322,13 @@ export function formatSchema(schema: ParamSchema, indent = '  '): string[] {
   const w0 = Math.max(0, ...rows.map((r) => r[0].length));
   const w1 = Math.max(0, ...rows.map((r) => r[1].length));
   return rows.map(([n, t, d]) => `${indent}${n.padEnd(w0)}  ${t.padEnd(w1)}  ${d}`);
+}
+
+/** Read the JSON file a parameter names (a register map, a node list); an InvalidInputError naming `what` when it cannot be read or parsed. */
+export function readJsonParam(path: string, what: string, kind: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (e) {
+    throw new InvalidInputError({ what, value: path, reason: `cannot be read as a JSON ${kind} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})` });
+  }
 }

@@ -8,7 +8,7 @@
 import { InvalidInputError } from '../../core/errors.js';
 import { serialTransport, tcpTransport } from '../../protocols/address.js';
 import { reasonOf, type ParamSchema } from '../../protocols/params.js';
-import { defineFamily, pollUntil, streamOf } from '../family.js';
+import { connectOrClose, defineFamily, pollUntil, streamOf } from '../family.js';
 import { resolveAlicatConfig, type AlicatConfig } from './config.js';
 import { alicatChannel, buildAlicat, isAlicatController, viewFor, type AlicatDevice } from './index.js';
 
@@ -62,13 +62,7 @@ export const alicatFamily = defineFamily<AlicatFamilyOptions, AlicatDevice>({
   async open(target, options, { name }) {
     const channel = alicatChannel(streamOf(target), { timeoutMs: options.timeoutMs });
     const d = buildAlicat({ ...options, name }, viewFor(channel, options.unit ?? 'A'), () => channel.close(), channel.address);
-    try {
-      await d.connect({ timeoutMs: Math.max(3000, (options.timeoutMs ?? 1000) * 3) });
-    } catch (e) {
-      await d.close().catch(() => undefined);
-      throw e;
-    }
-    return d;
+    return connectOrClose(d, Math.max(3000, (options.timeoutMs ?? 1000) * 3));
   },
   createMock: (options, { name }) => buildAlicat({ ...options, name }, undefined, undefined),
   confirmStopped(device, signal) {

@@ -15,7 +15,7 @@ import { createRequestChannel } from '../../protocols/channel/channel.js';
 import { prefixAddressing } from '../../protocols/channel/reply.js';
 import type { ByteStream, RequestChannel } from '../../protocols/contracts.js';
 import type { SerialAddress, TcpAddress } from '../../protocols/uri.js';
-import { checkFamilyOptions, resolveTarget, streamOf } from '../family.js';
+import { checkFamilyOptions, connectOrClose, resolveTarget, streamOf } from '../family.js';
 import type { AlicatConfig } from './config.js';
 import { AlicatFlowController } from './device.js';
 import { alicatFamily } from './family.js';
@@ -135,14 +135,8 @@ function create(options: OpenAlicatOptions, target: AlicatTarget | undefined): {
   throw new InvalidInputError({ what: 'alicat target', value: target, reason: 'give a URI, { stream } or { channel }' });
 }
 
-async function connected<D extends AlicatDevice>(d: D, options: AlicatConfig): Promise<D> {
-  try {
-    await d.connect({ timeoutMs: Math.max(3000, (options.timeoutMs ?? 1000) * 3) });
-  } catch (e) {
-    await d.close().catch(() => undefined);
-    throw e;
-  }
-  return d;
+function connected<D extends AlicatDevice>(d: D, options: AlicatConfig): Promise<D> {
+  return connectOrClose(d, Math.max(3000, (options.timeoutMs ?? 1000) * 3));
 }
 
 /** Connect one unit by URI (`alicat+serial:///dev/ttyUSB0?unit=A`, `alicat+tcp://host:port?unit=B`), stream or channel. */

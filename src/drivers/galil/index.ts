@@ -12,7 +12,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import { createRequestChannel } from '../../protocols/channel/channel.js';
 import type { ByteStream, RequestChannel } from '../../protocols/contracts.js';
 import type { SerialAddress, TcpAddress } from '../../protocols/uri.js';
-import { checkFamilyOptions, resolveTarget, streamOf } from '../family.js';
+import { checkFamilyOptions, connectOrClose, resolveTarget, streamOf } from '../family.js';
 import type { GalilConfig } from './config.js';
 import { GalilController } from './device.js';
 import { galilFamily } from './family.js';
@@ -83,12 +83,5 @@ export function buildGalil(name: string, config: GalilConfig, channel: RequestCh
 
 /** Connect to a controller by URI (`galil+tcp://host:23`, `galil+serial:///dev/ttyUSB0?baud=115200`), stream or channel. */
 export async function openGalil(target: GalilTarget, options: OpenGalilOptions = {}): Promise<GalilController> {
-  const c = createGalil(options, target);
-  try {
-    await c.connect({ timeoutMs: Math.max(3000, (options.timeoutMs ?? 1000) * 3) });
-  } catch (e) {
-    await c.close().catch(() => undefined);
-    throw e;
-  }
-  return c;
+  return connectOrClose(createGalil(options, target), Math.max(3000, (options.timeoutMs ?? 1000) * 3));
 }

@@ -9,7 +9,7 @@
 import { InvalidInputError, LimitsError } from '../../core/errors.js';
 import { serialTransport, tcpTransport } from '../../protocols/address.js';
 import { reasonOf, type ParamSchema } from '../../protocols/params.js';
-import { defineFamily, pollUntil, streamOf } from '../family.js';
+import { connectOrClose, defineFamily, pollUntil, streamOf } from '../family.js';
 import type { LegatoPump } from './device.js';
 import { buildPump, legatoChannel, type OpenLegatoOptions } from './index.js';
 import { checkDiameter, checkRate, pumpModel, toMicroliters, toMicrolitersPerMinute, type PumpModel } from './units.js';
@@ -87,14 +87,7 @@ export const legatoFamily = defineFamily<LegatoFamilyOptions, LegatoPump>({
   moveAliases: ['dispense'],
   async open(target, options, context) {
     const o = context.readOnly ? readOnlyOptions(options) : options;
-    const pump = buildPump(legatoChannel(streamOf(target), o.timeoutMs ?? 1000), true, { ...o, name: context.name });
-    try {
-      await pump.connect({ timeoutMs: Math.max(3000, (o.timeoutMs ?? 1000) * 5) });
-    } catch (e) {
-      await pump.close().catch(() => undefined);
-      throw e;
-    }
-    return pump;
+    return connectOrClose(buildPump(legatoChannel(streamOf(target), o.timeoutMs ?? 1000), true, { ...o, name: context.name }), Math.max(3000, (o.timeoutMs ?? 1000) * 5));
   },
   createMock: (options, { name }) => buildPump(undefined, true, { ...options, name }),
   confirmStopped(pump, signal) {

@@ -14,7 +14,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import { createRequestChannel } from '../../protocols/channel/channel.js';
 import type { ByteStream, RequestChannel } from '../../protocols/contracts.js';
 import type { SerialAddress, TcpAddress } from '../../protocols/uri.js';
-import { checkFamilyOptions, resolveTarget, streamOf } from '../family.js';
+import { checkFamilyOptions, connectOrClose, resolveTarget, streamOf } from '../family.js';
 import { LegatoPump, type LegatoPumpOptions } from './device.js';
 import { legatoFamily, type LegatoFamilyOptions } from './family.js';
 import { LegatoIO } from './io.js';
@@ -100,14 +100,7 @@ export function createLegato(options: OpenLegatoOptions = {}, target?: LegatoTar
 /** Connect to one pump by URI, stream or channel (see the module notes). */
 export async function openLegato(target: LegatoTarget, options: OpenLegatoOptions = {}): Promise<LegatoPump> {
   const r = resolve(target, options);
-  const pump = buildPump(r.channel, r.owns, r.options);
-  try {
-    await pump.connect({ timeoutMs: Math.max(3000, (r.options.timeoutMs ?? 1000) * 5) });
-  } catch (e) {
-    await pump.close().catch(() => undefined);
-    throw e;
-  }
-  return pump;
+  return connectOrClose(buildPump(r.channel, r.owns, r.options), Math.max(3000, (r.options.timeoutMs ?? 1000) * 5));
 }
 
 /** Several pumps daisy-chained on one line, sharing one channel. */

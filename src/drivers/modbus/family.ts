@@ -6,25 +6,17 @@
  * (`hr/0:float32`, `ir/2`, `co/1`, `di/0`).
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../../core/errors.js';
 import { modbusRtuTransport, modbusTcpTransport } from '../../protocols/modbus/open.js';
 import { parseRegisterMap, type RegisterEntry } from '../../protocols/modbus/register-map.js';
-import { reasonOf, type ParamSchema } from '../../protocols/params.js';
+import { readJsonParam, reasonOf, type ParamSchema } from '../../protocols/params.js';
 import type { RegisterBus, WaitOptions } from '../../protocols/contracts.js';
 import { defineFamily } from '../family.js';
 import { ModbusDevice, registerPath } from './device.js';
 
 /** Read a register map from a JSON file, an array of entries, or a simulator map `{ registers }`; checked. */
 export function loadRegisterMap(value: unknown, what = "parameter 'map'"): RegisterEntry[] {
-  let v = value;
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(readFileSync(v, 'utf8')) as unknown;
-    } catch (e) {
-      throw new InvalidInputError({ what, value, reason: `cannot be read as a JSON register map (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})` });
-    }
-  }
+  let v = typeof value === 'string' ? readJsonParam(value, what, 'register map') : value;
   if (typeof v === 'object' && v !== null && !Array.isArray(v) && Array.isArray((v as { registers?: unknown }).registers)) v = (v as { registers: unknown[] }).registers;
   try {
     return parseRegisterMap(v).map(({ name, table, address, type, wordOrder, scale, offset, writable, units, precision, limits, description }) => ({

@@ -6,12 +6,11 @@
  * is opened or mocked: this module and the address parser import nothing of it.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../../core/errors.js';
 import type { OpcuaClient } from '../../protocols/opcua/client.js';
 import { opcuaTransport, type OpcuaAddress } from '../../protocols/opcua/address.js';
 import type { OpcuaNodeSpec } from '../../protocols/opcua/signals.js';
-import type { ParamSchema } from '../../protocols/params.js';
+import { readJsonParam, type ParamSchema } from '../../protocols/params.js';
 import { defineFamily } from '../family.js';
 import type { OpcuaDevice } from './device.js';
 
@@ -24,14 +23,7 @@ export function isNodeId(path: string): boolean {
 
 /** Read a node map from a JSON file (an object, or the simulator's node list) or take it as given; checked. */
 export function loadNodeMap(value: unknown, what = "parameter 'nodes'"): Record<string, OpcuaNodeSpec> {
-  let v = value;
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(readFileSync(v, 'utf8')) as unknown;
-    } catch (e) {
-      throw new InvalidInputError({ what, value, reason: `cannot be read as a JSON node map (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})` });
-    }
-  }
+  const v = typeof value === 'string' ? readJsonParam(value, what, 'node map') : value;
   if (Array.isArray(v)) {
     // A simulator node list: [{ browseName, nodeId?, writable? }].
     const out: Record<string, OpcuaNodeSpec> = {};

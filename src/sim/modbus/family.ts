@@ -5,9 +5,8 @@
  * simulator's register map, so its registers are signals by name.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../../core/errors.js';
-import { reasonOf, type ParamSchema } from '../../protocols/params.js';
+import { readJsonParam, reasonOf, type ParamSchema } from '../../protocols/params.js';
 import { defineSimulator, linkParam } from '../family.js';
 import { resolveSimMap, type SimMap } from './map.js';
 
@@ -21,10 +20,12 @@ export const MODBUS_SIM_PARAMS = {
     type: 'string',
     doc: 'JSON simulator map (default: setpoint, temperature, pressure, uptime, coils, ...)',
     check: (v, what) => {
+      const parsed = readJsonParam(v, what, 'simulator map');
       try {
-        resolveSimMap(JSON.parse(readFileSync(v, 'utf8')) as SimMap);
+        resolveSimMap(parsed as SimMap);
       } catch (e) {
-        throw new InvalidInputError({ what, value: v, reason: e instanceof InvalidInputError ? `${e.what}: ${reasonOf(e)}` : `cannot be read as a JSON map (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})` });
+        if (e instanceof InvalidInputError) throw new InvalidInputError({ what, value: v, reason: `${e.what}: ${reasonOf(e)}` });
+        throw e;
       }
       return v;
     },
@@ -46,7 +47,7 @@ export const modbusSimulator = defineSimulator<ModbusSimParams>({
   async start(params) {
     const { startModbusSim } = await import('./sim.js');
     const { DEFAULT_SIM_MAP } = await import('./map.js');
-    const map: SimMap = params.map === undefined ? DEFAULT_SIM_MAP : (JSON.parse(readFileSync(params.map, 'utf8')) as SimMap);
+    const map: SimMap = params.map === undefined ? DEFAULT_SIM_MAP : (readJsonParam(params.map, "parameter 'map'", 'simulator map') as SimMap);
     const sim = await startModbusSim({ ...((params.link ?? 'tcp') === 'tcp' ? { tcp: '127.0.0.1:0' } : { pty: true }), map });
     return { uri: sim.address, handle: sim, deviceOptions: { map: resolveSimMap(map).registers.map((r) => r.entry) }, close: () => sim.close() };
   },

@@ -5,9 +5,8 @@
  * when the simulator starts.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../../core/errors.js';
-import { reasonOf, type ParamSchema } from '../../protocols/params.js';
+import { readJsonParam, reasonOf, type ParamSchema } from '../../protocols/params.js';
 import { defineSimulator } from '../family.js';
 import { DEFAULT_SIM_NODES, parseSimNodes, type SimNodeSpec } from './nodes.js';
 
@@ -20,10 +19,12 @@ export const OPCUA_SIM_PARAMS = {
     type: 'string',
     doc: 'JSON node list (default: sensors, setpoints, a counter, booleans, strings, arrays)',
     check: (v, what) => {
+      const parsed = readJsonParam(v, what, 'node list');
       try {
-        parseSimNodes(JSON.parse(readFileSync(v, 'utf8')) as SimNodeSpec[]);
+        parseSimNodes(parsed as SimNodeSpec[]);
       } catch (e) {
-        throw new InvalidInputError({ what, value: v, reason: e instanceof InvalidInputError ? `${e.what}: ${reasonOf(e)}` : `cannot be read as a JSON node list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})` });
+        if (e instanceof InvalidInputError) throw new InvalidInputError({ what, value: v, reason: `${e.what}: ${reasonOf(e)}` });
+        throw e;
       }
       return v;
     },
@@ -45,7 +46,7 @@ export const opcuaSimulator = defineSimulator<OpcuaSimParams>({
   params: OPCUA_SIM_PARAMS,
   async start(params) {
     const { startOpcuaSim } = await import('./server.js');
-    const nodes = params.nodes === undefined ? DEFAULT_SIM_NODES : (JSON.parse(readFileSync(params.nodes, 'utf8')) as SimNodeSpec[]);
+    const nodes = params.nodes === undefined ? DEFAULT_SIM_NODES : (readJsonParam(params.nodes, "parameter 'nodes'", 'node list') as SimNodeSpec[]);
     const sim = await startOpcuaSim({ nodes, ...(params.updateMs === undefined ? {} : { updateMs: params.updateMs }) });
     const map = Object.fromEntries(sim.nodes.map((n) => [n.browseName, { nodeId: n.nodeId, writable: n.writable }]));
     return { uri: sim.endpoint, handle: sim, deviceOptions: { nodes: map }, close: () => sim.close() };
