@@ -110,6 +110,14 @@ t.test('openStream opens a TCP stream by URI', async (t) => {
   await s.close();
 });
 
+t.test('a fragment is refused unless the scheme takes one (Tango: #dbase=no)', async (t) => {
+  t.throws(() => parseAddress('tcp://127.0.0.1:23#frag'), { message: /^address fragment: fragments/ });
+  registerScheme('frag+tcp', { ...transportScheme({ ...tcpTransport({ path: true }), fragment: true }), fragment: true });
+  t.teardown(() => unregisterScheme('frag+tcp'));
+  t.match(parseAddress('frag+tcp://127.0.0.1:10000/sys/tg_test/1#dbase=no'), { host: '127.0.0.1', port: 10000, path: '/sys/tg_test/1' });
+  t.match(splitUri('tango://h:1/a/b/c#dbase=no'), { fragment: 'dbase=no', path: '/a/b/c' });
+});
+
 t.test('splitUri parts', async (t) => {
   t.match(splitUri('opc.tcp://127.0.0.1:4840/UA/Server?x=1&x=2'), { scheme: 'opc.tcp', host: '127.0.0.1', port: 4840, path: '/UA/Server' });
   t.match(splitUri('usbtmc://0x0957:0x1755/MY123'), { host: '0x0957', portText: '0x1755', port: undefined, authority: '0x0957:0x1755', path: '/MY123' });
