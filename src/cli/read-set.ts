@@ -85,7 +85,7 @@ function parse(args: string[], usage: string, allowed: readonly string[]): Parse
 async function openTarget(target: string, rigFile: string | undefined, readOnly = false): Promise<{ member: RigMember; close: () => Promise<void> }> {
   const looksLikeUri = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(target);
   if (rigFile !== undefined && !looksLikeUri) {
-    const rig = await loadRig(rigFile, { only: [target] });
+    const rig = await loadRig(rigFile, { only: [target], readOnly });
     return { member: rig.member(target), close: () => rig.close() };
   }
   if (!looksLikeUri) throw new InvalidInputError({ what: 'device', value: target, reason: 'is not a URI (e.g. galil+tcp://127.0.0.1:23); give --rig FILE to use device names' });

@@ -4,7 +4,7 @@
  * family's descriptor.
  * @module
  */
-import { toError } from '../core/errors.js';
+import { InvalidInputError, toError } from '../core/errors.js';
 import { resolveTarget } from '../drivers/family.js';
 import type { StartedSim } from '../sim/family.js';
 import { registerBuiltinFamilies } from './families.js';
@@ -49,7 +49,7 @@ export async function openEntry(entry: RigEntry, options: OpenEntryOptions = {})
       target = r.target;
       deviceOptions = r.options as Record<string, unknown>;
     }
-    if (!target) throw new Error(`${entry.name}: neither a driver URI nor a simulator`);
+    if (!target) throw new InvalidInputError({ what: `device '${entry.name}' uri`, value: entry.uri, reason: 'is neither a driver URI nor a simulator' });
     const device = await entry.family.open(target, deviceOptions, { name: entry.name, ...(options.readOnly ? { readOnly: true } : {}) });
     let deviceClosing: Promise<void> | undefined;
     let closing: Promise<void> | undefined;

@@ -16,6 +16,8 @@ export interface LoadRigOptions {
   only?: readonly string[];
   /** Limit of each device's e-stop (stop + confirmation), ms. Default 2000. */
   eStopTimeoutMs?: number;
+  /** Change nothing on the devices while connecting (no servo enable, no settings applied): for `labrig read`. */
+  readOnly?: boolean;
 }
 
 /** An open rig (see the module notes). */
@@ -86,7 +88,7 @@ export async function loadRig(source: string | RigSpec | Record<string, unknown>
     }
     entries = entries.filter((e) => options.only!.includes(e.name));
   }
-  const settled = await Promise.allSettled(entries.map((e) => openEntry(e)));
+  const settled = await Promise.allSettled(entries.map((e) => openEntry(e, options.readOnly ? { readOnly: true } : {})));
   const opened = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = new Map<string, Error>();
   settled.forEach((r, i) => {

@@ -91,7 +91,7 @@ export function parseSimUri(uri: string): { family: string; params: Record<strin
 export function checkEntry(name: string, value: unknown, where = 'rig'): RigEntry {
   const label = where ? `${where} device '${name}'` : `device '${name}'`;
   const prefix = where ? `${label}:` : '';
-  if (!NAME_RE.test(name)) throw new InvalidInputError({ what: `${where || 'device'} device name`, value: name, reason: 'must be an identifier (letters, digits, _; not starting with a digit)' });
+  if (!NAME_RE.test(name)) throw new InvalidInputError({ what: where ? `${where} device name` : 'device name', value: name, reason: 'must be an identifier (letters, digits, _; not starting with a digit)' });
   let uri: unknown;
   let raw: Record<string, unknown>;
   if (typeof value === 'string') {

@@ -12,6 +12,9 @@ import { simModbusCli } from '../../src/sim/modbus/index.js';
 import { startOpcuaSim } from '../../src/sim/opcua/index.js';
 import { privateTmp, TEST_NODES } from '../protocols/opcua/helpers.js';
 
+// node-opcua takes seconds to load and to create certificates on a busy machine (as the other OPC UA tests).
+t.setTimeout(180_000);
+
 function capture(): CliIO & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
   const errors: string[] = [];

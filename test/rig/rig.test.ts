@@ -130,3 +130,33 @@ t.test('only opens the named devices', async (t) => {
     }
   }, { graceMs: 1000 });
 });
+
+t.test('a read-only load changes nothing on the device: no servo enable, no speeds applied (labrig read)', async (t) => {
+  const { startGalilSim } = await import('../../src/sim/galil/index.js');
+  const { readCli } = await import('../../src/cli/read-set.js');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const sim = await startGalilSim({ tcp: '127.0.0.1:0', axes: 2 });
+  t.teardown(() => sim.close());
+  const speedBefore = sim.model.axes[0]!.sp;
+  const rigDef = { stage: { uri: sim.uri, enableOnConnect: true, axes: { A: { countsPerUnit: 1000, speed: 7 } } } };
+  await withLeakGuard(async () => {
+    const rig = await loadRig(rigDef, { readOnly: true });
+    await rig.close();
+  }, { graceMs: 1000 });
+  t.ok(sim.model.axes[0]!.motorOff, 'the servo stayed off');
+  t.equal(sim.model.axes[0]!.sp, speedBefore, 'the speed was not applied');
+  const dir = mkdtempSync(join(tmpdir(), 'labrig-ro-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'rig.json');
+  writeFileSync(file, JSON.stringify(rigDef));
+  const lines: string[] = [];
+  t.equal(await readCli(['--rig', file, 'stage', 'A.motorOn'], { out: (l) => void lines.push(l), err: () => undefined }), 0);
+  t.same(lines, ['A.motorOn false'], 'labrig read --rig reads the motor off and leaves it off');
+  t.ok(sim.model.axes[0]!.motorOff);
+  const rig = await loadRig(rigDef);
+  t.teardown(() => rig.close());
+  t.notOk(sim.model.axes[0]!.motorOff, 'a normal load does enable (enableOnConnect)');
+  t.equal(sim.model.axes[0]!.sp, 7000, 'and applies the speed');
+});

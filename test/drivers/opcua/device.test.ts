@@ -14,6 +14,9 @@ import { startOpcuaSim } from '../../../src/sim/opcua/index.js';
 import { withLeakGuard } from '../../../src/testing/index.js';
 import { privateTmp, TEST_NODES } from '../../protocols/opcua/helpers.js';
 
+// node-opcua takes seconds to load and to create certificates on a busy machine (as the other OPC UA tests).
+t.setTimeout(180_000);
+
 t.test('browsed from the simulator; declared by a map; nodes by NodeId; nothing left behind', async (t) => {
   const { leftovers } = await privateTmp(t);
   await withLeakGuard(async () => {
