@@ -2,7 +2,8 @@
  * The Alicat family: `alicat+serial:///dev/ttyUSB0?unit=A` (default 19200 baud) and
  * `alicat+tcp://host:port?unit=A` (a serial gateway: the port is required), the unit's options
  * (in the URI or as options), `setpoint` as the `labrig set` alias, and the e-stop confirmation
- * (`HLD` in the data frame of a controller; a meter has no valve to hold).
+ * (`HLD` in the data frame of a controller; a meter has no valve to hold). The driver itself loads
+ * when a device is opened or mocked, so listing the family costs little.
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
@@ -10,7 +11,7 @@ import { serialTransport, tcpTransport } from '../../protocols/address.js';
 import { reasonOf, type ParamSchema } from '../../protocols/params.js';
 import { connectOrClose, defineFamily, pollUntil, streamOf } from '../family.js';
 import { resolveAlicatConfig, type AlicatConfig } from './config.js';
-import { alicatChannel, buildAlicat, isAlicatController, viewFor, type AlicatDevice } from './index.js';
+import type { AlicatDevice } from './index.js';
 
 /** Default serial speed of Alicat units, bits/s. */
 export const ALICAT_BAUD = 19200;
@@ -60,13 +61,15 @@ export const alicatFamily = defineFamily<AlicatFamilyOptions, AlicatDevice>({
   params: ALICAT_PARAMS,
   moveAliases: ['setpoint'],
   async open(target, options, { name }) {
+    const { alicatChannel, buildAlicat, viewFor } = await import('./index.js');
     const channel = alicatChannel(streamOf(target), { timeoutMs: options.timeoutMs });
     const d = buildAlicat({ ...options, name }, viewFor(channel, options.unit ?? 'A'), () => channel.close(), channel.address);
     return connectOrClose(d, Math.max(3000, (options.timeoutMs ?? 1000) * 3));
   },
-  createMock: (options, { name }) => buildAlicat({ ...options, name }, undefined, undefined),
-  confirmStopped(device, signal) {
-    if (!isAlicatController(device)) return Promise.resolve('meter (no valve to hold)');
+  createMock: async (options, { name }) => (await import('./index.js')).buildAlicat({ ...options, name }, undefined, undefined),
+  async confirmStopped(device, signal) {
+    const { isAlicatController } = await import('./index.js');
+    if (!isAlicatController(device)) return 'meter (no valve to hold)';
     return pollUntil(async () => ((await device.flags.hold.getValue(false)) ? 'valve held (HLD)' : undefined), signal);
   },
 });

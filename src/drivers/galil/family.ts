@@ -3,6 +3,7 @@
  * options `axes`, `io`, `timeoutMs`, `pollMs`, `enableOnConnect` (the URI may carry the scalar
  * ones), and the e-stop confirmation (every axis reads `_BG` 0 and its motor off). Opened without
  * `axes`, the controller is asked how many axes it has and each opens by its letter, in counts.
+ * The driver itself loads when a device is opened or mocked, so listing the family costs little.
  * @module
  */
 import { DeviceError, InvalidInputError } from '../../core/errors.js';
@@ -10,9 +11,7 @@ import { serialTransport, tcpTransport } from '../../protocols/address.js';
 import { reasonOf, type ParamSchema } from '../../protocols/params.js';
 import { defineFamily, pollUntil, streamOf, type FamilyTarget } from '../family.js';
 import { resolveConfig, toCounts, type GalilAxisConfig, type GalilConfig } from './config.js';
-import { GalilController } from './device.js';
-import { buildGalil, galilChannel } from './index.js';
-import { GalilIO } from './io.js';
+import type { GalilController } from './device.js';
 import { MAX_ACCEL_COUNTS, MAX_SPEED_COUNTS, MIN_ACCEL_COUNTS } from './protocol.js';
 
 /** Default Galil TCP command port. */
@@ -102,6 +101,7 @@ function readOnlyOptions(o: GalilFamilyOptions): GalilFamilyOptions {
 
 /** Open with the configured axes, or ask the controller how many it has and open each by letter. */
 async function open(target: FamilyTarget, options: GalilFamilyOptions, name: string): Promise<GalilController> {
+  const [{ buildGalil, galilChannel }, { GalilIO }] = await Promise.all([import('./index.js'), import('./io.js')]);
   const timeoutMs = options.timeoutMs ?? 1000;
   const channel = galilChannel(streamOf(target), timeoutMs);
   try {
@@ -140,7 +140,7 @@ export const galilFamily = defineFamily<GalilFamilyOptions, GalilController>({
   params: GALIL_PARAMS,
   check: checkRanges,
   open: (target, options, context) => open(target, context.readOnly ? readOnlyOptions(options) : options, context.name),
-  createMock: (options, { name }) => buildGalil(name, options, undefined, true),
+  createMock: async (options, { name }) => (await import('./index.js')).buildGalil(name, options, undefined, true),
   confirmStopped(device, signal) {
     const axes = [...device.axes.values()];
     if (axes.length === 0) return Promise.resolve('no axes');

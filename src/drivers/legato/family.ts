@@ -3,7 +3,8 @@
  * `legato+serial:///dev/ttyUSB1?address=0` (default 115200 baud) and `legato+tcp://host:port`
  * (a serial gateway: the port is required), the pump's options (in the URI or as options),
  * `dispense` as the `labrig set` alias (µl, negative withdraws), and the e-stop confirmation
- * (the status reply shows the motor stopped).
+ * (the status reply shows the motor stopped). The driver itself loads when a device is opened or
+ * mocked, so listing the family costs little.
  * @module
  */
 import { InvalidInputError, LimitsError } from '../../core/errors.js';
@@ -11,7 +12,7 @@ import { serialTransport, tcpTransport } from '../../protocols/address.js';
 import { reasonOf, type ParamSchema } from '../../protocols/params.js';
 import { connectOrClose, defineFamily, pollUntil, streamOf } from '../family.js';
 import type { LegatoPump } from './device.js';
-import { buildPump, legatoChannel, type OpenLegatoOptions } from './index.js';
+import type { OpenLegatoOptions } from './index.js';
 import { checkDiameter, checkRate, pumpModel, toMicroliters, toMicrolitersPerMinute, type PumpModel } from './units.js';
 
 /** Default serial speed of the pumps (Legato, Pump 11 Elite), bits/s. */
@@ -86,10 +87,11 @@ export const legatoFamily = defineFamily<LegatoFamilyOptions, LegatoPump>({
   check: checkMechanics,
   moveAliases: ['dispense'],
   async open(target, options, context) {
+    const { buildPump, legatoChannel } = await import('./index.js');
     const o = context.readOnly ? readOnlyOptions(options) : options;
     return connectOrClose(buildPump(legatoChannel(streamOf(target), o.timeoutMs ?? 1000), true, { ...o, name: context.name }), Math.max(3000, (o.timeoutMs ?? 1000) * 5));
   },
-  createMock: (options, { name }) => buildPump(undefined, true, { ...options, name }),
+  createMock: async (options, { name }) => (await import('./index.js')).buildPump(undefined, true, { ...options, name }),
   confirmStopped(pump, signal) {
     return pollUntil(async () => {
       const s = await pump.commands.status();
