@@ -3,7 +3,7 @@
  * @module
  */
 import net from 'node:net';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 
 /** A loopback TCP server that answers lines. */
 export interface LineServer {
@@ -70,6 +70,19 @@ export async function until(cond: () => boolean, timeoutMs = 5000, what = 'condi
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(2);
   }
+}
+
+/** This process's open descriptors whose /proc link names `target` (Linux), e.g. a pty's slave path. */
+export function fdsPointingAt(target: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${name}`) === target) out.push(Number(name));
+    } catch {
+      // closed between listing and reading
+    }
+  }
+  return out;
 }
 
 /** Count this process's open file descriptors (Linux). */
