@@ -15,5 +15,6 @@ export { parseRig, loadRigSpec, readRigFile, checkEntry, labelled, parseSimUri, 
 export { openDevice, openEntry, type OpenEntryOptions, type RigMember } from './open.js';
 export { BUILTIN_FAMILIES, registerBuiltinFamilies, type FamilyBundle } from './families.js';
 export { eStopMembers, formatEStop, ESTOP_TIMEOUT_MS } from './estop.js';
+export { installSignalHandlers, exitCodeFor, SHUTDOWN_SIGNALS, SHUTDOWN_STEP_TIMEOUT_MS, type SignalHandlerOptions, type SignalHandlers, type ShutdownCause, type ShutdownEngine, type ShutdownRig, type ShutdownWriter } from './shutdown.js';
 export { walk, readableSignals, resolvePath, pathsByName, type TreeNode } from './paths.js';
 export type { RigDevice, DeviceOptions, StartedSim, EStopReport, EStopResult } from './types.js';

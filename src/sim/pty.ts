@@ -11,12 +11,12 @@
  * @module
  */
 import { createRequire } from 'node:module';
-import { mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import tty from 'node:tty';
 import { DisconnectedError, UnsupportedError } from '../core/errors.js';
 import { FaultPipe, type FaultInjector } from './faults.js';
+import { makeTempDir } from './temp.js';
 
 interface Libc {
   openpty(master: number[], slave: number[], name: Buffer, termp: null, winp: null): number;
@@ -184,7 +184,7 @@ export interface ServeOnPtyOptions {
 
 /** Put a responder (or a line handler) behind a real serial device path. */
 export function serveOnPty(responder: Responder | LineHandler, options: ServeOnPtyOptions = {}): PtyServer {
-  const dir = options.link ? undefined : mkdtempSync(join(tmpdir(), 'labrig-pty-'));
+  const dir = options.link ? undefined : makeTempDir('pty-'); // under <tmpdir>/labrig-<pid>/, see ./temp.ts
   const link = options.link ?? join(dir!, 'tty');
   const isLine = typeof responder !== 'function';
   let pair: PtyPair | undefined;

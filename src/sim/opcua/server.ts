@@ -7,9 +7,8 @@
  * `close()` removes.
  * @module
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DataType, MessageSecurityMode, makeEUInformation, OPCUACertificateManager, OPCUAServer, RegisterServerMethod,
@@ -17,6 +16,7 @@ import {
   type Namespace, type UAObject, type UAVariable,
 } from 'node-opcua';
 import { InvalidInputError, LabrigError } from '../../core/errors.js';
+import { makeTempDir } from '../temp.js';
 import { ensureOpcuaLogsRouted } from '../../protocols/opcua/logging.js';
 import { DEFAULT_SIM_NODES, parseSimNodes, type ResolvedSimNode, type SimNodeSpec, type SimScalar } from './nodes.js';
 import { nextValue } from './simulate.js';
@@ -158,7 +158,7 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
   if (!Number.isInteger(requested) || requested < 0 || requested > 65535) throw new InvalidInputError({ what: 'port', value: requested, reason: 'expected 0..65535' });
   const port = requested === 0 ? await freePort(host) : requested;
   const ownsPki = options.pkiDir === undefined;
-  const pki = options.pkiDir ?? (await mkdtemp(join(tmpdir(), 'labrig-opcua-sim-')));
+  const pki = options.pkiDir ?? makeTempDir('opcua-sim-') /* under <tmpdir>/labrig-<pid>/, see ../temp.ts */;
   const certManager = (name: string): OPCUACertificateManager =>
     new OPCUACertificateManager({ rootFolder: join(pki, name), automaticallyAcceptUnknownCertificate: true, disableFileWatchers: true });
   const server = new OPCUAServer({
