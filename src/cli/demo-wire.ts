@@ -10,7 +10,7 @@
  * @module
  */
 import { resolve } from 'node:path';
-import { InvalidInputError, isCanceled, toError } from '../core/errors.js';
+import { CanceledError, InvalidInputError, isCanceled, toError } from '../core/errors.js';
 import type { DocumentName, Event, EventPage, RunStart } from '../core/documents/types.js';
 import { RunEngine } from '../core/engine/index.js';
 import { gridScan } from '../core/engine/plans/index.js';
@@ -20,10 +20,12 @@ import { Status } from '../core/status.js';
 import { isAlicatController, type AlicatFlowController } from '../drivers/alicat/index.js';
 import { GalilController, type GalilAxis } from '../drivers/galil/index.js';
 import { LegatoPump } from '../drivers/legato/index.js';
-import { formatEStop, loadRig, type EStopReport, type Rig } from '../rig/index.js';
+import { formatEStop, installSignalHandlers, loadRig, loadRigSpec, registerBuiltinFamilies, type EStopReport, type Rig, type SignalHandlerOptions, type SignalHandlers } from '../rig/index.js';
 import { SoftPointDetector } from '../sim/soft/index.js';
 import { JsonlWriter } from '../writers/jsonl.js';
+import { DEMO_HELP } from './demo-help.js';
 import { LiveTable } from './live-table.js';
+import { checkOutDir, oneLine, parseArgsError, UsageError, wantsHelp, wholeNumber } from './usage.js';
 import { ProgressPrinter, renderBar } from './progress.js';
 
 /** The rig the wire demo uses unless given another: three simulators, real drivers. */
@@ -62,6 +64,12 @@ export interface WireDemoOptions {
   flow?: number;
   /** Volume the pump dispenses during the scan, µl, and its rate, µl/min. Default 200 µl at 1500 µl/min. */
   dispense?: { ul: number; ulPerMin: number };
+  /**
+   * Stop the hardware on SIGINT/SIGTERM/SIGHUP/EPIPE while the demo runs (the rig's e-stop, the
+   * run aborted, the writer closed, the rig closed, then exit 128+n): `true`, or the options of
+   * {@link installSignalHandlers} besides rig, engine and writers (e.g. `exit` in tests). Default off.
+   */
+  handleSignals?: boolean | Omit<SignalHandlerOptions, 'rig' | 'engine' | 'writers'>;
 }
 
 /** What the wire demo produced. */
@@ -127,6 +135,16 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
   const print = options.print ?? ((l: string) => console.log(l));
   const rig = await loadRig(options.rig ?? (WIRE_DEMO_RIG as unknown as Record<string, unknown>));
   const writer = new JsonlWriter({ directory: out });
+  const re = new RunEngine({ md: { operator: 'labrig demo --wire', facility: 'wire simulators' } });
+  let handlers: SignalHandlers | undefined;
+  if (options.handleSignals) {
+    const extra = options.handleSignals === true ? {} : options.handleSignals;
+    handlers = installSignalHandlers({ ...extra, rig, engine: re, writers: [writer] });
+  }
+  /** Throw when a signal came: nothing new may start once the e-stop was sent. */
+  const notShuttingDown = (): void => {
+    if (handlers?.shutdown) throw new CanceledError('labrig demo: stopping on a signal');
+  };
   let dispensing: Promise<string> | undefined;
   let stopped = false;
   try {
@@ -136,11 +154,13 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
     const det = new StagePeakDetector('det', [x, y], [0.3, -0.2]);
     await det.connect();
 
+    notShuttingDown();
     if (mfc) {
       const flow = options.flow ?? 10;
       await mfc.set(flow);
       print(`${mfc.name}: holding ${flow} ${mfc.config.units.massFlow} (reads ${(await mfc.readback.getValue(false)).toFixed(2)})`);
     }
+    notShuttingDown();
     if (pump) {
       const d = options.dispense ?? { ul: 200, ulPerMin: 1500 };
       const started = performance.now();
@@ -151,7 +171,6 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
       print(`${pump.name}: dispensing ${d.ul} ul at ${d.ulPerMin} ul/min`);
     }
 
-    const re = new RunEngine({ md: { operator: 'labrig demo --wire', facility: 'wire simulators' } });
     re.subscribe(writer.callback);
     if (options.table ?? true) re.subscribe(new LiveTable({ out: print }).callback);
     const progress = options.progress === false ? undefined : new ProgressPrinter(options.progress ?? process.stderr);
@@ -173,7 +192,14 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
     const [x0, x1] = span(x);
     const [y0, y1] = span(y);
     const plan = baselineWrapper(gridScan(detectors, x, x0, x1, points, y, y0, y1, points, true), [stage, ...(mfc ? [mfc] : []), ...(pump ? [pump] : [])]);
+    notShuttingDown();
     const result = await re.run(plan, { sample: 'wire demo sample', purpose: 'labrig demo on wire simulators' });
+    if (result.exitStatus !== 'success') print(`run ${result.exitStatus}: ${result.reason || 'no reason given'}`);
+    // A signal ended the run: the handlers e-stop and close the rig and exit; do not race them.
+    if (handlers?.shutdown) {
+      await handlers.shutdown;
+      throw new CanceledError(`labrig demo: run ended by a signal (${result.exitStatus}: ${result.reason})`);
+    }
 
     const report = await rig.eStop();
     stopped = true;
@@ -184,6 +210,7 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
     for (const f of files) print(`documents written to ${f}`);
     return { exitStatus: result.exitStatus, files, events, runStartUids: [...result.runStartUids], eStop: report, dispense };
   } finally {
+    handlers?.();
     writer.close();
     // On a failure before the planned e-stop, stop everything before closing (a pump keeps pumping otherwise).
     if (!stopped) await rig.eStop().catch(() => undefined);
@@ -194,34 +221,50 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
 
 /** CLI entry: `labrig demo --wire [--rig FILE] [--out DIR] [--points N] [--no-table]`. */
 export async function demoWireCli(args: string[]): Promise<number> {
+  if (wantsHelp(args)) {
+    console.log(DEMO_HELP);
+    return 0;
+  }
   const { parseArgs } = await import('node:util');
+  let out: string;
+  let points: number;
   let values: { out: string; points: string; 'no-table': boolean; rig?: string; wire: boolean };
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        out: { type: 'string', default: 'runs' }, points: { type: 'string', default: '5' }, 'no-table': { type: 'boolean', default: false },
-        rig: { type: 'string' }, wire: { type: 'boolean', default: true },
-      },
-      strict: true,
-    }) as { values: typeof values });
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          out: { type: 'string', default: 'runs' }, points: { type: 'string', default: '5' }, 'no-table': { type: 'boolean', default: false },
+          rig: { type: 'string' }, wire: { type: 'boolean', default: true },
+        },
+        strict: true,
+      }) as { values: typeof values });
+    } catch (e) {
+      throw parseArgsError(e, 'demo');
+    }
+    points = wholeNumber('--points', values.points);
+    out = checkOutDir(values.out);
+    // Check the rig file (syntax, families, options) before anything starts.
+    if (values.rig !== undefined) {
+      registerBuiltinFamilies();
+      try {
+        loadRigSpec(values.rig);
+      } catch (e) {
+        throw new UsageError(`--rig ${values.rig}: ${oneLine(e)}`);
+      }
+    }
   } catch (e) {
-    console.error(`labrig demo: ${(e as Error).message}`);
-    return 2;
-  }
-  const points = Number(values.points);
-  if (!/^\d+$/.test(values.points) || points < 1) {
-    console.error(`labrig demo: --points must be a whole number >= 1 (got ${values.points})`);
+    console.error(`labrig demo: ${e instanceof UsageError ? e.message : oneLine(e)}`);
     return 2;
   }
   console.log(`labrig demo --wire: ${points}x${points} grid scan of a Galil stage (TCP) while an Alicat MFC holds a flow and a Legato pump dispenses (ptys)`);
   try {
-    const result = await runWireDemo({ out: values.out, points, table: !values['no-table'], ...(values.rig ? { rig: values.rig } : {}) });
+    const result = await runWireDemo({ out, points, table: !values['no-table'], handleSignals: true, ...(values.rig ? { rig: values.rig } : {}) });
     console.log(`\nrun ${result.exitStatus}: ${result.events} events`);
+    if (!result.eStop.ok) console.log('e-stop after the run NOT confirmed on every device (see above)');
     return result.exitStatus === 'success' && result.eStop.ok ? 0 : 1;
   } catch (e) {
-    const err = toError(e);
-    console.error(`labrig demo: ${err.name}: ${err.message.replace(/\s*\n\s*/g, '; ')}`);
+    console.error(`labrig demo: run failed: ${oneLine(e)}`);
     return 1;
   }
 }

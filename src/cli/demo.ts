@@ -10,7 +10,10 @@ import { scan } from '../core/engine/plans/index.js';
 import type { DocumentName, RunStart, Event, EventPage } from '../core/documents/types.js';
 import { SoftMotor, SoftPointDetector } from '../sim/soft/index.js';
 import { JsonlWriter } from '../writers/jsonl.js';
+import { installSignalHandlers, type SignalHandlerOptions } from '../rig/shutdown.js';
+import { DEMO_HELP } from './demo-help.js';
 import { LiveTable } from './live-table.js';
+import { checkOutDir, oneLine, parseArgsError, UsageError, wantsHelp, wholeNumber } from './usage.js';
 import { ProgressPrinter, renderBar } from './progress.js';
 
 /** Options of the demo. */
@@ -25,6 +28,8 @@ export interface DemoOptions {
   print?: (line: string) => void;
   /** Motor speed-up factor (1 = real time). Default 20. */
   timeScale?: number;
+  /** Stop the motor, abort the run and close the writer on SIGINT/SIGTERM/SIGHUP/EPIPE, then exit 128+n (see installSignalHandlers). Default off. */
+  handleSignals?: boolean | Omit<SignalHandlerOptions, 'engine' | 'writers' | 'stop'>;
 }
 
 /** What the demo produced. */
@@ -52,6 +57,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let numPoints = points;
   let events = 0;
   re.subscribe(writer.callback);
+  const extra = options.handleSignals === true ? {} : options.handleSignals || undefined;
+  const handlers = extra ? installSignalHandlers({ ...extra, engine: re, writers: [writer], stop: () => motor.stop() }) : undefined;
   if (options.table ?? true) re.subscribe(new LiveTable({ out: print }).callback);
   re.subscribe((name: DocumentName, doc: unknown) => {
     if (name === 'start') numPoints = Number((doc as RunStart)['num_points'] ?? points);
@@ -64,28 +71,48 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   });
   try {
     const result = await re.run(scan([det], motor, -2, 2, points), { sample: 'demo sample', purpose: 'labrig demo' });
+    if (result.exitStatus !== 'success') print(`run ${result.exitStatus}: ${result.reason || 'no reason given'}`);
     return { exitStatus: result.exitStatus, files: writer.close(), events, runStartUids: [...result.runStartUids] };
   } finally {
+    handlers?.();
     writer.close();
     await motor.stop().catch(() => undefined);
   }
 }
 
-/** CLI entry: `labrig demo [--out DIR] [--points N] [--no-table]`. */
+/** CLI entry: `labrig demo --soft [--out DIR] [--points N] [--no-table]`. */
 export async function demoCli(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { out: { type: 'string', default: 'runs' }, points: { type: 'string', default: '21' }, 'no-table': { type: 'boolean', default: false } },
-    strict: true,
-  });
-  const points = Number(values.points);
-  if (!Number.isInteger(points) || points < 1) {
-    console.error(`labrig demo: --points must be a whole number >= 1 (got ${values.points})`);
+  if (wantsHelp(args)) {
+    console.log(DEMO_HELP);
+    return 0;
+  }
+  let values: { out: string; points: string; 'no-table': boolean };
+  let out: string;
+  let points: number;
+  try {
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: { out: { type: 'string', default: 'runs' }, points: { type: 'string', default: '21' }, 'no-table': { type: 'boolean', default: false } },
+        strict: true,
+      }));
+    } catch (e) {
+      throw parseArgsError(e, 'demo');
+    }
+    points = wholeNumber('--points', values.points);
+    out = checkOutDir(values.out);
+  } catch (e) {
+    console.error(`labrig demo: ${e instanceof UsageError ? e.message : oneLine(e)}`);
     return 2;
   }
   console.log('labrig demo: scanning a simulated motor (sample_x) through a peak seen by a simulated detector (det)');
-  const result = await runDemo({ out: values.out, points, table: !values['no-table'] });
-  console.log(`\nrun ${result.exitStatus}: ${result.events} events`);
-  for (const f of result.files) console.log(`documents written to ${f}`);
-  return result.exitStatus === 'success' ? 0 : 1;
+  try {
+    const result = await runDemo({ out, points, table: !values['no-table'], handleSignals: true });
+    console.log(`\nrun ${result.exitStatus}: ${result.events} events`);
+    for (const f of result.files) console.log(`documents written to ${f}`);
+    return result.exitStatus === 'success' ? 0 : 1;
+  } catch (e) {
+    console.error(`labrig demo: run failed: ${oneLine(e)}`);
+    return 1;
+  }
 }

@@ -13,12 +13,34 @@ export interface ErrorOptions {
   cause?: unknown;
 }
 
-/** Base class of every error labrig throws; `code` is a stable machine-readable name. */
+// C0 controls but line feed and tab, DEL, C1 controls, and the bidi overrides/isolates that reorder text.
+const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Readonly<Record<string, string>> = { '\r': '\\r', '\x1b': '\\e', '\0': '\\0' };
+
+/**
+ * Escape control bytes in `text` so that a device's raw reply cannot move the cursor, clear the
+ * screen or reorder the line when an error is printed: CR as `\r`, ESC as `\e`, NUL as `\0`,
+ * other C0/C1 controls and DEL as `\xHH`, bidi controls as `\u{HHHH}`. Line feeds and tabs stay.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL_RE, (c) => {
+    const named = NAMED[c];
+    if (named) return named;
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
+  });
+}
+
+/**
+ * Base class of every error labrig throws; `code` is a stable machine-readable name. The message
+ * has control bytes escaped ({@link escapeControl}), since it often quotes what a device sent;
+ * typed fields (a DeviceError's `vendorMessage`) keep the raw text.
+ */
 export class LabrigError extends Error {
   /** Stable identifier of the error kind, e.g. `LIMITS`. */
   readonly code: string;
   constructor(options: { code: string; message: string } & ErrorOptions) {
-    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(escapeControl(options.message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = options.code;
     this.name = new.target.name;
   }

@@ -3,8 +3,11 @@
  * stdout): {@link installSignalHandlers} listens for the signals and, on the first one,
  *
  * 1. aborts the run engine's plan (its open runs end with `run_stop` exit_status `abort` and the
- *    signal as reason) while, at the same time, the rig is e-stopped (or `stop` runs) so nothing
- *    keeps moving while the plan cleans up;
+ *    signal as reason; the engine stops what the plan moved), then e-stops the rig (or runs
+ *    `stop`) as soon as the run ended or after `abortGraceMs` (default 500 ms), whichever is
+ *    first. The grace keeps the run's end an `abort`: an e-stop first would fail the plan's move
+ *    and end the run as `fail`; a plan that does not end within the grace cannot hold the e-stop
+ *    back longer than that;
  * 2. closes the writers (after the abort, so the stop document is in the file);
  * 3. runs the `cleanup` steps and closes the rig (drivers, then the simulators of `sim:`
  *    entries and their temp folders);
@@ -72,6 +75,8 @@ export interface SignalHandlerOptions {
   onSignal?: (cause: ShutdownCause) => void;
   /** Where progress and failures are reported, one line each. Default: stderr. */
   log?: (line: string) => void;
+  /** How long the e-stop waits for the aborted run to end first, ms. Default 500. */
+  abortGraceMs?: number;
   /** Limit of each step, ms. Default 5000. */
   stepTimeoutMs?: number;
   /** Signals to handle. Default SIGINT, SIGTERM, SIGHUP. */
@@ -142,6 +147,9 @@ export function installSignalHandlers(options: SignalHandlerOptions = {}): Signa
     }
     const engine = options.engine;
     const aborting = engine && engine.state !== 'idle' ? step('abort the run', () => engine.abort(reason)) : Promise.resolve();
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([aborting, new Promise((r) => (grace = setTimeout(r, options.abortGraceMs ?? 500)))]);
+    clearTimeout(grace);
     const stopping = [
       options.rig ? step('e-stop', async () => {
         const report = await options.rig!.eStop({ timeoutMs: stepMs });

@@ -67,6 +67,6 @@ t.test('the wire demo command rejects bad arguments', async (t) => {
   t.equal(errors.length, 3);
   const dir = mkdtempSync(join(tmpdir(), 'labrig-wire-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  t.equal(await demoWireCli(['--rig', join(dir, 'missing.yaml'), '--out', dir]), 1, 'a missing rig file fails cleanly');
-  t.match(errors.pop(), /^labrig demo: InvalidInputError: rig file/);
+  t.equal(await demoWireCli(['--rig', join(dir, 'missing.yaml'), '--out', dir]), 2, 'a missing rig file is a usage error, found before anything starts');
+  t.match(errors.pop(), /^labrig demo: --rig .*missing.yaml: InvalidInputError: rig file/);
 });
