@@ -17,12 +17,16 @@
  */
 import { isMovable, type DataKey, type Readings } from '../core/protocols.js';
 import { SignalR } from '../core/signal/signal.js';
-import { SignalRW, SignalW } from '../core/signal/writable.js';
-import { InvalidInputError, toError } from '../core/errors.js';
+import { SignalRW, SignalW, SignalX } from '../core/signal/writable.js';
+import { CanceledError, InvalidInputError } from '../core/errors.js';
 import type { Device } from '../core/device/device.js';
 import type { Status } from '../core/status.js';
-import { loadRig, openDevice, pathsByName, readableSignals, resolvePath, type RigMember } from '../rig/index.js';
+import { eStopMembers, formatEStop, installSignalHandlers, pathsByName, readableSignals, resolvePath, type RigMember, type SignalHandlerOptions, type SignalHandlers } from '../rig/index.js';
 import { ProgressPrinter } from './progress.js';
+import { checkTarget } from './target.js';
+import { oneLine, UsageError, wantsHelp } from './usage.js';
+
+export { oneLine } from './usage.js';
 
 /** Where a command's output goes (tests pass their own). */
 export interface CliIO {
@@ -32,15 +36,30 @@ export interface CliIO {
   err(line: string): void;
   /** Stream of the progress bar; drawn only when it is a TTY. Default process.stderr. */
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
+  /**
+   * Stop what the command started on SIGINT/SIGTERM/SIGHUP (see installSignalHandlers): true, or
+   * its options (tests pass `exit`). Default: on for the standard output, off when io is given.
+   */
+  signals?: boolean | Pick<SignalHandlerOptions, 'exit' | 'stepTimeoutMs' | 'signals' | 'epipe'>;
 }
 
-const STD_IO: CliIO = { out: (l) => console.log(l), err: (l) => console.error(l), progress: process.stderr };
+const STD_IO: CliIO = { out: (l) => console.log(l), err: (l) => console.error(l), progress: process.stderr, signals: true };
 
 const READ_USAGE = 'usage: labrig read [--rig FILE] [--json] <uri|device> [signal...]';
-const SET_USAGE = 'usage: labrig set [--rig FILE] [--timeout-ms MS] <uri|device> <signal> <value>';
+const SET_USAGE = 'usage: labrig set [--rig FILE] [--timeout-ms MS] <uri|device> <signal> [value]';
+const SET_HELP = `${SET_USAGE}
+  write a signal, or move (a Galil axis, \`.\`, \`setpoint\` of an MFC, \`dispense\` of a pump) and wait
+  for it; a command path (abortAll, allMotorsOff, ...) is executed and takes no value.
+  Ctrl-C/SIGTERM/SIGHUP e-stop the device and exit 130/143/129. Exit 0 done, 1 failed, 2 bad command line.`;
+const READ_HELP = `${READ_USAGE}
+  print signals of a device (every readable one when none is named); never changes the device.
+  Exit 0 done, 1 a read failed, 2 bad command line.`;
 
-/** A command-line mistake (exit code 2). */
-class UsageError extends Error {}
+/** Install the signal handlers `io` asks for; undefined when it asks for none. */
+function handlers(io: CliIO, options: SignalHandlerOptions): SignalHandlers | undefined {
+  if (!io.signals) return undefined;
+  return installSignalHandlers({ log: (l) => io.err(l), ...options, ...(io.signals === true ? {} : io.signals) });
+}
 
 interface Parsed {
   rig: string | undefined;
@@ -51,6 +70,7 @@ interface Parsed {
 
 /** Split flags from positionals; a token like `-5` or `-.5e3` is a value, not a flag. */
 function parse(args: string[], usage: string, allowed: readonly string[]): Parsed {
+  const help = `see ${/labrig \w+/.exec(usage)?.[0] ?? 'labrig'} --help`;
   const p: Parsed = { rig: undefined, json: false, timeoutMs: undefined, positionals: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -63,34 +83,21 @@ function parse(args: string[], usage: string, allowed: readonly string[]): Parse
       continue;
     }
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    if (flag === '--help' || flag === '-h') throw new UsageError(usage);
-    if (!allowed.includes(flag)) throw new UsageError(`unknown option ${flag}\n${usage}`);
+    if (!allowed.includes(flag)) throw new UsageError(`unknown option ${flag}; ${help}`);
     const value = (): string => {
       const v = inline ?? args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value\n${usage}`);
+      if (v === undefined) throw new UsageError(`${flag} needs a value; ${help}`);
       return v;
     };
     if (flag === '--json') p.json = true;
     else if (flag === '--rig') p.rig = value();
     else if (flag === '--timeout-ms') {
       const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--timeout-ms must be a whole number of ms >= 1 (got ${v})\n${usage}`);
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--timeout-ms must be a whole number of ms >= 1 (got ${v}); ${help}`);
       p.timeoutMs = Number(v);
     }
   }
   return p;
-}
-
-/** Open the device a command names: a rig device with `--rig`, else a URI (`readOnly`: change nothing while connecting). */
-async function openTarget(target: string, rigFile: string | undefined, readOnly = false): Promise<{ member: RigMember; close: () => Promise<void> }> {
-  const looksLikeUri = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(target);
-  if (rigFile !== undefined && !looksLikeUri) {
-    const rig = await loadRig(rigFile, { only: [target], readOnly });
-    return { member: rig.member(target), close: () => rig.close() };
-  }
-  if (!looksLikeUri) throw new InvalidInputError({ what: 'device', value: target, reason: 'is not a URI (e.g. galil+tcp://127.0.0.1:23); give --rig FILE to use device names' });
-  const member = await openDevice(target, {}, undefined, { readOnly });
-  return { member, close: () => member.close() };
 }
 
 /**
@@ -105,12 +112,6 @@ async function resolveNode(member: RigMember, path: string): Promise<Device> {
     if (byAddress) return byAddress;
     throw e;
   }
-}
-
-/** Render an error as one line: `Name: message` with line breaks folded. */
-export function oneLine(e: unknown): string {
-  const err = toError(e);
-  return `${err.name}: ${err.message.replace(/\s*\n\s*/g, '; ')}`;
 }
 
 function formatValue(value: unknown, key: DataKey | undefined): string {
@@ -146,20 +147,29 @@ function printReadings(io: CliIO, readings: Readings, keys: Record<string, DataK
 
 /** `labrig read` (see the module notes); resolves with the exit code. */
 export async function readCli(args: string[], io: CliIO = STD_IO): Promise<number> {
+  if (wantsHelp(args)) {
+    io.out(READ_HELP);
+    return 0;
+  }
   let p: Parsed;
+  let checked: ReturnType<typeof checkTarget>;
   try {
     p = parse(args, READ_USAGE, ['--rig', '--json']);
     if (p.positionals.length < 1) throw new UsageError(READ_USAGE);
+    checked = checkTarget([p.positionals[0]!], p.rig);
   } catch (e) {
-    io.err(e instanceof UsageError ? e.message : `labrig read: ${oneLine(e)}`);
+    io.err(e instanceof UsageError ? (e.message.startsWith('usage:') ? e.message : `labrig read: ${e.message}`) : `labrig read: ${oneLine(e)}`);
     return 2;
   }
   const [target, ...signals] = p.positionals as [string, ...string[]];
-  let opened: Awaited<ReturnType<typeof openTarget>> | undefined;
+  let opened: Awaited<ReturnType<typeof checked.open>> | undefined;
+  // read changes nothing, so a signal only has to close what it opened (simulators, temp dirs).
+  const closing = { close: (): Promise<void> => opened?.close() ?? Promise.resolve() };
+  const handled = handlers(io, { cleanup: [() => closing.close()] });
   let failures = 0;
   try {
-    opened = await openTarget(target, p.rig, true);
-    const member = opened.member;
+    opened = await checked.open(true);
+    const member = opened.members[0]!;
     const device = member.device;
     const labels = pathsByName(device);
     const json: Readings = {};
@@ -186,6 +196,8 @@ export async function readCli(args: string[], io: CliIO = STD_IO): Promise<numbe
     io.err(`labrig read: ${oneLine(e)}`);
     failures++;
   } finally {
+    if (handled?.shutdown) await handled.shutdown;
+    handled?.();
     await opened?.close().catch((e: unknown) => io.err(`labrig read: closing: ${oneLine(e)}`));
   }
   return failures > 0 ? 1 : 0;
@@ -219,11 +231,17 @@ export function parseValue(text: string, key: Pick<DataKey, 'dtype'> & { choices
 }
 
 /** Start the write or move `path = text` on `member`'s device; returns its Status and what to read afterwards. */
-async function startSet(member: RigMember, path: string, text: string, timeoutMs: number | undefined): Promise<{ status: Status<unknown>; node: Device; value: unknown }> {
+async function startSet(member: RigMember, path: string, text: string | undefined, timeoutMs: number | undefined): Promise<{ status: Status<unknown>; node: Device; value: unknown }> {
   const device = member.device;
   const aliases = member.entry.family.moveAliases ?? [];
   const node = aliases.includes(path) ? device : await resolveNode(member, path);
   const opts = timeoutMs === undefined ? {} : { timeoutMs };
+  // A command path (abortAll, allMotorsOff, ...): execute it; it takes no value.
+  if (node instanceof SignalX) {
+    if (text !== undefined) throw new InvalidInputError({ what: `${node.name}`, value: text, reason: `is a command and takes no value (labrig set URI ${path})` });
+    return { status: node.trigger(opts), node, value: undefined };
+  }
+  if (text === undefined) throw new InvalidInputError({ what: `${node.name || member.name}`, value: path, reason: 'needs a value (labrig set URI PATH VALUE)' });
   if (node instanceof SignalRW || node instanceof SignalW) {
     const key = await (node as SignalW<unknown>).backend.getDatakey(node.source);
     const value = parseValue(text, key, `${node.name}`);
@@ -237,6 +255,10 @@ async function startSet(member: RigMember, path: string, text: string, timeoutMs
 
 /** Print what `node` reads after a set: a signal's value, or a device's hinted fields. */
 async function printAfterSet(io: CliIO, device: Device, node: Device, label: string, value: unknown): Promise<void> {
+  if (node instanceof SignalX) {
+    io.out(`${label} done`);
+    return;
+  }
   if (node instanceof SignalW) {
     io.out(`${label} ${formatValue(value, undefined)} (written)`);
     return;
@@ -256,31 +278,51 @@ async function moveFinished(node: Device, limitMs = 2000): Promise<void> {
 
 /** `labrig set` (see the module notes); resolves with the exit code. */
 export async function setCli(args: string[], io: CliIO = STD_IO): Promise<number> {
+  if (wantsHelp(args)) {
+    io.out(SET_HELP);
+    return 0;
+  }
   let p: Parsed;
+  let checked: ReturnType<typeof checkTarget>;
   try {
     p = parse(args, SET_USAGE, ['--rig', '--timeout-ms']);
-    if (p.positionals.length !== 3) throw new UsageError(SET_USAGE);
+    if (p.positionals.length !== 3 && p.positionals.length !== 2) throw new UsageError(SET_USAGE);
+    checked = checkTarget([p.positionals[0]!], p.rig);
   } catch (e) {
-    io.err(e instanceof UsageError ? e.message : `labrig set: ${oneLine(e)}`);
+    io.err(e instanceof UsageError ? (e.message.startsWith('usage:') ? e.message : `labrig set: ${e.message}`) : `labrig set: ${oneLine(e)}`);
     return 2;
   }
-  const [target, path, text] = p.positionals as [string, string, string];
-  let opened: Awaited<ReturnType<typeof openTarget>> | undefined;
+  const [, path, text] = p.positionals as [string, string, string | undefined];
+  let opened: Awaited<ReturnType<typeof checked.open>> | undefined;
   let moved: Device | undefined;
+  // On a signal: e-stop the device this command opened (confirmed on the wire), then close it.
+  const handled = handlers(io, {
+    stop: async () => {
+      if (!opened) return;
+      const report = await eStopMembers(opened.members);
+      for (const line of formatEStop(report)) io.err(line);
+    },
+    cleanup: [() => opened?.close()],
+  });
   try {
-    opened = await openTarget(target, p.rig);
-    const started = await startSet(opened.member, path, text, p.timeoutMs);
+    opened = await checked.open(false);
+    const member = opened.members[0]!;
+    if (handled?.shutdown) throw new CanceledError('stopped by a signal before anything was sent');
+    const started = await startSet(member, path, text, p.timeoutMs);
     moved = started.node;
     const { status, node, value } = started;
     const stream = io.progress ?? process.stderr;
     if (stream.isTTY) new ProgressPrinter(stream).follow(status);
     await status;
-    await printAfterSet(io, opened.member.device, node, path, value);
+    await printAfterSet(io, member.device, node, path, value);
     return 0;
   } catch (e) {
     io.err(`labrig set: ${oneLine(e)}`);
     return 1;
   } finally {
+    // A signal came: its handlers e-stop, close and exit; closing here would cut their confirmation off.
+    if (handled?.shutdown) await handled.shutdown;
+    handled?.();
     if (moved) await moveFinished(moved);
     await opened?.close().catch((e: unknown) => io.err(`labrig set: closing: ${oneLine(e)}`));
   }

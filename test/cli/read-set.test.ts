@@ -72,12 +72,14 @@ t.test('read and set on a Galil simulator over TCP', async (t) => {
   t.equal(await setCli([sim.uri, 'A', '100'], io), 1);
   t.match(io.errors[0], /^labrig set: DeviceError: .*\[20\].*motor off/, 'the controller refusal (TC 20) as one line');
 
-  t.equal(await setCli([sim.uri, 'A'], (io = capture())), 2, 'missing value: usage');
+  t.equal(await setCli([sim.uri], (io = capture())), 2, 'missing signal: usage');
   t.match(io.errors[0], /^usage: labrig set/);
+  t.equal(await setCli([sim.uri, 'A'], (io = capture())), 1, 'a movable path without a value: refused before anything moved');
+  t.match(io.errors[0], /needs a value/);
   t.equal(await readCli([], (io = capture())), 2);
   t.equal(await readCli([sim.uri, '--frob'], (io = capture())), 2);
-  t.match(io.errors[0], /unknown option --frob/);
-  t.equal(await readCli(['stage'], (io = capture())), 1, 'a bare name without --rig');
+  t.match(io.errors[0], /^labrig read: unknown option --frob; see labrig read --help$/);
+  t.equal(await readCli(['stage'], (io = capture())), 2, 'a bare name without --rig is a usage error');
   t.match(io.errors[0], /not a URI.*--rig/);
 });
 
@@ -126,8 +128,8 @@ t.test('--rig resolves device names, with the rig options (limits)', async (t) =
   io = capture();
   t.equal(await readCli(['--rig', file, 'stage', 'x', 'x.velocity'], io), 0);
   t.same(io.lines, ['x 1.250 mm', 'x.velocity 25.000 mm/s']);
-  t.equal(await readCli(['--rig', file, 'laser'], (io = capture())), 1);
-  t.match(io.errors[0], /InvalidInputError: rig device: not in the rig \(have stage\) \(got "laser"\)/);
+  t.equal(await readCli(['--rig', file, 'laser'], (io = capture())), 2, 'a name not in the rig is a usage error');
+  t.match(io.errors[0], /^labrig read: --rig .*rig\.yaml: no device 'laser' in the rig \(have stage\)$/);
 });
 
 t.test('values are parsed strictly by data type', async (t) => {
