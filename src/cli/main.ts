@@ -24,6 +24,10 @@ const commands: Record<string, { help: string; load: () => Promise<Subcommand> }
     help: 'read [--rig FILE] [--json] <uri|device> [signal...]\n      print signals of a device (all readable ones when none is named)',
     load: async () => async (args: string[]) => (await import('./read-set.js')).readCli(args),
   },
+  estop: {
+    help: 'estop <uri> | --rig FILE [device...]\n      stop a device (or every device of a rig) and confirm on the wire that it stopped',
+    load: async () => async (args: string[]) => (await import('./estop.js')).estopCli(args),
+  },
   set: {
     help: 'set [--rig FILE] [--timeout-ms MS] <uri|device> <signal> <value>\n      write a signal or move, and wait for it to complete',
     load: async () => async (args: string[]) => (await import('./read-set.js')).setCli(args),

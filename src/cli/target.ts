@@ -6,12 +6,17 @@
  * @module
  */
 import { checkEntry, loadRig, loadRigSpec, openEntry, registerBuiltinFamilies, type Rig, type RigMember, type RigSpec } from '../rig/index.js';
+import { toError } from '../core/errors.js';
 import { oneLine, UsageError } from './usage.js';
 
 /** A target that passed the checks. */
 export interface CheckedTarget {
-  /** Open it: with `readOnly` nothing is changed on the device while connecting. */
-  open(readOnly: boolean): Promise<{ rig: Rig | undefined; members: RigMember[]; close: () => Promise<void> }>;
+  /**
+   * Open it: with `readOnly` nothing is changed on the device while connecting. With `partial`,
+   * the devices that open are returned and the others listed in `failed` (for the e-stop, which
+   * must stop what it can reach); without it any failure rejects and nothing stays open.
+   */
+  open(readOnly: boolean, partial?: boolean): Promise<{ rig: Rig | undefined; members: RigMember[]; failed: Map<string, Error>; close: () => Promise<void> }>;
 }
 
 const URI_RE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -43,7 +48,7 @@ export function checkTarget(targets: readonly string[], rigFile: string | undefi
     return {
       async open(readOnly) {
         const member = await openEntry(entry, { readOnly });
-        return { rig: undefined, members: [member], close: () => member.close() };
+        return { rig: undefined, members: [member], failed: new Map(), close: () => member.close() };
       },
     };
   }
@@ -58,9 +63,24 @@ export function checkTarget(targets: readonly string[], rigFile: string | undefi
   for (const n of names) if (!have.includes(n)) throw new UsageError(`--rig ${rigFile}: no device '${n}' in the rig (have ${have.join(', ')})`);
   if (names.length === 0 && !wholeRig) throw new UsageError(`name a device of the rig (have ${have.join(', ')})`);
   return {
-    async open(readOnly) {
+    async open(readOnly, partial = false) {
+      if (partial) {
+        const entries = names.length > 0 ? spec.entries.filter((e) => names.includes(e.name)) : spec.entries;
+        const settled = await Promise.allSettled(entries.map((e) => openEntry(e, { readOnly })));
+        const members = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        const failed = new Map<string, Error>();
+        settled.forEach((r, i) => {
+          if (r.status === 'rejected') failed.set(entries[i]!.name, toError(r.reason));
+        });
+        const close = async (): Promise<void> => {
+          const closed = await Promise.allSettled(members.map((m) => m.close()));
+          const bad = closed.find((c) => c.status === 'rejected');
+          if (bad) throw toError((bad as PromiseRejectedResult).reason);
+        };
+        return { rig: undefined, members, failed, close };
+      }
       const rig = await loadRig(spec, { readOnly, ...(names.length > 0 ? { only: names } : {}) });
-      return { rig, members: rig.names.map((n) => rig.member(n)), close: () => rig.close() };
+      return { rig, members: rig.names.map((n) => rig.member(n)), failed: new Map(), close: () => rig.close() };
     },
   };
 }

@@ -28,6 +28,7 @@ export function simGalilCli(args: string[]): Promise<number> {
   return runSimCli(args, {
     parse: parseGalilSimArgs,
     start: startGalilSim,
+    label: 'labrig sim galil',
     announce: (sim) => {
       console.log(sim.uri);
       if (sim.ptyUri && sim.ptyUri !== sim.uri) console.log(sim.ptyUri);

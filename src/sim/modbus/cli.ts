@@ -4,6 +4,7 @@
  * (with both --tcp and --pty, the TCP address, then the RTU one on the second line).
  * @module
  */
+import { startFailure } from '../shared/cli.js';
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError } from '../../core/errors.js';
 import type { SimMap } from './map.js';
@@ -106,8 +107,9 @@ export async function simModbusCli(args: string[], io: SimCliIo = {}): Promise<n
       ...(map === undefined ? {} : { map }),
     });
   } catch (e) {
-    err(`labrig sim modbus: ${(e as Error).message}`);
-    return e instanceof InvalidInputError ? 2 : 1;
+    const f = startFailure(e, 'labrig sim modbus');
+    err(f.line);
+    return f.usage ? 2 : 1;
   }
   for (const a of sim.addresses) out(a);
   err('labrig sim modbus: serving; stop with Ctrl-C');

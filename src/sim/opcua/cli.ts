@@ -3,6 +3,7 @@
  * its endpoint as the first line of stdout, and run until SIGINT or SIGTERM.
  * @module
  */
+import { startFailure } from '../shared/cli.js';
 import { readFile } from 'node:fs/promises';
 import { routeOpcuaLogs } from '../../protocols/opcua/logging.js';
 import { OPCUA_SIM_USAGE } from './family.js';
@@ -101,8 +102,9 @@ export async function simOpcuaCli(args: string[]): Promise<number> {
     try {
       sim = await startOpcuaSim(options);
     } catch (err) {
-      process.stderr.write(`labrig sim opcua: ${(err as Error).message}\n`);
-      return (err as { code?: string }).code === 'INVALID_INPUT' ? 2 : 1;
+      const f = startFailure((err as { cause?: unknown }).cause ?? err, 'labrig sim opcua');
+      process.stderr.write(`${(err as { code?: string }).code === 'INVALID_INPUT' ? `labrig sim opcua: ${(err as Error).message}` : f.line}\n`);
+      return (err as { code?: string }).code === 'INVALID_INPUT' || f.usage ? 2 : 1;
     }
     if (stopped) {
       await sim.close();

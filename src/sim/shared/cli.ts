@@ -5,7 +5,28 @@
  * URI first), and runs until SIGINT or SIGTERM.
  * @module
  */
+import { InvalidInputError } from '../../core/errors.js';
 import type { FaultInjector } from '../faults.js';
+import { parseHostPort } from './server.js';
+
+/** A mistake on a simulator's command line: printed as one line, exit 2. */
+export class SimUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimUsageError';
+  }
+}
+
+/** `--help`/`-h` on a simulator's command line: the usage is printed on stdout, exit 0. */
+export class SimHelpRequest extends Error {
+  constructor(usage: string) {
+    super(usage);
+    this.name = 'SimHelpRequest';
+  }
+}
+
+/** Limit of a simulator's close after a signal, ms; a second signal exits at once. */
+export const SIM_CLOSE_TIMEOUT_MS = 5000;
 
 /** The options every line-oriented simulator takes. */
 export interface CommonSimOptions {
@@ -36,8 +57,10 @@ export interface SimArgsSpec {
 /** Parse `args` into `o` (common options, then the family's); throws an Error with the usage on bad input. */
 export function parseSimArgs<O extends CommonSimOptions>(args: string[], o: O, spec: SimArgsSpec): O {
   const { usage } = spec;
+  const command = /labrig sim \w+/.exec(usage)?.[0] ?? 'labrig sim';
+  if (args.includes('--help') || args.includes('-h')) throw new SimHelpRequest(usage);
   const fail = (message: string): never => {
-    throw new Error(`${message}\n${usage}`);
+    throw new SimUsageError(`${command}: ${message}; see ${command} --help`);
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -46,11 +69,17 @@ export function parseSimArgs<O extends CommonSimOptions>(args: string[], o: O, s
       if (v === undefined) fail(`${a} needs a value`);
       return v!;
     };
-    if (a === '--tcp') o.tcp = value();
+    if (a === '--tcp') {
+      o.tcp = value();
+      try {
+        parseHostPort(o.tcp, 'address');
+      } catch (e) {
+        fail(`${(e as Error).message}; use HOST:PORT with PORT in 0..65535 (0 picks a free port)`);
+      }
+    }
     else if (a === '--pty') o.pty = true;
     else if (a === '--faults') o.faults = value();
     else if (spec.option?.(a, value, fail)) continue;
-    else if (a === '--help' || a === '-h') throw new Error(usage);
     else fail(`unknown option ${a}`);
   }
   if (spec.exclusive && o.tcp !== undefined && o.pty) fail('give --tcp or --pty, not both');
@@ -71,44 +100,76 @@ export interface SimCliSpec<O, S extends Closable> {
   start: (options: O) => Promise<S>;
   /** Print the URIs (driver URI first, on stdout) and a note on stderr. */
   announce: (sim: S) => void;
-  /** Prefix of the message when starting fails (exit code 1); without it the error propagates. */
+  /** The command (`labrig sim galil`), prefix of the message when starting fails. */
   label?: string;
 }
 
-/** Resolve when the process gets SIGINT or SIGTERM. */
-export function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
+/** Resolve with the signal when the process gets SIGINT, SIGTERM or SIGHUP. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  return new Promise<NodeJS.Signals>((resolve) => {
+    const listeners = signals.map((s) => {
+      const l = (): void => {
+        for (const [sig, f] of listeners) process.off(sig, f);
+        // Until the process ends, a second signal exits at once.
+        const again = (): void => process.exit(128 + (s === 'SIGINT' ? 2 : s === 'SIGTERM' ? 15 : 1));
+        for (const sig of signals) process.once(sig, again);
+        resolve(s);
+      };
+      return [s, l] as const;
+    });
+    for (const [s, l] of listeners) process.on(s, l);
   });
 }
 
-/** Run a simulator from the command line; resolves with the exit code (2 bad usage, 1 start failed, 0 after SIGINT/SIGTERM). */
+/** Describe why a simulator could not start, with the fix; `usage` says whether it is the user's mistake (exit 2). */
+export function startFailure(e: unknown, command: string): { line: string; usage: boolean } {
+  const err = e as NodeJS.ErrnoException;
+  const msg = (err?.message ?? String(e)).replace(/\s*\n\s*/g, '; ');
+  if (err?.code === 'EADDRINUSE') return { line: `${command}: the port is in use (${msg}); pick another port, or port 0 for a free one`, usage: true };
+  if (err?.code === 'EACCES') return { line: `${command}: not allowed to listen there (${msg}); use a port above 1023, or port 0`, usage: true };
+  if (err?.code === 'EADDRNOTAVAIL') return { line: `${command}: no such local address (${msg}); use 127.0.0.1 or ::1`, usage: true };
+  if (e instanceof InvalidInputError) return { line: `${command}: ${msg}`, usage: true };
+  return { line: `${command}: cannot start: ${msg}`, usage: false };
+}
+
+/**
+ * Run a simulator from the command line; resolves with the exit code: 0 after SIGINT, SIGTERM or
+ * SIGHUP (stopping a simulator by a signal is its normal end; its close is bounded by
+ * {@link SIM_CLOSE_TIMEOUT_MS} and a second signal exits at once), 2 on bad usage (also an
+ * address in use or not allowed), 1 when it could not start otherwise. `--help` prints the
+ * usage on stdout and exits 0. Errors are one line, never a stack trace.
+ */
 export async function runSimCli<O, S extends Closable>(args: string[], spec: SimCliSpec<O, S>): Promise<number> {
   let options: O;
   try {
     options = spec.parse(args);
   } catch (e) {
-    console.error((e as Error).message);
+    if (e instanceof SimHelpRequest) {
+      console.log(e.message);
+      return 0;
+    }
+    console.error((e as Error).message.replace(/\s*\n\s*/g, '; '));
     return 2;
   }
   let sim: S;
-  if (spec.label === undefined) sim = await spec.start(options);
-  else {
-    try {
-      sim = await spec.start(options);
-    } catch (e) {
-      console.error(`${spec.label}: ${(e as Error).message}`);
-      return 1;
-    }
+  try {
+    sim = await spec.start(options);
+  } catch (e) {
+    const f = startFailure(e, spec.label ?? 'labrig sim');
+    console.error(f.line);
+    return f.usage ? 2 : 1;
   }
   spec.announce(sim);
   await untilSignal();
-  await sim.close();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([sim.close(), new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error(`close took longer than ${SIM_CLOSE_TIMEOUT_MS} ms`)), SIM_CLOSE_TIMEOUT_MS)))]);
+  } catch (e) {
+    console.error(`${spec.label ?? 'labrig sim'}: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    clearTimeout(timer);
+  }
   return 0;
 }
