@@ -166,6 +166,8 @@ export function installSignalHandlers(options: SignalHandlerOptions = {}): Signa
 
   const onSignal = (cause: ShutdownCause): void => {
     if (shutdown) {
+      // Every later write to a closed stdout fails again: that is no request to hurry.
+      if (cause === 'EPIPE') return;
       log(`labrig: second ${cause}: exiting now`);
       exit(exitCodeFor(cause));
       return;
