@@ -126,6 +126,7 @@ export function installSignalHandlers(options: SignalHandlerOptions = {}): Signa
   const signals = options.signals ?? SHUTDOWN_SIGNALS;
   let shutdown: Promise<number> | undefined;
   let disposed = false;
+  let finished = false;
 
   const step = async (what: string, work: () => unknown): Promise<unknown> => {
     try {
@@ -174,6 +175,7 @@ export function installSignalHandlers(options: SignalHandlerOptions = {}): Signa
     }
     log(`labrig: ${cause === 'EPIPE' ? 'output closed' : cause}: stopping what this command started (again to exit at once)`);
     shutdown = run(cause).then((code) => {
+      finished = true;
       exit(code);
       return code;
     });
@@ -189,7 +191,7 @@ export function installSignalHandlers(options: SignalHandlerOptions = {}): Signa
 
   const dispose = (): void => {
     // While a shutdown runs the handlers stay: a second signal must still exit at once.
-    if (disposed || shutdown) return;
+    if (disposed || (shutdown && !finished)) return;
     disposed = true;
     for (const [s, l] of listeners) process.off(s, l);
     if (epipe) process.stdout.off('error', onStdoutError);
