@@ -39,14 +39,14 @@ export function oneLine(e: unknown): string {
  */
 export function checkOutDir(path: string, flag = '--out'): string {
   const abs = resolve(path);
-  const stat = statSync(abs, { throwIfNoEntry: false });
+  const stat = statOrNone(abs);
   if (stat && !stat.isDirectory()) throw new UsageError(`${flag} ${path}: exists and is not a folder; give a folder (it is created if missing)`);
   let dir = abs;
   if (!stat) {
     // The nearest existing ancestor must be a folder we may create entries in.
     for (;;) {
       const up = dirname(dir);
-      const s = statSync(up, { throwIfNoEntry: false });
+      const s = statOrNone(up);
       dir = up;
       if (s) {
         if (!s.isDirectory()) throw new UsageError(`${flag} ${path}: ${up} is not a folder; give a folder path`);
@@ -61,6 +61,16 @@ export function checkOutDir(path: string, flag = '--out'): string {
     throw new UsageError(`${flag} ${path}: ${dir} is not writable; give a folder you may write to`);
   }
   return abs;
+}
+
+/** stat `p`, or undefined when it (or a parent, ENOTDIR) does not exist. */
+function statOrNone(p: string): ReturnType<typeof statSync> {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
 }
 
 /** Check a whole number option `>= min`; return it, or throw a UsageError naming the flag. */
