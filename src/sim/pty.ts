@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import tty from 'node:tty';
 import { DisconnectedError, UnsupportedError } from '../core/errors.js';
 import { FaultPipe, type FaultInjector } from './faults.js';
-import { makeTempDir } from './temp.js';
+import { makeTempDir, removeTempDir } from './temp.js';
 
 interface Libc {
   openpty(master: number[], slave: number[], name: Buffer, termp: null, winp: null): number;
@@ -265,7 +265,7 @@ export function serveOnPty(responder: Responder | LineHandler, options: ServeOnP
       downTimer = undefined;
       wake?.();
       stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (dir) removeTempDir(dir);
     },
   };
   start();

@@ -2,8 +2,8 @@
  * Temp folders of the simulators (pty links, OPC UA certificate stores), kept where a leftover is
  * harmless and swept when nobody owns them any more.
  *
- * Every folder goes under one per-process parent, `<os.tmpdir()>/labrig-<pid>/`. On the first
- * folder a process makes:
+ * Every folder goes under one per-process parent, `<os.tmpdir()>/labrig-<pid>/`, removed with
+ * the last folder in it ({@link removeTempDir}). On the first folder a process makes:
  * - an `exit` listener is installed that removes the parent synchronously: it runs on a normal
  *   end, on `process.exit` (which the signal handlers of `src/rig/shutdown.ts` call), and after
  *   an uncaught exception (an EPIPE on stdout that nobody handled, a bug);
@@ -15,28 +15,46 @@
  * certificate of a dead process, under one name per process, until the next labrig start.
  * @module
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const PARENT_RE = /^labrig-(\d+)$/;
-let parent: string | undefined;
+/** Parent folders made by this process (one per `os.tmpdir()` seen), removed at exit. */
+const parents = new Set<string>();
+let exitHook = false;
 
 /** The per-process parent folder, `<tmpdir>/labrig-<pid>` (created, and the sweep run, on first use). */
 export function labrigTempRoot(): string {
-  if (parent !== undefined) return parent;
   const root = tmpdir();
-  sweepStaleTempDirs(root);
   const dir = join(root, `labrig-${process.pid}`);
+  if (!parents.has(dir)) {
+    sweepStaleTempDirs(root);
+    parents.add(dir);
+  }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  parent = dir;
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const d of parents) rmSync(d, { recursive: true, force: true });
+    });
+  }
   return dir;
 }
 
 /** Make a fresh folder `<tmpdir>/labrig-<pid>/<prefix>XXXXXX` (e.g. prefix `pty-`). */
 export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(labrigTempRoot(), prefix));
+}
+
+/** Remove a folder made by {@link makeTempDir}, and its per-process parent when that is now empty. */
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  try {
+    rmdirSync(dirname(dir));
+  } catch {
+    // not empty (another simulator of this process still runs) or already gone
+  }
 }
 
 function alive(pid: number): boolean {

@@ -16,7 +16,7 @@ import {
   type Namespace, type UAObject, type UAVariable,
 } from 'node-opcua';
 import { InvalidInputError, LabrigError } from '../../core/errors.js';
-import { makeTempDir } from '../temp.js';
+import { makeTempDir, removeTempDir } from '../temp.js';
 import { ensureOpcuaLogsRouted } from '../../protocols/opcua/logging.js';
 import { DEFAULT_SIM_NODES, parseSimNodes, type ResolvedSimNode, type SimNodeSpec, type SimScalar } from './nodes.js';
 import { nextValue } from './simulate.js';
@@ -181,7 +181,10 @@ export async function startOpcuaSim(options: OpcuaSimOptions = {}): Promise<Opcu
     for (const w of waits) clearTimeout(w);
     waits.clear();
     await server.shutdown(0).catch(() => undefined);
-    if (ownsPki) await rm(pki, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 }).catch(() => undefined);
+    if (ownsPki) {
+      await rm(pki, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 }).catch(() => undefined);
+      removeTempDir(pki);
+    }
   };
   const variables = new Map<string, { node: ResolvedSimNode; variable: UAVariable }>();
   const waits = new Set<ReturnType<typeof setTimeout>>();
