@@ -48,8 +48,13 @@ export function portOf(p: ParsedUri, fallback?: number): number {
     if (fallback !== undefined && p.portText === undefined) return fallback;
     throw new InvalidInputError({ what: `${p.scheme} address port`, value: p.uri, reason: `missing port (${p.scheme}://host:port)` });
   }
-  if (p.port === undefined) throw new InvalidInputError({ what: 'address port', value: p.portText, reason: 'must be an integer in 1..65535' });
+  if (p.port === undefined) throw badPort(p);
   return p.port;
+}
+
+/** The error for a port that is not an integer in 1..65535, naming the whole address. */
+export function badPort(p: ParsedUri): InvalidInputError {
+  return new InvalidInputError({ what: `${p.scheme} address port`, value: p.uri, reason: `port '${p.portText ?? ''}' must be an integer in 1..65535` });
 }
 
 /** Parameters of every TCP address. */
