@@ -124,7 +124,7 @@ export function serialTransport(options: SerialTransportOptions = {}): Transport
     params,
     address(p, v) {
       if (p.host && p.path) throw new InvalidInputError({ what: `${p.scheme} address`, value: p.uri, reason: `give either ${p.scheme}:///dev/path or ${p.scheme}://COM3, not both` });
-      if (p.portText !== undefined) throw new InvalidInputError({ what: `${p.scheme} address port`, value: p.portText, reason: 'serial addresses have no port' });
+      if (p.portText !== undefined) throw new InvalidInputError({ what: `${p.scheme} address port`, value: p.uri, reason: `serial addresses have no port (':${p.portText}')` });
       const path = p.host ? p.host : /^\/COM\d+$/i.test(p.path) ? p.path.slice(1) : p.path;
       if (!path) throw new InvalidInputError({ what: `${p.scheme} address path`, value: p.uri, reason: `missing device path (${options.example ?? `${p.scheme}:///dev/ttyUSB0`})` });
       const flow = v['flow'] as string | undefined;
