@@ -48,8 +48,13 @@ export function portOf(p: ParsedUri, fallback?: number): number {
     if (fallback !== undefined && p.portText === undefined) return fallback;
     throw new InvalidInputError({ what: `${p.scheme} address port`, value: p.uri, reason: `missing port (${p.scheme}://host:port)` });
   }
-  if (p.port === undefined) throw new InvalidInputError({ what: 'address port', value: p.portText, reason: 'must be an integer in 1..65535' });
+  if (p.port === undefined) throw badPort(p);
   return p.port;
+}
+
+/** The error for a port that is not an integer in 1..65535, naming the whole address. */
+export function badPort(p: ParsedUri): InvalidInputError {
+  return new InvalidInputError({ what: `${p.scheme} address port`, value: p.uri, reason: `port '${p.portText ?? ''}' must be an integer in 1..65535` });
 }
 
 /** Parameters of every TCP address. */
@@ -119,7 +124,7 @@ export function serialTransport(options: SerialTransportOptions = {}): Transport
     params,
     address(p, v) {
       if (p.host && p.path) throw new InvalidInputError({ what: `${p.scheme} address`, value: p.uri, reason: `give either ${p.scheme}:///dev/path or ${p.scheme}://COM3, not both` });
-      if (p.portText !== undefined) throw new InvalidInputError({ what: `${p.scheme} address port`, value: p.portText, reason: 'serial addresses have no port' });
+      if (p.portText !== undefined) throw new InvalidInputError({ what: `${p.scheme} address port`, value: p.uri, reason: `serial addresses have no port (':${p.portText}')` });
       const path = p.host ? p.host : /^\/COM\d+$/i.test(p.path) ? p.path.slice(1) : p.path;
       if (!path) throw new InvalidInputError({ what: `${p.scheme} address path`, value: p.uri, reason: `missing device path (${options.example ?? `${p.scheme}:///dev/ttyUSB0`})` });
       const flow = v['flow'] as string | undefined;

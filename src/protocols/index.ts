@@ -18,7 +18,7 @@ export {
   transportScheme,
   unregisterScheme,
 } from './uri.js';
-export { portOf, resolveAddress, SERIAL_PARAMS, serialTransport, TCP_PARAMS, tcpTransport } from './address.js';
+export { badPort, portOf, resolveAddress, SERIAL_PARAMS, serialTransport, TCP_PARAMS, tcpTransport } from './address.js';
 export type { AddressFamily, ResolvedAddress, SerialTransportOptions, TcpTransportOptions, Transport } from './address.js';
 export { canonicalName, checkParams, checkValue, describeType, formatSchema, knownNames, paramWhat, reasonOf } from './params.js';
 export type {

@@ -18,6 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../core/errors.js';
+import { findDuplicateKey } from './json-keys.js';
 
 /** Where a value came from: a URI's query, or an options object (rig entry, open options). */
 export type ParamSource = 'uri' | 'options';
@@ -39,12 +40,19 @@ interface ParamCommon<T> {
   readonly check?: (value: T, what: string) => T;
 }
 
+/**
+ * Longest duration a parameter in `ms` may take when it declares no `max`: Node's timer limit
+ * (2^31 - 1 ms, about 24.8 days). A longer `setTimeout` does not wait longer: it fires after 1 ms,
+ * so an absurd timeout would become an instant one.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** A number (`number`) or a whole number (`integer`), optionally bounded. */
 export interface NumberParam extends ParamCommon<number> {
   readonly type: 'number' | 'integer';
   /** Lowest allowed value (inclusive). */
   readonly min?: number;
-  /** Highest allowed value (inclusive). */
+  /** Highest allowed value (inclusive); a parameter in `ms` without one is bounded by {@link MAX_TIMER_MS}. */
   readonly max?: number;
   /** Values must be greater than this (exclusive lower bound, e.g. 0 for "> 0"). */
   readonly above?: number;
@@ -137,8 +145,15 @@ function fmt(n: number): string {
   return String(n);
 }
 
+/** The highest value of a number rule: its `max`, or {@link MAX_TIMER_MS} for a duration in ms. */
+function maxOf(spec: NumberParam): number | undefined {
+  return spec.max ?? (spec.units === 'ms' ? MAX_TIMER_MS : undefined);
+}
+
 /** Describe a number rule: `an integer in 1..100`, `a number > 0`, with units. */
 function numberRule(spec: NumberParam): string {
+  const max = maxOf(spec);
+  if (max !== spec.max) spec = { ...spec, max };
   const kind = spec.type === 'integer' ? 'an integer' : 'a number';
   const u = spec.units ? ` (${spec.units})` : '';
   const low = spec.above !== undefined ? undefined : spec.min;
@@ -159,7 +174,7 @@ function checkNumber(spec: NumberParam, raw: unknown, what: string): number {
     !Number.isFinite(n) ||
     (spec.type === 'integer' && !Number.isInteger(n)) ||
     (spec.min !== undefined && n < spec.min) ||
-    (spec.max !== undefined && n > spec.max) ||
+    (maxOf(spec) !== undefined && n > maxOf(spec)!) ||
     (spec.above !== undefined && !(n > spec.above));
   if (bad) throw new InvalidInputError({ what, value: raw, reason: `must be ${numberRule(spec)}` });
   return n;
@@ -326,9 +341,17 @@ export function formatSchema(schema: ParamSchema, indent = '  '): string[] {
 
 /** Read the JSON file a parameter names (a register map, a node list); an InvalidInputError naming `what` when it cannot be read or parsed. */
 export function readJsonParam(path: string, what: string, kind: string): unknown {
+  let text: string;
+  let value: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    text = readFileSync(path, 'utf8');
+    value = JSON.parse(text) as unknown;
   } catch (e) {
     throw new InvalidInputError({ what, value: path, reason: `cannot be read as a JSON ${kind} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})` });
   }
+  const dup = findDuplicateKey(text);
+  if (dup) {
+    throw new InvalidInputError({ what, value: path, reason: `cannot be read as a JSON ${kind}: key '${dup.key}' appears twice ${dup.path === '' ? 'at the top level' : `in ${dup.path}`} (line ${dup.line}, column ${dup.column}; first at line ${dup.firstLine}, column ${dup.firstColumn})` });
+  }
+  return value;
 }

@@ -27,6 +27,7 @@ import { checkParams, reasonOf } from '../protocols/params.js';
 import type { AnySimulator } from '../sim/family.js';
 import { registeredSimulators, simulatorByName } from '../sim/registry.js';
 import { registerBuiltinFamilies } from './families.js';
+import { findDuplicateKey } from '../protocols/json-keys.js';
 import type { DeviceOptions } from './types.js';
 
 /** One checked device entry of a rig. */
@@ -152,11 +153,20 @@ export function readRigFile(path: string): unknown {
   } catch (e) {
     throw new InvalidInputError({ what: 'rig file', value: path, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
   }
+  const json = extname(path).toLowerCase() === '.json';
+  let value: unknown;
   try {
-    return extname(path).toLowerCase() === '.json' ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+    value = json ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
   } catch (e) {
-    throw new InvalidInputError({ what: `rig file ${path}`, value: text.length > 60 ? `${text.slice(0, 57)}...` : text, reason: `is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}` });
+    throw new InvalidInputError({ what: `rig file ${path}`, value: text.length > 60 ? `${text.slice(0, 57)}...` : text, reason: `is not valid ${json ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}` });
   }
+  // JSON.parse keeps the last of two equal keys; refuse them as the YAML parser does.
+  const dup = json ? findDuplicateKey(text) : undefined;
+  if (dup) {
+    const inside = dup.path === '' ? 'at the top level' : `in ${dup.path}`;
+    throw new InvalidInputError({ what: `rig file ${path}`, value: dup.key, reason: `is not valid JSON for a rig: key '${dup.key}' appears twice ${inside} (line ${dup.line}, column ${dup.column}; first at line ${dup.firstLine}, column ${dup.firstColumn})` });
+  }
+  return value;
 }
 
 /** Read and check a rig file. */

@@ -34,7 +34,7 @@ t.test('URI text and option values are read the same way', async (t) => {
   t.same(fromUri, { baud: 19200, pollMs: 2.5, hold: true, unit: 'B', mode: 'a', units: [1, 2], volume: 1000 });
   t.same(fromOptions, fromUri, 'the alias baudRate is baud');
   for (const bad of ['0x10', '12abc', ' 1', '1e999', 'NaN', '']) t.match(msg(() => checkParams(SCHEMA, { baud: bad }, { source: 'uri', owner: 'x://' })), /^parameter 'baud': must be an integer in 1\.\.20000000 \(bit\/s\)/, JSON.stringify(bad));
-  t.equal(msg(() => checkParams(SCHEMA, { pollMs: 0 }, { source: 'options', owner: 'x' })), "parameter 'pollMs': must be a number > 0 (ms) (got 0)");
+  t.equal(msg(() => checkParams(SCHEMA, { pollMs: 0 }, { source: 'options', owner: 'x' })), "parameter 'pollMs': must be a number > 0 and <= 2147483647 (ms) (got 0)");
   t.equal(msg(() => checkParams(SCHEMA, { unit: 'AB' }, { source: 'uri', owner: 'x://' })), `parameter 'unit': must be one letter A-Z (got "AB")`);
   t.equal(msg(() => checkParams(SCHEMA, { units: '1,1' }, { source: 'uri', owner: 'x://' })), `parameter 'units': lists 1 twice (got "1,1")`);
   t.equal(msg(() => checkParams(SCHEMA, { units: '1,x' }, { source: 'uri', owner: 'x://' })), `parameter 'units': must list integers in 0..99 separated by commas (got "1,x")`);

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { composeRun, DocumentDispatcher } from '../../src/core/documents/index.js';
 import type { AnyDocument, DocumentName } from '../../src/core/documents/index.js';
@@ -100,26 +101,137 @@ t.test('file name template takes start fields; a function works too; folders are
   clash.close();
 });
 
-t.test('writes are buffered until the buffer fills or the run stops', async (t) => {
+/** Wait until `check` returns true, polling every 10 ms; fail after `ms` (generous: the machine may be loaded). */
+async function waitFor(check: () => boolean, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+function namesIn(path: string): string[] {
+  return readJsonl(path).map(([n]) => n);
+}
+
+t.test('start, descriptor and stop are written through; other documents are held until a bound is reached', async (t) => {
   const dir = tempDir(t);
   const docs = composeDocs({}, 5);
   const uid = (docs[0]![1] as { uid: string }).uid;
   const path = join(dir, `${uid}.jsonl`);
-  const buffered = new JsonlWriter({ directory: dir, bufferChars: 1 << 20 });
-  for (const [name, doc] of docs.slice(0, -1)) buffered.callback(name, doc);
-  t.equal(readFileSync(path, 'utf8'), '', 'nothing written before stop with a large buffer');
-  t.same(buffered.openFiles, [path]);
-  buffered.callback(...docs.at(-1)!);
-  t.equal(readJsonl(path).length, docs.length, 'all written at stop');
+  // No timer within the test's life, a count bound of 4 documents, a large character bound.
+  const w = new JsonlWriter({ directory: dir, bufferChars: 1 << 20, flushIntervalMs: 60_000, flushDocuments: 4 });
+  t.teardown(() => w.close());
+  w.callback(...docs[0]!);
+  t.same(namesIn(path), ['start'], 'start is on disk at once');
+  w.callback(...docs[1]!);
+  t.same(namesIn(path), ['start', 'descriptor'], 'descriptor is on disk at once');
+  w.callback(...docs[2]!); // resource
+  w.callback(...docs[3]!); // datum
+  w.callback(...docs[4]!); // event
+  t.same(namesIn(path), ['start', 'descriptor'], 'three ordinary documents are held');
+  w.callback(...docs[5]!); // datum: the fourth held document
+  t.same(namesIn(path), ['start', 'descriptor', 'resource', 'datum', 'event', 'datum'], 'the count bound writes them out, in order');
+  for (const [name, doc] of docs.slice(6, -1)) w.callback(name, doc);
+  t.ok(namesIn(path).length < docs.length - 1, 'some documents held again');
+  w.callback(...docs.at(-1)!);
+  t.same(readJsonl(path), JSON.parse(JSON.stringify(docs)), 'stop writes everything, in order');
+  t.same(w.openFiles, []);
 
   rmSync(path);
-  const unbuffered = new JsonlWriter({ directory: dir, bufferChars: 0 });
-  for (const [name, doc] of docs.slice(0, 4)) unbuffered.callback(name, doc);
-  t.same(readJsonl(path).map(([n]) => n), docs.slice(0, 4).map(([n]) => n), 'each line written at once, in order');
-  t.same(unbuffered.close(), [path], 'close flushes and closes open runs');
-  t.equal(readJsonl(path).length, 4);
-  t.throws(() => unbuffered.callback(...docs[4]!), LabrigError, 'a closed writer refuses documents');
-  t.same(unbuffered.close(), [path], 'close is idempotent');
+  const chars = new JsonlWriter({ directory: dir, bufferChars: 1, flushIntervalMs: 60_000 });
+  for (const [name, doc] of docs.slice(0, 5)) chars.callback(name, doc);
+  t.same(namesIn(path), docs.slice(0, 5).map(([n]) => n), 'a character bound of 1 writes each line at once');
+  t.same(chars.close(), [path], 'close flushes and closes open runs');
+  t.equal(readJsonl(path).length, 5);
+  t.throws(() => chars.callback(...docs[5]!), LabrigError, 'a closed writer refuses documents');
+  t.same(chars.close(), [path], 'close is idempotent');
+});
+
+t.test('the timer writes held documents within the flush interval, and flush() writes them at once', async (t) => {
+  const dir = tempDir(t);
+  const docs = composeDocs({}, 3);
+  const uid = (docs[0]![1] as { uid: string }).uid;
+  const path = join(dir, `${uid}.jsonl`);
+  const w = new JsonlWriter({ directory: dir, flushIntervalMs: 20 });
+  t.teardown(() => w.close());
+  for (const [name, doc] of docs.slice(0, 5)) w.callback(name, doc);
+  t.ok(await waitFor(() => namesIn(path).length === 5), 'held documents reach the file without any further document');
+
+  const manual = new JsonlWriter({ directory: join(dir, 'manual'), flushIntervalMs: 60_000 });
+  t.teardown(() => manual.close());
+  for (const [name, doc] of docs.slice(0, 5)) manual.callback(name, doc);
+  const mpath = join(dir, 'manual', `${uid}.jsonl`);
+  t.equal(namesIn(mpath).length, 2, 'held before flush');
+  await manual.flush();
+  t.equal(namesIn(mpath).length, 5, 'flush() writes every held document');
+  t.same(manual.close(), [mpath]);
+});
+
+t.test('the flush timer is unref\'d and cleared by close and by the last stop', async (t) => {
+  const dir = tempDir(t);
+  // Watch the timers the writer makes (the only timers made while the spies are in place).
+  const made: NodeJS.Timeout[] = [];
+  const cleared = new Set<unknown>();
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    const h = realSet(fn, ms);
+    made.push(h);
+    return h;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((h: NodeJS.Timeout) => {
+    cleared.add(h);
+    realClear(h);
+  }) as typeof clearTimeout;
+  t.teardown(() => {
+    globalThis.setTimeout = realSet;
+    globalThis.clearTimeout = realClear;
+  });
+  const docs = composeDocs({}, 2);
+  const w = new JsonlWriter({ directory: dir, flushIntervalMs: 60_000 });
+  for (const [name, doc] of docs.slice(0, 5)) w.callback(name, doc);
+  t.equal(made.length, 1, 'one timer while documents are held');
+  t.equal(made[0]!.hasRef(), false, 'it does not keep the process alive');
+  w.close();
+  t.ok(cleared.has(made[0]), 'close clears it');
+  const again = new JsonlWriter({ directory: dir, fileName: 'again', flushIntervalMs: 60_000 });
+  for (const [name, doc] of docs) again.callback(name, doc);
+  t.equal(made.length, 2);
+  t.ok(cleared.has(made[1]), 'the stop of the last open run clears it');
+  t.same(again.openFiles, []);
+  globalThis.setTimeout = realSet;
+  globalThis.clearTimeout = realClear;
+
+  // A child process that holds documents and never closes its writer still exits at once, and its
+  // exit hook writes what was held.
+  const script = join(dir, 'hold.ts');
+  writeFileSync(script, [
+    `import { JsonlWriter } from ${JSON.stringify(join(process.cwd(), 'src/writers/jsonl.ts'))};`,
+    `const docs = JSON.parse(process.argv[2]);`,
+    `const w = new JsonlWriter({ directory: process.argv[3], fileName: 'held', flushIntervalMs: 60_000 });`,
+    `for (const [n, d] of docs) w.callback(n, d);`,
+  ].join('\n'));
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, JSON.stringify(docs.slice(0, 5)), dir], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  t.ok(Date.now() - t0 < 50_000, 'the minute-long flush timer did not keep the process alive');
+  t.same(namesIn(join(dir, 'held.jsonl')), docs.slice(0, 5).map(([n]) => n), 'the exit hook wrote the held documents');
+});
+
+t.test('readJsonl drops only a torn last line (no newline after it), unless strict', async (t) => {
+  const dir = tempDir(t);
+  const p = join(dir, 'torn.jsonl');
+  writeFileSync(p, '["start",{"uid":"u","time":1}]\n["stop",{"uid":"s","run_st');
+  t.same(readJsonl(p), [['start', { uid: 'u', time: 1 }]], 'the cut-short write is dropped');
+  t.throws(() => readJsonl(p, { strict: true }), { what: `${p} line 2` } as unknown as Error, 'strict refuses it');
+  writeFileSync(p, '["start",{"uid":"u","time":1}]\n["stop",{"uid":"s","run_st\n');
+  t.throws(() => readJsonl(p), { what: `${p} line 2` } as unknown as Error, 'a malformed line WITH its newline is an error');
+  writeFileSync(p, '["start",{"uid":"u","ti\n["start",{"uid":"u","time":1}]');
+  t.throws(() => readJsonl(p), { what: `${p} line 1` } as unknown as Error, 'a malformed line before the last is an error');
+  writeFileSync(p, '["start",{"uid":"u","time":1}]');
+  t.same(readJsonl(p), [['start', { uid: 'u', time: 1 }]], 'a whole last line without newline is kept');
 });
 
 t.test('documents of runs it never saw start are skipped and counted', async (t) => {

@@ -16,13 +16,20 @@ import type { AlicatDevice } from './index.js';
 /** Default serial speed of Alicat units, bits/s. */
 export const ALICAT_BAUD = 19200;
 
+/**
+ * Upper bound of full scales and tolerances, in the unit's own units: far above any Alicat
+ * (5000 SLPM, the largest controller, is 5e6 SCCM; 3000 psi is 2e7 Pa), so only an absurd value
+ * (a typo, `1e30`) is refused, before connecting.
+ */
+const SANE_MAX = 1e9;
+
 /** Parameters of one Alicat unit (URI query and options alike). */
 export const ALICAT_PARAMS = {
   unit: { type: 'string', pattern: /^[A-Z]$/, upperCase: true, expected: 'one letter A-Z', default: 'A', doc: 'unit id on the line' },
   kind: { type: 'string', choices: ['controller', 'meter'], default: 'controller', doc: 'controller (MFC, movable setpoint) or meter (MFM)' },
   dialect: { type: 'string', choices: ['legacy', 'primer'], default: 'legacy', doc: 'command dialect (see the driver README)' },
-  fullScale: { type: 'number', above: 0, units: 'flow units', doc: 'flow full scale; flow setpoints lie in 0..fullScale' },
-  pressureFullScale: { type: 'number', above: 0, units: 'pressure units', doc: 'pressure full scale; pressure setpoints lie in 0..pressureFullScale' },
+  fullScale: { type: 'number', above: 0, max: SANE_MAX, units: 'flow units', doc: 'flow full scale; flow setpoints lie in 0..fullScale' },
+  pressureFullScale: { type: 'number', above: 0, max: SANE_MAX, units: 'pressure units', doc: 'pressure full scale; pressure setpoints lie in 0..pressureFullScale' },
   units: {
     type: 'object',
     shape: '{ pressure, temperature, massFlow, volumetricFlow, totalizer }',
@@ -39,7 +46,7 @@ export const ALICAT_PARAMS = {
   },
   totalizer: { type: 'boolean', default: false, doc: 'read the totalizer column' },
   settle: { type: 'string', choices: ['flow', 'echo'], default: 'flow', doc: 'set() completes when the flow settles (flow) or the setpoint is echoed (echo)' },
-  tolerance: { type: 'number', above: 0, units: 'control units', doc: 'settling band (default 0.5 % of full scale)' },
+  tolerance: { type: 'number', above: 0, max: SANE_MAX, units: 'control units', doc: 'settling band (default 0.5 % of full scale)' },
   settleMs: { type: 'number', min: 0, units: 'ms', default: 0, doc: 'time the value must stay in the band' },
   settleTimeoutMs: { type: 'number', above: 0, units: 'ms', default: 30000, doc: 'longest wait for settling' },
   timeoutMs: { type: 'number', above: 0, units: 'ms', default: 1000, doc: 'limit of each command' },

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { checkAxis, type AxisLetter } from './protocol.js';
+import { checkAxis, MAX_POSITION_COUNTS, type AxisLetter } from './protocol.js';
 
 /** One axis: which letter, and how counts map to engineering units. */
 export interface GalilAxisConfig {
@@ -102,11 +102,16 @@ export function resolveConfig(config: GalilConfig): { axes: ResolvedAxis[]; io: 
     if (letters.has(axis)) throw new InvalidInputError({ what: `galil axes.${name}.axis`, value: axis, reason: 'is used by another axis' });
     letters.add(axis);
     const cpu = finite(`galil axes.${name}.countsPerUnit`, a.countsPerUnit, true) ?? 1;
+    if (cpu > MAX_POSITION_COUNTS) throw new InvalidInputError({ what: `galil axes.${name}.countsPerUnit`, value: a.countsPerUnit, reason: `must be <= ${MAX_POSITION_COUNTS} (one unit would span the controller's whole position range in counts)` });
     let limits: ResolvedAxis['limits'];
     if (a.limits !== undefined) {
       const [low, high] = Array.isArray(a.limits) ? a.limits : [NaN, NaN];
       if (!Number.isFinite(low) || !Number.isFinite(high) || low > high) {
         throw new InvalidInputError({ what: `galil axes.${name}.limits`, value: a.limits, reason: 'must be [low, high] finite numbers with low <= high' });
+      }
+      const reach = MAX_POSITION_COUNTS / cpu;
+      if (Math.abs(low!) > reach || Math.abs(high!) > reach) {
+        throw new InvalidInputError({ what: `galil axes.${name}.limits`, value: a.limits, reason: `must lie within ±${reach} ${a.units ?? (cpu === 1 ? 'counts' : 'mm')} (the controller's ±${MAX_POSITION_COUNTS} counts${cpu === 1 ? '' : ` at ${cpu} counts per unit`})` });
       }
       limits = { low: low!, high: high! };
     }

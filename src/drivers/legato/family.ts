@@ -29,6 +29,9 @@ function as<T>(what: string, value: unknown, fn: () => T): T {
   }
 }
 
+/** Largest syringe volume accepted, µl: the largest syringes these pumps take hold 140 ml; 1 l only refuses typos. */
+const MAX_SYRINGE_UL = 1_000_000;
+
 /** Parameters of one pump (URI query and options alike). */
 export const LEGATO_PARAMS = {
   address: { type: 'integer', min: 0, max: 99, default: 0, doc: 'pump address on a daisy chain' },
@@ -47,7 +50,11 @@ export const LEGATO_PARAMS = {
     },
   },
   diameterMm: { type: 'number', above: 0, units: 'mm', doc: 'syringe inner diameter, applied on connect' },
-  syringeVolume: { type: 'quantity', units: 'ul', doc: "syringe volume (µl, or e.g. '1 ml'), applied on connect", check: (v, what) => as(what, v, () => toMicroliters(v, undefined, 'syringe volume')) },
+  syringeVolume: { type: 'quantity', units: 'ul', doc: "syringe volume (µl, or e.g. '1 ml'; up to 1 l), applied on connect", check: (v, what) => {
+    const ul = as(what, v, () => toMicroliters(v, undefined, 'syringe volume'));
+    if (!(ul > 0 && ul <= MAX_SYRINGE_UL)) throw new InvalidInputError({ what, value: v, reason: `must be a volume > 0 and <= ${MAX_SYRINGE_UL} ul (1 l)` });
+    return ul;
+  } },
   infuseRate: { type: 'quantity', units: 'ul/min', doc: "infuse rate (µl/min, or e.g. '10 ul/sec'), applied on connect", check: (v, what) => as(what, v, () => toMicrolitersPerMinute(v, undefined, 'infuse rate')) },
   withdrawRate: { type: 'quantity', units: 'ul/min', doc: 'withdraw rate, applied on connect', check: (v, what) => as(what, v, () => toMicrolitersPerMinute(v, undefined, 'withdraw rate')) },
   force: { type: 'integer', min: 1, max: 100, units: '%', doc: 'pushing force, applied on connect' },

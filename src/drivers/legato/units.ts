@@ -187,7 +187,12 @@ export function checkDiameter(device: string, model: PumpModel, diameterMm: numb
 export function checkRate(device: string, model: PumpModel, diameterMm: number | undefined, ulPerMin: number): void {
   finite(`${device} rate`, ulPerMin);
   if (!(ulPerMin > 0)) throw new InvalidInputError({ what: `${device} rate`, value: ulPerMin, reason: 'must be > 0 ul/min' });
-  if (diameterMm === undefined || !(diameterMm > 0)) return;
+  if (diameterMm === undefined || !(diameterMm > 0)) {
+    // Syringe unknown: no syringe this model takes goes faster than its largest at full speed.
+    const { high } = rateLimits(model, model.diameterMm.high);
+    if (ulPerMin > high) throw new LimitsError({ device: `${device} rate`, value: ulPerMin, low: 0, high, units: 'ul/min' });
+    return;
+  }
   const { low, high } = rateLimits(model, diameterMm);
   if (ulPerMin < low || ulPerMin > high) throw new LimitsError({ device: `${device} rate`, value: ulPerMin, low, high, units: 'ul/min' });
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
-import type { Transport } from '../address.js';
+import { badPort, type Transport } from '../address.js';
 import type { ParamSchema } from '../params.js';
 import type { AddressBase } from '../uri.js';
 import type { OpcuaClient } from './client.js';
@@ -45,7 +45,7 @@ export const opcuaTransport: Transport<OpcuaAddress, OpcuaClient> = {
   params: OPCUA_PARAMS,
   address(p, v) {
     if (!p.host) throw new InvalidInputError({ what: 'opc.tcp address host', value: p.uri, reason: 'missing host (opc.tcp://host:4840)' });
-    if (p.portText !== undefined && p.port === undefined) throw new InvalidInputError({ what: 'address port', value: p.portText, reason: 'must be an integer in 1..65535' });
+    if (p.portText !== undefined && p.port === undefined) throw badPort(p);
     const options: OpcuaClientOptions = {};
     if (v['timeoutMs'] !== undefined) options.timeoutMs = v['timeoutMs'] as number;
     if (v['connectTimeoutMs'] !== undefined) options.connectTimeoutMs = v['connectTimeoutMs'] as number;

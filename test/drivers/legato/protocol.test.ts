@@ -73,7 +73,9 @@ t.test('models and limits: rates from the bore and the pusher speeds', async (t)
   t.ok(Math.abs(small.low * 1e6 - 1.26) < 0.05, `0.5 ul syringe: down to ${(small.low * 1e6).toFixed(3)} pl/min (published 1.26)`);
   t.throws(() => checkRate('p', m, 4.6066, 3000), LimitsError);
   t.throws(() => checkRate('p', m, 4.6066, 0), InvalidInputError, 'zero is not a rate');
-  t.doesNotThrow(() => checkRate('p', m, undefined, 1e9), 'bore unknown: only the pump can judge');
+  const widest = rateLimits(m, m.diameterMm.high).high;
+  t.doesNotThrow(() => checkRate('p', m, undefined, widest), 'bore unknown: anything the widest syringe allows');
+  t.throws(() => checkRate('p', m, undefined, 1e9), LimitsError, 'bore unknown: faster than the widest syringe at full speed is refused');
   t.throws(() => checkDiameter('p', m, 0.01), LimitsError);
   t.doesNotThrow(() => checkDiameter('p', m, 14.57));
 });
