@@ -8,7 +8,7 @@
  * one did not (the line says why), 2 on a bad command line.
  * @module
  */
-import { eStopMembers, ESTOP_TIMEOUT_MS, formatEStop } from '../rig/index.js';
+import { eStopMembers, ESTOP_TIMEOUT_MS, formatEStop, installSignalHandlers } from '../rig/index.js';
 import type { CliIO } from './read-set.js';
 import { checkTarget } from './target.js';
 import { oneLine, UsageError, wantsHelp } from './usage.js';
@@ -65,6 +65,15 @@ export async function estopCli(args: string[], io: CliIO = STD_IO): Promise<numb
     return 2;
   }
   let opened: Awaited<ReturnType<typeof checked.open>> | undefined;
+  // A signal while it runs: stop what was opened (again), close it (simulators, temp dirs), exit 128+n.
+  const handled = io === STD_IO
+    ? installSignalHandlers({
+      stop: async () => {
+        if (opened) for (const line of formatEStop(await eStopMembers(opened.members, parsed.timeoutMs))) io.err(line);
+      },
+      cleanup: [() => opened?.close()],
+    })
+    : undefined;
   try {
     opened = await checked.open(true, true);
     const report = await eStopMembers(opened.members, parsed.timeoutMs);
@@ -76,6 +85,8 @@ export async function estopCli(args: string[], io: CliIO = STD_IO): Promise<numb
     io.err(`labrig estop: NOT stopped: ${oneLine(e)}`);
     return 1;
   } finally {
+    if (handled?.shutdown) await handled.shutdown;
+    handled?.();
     await opened?.close().catch((e: unknown) => io.err(`labrig estop: closing: ${oneLine(e)}`));
   }
 }

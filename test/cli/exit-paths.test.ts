@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { sweepStaleTempDirs } from '../../src/sim/temp.js';
 
 const bin = fileURLToPath(new URL('../../bin/labrig.js', import.meta.url));
-t.setTimeout(240_000);
+// Child processes loading TypeScript through tsx: slow on a loaded machine.
+t.setTimeout(600_000);
 
 function labrig(t: Test, args: string[], cwd: string): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -31,7 +32,7 @@ function labrig(t: Test, args: string[], cwd: string): { child: ChildProcess; ou
   return { child, out: () => out, err: () => err, exited };
 }
 
-async function until(what: string, cond: () => boolean, ms = 120_000): Promise<void> {
+async function until(what: string, cond: () => boolean, ms = 240_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);

@@ -18,8 +18,9 @@ import { startLegatoSim } from '../../src/sim/legato/index.js';
 import { FaultInjector } from '../../src/sim/faults.js';
 
 const bin = fileURLToPath(new URL('../../bin/labrig.js', import.meta.url));
-// Child processes load TypeScript through tsx: seconds on a loaded 2-core machine.
-t.setTimeout(240_000);
+// Seven child processes that load TypeScript through tsx: each takes seconds, tens of seconds on
+// a loaded 2-core machine (the whole suite running beside it).
+t.setTimeout(900_000);
 
 interface Child {
   child: ChildProcess;
@@ -78,7 +79,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`${signal} to labrig set mid-move stops the axis, turns the motors off and exits ${code}`, async (t) => {
     const { galil, moving, motorsOff } = await sims(t);
     const c = labrig(t, ['set', galil.uri, 'A', '2000000'], tempDir(t));
-    await until('axis A moving', moving, 90_000, c);
+    await until('axis A moving', moving, 180_000, c);
     process.kill(c.child.pid!, signal);
     const { code: exit } = await c.exited;
     t.equal(exit, code, `exit code ${code} (stderr: ${c.stderr()})`);
@@ -92,7 +93,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`${signal} to labrig set mid-dispense stops the pump and exits ${code}`, async (t) => {
     const { legato } = await sims(t);
     const c = labrig(t, ['set', legato.uri, 'dispense', '5000'], tempDir(t));
-    await until('pump running', () => legato.model.at(0).running, 90_000, c);
+    await until('pump running', () => legato.model.at(0).running, 180_000, c);
     process.kill(c.child.pid!, signal);
     const { code: exit } = await c.exited;
     t.equal(exit, code, `exit code ${code} (stderr: ${c.stderr()})`);
@@ -113,8 +114,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       },
     }));
     const c = labrig(t, ['demo', '--rig', 'rig.json', '--out', 'runs', '--points', '40', '--no-table'], dir);
-    // The progress bar on stderr counts points: signal once a few points were taken.
-    await until('three points of the scan', () => /grid .* [3-9]\/1600 points|grid .* \d{2,}\/1600 points/.test(c.stderr()), 120_000, c);
+    // The progress bar on stderr counts points (every 10% when not a terminal): signal once the scan took its first point.
+    await until('the first point of the scan', () => /grid .* \d+\/1600 points/.test(c.stderr()), 240_000, c);
     const pumpWasRunning = legato.model.at(0).running;
     process.kill(c.child.pid!, signal);
     const { code: exit } = await c.exited;
@@ -134,7 +135,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     t.equal(last[1]['exit_status'], 'abort');
     t.equal(last[1]['reason'], `${signal} received`, 'the stop document says why');
     const events = docs.filter(([n]) => n === 'event').length;
-    t.ok(events >= 3, `the events taken before the signal are in the file (${events})`);
+    t.ok(events >= 1, `the events taken before the signal are in the file (${events})`);
     t.notOk(existsSync(join(tmpdir(), `labrig-${c.child.pid}`)), 'the per-process temp folder is gone');
   });
 }
@@ -145,7 +146,7 @@ t.test('a second signal exits at once', async (t) => {
   const faults = new FaultInjector();
   const { legato } = await sims(t, faults);
   const c = labrig(t, ['set', legato.uri, 'dispense', '5000'], tempDir(t));
-  await until('pump running', () => legato.model.at(0).running, 90_000, c);
+  await until('pump running', () => legato.model.at(0).running, 180_000, c);
   faults.next('silent', 120_000);
   await new Promise((r) => setTimeout(r, 300)); // a status poll meets the silence
   process.kill(c.child.pid!, 'SIGINT');

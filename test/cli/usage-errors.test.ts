@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { simKinds } from '../../src/cli/sim.js';
 
+// `sim opcua --help` loads node-opcua: seconds, tens of seconds on a loaded machine (as the OPC UA tests).
+t.setTimeout(180_000);
+
 /** Run `labrig <args>` in-process; collect what it prints. */
 async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];

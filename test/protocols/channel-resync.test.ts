@@ -5,6 +5,7 @@ import { createRequestChannel, prefixAddressing } from '../../src/protocols/chan
 import { SerialStream } from '../../src/protocols/stream/serial.js';
 import { serveOnPty } from '../../src/sim/pty.js';
 import { MemoryStream, outcome, sleep } from './helpers.js';
+import { fuzz } from '../helpers/fuzz.js';
 
 t.test('stale bytes while idle are dropped; garbage before a reply is not', async (t) => {
   const s = new MemoryStream();
@@ -81,7 +82,10 @@ t.test('multi-drop pumps on one serial line: addressed prompts, one FIFO', async
 });
 
 t.test('fuzz: random garbage, splits and silence around replies never hang or leak', async (t) => {
-  await fc.assert(
+  // At least 12 cases; more (up to 40) while 6 s last, so a loaded machine cannot push it past
+  // tap's limit; a failure prints its seed and path (LABRIG_FUZZ_SEED / LABRIG_FUZZ_PATH replay it).
+  await fuzz(
+    t,
     fc.asyncProperty(
       fc.array(
         fc.record({
@@ -117,16 +121,20 @@ t.test('fuzz: random garbage, splits and silence around replies never hang or le
         };
         const results = await Promise.all(steps.map((_, i) => outcome(ch.request(`c${i}`, { timeoutMs: 20 + 25 * i }))));
         for (const [i, r] of results.entries()) {
-          if (r.ok && r.value.text !== `=c${i}`) return false;
-          if (!r.ok && !(r.error instanceof LabrigError)) return false;
+          if (r.ok && r.value.text !== `=c${i}`) throw new Error(`request c${i} got the reply ${JSON.stringify(r.value.text)}`);
+          if (!r.ok && !(r.error instanceof LabrigError)) throw new Error(`request c${i} failed with an untyped error: ${String(r.error)}`);
         }
-        const clean = ch.inspect();
+        // Every request settled: nothing may be queued or on the wire. A resync timer may still
+        // run (the quiet wait after a timeout: timing, not a leak); after close nothing may.
+        const settled = ch.inspect();
         await ch.close();
         await sleep(3); // let split tails fire into the closed stream
-        return clean.queued === 0 && !clean.active && clean.timers === 0;
+        if (settled.queued !== 0 || settled.active) throw new Error(`after every request settled: ${JSON.stringify(settled)}`);
+        const closed = ch.inspect();
+        if (closed.timers !== 0 || closed.queued !== 0 || closed.active) throw new Error(`left after close: ${JSON.stringify(closed)}`);
+        return true;
       },
     ),
-    { numRuns: 40 },
+    { minRuns: 12, maxRuns: 40, budgetMs: 6000 },
   );
-  t.pass('property held');
 });

@@ -104,22 +104,31 @@ export interface SimCliSpec<O, S extends Closable> {
   label?: string;
 }
 
+const SIM_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /** Resolve with the signal when the process gets SIGINT, SIGTERM or SIGHUP. */
 export function untilSignal(): Promise<NodeJS.Signals> {
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   return new Promise<NodeJS.Signals>((resolve) => {
-    const listeners = signals.map((s) => {
+    const listeners = SIM_SIGNALS.map((s) => {
       const l = (): void => {
         for (const [sig, f] of listeners) process.off(sig, f);
-        // Until the process ends, a second signal exits at once.
-        const again = (): void => process.exit(128 + (s === 'SIGINT' ? 2 : s === 'SIGTERM' ? 15 : 1));
-        for (const sig of signals) process.once(sig, again);
         resolve(s);
       };
       return [s, l] as const;
     });
     for (const [s, l] of listeners) process.on(s, l);
   });
+}
+
+/** While `work` runs, a signal exits the process at once (128 + its number); then the listeners go. */
+async function hurriedBySignal<T>(work: () => Promise<T>): Promise<T> {
+  const again = (s: NodeJS.Signals): void => process.exit(128 + (s === 'SIGINT' ? 2 : s === 'SIGTERM' ? 15 : 1));
+  for (const s of SIM_SIGNALS) process.on(s, again);
+  try {
+    return await work();
+  } finally {
+    for (const s of SIM_SIGNALS) process.off(s, again);
+  }
 }
 
 /** Describe why a simulator could not start, with the fix; `usage` says whether it is the user's mistake (exit 2). */
@@ -164,7 +173,8 @@ export async function runSimCli<O, S extends Closable>(args: string[], spec: Sim
   await untilSignal();
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([sim.close(), new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error(`close took longer than ${SIM_CLOSE_TIMEOUT_MS} ms`)), SIM_CLOSE_TIMEOUT_MS)))]);
+    await hurriedBySignal(() =>
+      Promise.race([sim.close(), new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error(`close took longer than ${SIM_CLOSE_TIMEOUT_MS} ms`)), SIM_CLOSE_TIMEOUT_MS)))]));
   } catch (e) {
     console.error(`${spec.label ?? 'labrig sim'}: ${(e as Error).message}`);
     return 1;
