@@ -24,6 +24,10 @@ const commands: Record<string, { help: string; load: () => Promise<Subcommand> }
     help: 'read [--rig FILE] [--json] <uri|device> [signal...]\n      print signals of a device (all readable ones when none is named)',
     load: async () => async (args: string[]) => (await import('./read-set.js')).readCli(args),
   },
+  run: {
+    help: 'run <count|scan|rel-scan|list-scan|grid> --rig FILE [--det NAME,...] [--out DIR] [plan arguments]\n      run a plan on any rig: live table, progress, JSON lines (labrig run --help)',
+    load: async () => async (args: string[]) => (await import('./run.js')).runCli(args),
+  },
   set: {
     help: 'set [--rig FILE] [--timeout-ms MS] <uri|device> <signal> <value>\n      write a signal or move, and wait for it to complete',
     load: async () => async (args: string[]) => (await import('./read-set.js')).setCli(args),
@@ -36,11 +40,22 @@ function version(): string {
 }
 
 function usage(): string {
-  return ['usage: labrig <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.help}`), '  help                                        show this text', '  version                                     print the version'].join('\n');
+  return ['usage: labrig <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.help}`), '  help                                        show this text', '  version                                     print the version',
+    '',
+    'every command also takes --import MODULE (repeatable) and reads labrig.config.{js,mjs,json} in the',
+    'current directory: modules that register third-party families (registerFamily, registerSimulator)'].join('\n');
 }
 
 /** Run the command line with `argv` (without node and script); resolve to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const plugins = await import('./plugins.js');
+  let imports: string[];
+  try {
+    ({ imports, rest: argv } = plugins.takeImports(argv));
+  } catch (e) {
+    console.error(`labrig: ${(e as Error).message}`);
+    return 2;
+  }
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     console.log(usage());
@@ -55,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`labrig: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  if (!(await plugins.loadPluginsCli(imports))) return 2;
   return (await cmd.load())(rest);
 }
 
