@@ -12,6 +12,7 @@ import ts from 'typescript';
 import { exportsOf, publicEntries, publicExports } from '../helpers/public-api.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+t.setTimeout(180_000);
 
 t.test('the checker tells documented exports from undocumented ones', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'labrig-doc-'));

@@ -4,15 +4,18 @@
  * from. Untagged blocks (shell, YAML, fragments) are not checked.
  */
 import t from 'tap';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { publicEntries } from '../helpers/public-api.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const guides = join(root, 'docs', 'guides');
+// Type-checking the sources and running five programs takes more than tap's default minute on a loaded machine.
+t.setTimeout(300_000);
 
 /** The `ts check` blocks of a markdown text, with the line each starts on. */
 export function checkedBlocks(markdown: string): Array<{ line: number; code: string }> {
@@ -66,4 +69,24 @@ t.test('every checked block of every guide type-checks against the public API', 
   });
   t.ok(where.size >= 4, `${where.size} blocks checked`);
   t.same(text, [], 'no type errors in the guides');
+});
+
+t.test('every checked block runs to its end', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'labrig-guides-run-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // tsx resolves the public paths through this tsconfig's paths, to the sources.
+  const paths = Object.fromEntries([...publicEntries(root)].map(([spec, file]) => [spec, [file]]));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', paths } }));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href;
+  for (const f of readdirSync(guides).filter((f) => f.endsWith('.md'))) {
+    for (const [i, b] of checkedBlocks(readFileSync(join(guides, f), 'utf8')).entries()) {
+      const file = join(dir, `${f.replace(/\.md$/, '')}-${i + 1}.mts`);
+      writeFileSync(file, `${b.code}\nexport {};\n`);
+      const r = await new Promise<{ code: number | null; stderr: string }>((res) => {
+        execFile(process.execPath, ['--import', tsx, file], { cwd: dir, timeout: 60_000 }, (err, _stdout, stderr) => res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+      });
+      t.equal(r.code, 0, `docs/guides/${f}:${b.line} runs and exits 0 (${r.stderr.slice(0, 500)})`);
+    }
+  }
 });
