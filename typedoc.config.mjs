@@ -29,4 +29,6 @@ export default {
   excludePrivate: true,
   excludeInternal: true,
   validation: { notExported: false, invalidLink: true, notDocumented: false },
+  // The guides become pages of the reference, next to the API.
+  projectDocuments: ['docs/guides/*.md'],
 };
