@@ -19,7 +19,8 @@ import { RunEngine } from '../core/engine/index.js';
 import { count, gridScan, listScan, relScan, scan, type RunPlan } from '../core/engine/plans/index.js';
 import { isMovable, isReadable, type Movable, type Readable } from '../core/protocols.js';
 import { loadRig, resolvePath, type Rig } from '../rig/index.js';
-import { oneLine } from './read-set.js';
+import { reasonOf } from '../protocols/params.js';
+import { oneLine, parseValue } from './read-set.js';
 import { attachRunOutput } from './run-output.js';
 
 /** The type of one positional plan argument. */
@@ -42,6 +43,9 @@ const axis = (i: number): Array<{ name: string; kind: ArgKind }> => [
   { name: `num${i}`, kind: 'count' },
 ];
 
+/** The arguments of a one-motor scan. */
+const ONE_AXIS = axis(1).map((a) => ({ ...a, name: a.name.slice(0, -1) }));
+
 /** The plans `labrig run` knows, by name. */
 export const RUN_PLANS: Readonly<Record<string, RunnablePlan>> = {
   count: {
@@ -51,22 +55,12 @@ export const RUN_PLANS: Readonly<Record<string, RunnablePlan>> = {
   },
   scan: {
     doc: 'scan <motor> <start> <stop> <num>            move a motor through num evenly spaced points',
-    args: [
-      { name: 'motor', kind: 'movable' },
-      { name: 'start', kind: 'number' },
-      { name: 'stop', kind: 'number' },
-      { name: 'num', kind: 'count' },
-    ],
+    args: ONE_AXIS,
     build: (dets, a, _o, md) => scan(dets, a[0] as Movable, a[1] as number, a[2] as number, a[3] as number, { md }),
   },
   'rel-scan': {
     doc: 'rel-scan <motor> <start> <stop> <num>        scan relative to where the motor is, and go back',
-    args: [
-      { name: 'motor', kind: 'movable' },
-      { name: 'start', kind: 'number' },
-      { name: 'stop', kind: 'number' },
-      { name: 'num', kind: 'count' },
-    ],
+    args: ONE_AXIS,
     build: (dets, a, _o, md) => relScan(dets, a[0] as Movable, a[1] as number, a[2] as number, a[3] as number, { md }),
   },
   'list-scan': {
@@ -119,8 +113,6 @@ export interface RunCommand {
   readonly snake: boolean;
 }
 
-const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 function bad(what: string, value: unknown, reason: string): InvalidInputError {
   return new InvalidInputError({ what, value, reason });
 }
@@ -128,12 +120,15 @@ function bad(what: string, value: unknown, reason: string): InvalidInputError {
 /** Parse one positional argument of kind `kind` (device names are resolved later, against the rig). */
 function typed(text: string, kind: ArgKind, what: string): string | number | number[] {
   const num = (t: string): number => {
-    if (!NUMBER_RE.test(t.trim()) || !Number.isFinite(Number(t))) throw bad(what, text, 'expected a number such as 1.5, -2 or 1e-3');
-    return Number(t);
+    try {
+      return parseValue(t.trim(), { dtype: 'number' }, what) as number;
+    } catch (e) {
+      throw e instanceof InvalidInputError ? bad(what, text, reasonOf(e)) : e;
+    }
   };
   switch (kind) {
     case 'movable':
-      if (NUMBER_RE.test(text)) throw bad(what, text, 'expected a device name (a rig device or a path such as stage.x), not a number');
+      if (/^[+-]?(?:\d|\.\d)/.test(text)) throw bad(what, text, 'expected a device name (a rig device or a path such as stage.x), not a number');
       return text;
     case 'number':
       return num(text);
