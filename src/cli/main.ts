@@ -1,5 +1,6 @@
 /**
- * The `labrig` command line: `labrig demo`, `labrig sim <kind>`, `labrig help`.
+ * The `labrig` command line: `labrig demo`, `labrig sim <kind>`, `labrig read|set|run`, `labrig help`;
+ * `--import MODULE` and `labrig.config.*` load third-party families first (`./plugins.ts`).
  * Subcommands are loaded on demand so that `labrig demo` does not load OPC UA or USB code.
  * @module
  */
@@ -40,10 +41,12 @@ function version(): string {
 }
 
 function usage(): string {
-  return ['usage: labrig <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.help}`), '  help                                        show this text', '  version                                     print the version',
-    '',
-    'every command also takes --import MODULE (repeatable) and reads labrig.config.{js,mjs,json} in the',
-    'current directory: modules that register third-party families (registerFamily, registerSimulator)'].join('\n');
+  return [
+    'usage: labrig [--import MODULE]... <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.help}`),
+    '  help                                        show this text', '  version                                     print the version', '',
+    '--import MODULE (repeatable, any position) and labrig.config.{js,mjs,json} in the current directory load',
+    'modules that register third-party families: they export register({ registerFamily, registerSimulator }).',
+  ].join('\n');
 }
 
 /** Run the command line with `argv` (without node and script); resolve to the exit code. */
