@@ -42,7 +42,7 @@ function version(): string {
 
 function usage(): string {
   return [
-    'usage: labrig [--import MODULE]... <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.help}`),
+    'usage: labrig <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.help}`),
     '  help                                        show this text', '  version                                     print the version', '',
     '--import MODULE (repeatable, any position) and labrig.config.{js,mjs,json} in the current directory load',
     'modules that register third-party families: they export register({ registerFamily, registerSimulator }).',
