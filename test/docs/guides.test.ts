@@ -15,7 +15,7 @@ import { publicEntries } from '../helpers/public-api.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const guides = join(root, 'docs', 'guides');
 // Type-checking the sources and running five programs takes more than tap's default minute on a loaded machine.
-t.setTimeout(300_000);
+t.setTimeout(480_000);
 
 /** The `ts check` blocks of a markdown text, with the line each starts on. */
 export function checkedBlocks(markdown: string): Array<{ line: number; code: string }> {
