@@ -11,7 +11,6 @@
  */
 import { resolve } from 'node:path';
 import { CanceledError, InvalidInputError, isCanceled, toError } from '../core/errors.js';
-import type { DocumentName, Event, EventPage, RunStart } from '../core/documents/types.js';
 import { RunEngine } from '../core/engine/index.js';
 import { gridScan } from '../core/engine/plans/index.js';
 import { baselineWrapper } from '../core/engine/preprocessors/index.js';
@@ -22,11 +21,9 @@ import { GalilController, type GalilAxis } from '../drivers/galil/index.js';
 import { LegatoPump } from '../drivers/legato/index.js';
 import { formatEStop, installSignalHandlers, loadRig, loadRigSpec, registerBuiltinFamilies, type EStopReport, type Rig, type SignalHandlerOptions, type SignalHandlers } from '../rig/index.js';
 import { SoftPointDetector } from '../sim/soft/index.js';
-import { JsonlWriter } from '../writers/jsonl.js';
 import { DEMO_HELP } from './demo-help.js';
-import { LiveTable } from './live-table.js';
+import { attachRunOutput } from './run-output.js';
 import { checkOutDir, oneLine, parseArgsError, UsageError, wantsHelp, wholeNumber } from './usage.js';
-import { ProgressPrinter, renderBar } from './progress.js';
 
 /** The rig the wire demo uses unless given another: three simulators, real drivers. */
 export const WIRE_DEMO_RIG = {
@@ -134,12 +131,12 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
   if (!Number.isInteger(points) || points < 1) throw new InvalidInputError({ what: 'wire demo points', value: points, reason: 'must be a whole number >= 1' });
   const print = options.print ?? ((l: string) => console.log(l));
   const rig = await loadRig(options.rig ?? (WIRE_DEMO_RIG as unknown as Record<string, unknown>));
-  const writer = new JsonlWriter({ directory: out });
   const re = new RunEngine({ md: { operator: 'labrig demo --wire', facility: 'wire simulators' } });
+  const output = attachRunOutput(re, { out, print, label: 'grid', total: points * points, ...(options.table === undefined ? {} : { table: options.table }), ...(options.progress === undefined ? {} : { progress: options.progress }) });
   let handlers: SignalHandlers | undefined;
   if (options.handleSignals) {
     const extra = options.handleSignals === true ? {} : options.handleSignals;
-    handlers = installSignalHandlers({ ...extra, rig, engine: re, writers: [writer] });
+    handlers = installSignalHandlers({ ...extra, rig, engine: re, writers: [output.writer] });
   }
   /** Throw when a signal came: nothing new may start once the e-stop was sent. */
   const notShuttingDown = (): void => {
@@ -171,23 +168,6 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
       print(`${pump.name}: dispensing ${d.ul} ul at ${d.ulPerMin} ul/min`);
     }
 
-    re.subscribe(writer.callback);
-    if (options.table ?? true) re.subscribe(new LiveTable({ out: print }).callback);
-    const progress = options.progress === false ? undefined : new ProgressPrinter(options.progress ?? process.stderr);
-    let total = points * points;
-    let events = 0;
-    let primaryUid: string | undefined;
-    re.subscribe((name: DocumentName, doc: unknown) => {
-      if (name === 'start') total = Number((doc as RunStart)['num_points'] ?? total);
-      if (name === 'event' || name === 'event_page') {
-        const primary = (doc as Event).descriptor === primaryUid;
-        if (!primary) return;
-        events += name === 'event' ? 1 : (doc as EventPage).seq_num.length;
-        progress?.show(`grid ${renderBar(events / total)} ${events}/${total} points`, events / total);
-      }
-      if (name === 'descriptor' && (doc as { name?: string }).name === 'primary') primaryUid = (doc as { uid: string }).uid;
-      if (name === 'stop') progress?.end();
-    });
     const detectors: Readable[] = [det, ...(mfc ? [mfc.readback] : []), ...(pump ? [pump.infusedVolume] : [])];
     const [x0, x1] = span(x);
     const [y0, y1] = span(y);
@@ -206,12 +186,12 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
     for (const line of formatEStop(report)) print(line);
     const dispense = dispensing ? await dispensing : undefined;
     if (dispense && pump) print(`${pump.name}: dispense ${dispense}`);
-    const files = writer.close();
+    const files = output.close();
     for (const f of files) print(`documents written to ${f}`);
-    return { exitStatus: result.exitStatus, files, events, runStartUids: [...result.runStartUids], eStop: report, dispense };
+    return { exitStatus: result.exitStatus, files, events: output.events, runStartUids: [...result.runStartUids], eStop: report, dispense };
   } finally {
     handlers?.();
-    writer.close();
+    output.close();
     // On a failure before the planned e-stop, stop everything before closing (a pump keeps pumping otherwise).
     if (!stopped) await rig.eStop().catch(() => undefined);
     await rig.close();

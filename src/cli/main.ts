@@ -1,5 +1,6 @@
 /**
- * The `labrig` command line: `labrig demo`, `labrig sim <kind>`, `labrig help`.
+ * The `labrig` command line: `labrig demo`, `labrig sim <kind>`, `labrig read|set|run`, `labrig help`;
+ * `--import MODULE` and `labrig.config.*` load third-party families first (`./plugins.ts`).
  * Subcommands are loaded on demand so that `labrig demo` does not load OPC UA or USB code.
  * @module
  */
@@ -28,6 +29,10 @@ const commands: Record<string, { help: string; load: () => Promise<Subcommand> }
     help: 'estop <uri> | --rig FILE [device...]\n      stop a device (or every device of a rig) and confirm on the wire that it stopped',
     load: async () => async (args: string[]) => (await import('./estop.js')).estopCli(args),
   },
+  run: {
+    help: 'run <count|scan|rel-scan|list-scan|grid> --rig FILE [--det NAME,...] [--out DIR] [plan arguments]\n      run a plan on any rig: live table, progress, JSON lines (labrig run --help)',
+    load: async () => async (args: string[]) => (await import('./run.js')).runCli(args),
+  },
   set: {
     help: 'set [--rig FILE] [--timeout-ms MS] <uri|device> <signal> <value>\n      write a signal or move, and wait for it to complete',
     load: async () => async (args: string[]) => (await import('./read-set.js')).setCli(args),
@@ -40,11 +45,24 @@ function version(): string {
 }
 
 function usage(): string {
-  return ['usage: labrig <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.help}`), '  help                                        show this text', '  version                                     print the version'].join('\n');
+  return [
+    'usage: labrig <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.help}`),
+    '  help                                        show this text', '  version                                     print the version', '',
+    '--import MODULE (repeatable, any position) and labrig.config.{js,mjs,json} in the current directory load',
+    'modules that register third-party families: they export register({ registerFamily, registerSimulator }).',
+  ].join('\n');
 }
 
 /** Run the command line with `argv` (without node and script); resolve to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const plugins = await import('./plugins.js');
+  let imports: string[];
+  try {
+    ({ imports, rest: argv } = plugins.takeImports(argv));
+  } catch (e) {
+    console.error(`labrig: ${(e as Error).message}`);
+    return 2;
+  }
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     console.log(usage());
@@ -59,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`labrig: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  if (!(await plugins.loadPluginsCli(imports))) return 2;
   return (await cmd.load())(rest);
 }
 

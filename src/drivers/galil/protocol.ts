@@ -20,8 +20,9 @@ export type AxisLetter = (typeof AXIS_LETTERS)[number];
 export const MAX_POSITION_COUNTS = 2_147_483_647;
 /** Largest slew or jog speed in counts/s (servo axes, DMC-40x0). */
 export const MAX_SPEED_COUNTS = 22_000_000;
-/** Smallest and largest acceleration / deceleration in counts/s² (resolution 1024). */
+/** Smallest acceleration / deceleration in counts/s² (resolution 1024). */
 export const MIN_ACCEL_COUNTS = 1024;
+/** Largest acceleration / deceleration in counts/s² (resolution 1024). */
 export const MAX_ACCEL_COUNTS = 1_073_740_800;
 
 /**
