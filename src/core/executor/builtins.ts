@@ -8,6 +8,7 @@ import { InvalidInputError, UnsupportedError } from '../errors.js';
 import { isMovable, isReadable, isStoppable } from '../protocols.js';
 import type { RunEngine } from '../engine/index.js';
 import type { Plan } from '../engine/index.js';
+import { count, gridScan } from '../engine/plans/index.js';
 import type { ParamSchema } from './params.js';
 import type { ActionContext, ActionDefinition } from './types.js';
 
@@ -66,7 +67,38 @@ export interface BuiltinActionOptions {
   plans?: Record<string, (args: Record<string, unknown>, device: (name: string) => unknown) => Plan>;
 }
 
-/** The built-in actions: axis.move, axis.home, flow.set, pump.dispense, signals.read, plan.run. */
+/**
+ * Plans `plan.run` can run by name: `grid_scan` ({ detectors: [device], axes: [{ device, axis?,
+ * start, stop, num }], snake? }) and `count` ({ detectors: [device], num? }).
+ */
+export function builtinPlans(): NonNullable<BuiltinActionOptions['plans']> {
+  const find = (device: (n: string) => unknown, d: unknown, what: string): unknown => {
+    if (typeof d === 'string') return device(d);
+    const o = d as { device?: unknown; axis?: unknown };
+    if (typeof o?.device !== 'string') throw new InvalidInputError({ what, value: d, reason: 'expected a device name or { device, axis }' });
+    const dev = device(o.device) as Record<string, unknown>;
+    if (o.axis === undefined) return dev;
+    if (typeof dev?.['axis'] !== 'function') throw new UnsupportedError({ device: o.device, verb: 'axis' });
+    return (dev['axis'] as (n: unknown) => unknown).call(dev, o.axis);
+  };
+  const detectors = (args: Record<string, unknown>, device: (n: string) => unknown): never[] => {
+    if (!Array.isArray(args['detectors'])) throw new InvalidInputError({ what: 'plan detectors', value: args['detectors'], reason: 'expected a list of device names' });
+    return args['detectors'].map((d, i) => find(device, d, `plan detector ${i}`)) as never[];
+  };
+  return {
+    grid_scan(args, device) {
+      const axes = args['axes'];
+      if (!Array.isArray(axes) || axes.length === 0) throw new InvalidInputError({ what: 'grid_scan axes', value: axes, reason: 'expected a non-empty list of { device, axis, start, stop, num }' });
+      const flat = axes.flatMap((a: Record<string, unknown>, i) => [find(device, a, `grid_scan axis ${i}`), a['start'], a['stop'], a['num']]);
+      return gridScan(detectors(args, device), ...(flat as never[]), Boolean(args['snake']));
+    },
+    count(args, device) {
+      return count(detectors(args, device), (args['num'] as number | undefined) ?? 1);
+    },
+  };
+}
+
+/** The built-in actions: axis.move, axis.home, flow.set, pump.dispense, signals.read, plan.run, device.stop. */
 export function builtinActions(options: BuiltinActionOptions = {}): ActionDefinition<any>[] {
   const move = defineAction({
     name: 'axis.move', doc: 'move an axis (or any movable) to a position and wait until it is there',
@@ -172,5 +204,14 @@ export function builtinActions(options: BuiltinActionOptions = {}): ActionDefini
       if (engine.state !== 'idle') await engine.abort('plan.run stopped');
     },
   });
-  return [move, home, flow, dispense, read, plan];
+  const stop = defineAction({
+    name: 'device.stop', doc: 'stop a device (or one of its axes) now',
+    params: { device: deviceParam, axis: axisParam },
+    async exec(ctx) {
+      const t = target(ctx);
+      if (!isStoppable(t)) throw new UnsupportedError({ device: ctx.params.device, verb: 'stop' });
+      await t.stop({ success: true });
+    },
+  });
+  return [move, home, flow, dispense, read, plan, stop];
 }

@@ -11,4 +11,5 @@ export type {
   ActionState, ActionPhase, ActionData, ActionContext, PollResult, ActionDefinition, PhaseTimes, ActionRecord,
   StartOptions, ActionHandle,
 } from './types.js';
-export { defineAction, builtinActions } from './builtins.js';
+export { defineAction, builtinActions, builtinPlans } from './builtins.js';
+export type { BuiltinActionOptions } from './builtins.js';
