@@ -5,7 +5,7 @@
  */
 import type { SeqNode } from './nodes.js';
 
-const q = (s: string): string => `"${s.replace(/["\\]/g, '\\$&')}"`;
+const q = (s: string): string => `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n')}"`;
 
 /** The DOT text of `root`, titled `name`. */
 export function toDot(root: SeqNode, name = root.id): string {
