@@ -6,7 +6,7 @@
  */
 import { CanceledError, InvalidInputError, InvalidStateError, LabrigError, TimeoutError } from '../errors.js';
 import type { RunEngine } from '../engine/index.js';
-import { bounded, validateParams, type Executor } from '../executor/index.js';
+import { validateParams, type Executor } from '../executor/index.js';
 import { allNodes, type NodeState, type SeqContext, type SeqNode } from './nodes.js';
 
 /** Options of a {@link SequenceRunner}. */
@@ -57,6 +57,8 @@ export class SequenceRunner {
   readonly #options: Required<Omit<RunnerOptions, 'executor' | 'engine'>> & RunnerOptions;
   readonly #abort = new AbortController();
   readonly #failures: Array<{ node: string; error: Error }> = [];
+  /** Abort callbacks of the waits in progress (one Set instead of a listener per wait on the signal). */
+  readonly #onAbort = new Set<(reason: unknown) => void>();
   #state: RunnerState = 'idle';
   #pauseRequested = false;
   #resume: (() => void) | undefined;
@@ -139,9 +141,40 @@ export class SequenceRunner {
 
   /** Abort: stop running actions and plans, start nothing more; running nodes end `aborted`. */
   abort(reason = 'sequence aborted'): void {
+    this.#halt(new CanceledError(reason));
+  }
+
+  #halt(reason: Error): void {
     if (this.#abort.signal.aborted) return;
-    this.#abort.abort(new CanceledError(reason));
+    this.#abort.abort(reason);
+    for (const f of [...this.#onAbort]) f(reason);
     this.resume();
+  }
+
+  /** Race `work` against a timer and the sequence's abort; the timer is always cleared. */
+  #bounded<T>(work: () => unknown, afterMs: number, operation: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#abort.signal.aborted) return reject(this.#abort.signal.reason);
+      let done = false;
+      const finish = (): boolean => {
+        if (done) return false;
+        done = true;
+        clearTimeout(timer);
+        this.#onAbort.delete(onAbort);
+        return true;
+      };
+      const onAbort = (reason: unknown): void => void (finish() && reject(reason));
+      const timer = setTimeout(() => void (finish() && reject(new TimeoutError({ operation, afterMs }))), afterMs);
+      this.#onAbort.add(onAbort);
+      let p: unknown;
+      try {
+        p = work();
+      } catch (e) {
+        if (finish()) reject(e);
+        return;
+      }
+      Promise.resolve(p).then((v) => void (finish() && resolve(v as T)), (e: unknown) => void (finish() && reject(e)));
+    });
   }
 
   #setRunner(s: RunnerState): void {
@@ -166,7 +199,7 @@ export class SequenceRunner {
     }
     this.#set(node, 'paused', ctx);
     try {
-      await bounded(() => this.#resumed, this.#options.pauseTimeoutMs, `sequence paused before '${node.id}'`, this.#abort.signal);
+      await this.#bounded(() => this.#resumed, this.#options.pauseTimeoutMs, `sequence paused before '${node.id}'`);
     } catch (e) {
       if (e instanceof TimeoutError) this.abort(e.message);
       throw new Halt();
@@ -202,8 +235,7 @@ export class SequenceRunner {
         if (policy === 'continue') return;
         // abort (also after the last retry): end the whole sequence as failed.
         this.#failed = true;
-        this.#abort.abort(new CanceledError(`node '${node.id}' failed: ${error.message}`));
-        this.resume();
+        this.#halt(new CanceledError(`node '${node.id}' failed: ${error.message}`));
         throw new Halt();
       }
     }
@@ -236,21 +268,20 @@ export class SequenceRunner {
 
   async #action(node: Extract<SeqNode, { kind: 'action' | 'plan' | 'executor' }>, ctx: SeqContext): Promise<void> {
     const ms = node.options.timeoutMs ?? this.#options.actionTimeoutMs;
-    const signal = this.#abort.signal;
     const what = `node '${node.id}'`;
     if (node.kind === 'action') {
-      await bounded(() => node.run(ctx), ms, what, signal);
+      await this.#bounded(() => node.run(ctx), ms, what);
       return;
     }
     if (node.kind === 'plan') {
       const engine = this.#options.engine!;
       const onAbort = (): void => void engine.abort('sequence aborted').catch(() => undefined);
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.#onAbort.add(onAbort);
       try {
-        const r = await bounded<Awaited<ReturnType<RunEngine['run']>>>(() => engine.run(node.plan(ctx)), ms, what, signal);
+        const r = await this.#bounded<Awaited<ReturnType<RunEngine['run']>>>(() => engine.run(node.plan(ctx)), ms, what);
         if (r.exitStatus !== 'success') throw r.exception ?? new LabrigError({ code: 'PLAN_' + String(r.exitStatus).toUpperCase(), message: `plan ended ${r.exitStatus}: ${r.reason}` });
       } finally {
-        signal.removeEventListener('abort', onAbort);
+        this.#onAbort.delete(onAbort);
       }
       return;
     }
@@ -258,15 +289,15 @@ export class SequenceRunner {
     const params = typeof node.params === 'function' ? node.params(ctx) : node.params;
     const handle = ex.start(node.action, params);
     const onAbort = (): void => void ex.stop(handle.id);
-    signal.addEventListener('abort', onAbort, { once: true });
+    this.#onAbort.add(onAbort);
     try {
-      const rec = await bounded<Awaited<typeof handle.done>>(() => handle.done, ms, what, signal).catch((e: unknown) => {
+      const rec = await this.#bounded<Awaited<typeof handle.done>>(() => handle.done, ms, what).catch((e: unknown) => {
         ex.stop(handle.id);
         throw e;
       });
       if (rec.state !== 'finished') throw new LabrigError({ code: rec.errorCode ?? 'ACTION_' + rec.state.toUpperCase(), message: `action ${rec.id} ${rec.state}${rec.errorMessage ? `: ${rec.errorMessage}` : ''}` });
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      this.#onAbort.delete(onAbort);
     }
   }
 }
