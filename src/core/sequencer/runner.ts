@@ -202,6 +202,7 @@ export class SequenceRunner {
       await this.#bounded(() => this.#resumed, this.#options.pauseTimeoutMs, `sequence paused before '${node.id}'`);
     } catch (e) {
       if (e instanceof TimeoutError) this.abort(e.message);
+      this.#set(node, 'aborted', ctx);
       throw new Halt();
     }
     if (this.#state === 'paused') this.#setRunner('running');

@@ -250,3 +250,17 @@ t.test('DOT drawing: start and end per container; compared with the expected gra
   ].sort());
   t.equal((dot.match(/subgraph "cluster_/g) ?? []).length, 3, 'one cluster per container');
 });
+
+t.test('every wait is bounded: a hung action node times out, a pause longer than pauseTimeoutMs aborts', async (t) => {
+  const hung = await new SequenceRunner(sequence('s', [
+    actionNode('ok', () => tick(5), { timeoutMs: 60_000 }),
+    actionNode('hang', () => new Promise(() => undefined), { timeoutMs: 40, onError: 'continue' }),
+    actionNode('after', () => undefined),
+  ])).run();
+  t.equal(hung.states['hang'], 'failed');
+  t.equal((hung.failures[0]!.error as { code?: string }).code, 'TIMEOUT');
+  t.equal(hung.states['after'], 'finished', 'the sequence went on (policy continue)');
+  const paused = await new SequenceRunner(sequence('s', [actionNode('a', () => undefined, { pauseBefore: true })]), { pauseTimeoutMs: 30 }).run();
+  t.equal(paused.state, 'aborted');
+  t.equal(paused.states['a'], 'aborted');
+});
