@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   alicat: async () => (await import('./drivers-alicat.js')).benchAlicat(),
   legato: async () => (await import('./drivers-legato.js')).benchLegato(),
   writers: async () => (await import('./writers.js')).benchWriters(),
+  sequencer: async () => (await import('./sequencer.js')).benchSequencer(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

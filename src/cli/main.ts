@@ -37,6 +37,14 @@ const commands: Record<string, { help: string; load: () => Promise<Subcommand> }
     help: 'set [--rig FILE] [--timeout-ms MS] <uri|device> <signal> <value>\n      write a signal or move, and wait for it to complete',
     load: async () => async (args: string[]) => (await import('./read-set.js')).setCli(args),
   },
+  seq: {
+    help: 'seq run OB.yaml --rig FILE | seq draw OB.yaml [--svg] | seq check OB.yaml\n      run, draw or validate an Observation Block (sequencer)',
+    load: async () => (await import('./seq.js')).seqCli,
+  },
+  action: {
+    help: 'action <name> --rig FILE [key=value...]\n      run one executor action on a rig (labrig action --help lists them)',
+    load: async () => (await import('./action.js')).actionCli,
+  },
 };
 
 function version(): string {

@@ -10,3 +10,5 @@ export * from './signal/index.js';
 export * from './device/index.js';
 export * from './documents/index.js';
 export * from './engine/index.js';
+export * from './executor/index.js';
+export * from './sequencer/index.js';
