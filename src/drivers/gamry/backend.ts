@@ -12,7 +12,7 @@ import { DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from 
 import type { PotentiostatBackend, PstatPoint, PstatReadings, TechniqueProgress, TechniqueRun } from '../potentiostat/backend.js';
 import { OVERLOAD_CURRENT, OVERLOAD_POTENTIAL } from '../potentiostat/backend.js';
 import { frequencyList, type CurrentRange, type Technique, type TechniqueKind } from '../potentiostat/techniques.js';
-import { col, COLUMNS, GAMRY_OVERLOAD_I, GAMRY_OVERLOAD_V, type GamryCom, type IGamryDtaq, type IGamryPstat, type IGamryReadZ } from './com.js';
+import { col, COLUMNS, GAMRY_OVERLOAD_I, GAMRY_OVERLOAD_V, type GamryCom, type IGamryDtaq, type IGamryPstat, type IGamryReadZ } from './protocol.js';
 
 /** Pstat ProgID by model prefix (HELAO device.py). */
 export function pstatProgId(section: string): 'GamryCOM.GamryPC6Pstat' | 'GamryCOM.GamryPC5Pstat' | 'GamryCOM.GamryPstat' {

@@ -4,4 +4,4 @@
  */
 export { GamryBackend, pstatProgId, checkSection } from './backend.js';
 export type { GamryBackendOptions } from './backend.js';
-export * from './com.js';
+export * from './protocol.js';

@@ -10,8 +10,8 @@
 import { InvalidInputError, InvalidStateError } from '../../core/errors.js';
 import type {
   GamryCom, GamryConstants, GamryDtaqSink, GamryReadZSink, IGamryDeviceList, IGamryDtaq, IGamryPstat, IGamryReadZ, IGamrySignal,
-} from '../../drivers/gamry/com.js';
-import { GAMRY_OVERLOAD_I, GAMRY_OVERLOAD_V } from '../../drivers/gamry/com.js';
+} from '../../drivers/gamry/protocol.js';
+import { GAMRY_OVERLOAD_I, GAMRY_OVERLOAD_V } from '../../drivers/gamry/protocol.js';
 import { checkCell, ElectrochemCell, type CellParams } from '../electrochem/model.js';
 
 /** Constants of the simulated type library (numbers as GamryCOM's enums). */

@@ -118,3 +118,21 @@ export function col(progName: keyof typeof COLUMNS, name: string): number {
 export const GAMRY_OVERLOAD_I = 0x2;
 /** Potential/compliance overload bit. */
 export const GAMRY_OVERLOAD_V = 0x4;
+
+const inProcess = new Map<string, GamryCom>();
+let nextId = 1;
+
+/**
+ * Offer an in-process binding (the simulator's) under a fresh id for `gamry://<section>?binding=<id>`;
+ * returns the id and the function that withdraws it. An explicit call, never an import side effect.
+ */
+export function offerBinding(com: GamryCom): { id: string; withdraw(): void } {
+  const id = `inproc-${nextId++}`;
+  inProcess.set(id, com);
+  return { id, withdraw: () => void inProcess.delete(id) };
+}
+
+/** The in-process binding offered under `id`, or undefined. */
+export function offeredBinding(id: string): GamryCom | undefined {
+  return inProcess.get(id);
+}
