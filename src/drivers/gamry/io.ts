@@ -26,9 +26,10 @@ export const GAMRYCOM_CONSTANTS: GamryConstants = {
 };
 
 /** Adapt a dtaq's raw COM object: Cook with by-reference out-parameters. */
-function adaptDtaq(w: WinaxLike, raw: Record<string, unknown>): IGamryDtaq {
+function adaptDtaq(w: WinaxLike, raw: Record<string, unknown>): IGamryDtaq & { __raw: unknown } {
   const call = (m: string, ...a: unknown[]): unknown => (raw[m] as (...x: unknown[]) => unknown).apply(raw, a);
   return {
+    __raw: raw,
     Init: (p, ...a) => void call('Init', (p as unknown as { __raw?: unknown }).__raw ?? p, ...a),
     Run: (go) => void call('Run', go),
     Cook: (max) => {
