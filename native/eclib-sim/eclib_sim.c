@@ -407,3 +407,26 @@ EXPORT int32_t BL_GetData(int32_t id, uint8_t ch, uint32_t *buf, TDataInfos_t *i
 }
 
 EXPORT int32_t BL_ConvertNumericIntoSingle(uint32_t num, float *psgl) { if (!psgl) return ERR_GEN_INVALIDPARAMETERS; memcpy(psgl, &num, 4); return ERR_NOERROR; }
+
+/* Bench door (not in EClib): drain channel `ch` with BL_GetData and decode every record in C
+ * (time formula, float reinterpretation), as the driver does in JS; returns the records decoded
+ * and the seconds spent in *seconds; *checksum sums Ewe so the work cannot be optimised away. */
+EXPORT int32_t SIM_BenchGetData(int32_t id, uint8_t ch, double *seconds, double *checksum) {
+  uint32_t buf[1000]; TDataInfos_t info; TCurrentValues_t v;
+  int32_t total = 0; double sum = 0, t0 = now_s();
+  for (;;) {
+    int32_t r = BL_GetData(id, ch, buf, &info, &v);
+    if (r != 0) return r;
+    if (info.NbRows == 0) { if (v.State == 0) break; continue; }
+    for (int k = 0; k < info.NbRows; k++) {
+      const uint32_t *w = &buf[k * info.NbCols];
+      double t = info.StartTime + v.TimeBase * (double)(((uint64_t)w[0] << 32) + w[1]);
+      float ewe, i; memcpy(&ewe, &w[4], 4); memcpy(&i, &w[3], 4);
+      sum += t * 1e-9 + ewe + i + w[5];
+    }
+    total += info.NbRows;
+  }
+  if (seconds) *seconds = now_s() - t0;
+  if (checksum) *checksum = sum;
+  return total;
+}
