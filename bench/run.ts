@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   legato: async () => (await import('./drivers-legato.js')).benchLegato(),
   writers: async () => (await import('./writers.js')).benchWriters(),
   sequencer: async () => (await import('./sequencer.js')).benchSequencer(),
+  potentiostat: async () => (await import('./potentiostat.js')).benchPotentiostat(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

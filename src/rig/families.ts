@@ -9,14 +9,18 @@
  */
 import type { AnyFamily } from '../drivers/family.js';
 import { alicatFamily } from '../drivers/alicat/family.js';
+import { biologicFamily } from '../drivers/biologic/family.js';
 import { galilFamily } from '../drivers/galil/family.js';
+import { gamryFamily } from '../drivers/gamry/family.js';
 import { legatoFamily } from '../drivers/legato/family.js';
 import { modbusFamily } from '../drivers/modbus/family.js';
 import { opcuaFamily } from '../drivers/opcua/family.js';
 import { registerFamily } from '../drivers/registry.js';
 import { alicatSimulator } from '../sim/alicat/family.js';
+import { biologicSimulator } from '../sim/biologic/family.js';
 import type { AnySimulator } from '../sim/family.js';
 import { galilSimulator } from '../sim/galil/family.js';
+import { gamrySimulator } from '../sim/gamry/family.js';
 import { legatoSimulator } from '../sim/legato/family.js';
 import { modbusSimulator } from '../sim/modbus/family.js';
 import { opcuaSimulator } from '../sim/opcua/family.js';
@@ -35,6 +39,8 @@ export const BUILTIN_FAMILIES: readonly FamilyBundle[] = [
   { family: legatoFamily, simulator: legatoSimulator },
   { family: modbusFamily, simulator: modbusSimulator },
   { family: opcuaFamily, simulator: opcuaSimulator },
+  { family: gamryFamily, simulator: gamrySimulator },
+  { family: biologicFamily, simulator: biologicSimulator },
 ];
 
 /** Register every built-in family and simulator (idempotent: registering the same descriptor again does nothing). */

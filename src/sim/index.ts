@@ -18,3 +18,6 @@ export * as galil from './galil/index.js';
 export * as alicat from './alicat/index.js';
 export * as legato from './legato/index.js';
 export * as modbus from './modbus/index.js';
+export * as electrochem from './electrochem/index.js';
+export * as gamry from './gamry/index.js';
+export * as biologic from './biologic/index.js';

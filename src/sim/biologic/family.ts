@@ -1,0 +1,65 @@
+/**
+ * The BioLogic simulator descriptor: `sim:biologic[?speed=N&lib=PATH&rct=...]` loads
+ * `native/eclib-sim` (built by `npm run build:eclib-sim`, or the `lib` given), configures its cell
+ * and speed, and returns `biologic://192.168.200.240?lib=<path>`. In-process (a shared library):
+ * `labrig sim biologic` has nothing to serve and says so.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NotFoundError } from '../../protocols/discovery/not-found.js';
+import type { ParamSchema } from '../../protocols/params.js';
+import { defineSimulator } from '../family.js';
+import { CELL_PARAMS, cellOf, type CellSimParams } from '../electrochem/params.js';
+import { checkCell } from '../electrochem/model.js';
+
+/** Usage of `labrig sim biologic`. */
+export const BIOLOGIC_SIM_USAGE = 'usage: labrig sim biologic (in-process only: use sim:biologic in a rig or URI)';
+
+/** Parameters of `sim:biologic`. */
+export const BIOLOGIC_SIM_PARAMS = {
+  lib: { type: 'string', doc: 'path of libeclib-sim (default native/eclib-sim/build/libeclib-sim.so)' },
+  speed: { type: 'number', above: 0, max: 10000, default: 1, doc: 'simulated seconds per wall-clock second' },
+  ...CELL_PARAMS,
+} as const satisfies ParamSchema;
+
+/** Checked `sim:biologic` parameters. */
+export interface BiologicSimParams extends CellSimParams {
+  lib?: string;
+  speed?: number;
+}
+
+/** Where `npm run build:eclib-sim` puts the library. */
+export function defaultEclibSimPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of [['..', '..', '..'], ['..', '..']]) {
+    const p = resolve(here, ...up, 'native', 'eclib-sim', 'build', 'libeclib-sim.so');
+    if (existsSync(p)) return p;
+  }
+  return resolve(here, '..', '..', '..', 'native', 'eclib-sim', 'build', 'libeclib-sim.so');
+}
+
+/** The BioLogic simulator descriptor (see the module notes). */
+export const biologicSimulator = defineSimulator<BiologicSimParams>({
+  name: 'biologic',
+  family: 'biologic',
+  title: 'BioLogic multichannel potentiostat: EClib C ABI (native/eclib-sim) on a Randles cell with a reversible couple',
+  params: BIOLOGIC_SIM_PARAMS,
+  async start(params) {
+    const lib = params.lib ?? defaultEclibSimPath();
+    if (!existsSync(lib)) throw new NotFoundError({ what: 'eclib-sim library', tried: [lib], detail: 'build it with `npm run build:eclib-sim` (make -C native/eclib-sim) or give sim:biologic?lib=PATH' });
+    const { loadLibrary } = await import('../../protocols/ffi/index.js');
+    const ec = loadLibrary({ name: 'eclib-sim', fileNames: { linux: ['libeclib-sim.so'] }, paths: [lib], envVar: false });
+    const cell = checkCell(cellOf(params));
+    ec.bind<(s: number, rs: number, rct: number, cdl: number, e0: number, n: number) => void>('void SIM_Configure(double speed, double rs, double rct, double cdl, double e0, int32_t n)')(
+      params.speed ?? 1, cell.randles.rs, cell.randles.rct, cell.randles.cdl, cell.redox.e0, cell.redox.n,
+    );
+    return { uri: `biologic://192.168.200.240?lib=${encodeURIComponent(lib)}`, handle: ec, close: async () => undefined };
+  },
+  usage: BIOLOGIC_SIM_USAGE,
+  cli: async () => {
+    process.stderr.write(`${BIOLOGIC_SIM_USAGE}\n`);
+    return 2;
+  },
+});

@@ -1,0 +1,5 @@
+/**
+ * The BioLogic simulator: `native/eclib-sim` (a C library with EClib's ABI) and its descriptor.
+ * @module
+ */
+export { biologicSimulator, defaultEclibSimPath, BIOLOGIC_SIM_PARAMS } from './family.js';
