@@ -66,6 +66,8 @@ function withStopError(error: Error, stopError: Error | undefined): Error {
 export interface MoveOptions {
   /** Fail the move with TimeoutError (and stop) after this many ms, overriding the estimate; Infinity: never. */
   timeoutMs?: number;
+  /** Name of the move's Status. Default `<device>.set(<target>)`. */
+  name?: string;
 }
 
 /**
@@ -115,7 +117,7 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
    * `stopError` (see {@link stopErrorOf}); nothing is printed.
    */
   set(target: number, options: MoveOptions = {}): Status<void> {
-    const status = new Status<void>({ name: `${this.name || '<unnamed>'}.set(${target})` });
+    const status = new Status<void>({ name: options.name ?? `${this.name || '<unnamed>'}.set(${target})` });
     let logic: MoveLogic;
     try {
       logic = this.#requireLogic();
@@ -144,6 +146,14 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
     if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidInputError({ what: `${this.name}.set`, value, reason: 'expected a number' });
     const lim = await logic.limits?.();
     if (lim && (value < lim.low || value > lim.high)) throw new LimitsError({ device: this.name, value, low: lim.low, high: lim.high, units: logic.units });
+  }
+
+  /** Fail a running move with `reason` and stop waiting for it, without halting the hardware (e.g. on close). */
+  protected cancelMove(reason: CanceledError): void {
+    const move = this.#move;
+    if (!move) return;
+    move.abort.abort(reason);
+    if (!move.status.done) move.status.setException(reason);
   }
 
   /** Return the setpoint (or last target) and the readback. */
