@@ -29,7 +29,7 @@ export async function benchAlicat(options: { ms?: number } = {}): Promise<Record
         for (let i = 0; i < n; i++) await bare.request('');
       }],
       ['driver: AlicatIO.poll (decoded frame)', async (n) => {
-        for (let i = 0; i < n; i++) await mfc.io.poll();
+        for (let i = 0; i < n; i++) await mfc.commands.poll();
       }],
       ['driver: massFlow.getValue()', async (n) => {
         for (let i = 0; i < n; i++) await mfc.massFlow.getValue();

@@ -36,6 +36,7 @@
  */
 import { InvalidInputError, toError } from '../core/errors.js';
 import type { Device } from '../core/device/device.js';
+import { sleep } from '../core/device/timeout.js';
 import type { StandardReadable } from '../core/device/standard-readable.js';
 import type { Stoppable } from '../core/protocols.js';
 import { resolveAddress, type Transport } from '../protocols/address.js';
@@ -244,16 +245,6 @@ export async function pollUntil(check: () => Promise<string | undefined>, signal
     if (signal.aborted) throw toError(signal.reason);
     const done = await check();
     if (done !== undefined) return done;
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(t);
-        reject(toError(signal.reason));
-      };
-      const t = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, everyMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    await sleep(everyMs, signal);
   }
 }

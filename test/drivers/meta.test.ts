@@ -13,7 +13,7 @@ const families = readdirSync(join(root, 'src', 'drivers')).filter((d) => statSyn
 /** Families allowed to miss a part, with the reason. */
 const exceptions: Record<string, { missing: string[]; why: string }> = {
   shared: {
-    missing: ['protocol.ts', 'io.ts', 'device.ts', 'index.ts', 'family.ts', 'README.md', 'simulator', 'transcripts', 'device tests', 'fault tests'],
+    missing: ['protocol.ts', 'io.ts', 'signals.ts', 'mock.ts', 'device.ts', 'index.ts', 'family.ts', 'README.md', 'simulator', 'transcripts', 'device tests', 'fault tests'],
     why: 'src/drivers/shared is not a family: it holds code the families share, tested through them',
   },
   potentiostat: {
@@ -21,16 +21,16 @@ const exceptions: Record<string, { missing: string[]; why: string }> = {
     why: 'src/drivers/potentiostat is not a family: the technique vocabulary, channel device and plans the potentiostat families (gamry, biologic) share, tested through them (test/drivers/gamry)',
   },
   modbus: {
-    missing: ['protocol.ts', 'io.ts', 'transcripts', 'fault tests'],
-    why: 'the generic Modbus family sits on src/protocols/modbus, whose codec, clients, pymodbus transcripts and faults are tested in test/protocols/modbus',
+    missing: ['protocol.ts', 'io.ts', 'signals.ts', 'mock.ts', 'transcripts', 'fault tests'],
+    why: 'the generic Modbus family sits on src/protocols/modbus (its command layer is the RegisterBus, its signals come from the register map, its mock is the mock tier of those signals), whose codec, clients, pymodbus transcripts and faults are tested in test/protocols/modbus',
   },
   opcua: {
-    missing: ['protocol.ts', 'io.ts', 'transcripts', 'fault tests'],
-    why: 'the generic OPC UA family sits on src/protocols/opcua (node-opcua), whose client, reconnection and faults are tested in test/protocols/opcua',
+    missing: ['protocol.ts', 'io.ts', 'signals.ts', 'mock.ts', 'transcripts', 'fault tests'],
+    why: 'the generic OPC UA family sits on src/protocols/opcua (node-opcua; its command layer is the client, its signals come from the node map), whose client, reconnection and faults are tested in test/protocols/opcua',
   },
 };
 
-const required = ['protocol.ts', 'io.ts', 'device.ts', 'index.ts', 'family.ts', 'README.md'];
+const required = ['protocol.ts', 'io.ts', 'signals.ts', 'mock.ts', 'device.ts', 'index.ts', 'family.ts', 'README.md'];
 
 t.ok(families.length >= 1, 'there are driver families to check');
 
@@ -70,5 +70,49 @@ t.test("the rig README's tables list every registered family's and simulator's p
     if (!simulator) continue;
     const simRow = readme.split('\n').find((l) => l.startsWith(`| \`sim:${simulator.name}\` |`)) ?? '';
     for (const p of Object.keys(simulator.params)) t.ok(simRow.includes(`\`${p}`), `sim:${simulator.name} row names ${p}`);
+  }
+});
+
+/** The TypeScript sources of a family folder, by file name. */
+function sources(family: string): Array<[string, string]> {
+  const dir = join(root, 'src', 'drivers', family);
+  return readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => [f, readFileSync(join(dir, f), 'utf8')] as [string, string]);
+}
+
+t.test('one driver anatomy (src/drivers/README.md, decision 0013)', async (t) => {
+  for (const family of families) {
+    const files = sources(family);
+    for (const [file, text] of files) {
+      const where = `${family}/${file}`;
+      t.notOk(/implements\s+SignalBackend|extends\s+(TransportBackend|QueriedBackend)/.test(text) && family !== 'shared', `${where}: no backend of its own (signals come from the shared vocabulary)`);
+      t.notOk(/function\s+(sleep|wait)\s*\(|const\s+sleep\s*=/.test(text), `${where}: no private sleep (use sleep from core)`);
+      t.notOk(/console\.(error|warn|log)/.test(text), `${where}: library code does not print`);
+      const other = [...text.matchAll(/from '\.\.\/([a-z]+)\//g)].map((m) => m[1]).filter((f) => f !== 'shared' && f !== family && families.includes(f!));
+      t.same(other, [], `${where}: imports no other family folder`);
+      t.notOk(/from '\.\.\/\.\.\/sim\//.test(text), `${where}: never imports a simulator`);
+    }
+    t.notOk(files.some(([f]) => f === 'backend.ts'), `${family}: no backend.ts`);
+    if (family === 'shared') continue;
+    const device = files.find(([f]) => f === 'device.ts')?.[1] ?? '';
+    const ctors = [...device.matchAll(/constructor\(([^)]*)\)/g)].map((m) => m[1]!);
+    t.ok(ctors.length > 0, `${family}: device.ts has a device class`);
+    const hasIo = files.some(([f]) => f === 'io.ts');
+    for (const c of ctors) {
+      const params = c.split(',').map((p) => p.trim().split(/[?:=\s]/)[0]);
+      t.equal(params[0], 'name', `${family}: a device constructor starts with its name (${c})`);
+      if (hasIo) t.equal(params[1], 'commands', `${family}: then its command layer, named commands (${c})`);
+      t.ok(params.includes('release'), `${family}: ownership is a release function, given by the opener (${c})`);
+    }
+    if (hasIo) t.match(device, /readonly commands: \w+IO;/, `${family}: the command layer is the device's \`commands\``);
+    const mock = files.find(([f]) => f === 'mock.ts')?.[1];
+    if (mock !== undefined) {
+      const installers = [...mock.matchAll(/export function (\w+)\(([^)]*)\)(?::\s*(\w+))?/g)];
+      t.ok(installers.length > 0, `${family}: mock.ts exports installers`);
+      for (const [, name, params, ret] of installers) {
+        t.match(name!, /^install\w+Mock$/, `${family}: ${name} is named install<Device>Mock`);
+        t.equal(params!.split(',').filter((p) => p.trim()).length, 1, `${family}: ${name} takes the device only`);
+        t.equal(ret, 'void', `${family}: ${name} returns void`);
+      }
+    }
   }
 });

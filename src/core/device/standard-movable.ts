@@ -9,7 +9,7 @@ import type { Checkable, Locatable, Location, MaybePromise, Stoppable } from '..
 import { Status } from '../status.js';
 import type { SignalR } from '../signal/signal.js';
 import { StandardReadable } from './standard-readable.js';
-import { DEFAULT_TIMEOUT_MS, raceAbort } from './timeout.js';
+import { DEFAULT_TIMEOUT_MS, raceAbort, withTimeout } from './timeout.js';
 
 /** What a driver supplies to make a StandardMovable move. */
 export interface MoveLogic {
@@ -35,12 +35,39 @@ export interface MoveLogic {
   speed?(): MaybePromise<number | undefined>;
   /** Time in ms to reach speed from rest, for the default move timeout. */
   accelerationTimeMs?(): MaybePromise<number | undefined>;
+  /**
+   * The time limit of a move to `target` from `initial`, in ms (Infinity: none), replacing the
+   * estimate from `speed` and `accelerationTimeMs` (e.g. a pump: volume / rate). An explicit
+   * `set(target, { timeoutMs })` still wins.
+   */
+  timeoutMs?(target: number, initial: number): MaybePromise<number>;
+  /**
+   * Where progress comes from, when not from `readback` going from its value at the start to the
+   * target (e.g. a pump: the volume pumped, from 0 to the volume asked).
+   */
+  progress?(target: number, initial: number): { source: SignalR<number>; initial: number; target: number };
+}
+
+/** The error a failed `stop()` after a failed or timed-out move left on the move's error, if any. */
+export function stopErrorOf(error: unknown): Error | undefined {
+  const e = error as { stopError?: unknown } | null;
+  return e && e.stopError instanceof Error ? e.stopError : undefined;
+}
+
+/** Attach the failure of the halt that followed `error` to it (field `stopError`, and its message). */
+function withStopError(error: Error, stopError: Error | undefined): Error {
+  if (!stopError) return error;
+  Object.defineProperty(error, 'stopError', { value: stopError, enumerable: true, configurable: true });
+  error.message += `; stopping afterwards also failed: ${stopError.name}: ${stopError.message}`;
+  return error;
 }
 
 /** Options of {@link StandardMovable.set}. */
 export interface MoveOptions {
   /** Fail the move with TimeoutError (and stop) after this many ms, overriding the estimate; Infinity: never. */
   timeoutMs?: number;
+  /** Name of the move's Status. Default `<device>.set(<target>)`. */
+  name?: string;
 }
 
 /**
@@ -86,10 +113,11 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
    * Move to `target`. Limits are checked before anything moves (LimitsError; the logic's `move`
    * is never called); the move is bounded by `timeoutMs` or an estimate from distance and speed
    * (TimeoutError, and the device is stopped); progress follows the readback; a failure of the
-   * move stops the device.
+   * move stops the device. When that stop fails too, the move's error carries it as
+   * `stopError` (see {@link stopErrorOf}); nothing is printed.
    */
   set(target: number, options: MoveOptions = {}): Status<void> {
-    const status = new Status<void>({ name: `${this.name || '<unnamed>'}.set(${target})` });
+    const status = new Status<void>({ name: options.name ?? `${this.name || '<unnamed>'}.set(${target})` });
     let logic: MoveLogic;
     try {
       logic = this.#requireLogic();
@@ -120,6 +148,14 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
     if (lim && (value < lim.low || value > lim.high)) throw new LimitsError({ device: this.name, value, low: lim.low, high: lim.high, units: logic.units });
   }
 
+  /** Fail a running move with `reason` and stop waiting for it, without halting the hardware (e.g. on close). */
+  protected cancelMove(reason: CanceledError): void {
+    const move = this.#move;
+    if (!move) return;
+    move.abort.abort(reason);
+    if (!move.status.done) move.status.setException(reason);
+  }
+
   /** Return the setpoint (or last target) and the readback. */
   async locate(): Promise<Location<number>> {
     const logic = this.#requireLogic();
@@ -147,20 +183,20 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
   async #run(move: ActiveMove, logic: MoveLogic, explicitTimeoutMs: number | undefined): Promise<void> {
     const { status, abort, target } = move;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut: TimeoutError | undefined;
     let unsubscribe: (() => void) | undefined;
     let started = false;
     try {
       await raceAbort(this.checkValue(target), abort.signal);
       const initial = await raceAbort(logic.readback.getValue(), abort.signal);
-      const timeoutMs = explicitTimeoutMs ?? (await raceAbort(this.#estimate(logic, target - initial), abort.signal));
+      const timeoutMs = explicitTimeoutMs ?? (await raceAbort(this.#limit(logic, target, initial), abort.signal));
       if (Number.isFinite(timeoutMs)) timer = setTimeout(() => {
-        const err = new TimeoutError({ operation: status.name, afterMs: Math.round(timeoutMs) });
-        abort.abort(err);
-        if (!status.done) status.setException(err);
-        void this.#haltQuietly(logic);
+        timedOut = new TimeoutError({ operation: status.name, afterMs: Math.round(timeoutMs) });
+        abort.abort(timedOut);
       }, timeoutMs);
-      const progress = { initial, target, ...(logic.units ? { units: logic.units } : {}), ...(logic.precision !== undefined ? { precision: logic.precision } : {}) };
-      unsubscribe = logic.readback.subscribeValue((current) => {
+      const from = logic.progress?.(target, initial) ?? { source: logic.readback, initial, target };
+      const progress = { initial: from.initial, target: from.target, ...(logic.units ? { units: logic.units } : {}), ...(logic.precision !== undefined ? { precision: logic.precision } : {}) };
+      unsubscribe = from.source.subscribeValue((current) => {
         if (!status.done) status.updateProgress({ current, ...progress });
       });
       this.#lastTarget = target;
@@ -170,10 +206,12 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
       await raceAbort(moving, abort.signal);
       if (!status.done) status.setFinished();
     } catch (e) {
-      if (abort.signal.aborted) return; // canceled, superseded or timed out: already reported
-      abort.abort(e);
-      if (!status.done) status.setException(toError(e));
-      if (started) await this.#haltQuietly(logic);
+      // Canceled or superseded: already reported by stop()/set(). Timed out or failed: halt, then report.
+      if (abort.signal.aborted && !(timedOut && abort.signal.reason === timedOut)) return;
+      const error = timedOut ?? toError(e);
+      if (!abort.signal.aborted) abort.abort(error);
+      const stopError = started ? await this.#halt(logic) : undefined;
+      if (!status.done) status.setException(withStopError(error, stopError));
     } finally {
       clearTimeout(timer);
       unsubscribe?.();
@@ -181,16 +219,23 @@ export class StandardMovable extends StandardReadable implements Locatable<numbe
     }
   }
 
+  async #limit(logic: MoveLogic, target: number, initial: number): Promise<number> {
+    if (logic.timeoutMs) return logic.timeoutMs(target, initial);
+    return this.#estimate(logic, target - initial);
+  }
+
   async #estimate(logic: MoveLogic, distance: number): Promise<number> {
     const [speed, accelerationTimeMs] = await Promise.all([logic.speed?.(), logic.accelerationTimeMs?.()]);
     return moveTimeoutMs({ distance, speed, accelerationTimeMs, marginMs: this.timeoutMarginMs });
   }
 
-  async #haltQuietly(logic: MoveLogic): Promise<void> {
+  /** Halt after a failed move; return the halt's own failure (reported on the move's error, never printed). */
+  async #halt(logic: MoveLogic): Promise<Error | undefined> {
     try {
-      await logic.stop();
+      await withTimeout(logic.stop(), DEFAULT_TIMEOUT_MS, `${this.name || 'device'}.stop after a failed move`);
+      return undefined;
     } catch (e) {
-      console.error(`labrig: ${this.name}: stop after a failed move also failed:`, e);
+      return toError(e);
     }
   }
 

@@ -2,7 +2,7 @@
  * Bound a promise by a time limit (internal helper of the signal and device layers).
  * @module
  */
-import { TimeoutError } from '../errors.js';
+import { TimeoutError, toError } from '../errors.js';
 
 /** Default limit in ms for connects, reads and writes when the caller gives none. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -39,5 +39,27 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
         reject(e);
       },
     );
+  });
+}
+
+/**
+ * Wait `ms`; with `signal`, reject with its reason (as an Error) as soon as it aborts. The timer
+ * and the abort listener are removed either way. The one abortable sleep of the library.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(toError(signal.reason));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(toError(signal!.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { DataKey, Reading } from '../protocols.js';
+import type { ValueMetadata } from './datakey.js';
 
 /** Listener a backend calls with each new reading. */
 export type ReadingListener<T> = (reading: Reading<T>) => void;
@@ -42,7 +43,14 @@ export interface SignalBackend<T> {
   getSetpoint(): Promise<T>;
   /** Describe the value for event-model (dtype, shape, units, precision, limits). */
   getDatakey(source: string): Promise<DataKey>;
-  /** Write a value (undefined: execute, for command signals). */
+  /**
+   * The rules a written value must satisfy: `dtype` (omitted: no type check), `limits`,
+   * `choices`. The owning Signal checks every value against them before calling `put`
+   * (LimitsError / InvalidInputError, nothing sent), so soft, mock and transport backends refuse
+   * the same values; a backend does not repeat the check. Undefined: no rules.
+   */
+  constraints?(): ValueMetadata | undefined;
+  /** Write a value (undefined: execute, for command signals); the Signal has already checked it against `constraints()`. */
   put(value: T | undefined, wait: boolean): Promise<void>;
   /** Start (listener) or stop (undefined) delivering readings. */
   setCallback(listener: ReadingListener<T> | undefined): void;

@@ -11,4 +11,4 @@ export { Signal, SignalR, type SignalOptions } from './signal.js';
 export { SignalRW, SignalW, SignalX, type SetOptions } from './writable.js';
 export { softSignalR, softSignalRAndSetter, softSignalRW, softSignalX, type SoftSignalFactoryOptions } from './factories.js';
 export { clearMockPuts, getMockPuts, holdPuts, mockBackendOf, onPut, releasePuts, setMockValue } from './mock.js';
-export { waitForValue } from './wait.js';
+export { waitForStable, waitForValue, type WaitForStableOptions } from './wait.js';

@@ -31,8 +31,9 @@ export interface MockSignalOptions<T> extends ValueMetadata {
 /**
  * Record writes instead of performing them. A put is recorded, then each `onPut` callback runs,
  * then the value is stored and listeners notified, then, while puts are held, the put's promise
- * waits for {@link MockSignalBackend.releasePuts}. Limits are NOT enforced: the mock stores what it
- * was sent, so tests can see exactly what a device wrote.
+ * waits for {@link MockSignalBackend.releasePuts}. Values are checked by the owning Signal against
+ * the same `constraints()` as the backend it replaces (inherited dtype, limits, choices), so a bad
+ * value is refused on the mock tier exactly as on the soft and transport tiers, and is not recorded.
  */
 export class MockSignalBackend<T> implements SignalBackend<T> {
   #value: T | undefined;
@@ -46,11 +47,13 @@ export class MockSignalBackend<T> implements SignalBackend<T> {
   #inherited = false;
   #name = '';
   readonly #inherit: SignalBackend<T> | undefined;
+  readonly #own: ValueMetadata;
 
   /** Create a mock; metadata given here wins over metadata inherited from the replaced backend. */
   constructor(options: MockSignalOptions<T> = {}) {
     const { initialValue, inherit, ...meta } = options;
     this.#meta = meta;
+    this.#own = meta;
     this.#inherit = inherit;
     if (initialValue !== undefined) this.#value = initialValue;
     else if (inherit instanceof SoftSignalBackend) {
@@ -157,6 +160,12 @@ export class MockSignalBackend<T> implements SignalBackend<T> {
   /** Describe the value with the inherited (or given) metadata. */
   getDatakey(source: string): Promise<DataKey> {
     return Promise.resolve(buildDatakey(source, this.value, { ...this.#meta, dtype: this.#dtype() }));
+  }
+
+  /** The rules of the replaced backend (or given here): the owning Signal checks them before `put`. */
+  constraints(): ValueMetadata {
+    if (this.#inherit instanceof SoftSignalBackend) return { ...this.#inherit.constraints(), ...this.#own };
+    return { ...this.#meta };
   }
 
   /** Record the write, run the put callbacks, store the value, then wait while puts are held. */

@@ -4,7 +4,7 @@
  */
 import type { DataKey, Dtype, Reading } from '../protocols.js';
 import type { ReadingListener, SignalBackend } from './backend.js';
-import { buildDatakey, checkValue, hasInferableDtype, inferDtype, type ValueMetadata } from './datakey.js';
+import { buildDatakey, hasInferableDtype, inferDtype, type ValueMetadata } from './datakey.js';
 
 /** Options of a soft backend (metadata of the value plus a name for error messages). */
 export interface SoftSignalOptions extends ValueMetadata {
@@ -13,9 +13,9 @@ export interface SoftSignalOptions extends ValueMetadata {
 }
 
 /**
- * Hold one value in memory. `put` checks type (when the dtype was given or inferred from a
- * primitive or array), choices and limits before changing anything (LimitsError / InvalidInputError), then updates value, setpoint and timestamp and notifies the
- * listener synchronously. `setValue` is the simulator's door: it changes the value without checks.
+ * Hold one value in memory. Its `constraints()` (the dtype when given or inferred from a
+ * primitive or array, choices, limits) are checked by the owning Signal before `put`, which then
+ * updates value, setpoint and timestamp and notifies the listener synchronously. `setValue` is the simulator's door: it changes the value without checks.
  */
 export class SoftSignalBackend<T> implements SignalBackend<T> {
   /** In memory: no call ever waits, so Signals need no timer of their own. */
@@ -91,20 +91,21 @@ export class SoftSignalBackend<T> implements SignalBackend<T> {
     return Promise.resolve(buildDatakey(source, this.#value, { ...this.#meta, dtype: this.#dtype }));
   }
 
-  /** Check and store a value (undefined: a command with no value, which only re-stamps it). */
+  /** The rules the owning Signal checks before `put`: the dtype (when trusted), limits, choices. */
+  constraints(): ValueMetadata {
+    const { name: _name, ...meta } = this.#meta;
+    return { ...meta, dtype: this.#typeChecked ? this.#dtype : undefined };
+  }
+
+  /** Store a value (undefined: a command with no value, which only re-stamps it); the Signal checked it. */
   put(value: T | undefined, _wait: boolean): Promise<void> {
-    try {
-      if (value !== undefined) {
-        checkValue(this.#meta.name ?? '', value, this.#meta, this.#typeChecked ? this.#dtype : undefined);
-        this.#setpoint = value;
-        this.#value = value;
-      }
-      this.#timestamp = Date.now() / 1000;
-      this.#emit();
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e as Error);
+    if (value !== undefined) {
+      this.#setpoint = value;
+      this.#value = value;
     }
+    this.#timestamp = Date.now() / 1000;
+    this.#emit();
+    return Promise.resolve();
   }
 
   /** Deliver the current reading at once, then every change; undefined stops. */

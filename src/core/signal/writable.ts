@@ -5,6 +5,7 @@
 import type { Location, Locatable } from '../protocols.js';
 import { Status } from '../status.js';
 import type { SignalBackend } from './backend.js';
+import { checkValue } from './datakey.js';
 import { Signal, SignalR } from './signal.js';
 
 /** Options of a write. */
@@ -19,6 +20,9 @@ function putStatus<T, R = void>(signal: Signal<T>, backend: SignalBackend<T>, va
   // A self-timed backend bounds its own puts (and a soft one never waits): no timer per write.
   const limit = options.timeoutMs ?? (backend.selfTimed ? Infinity : signal.timeoutMs);
   return Status.wrap<R>(async () => {
+    // The one place a value is checked (dtype, limits, choices), whatever the backend tier.
+    const rules = value === undefined ? undefined : backend.constraints?.();
+    if (rules) checkValue(signal.name, value, rules, rules.dtype);
     await backend.put(value, options.wait ?? true);
     return undefined as R;
   }, {

@@ -15,7 +15,9 @@
  * command at high priority (`$$H` legacy, `HC` primer), before the running Status is failed.
  * @module
  */
-import { DeviceError, LimitsError, NotConnectedError, TimeoutError, toError } from '../../core/errors.js';
+import { DeviceError, NotConnectedError, toError } from '../../core/errors.js';
+import { waitForStable } from '../../core/signal/wait.js';
+import { onPut } from '../../core/signal/mock.js';
 import type { ConnectOptions } from '../../core/device/device.js';
 import { StandardMovable } from '../../core/device/standard-movable.js';
 import type { Stoppable } from '../../core/protocols.js';
@@ -26,7 +28,8 @@ import { controlUnits, resolveAlicatConfig, setpointLimits, settleTolerance, typ
 import type { AlicatIO } from './io.js';
 import { installControllerMock } from './mock.js';
 import { checkControlVariable, type ControlVariable } from './protocol.js';
-import { commonSignals, contextOf, specR, specRW, type AlicatActions, type AlicatFlags, type Release, type UnitContext } from './signals.js';
+import { signalR, signalRW } from '../shared/signals.js';
+import { AlicatContext, commonSignals, type StampedFrame, type AlicatActions, type AlicatFlags } from './signals.js';
 
 /** An Alicat mass flow controller (Movable setpoint; see the module notes). */
 export class AlicatFlowController extends StandardMovable implements Stoppable {
@@ -57,20 +60,21 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
   /** Command signals (hold, cancel, e-stop, lock, tare, ...). */
   readonly actions: AlicatActions;
   /** The command layer of this unit. */
-  readonly io: AlicatIO;
+  readonly commands: AlicatIO;
   /** Checked configuration. */
   readonly config: ResolvedAlicatConfig;
-  readonly #ctx: UnitContext;
-  readonly #release: Release | undefined;
+  readonly #ctx: AlicatContext;
+  readonly #release: (() => Promise<void>) | undefined;
   #cv: ControlVariable = 'mass-flow';
+  #tracksMockCv = false;
 
-  /** Build the controller over `io` (from `openAlicat`, or `new AlicatIO(undefined)` for mock use). */
-  constructor(name: string, config: AlicatConfig, io: AlicatIO, release?: Release) {
+  /** Build the controller over `commands` (from `openAlicat`, or `new AlicatIO(undefined)` for mock use); `release` frees what its opener took, run by `close()`. */
+  constructor(name: string, commands: AlicatIO, config: AlicatConfig = {}, release?: () => Promise<void>) {
     super(name);
     this.config = resolveAlicatConfig({ ...config, kind: 'controller' });
-    this.io = io;
+    this.commands = commands;
     this.#release = release;
-    const ctx = contextOf(io, this.config);
+    const ctx = new AlicatContext(commands, this.config);
     this.#ctx = ctx;
     const s = commonSignals(ctx);
     this.pressure = s.pressure;
@@ -85,30 +89,27 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
     this.actions = s.actions;
     const p = this.config.precision;
     const controlled = (): { dtype: 'number'; units: string; precision: number } => ({ dtype: 'number', units: controlUnits(this.config, this.#cv), precision: p });
-    this.readback = specR<number>(ctx, {
-      field: 'readback',
-      pick: (f) => (this.#cv === 'mass-flow' ? f.massFlow : this.#cv === 'volumetric-flow' ? f.volumetricFlow : f.pressure),
-      initial: 0,
+    this.readback = signalR(ctx, {
+      path: 'readback',
+      pick: (s) => (this.#cv === 'mass-flow' ? s.frame.massFlow : this.#cv === 'volumetric-flow' ? s.frame.volumetricFlow : s.frame.pressure),
+      dtype: 'number',
       meta: controlled,
     });
-    this.setpoint = specRW<number>(ctx, {
-      field: 'setpoint',
-      pick: (f) => f.setpoint ?? Number.NaN,
-      write: (v) => {
-        this.#checkLimits(v ?? Number.NaN);
-        return io.setSetpoint(v ?? Number.NaN);
-      },
-      initial: 0,
-      meta: controlled,
+    this.setpoint = signalRW(ctx, {
+      path: 'setpoint',
+      pick: (s) => s.frame.setpoint ?? Number.NaN,
+      set: async (c, v) => void ctx.frames.accept(await c.setSetpoint(v)),
+      dtype: 'number',
+      meta: () => ({ ...controlled(), limits: setpointLimits(this.config, this.#cv) }),
     });
-    this.controlVariable = specRW<ControlVariable>(ctx, {
-      field: 'controlVariable',
-      query: async () => (this.#cv = await io.controlVariable()),
-      write: async (cv) => {
-        this.#cv = await io.setControlVariable(checkControlVariable(cv));
+    this.controlVariable = signalRW<ControlVariable, AlicatIO, StampedFrame>(ctx, {
+      path: 'controlVariable',
+      get: async (c) => (this.#cv = await c.controlVariable()),
+      set: async (c, cv) => {
+        this.#cv = await c.setControlVariable(checkControlVariable(cv));
       },
       initial: 'mass-flow',
-      meta: { dtype: 'string' },
+      dtype: 'string',
     });
     this.addReadables([this.readback], 'hinted-uncached');
     this.addReadables([this.setpoint, this.massFlow, this.volumetricFlow, this.pressure, this.temperature, ...(this.config.totalizer ? [this.totalizer] : []), this.status], 'uncached');
@@ -149,14 +150,18 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
   override async connect(options: ConnectOptions = {}): Promise<void> {
     await super.connect(options);
     if (options.mock) {
-      installControllerMock(this, (cv) => (this.#cv = cv));
+      installControllerMock(this);
+      if (!this.#tracksMockCv) {
+        this.#tracksMockCv = true;
+        onPut(this.controlVariable, (cv) => void (this.#cv = checkControlVariable(cv)));
+      }
       return;
     }
     try {
-      const { frame } = await this.#ctx.source.poll();
-      if (frame.setpoint === undefined) throw new DeviceError({ device: this.name, vendorMessage: `unit ${this.io.unit} answers with a meter's data frame (no setpoint column)`, kind: 'not-a-controller' });
+      const { frame } = await this.#ctx.frames.poll();
+      if (frame.setpoint === undefined) throw new DeviceError({ device: this.name, vendorMessage: `unit ${this.commands.unit} answers with a meter's data frame (no setpoint column)`, kind: 'not-a-controller' });
       try {
-        this.#cv = await this.io.controlVariable();
+        this.#cv = await this.commands.controlVariable();
       } catch (e) {
         if (!(e instanceof DeviceError) || e.vendorCode !== '?') throw e;
         this.#cv = 'mass-flow';
@@ -226,15 +231,10 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
     await Promise.all([held, super.stop(options)]);
   }
 
-  /** Stop polling and release the transport (the shared line stays open for other units). */
+  /** Stop every signal's polling, then release the channel (closed when this unit's opener opened it; a shared line stays open for other units). */
   async close(): Promise<void> {
-    this.#ctx.source.dispose();
-    await (this.#release ?? (() => this.io.close()))();
-  }
-
-  #checkLimits(value: number): void {
-    const { low, high } = setpointLimits(this.config, this.#cv);
-    if (!(value >= low && value <= high)) throw new LimitsError({ device: this.setpoint.name || this.name, value, low, high, units: controlUnits(this.config, this.#cv) });
+    this.#ctx.dispose();
+    await this.#release?.();
   }
 
   async #move(target: number, signal: AbortSignal): Promise<void> {
@@ -248,7 +248,7 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
 
   /** HLD in the frame that answered the setpoint (no extra poll), or the hold signal on a mock. */
   async #heldNow(): Promise<boolean> {
-    const latest = this.#ctx.source.latest;
+    const latest = this.#ctx.frames.latest;
     if (!this.flags.hold.isMock && latest && Date.now() / 1000 - latest.timestamp < 1) return latest.frame.status.includes('HLD');
     return this.flags.hold.getValue();
   }
@@ -257,48 +257,26 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
     return new DeviceError({ device: this.name, vendorMessage: `valve hold active (HLD): setpoint ${target} stored, but the valve does not follow; cancel the hold first`, vendorCode: 'HLD', kind: 'hold' });
   }
 
-  #settle(target: number, signal: AbortSignal): Promise<void> {
+  /** Wait until the readback stays within the tolerance for `settleMs`; a valve hold fails the wait at once. */
+  async #settle(target: number, signal: AbortSignal): Promise<void> {
     const tol = settleTolerance(this.config, this.#cv, target);
     const { settleMs, settleTimeoutMs } = this.config;
-    return new Promise<void>((resolve, reject) => {
-      let done = false;
-      let settleTimer: ReturnType<typeof setTimeout> | undefined;
-      const unsubs: Array<() => void> = [];
-      const finish = (err?: unknown): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timeout);
-        clearTimeout(settleTimer);
-        signal.removeEventListener('abort', onAbort);
-        for (const u of unsubs) u();
-        if (err === undefined) resolve();
-        else reject(err);
-      };
-      const onAbort = (): void => finish(signal.reason ?? new Error('aborted'));
-      const timeout = setTimeout(
-        () => finish(new TimeoutError({ operation: `${this.name}.set(${target}): readback within ±${tol} ${controlUnits(this.config, this.#cv)}`, afterMs: settleTimeoutMs })),
-        settleTimeoutMs,
-      );
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      const onHold = (held: boolean): void => {
-        if (held) finish(this.#heldError(target));
-      };
-      const onValue = (v: number): void => {
-        if (Math.abs(v - target) <= tol) {
-          if (settleMs === 0) finish();
-          else settleTimer ??= setTimeout(() => finish(), settleMs);
-        } else if (settleTimer !== undefined) {
-          clearTimeout(settleTimer);
-          settleTimer = undefined;
-        }
-      };
-      const add = (unsubscribe: () => void): void => {
-        if (done) unsubscribe();
-        else unsubs.push(unsubscribe);
-      };
-      add(this.flags.hold.subscribeValue(onHold));
-      if (!done) add(this.readback.subscribeValue(onValue));
+    const held = new AbortController();
+    const onAbort = (): void => held.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = this.flags.hold.subscribeValue((on) => {
+      if (on) held.abort(this.#heldError(target));
     });
+    try {
+      await waitForStable(this.readback, (v) => Math.abs(v - target) <= tol, settleMs, {
+        timeoutMs: settleTimeoutMs,
+        signal: held.signal,
+        operation: `${this.name}.set(${target}): readback within ±${tol} ${controlUnits(this.config, this.#cv)}`,
+      });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
+    }
   }
 }

@@ -20,14 +20,13 @@ import type { AlicatConfig } from './config.js';
 import { AlicatFlowController } from './device.js';
 import { alicatFamily } from './family.js';
 import { AlicatFlowMeter } from './meter.js';
-import type { Release } from './signals.js';
 import { AlicatIO } from './io.js';
 import { replyUnit } from './protocol.js';
 
 export { AlicatFlowController } from './device.js';
 export { AlicatFlowMeter } from './meter.js';
 export { AlicatIO, SETPOINT_ECHO_TOLERANCE, replyMatches, type AlicatIOOptions, type CommandOptions, type ReplyKind } from './io.js';
-export { AlicatSignalBackend, FrameSource, type AlicatSignalSpec, type StampedFrame } from './backend.js';
+export { AlicatContext, FrameSource, refresh, type StampedFrame } from './signals.js';
 export { AlicatActions, AlicatFlags } from './signals.js';
 export { DEFAULT_UNITS, resolveAlicatConfig, setpointLimits, settleTolerance, type AlicatConfig, type AlicatUnits, type ResolvedAlicatConfig, type SettleMode } from './config.js';
 export * from './protocol.js';
@@ -88,13 +87,13 @@ export function viewFor(channel: RequestChannel, unit: string): RequestChannel {
 }
 
 /** Build a unit from checked options over a unit view (none: mock use); `release` frees the view or line on close. */
-export function buildAlicat(options: OpenAlicatOptions, view: RequestChannel | undefined, release: Release | undefined, lineAddress?: string): AlicatDevice {
+export function buildAlicat(options: OpenAlicatOptions, view: RequestChannel | undefined, release: (() => Promise<void>) | undefined, lineAddress?: string): AlicatDevice {
   const unit = options.unit ?? 'A';
   const kind = options.kind ?? 'controller';
   const { name = `${kind === 'meter' ? 'mfm' : 'mfc'}${unit}`, ...config } = options;
   const line = lineAddress !== undefined && lineAddress.length > 1 ? { lineAddress } : {};
   const io = new AlicatIO(view, { unit, name, timeoutMs: config.timeoutMs ?? 1000, dialect: config.dialect ?? 'legacy', kind, ...line });
-  return kind === 'meter' ? new AlicatFlowMeter(name, { ...config, unit }, io, release) : new AlicatFlowController(name, { ...config, unit }, io, release);
+  return kind === 'meter' ? new AlicatFlowMeter(name, io, { ...config, unit }, release) : new AlicatFlowController(name, io, { ...config, unit }, release);
 }
 
 /** Check explicit options (the family's parameters plus `name`). */

@@ -13,7 +13,7 @@ import type { Status } from '../../core/status.js';
 import { resolveAlicatConfig, type AlicatConfig, type ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
 import { installMeterMock } from './mock.js';
-import { commonSignals, contextOf, type AlicatActions, type AlicatFlags, type Release, type UnitContext } from './signals.js';
+import { AlicatContext, commonSignals, type AlicatActions, type AlicatFlags } from './signals.js';
 
 /** An Alicat mass flow meter (readable; see the module notes). */
 export class AlicatFlowMeter extends StandardReadable {
@@ -38,19 +38,19 @@ export class AlicatFlowMeter extends StandardReadable {
   /** Command signals (lock, tare, ...). */
   readonly actions: AlicatActions;
   /** The command layer of this unit. */
-  readonly io: AlicatIO;
+  readonly commands: AlicatIO;
   /** Checked configuration. */
   readonly config: ResolvedAlicatConfig;
-  readonly #ctx: UnitContext;
-  readonly #release: Release | undefined;
+  readonly #ctx: AlicatContext;
+  readonly #release: (() => Promise<void>) | undefined;
 
-  /** Build the meter over `io` (from `openAlicat`, or `new AlicatIO(undefined)` for mock use). */
-  constructor(name: string, config: AlicatConfig, io: AlicatIO, release?: Release) {
+  /** Build the meter over `commands` (from `openAlicat`, or `new AlicatIO(undefined)` for mock use); `release` frees what its opener took, run by `close()`. */
+  constructor(name: string, commands: AlicatIO, config: AlicatConfig = {}, release?: () => Promise<void>) {
     super(name);
     this.config = resolveAlicatConfig({ ...config, kind: 'meter' });
-    this.io = io;
+    this.commands = commands;
     this.#release = release;
-    this.#ctx = contextOf(io, this.config);
+    this.#ctx = new AlicatContext(commands, this.config);
     const s = commonSignals(this.#ctx);
     this.pressure = s.pressure;
     this.temperature = s.temperature;
@@ -80,7 +80,7 @@ export class AlicatFlowMeter extends StandardReadable {
     await super.connect(options);
     if (options.mock) return installMeterMock(this);
     try {
-      await this.#ctx.source.poll();
+      await this.#ctx.frames.poll();
     } catch (e) {
       throw new NotConnectedError({ device: this.name, errors: new Map([['unit', toError(e)]]) });
     }
@@ -116,9 +116,9 @@ export class AlicatFlowMeter extends StandardReadable {
     return this.actions.resetTotalizer.trigger();
   }
 
-  /** Stop polling and release the transport (the shared line stays open for other units). */
+  /** Stop every signal's polling, then release the channel (closed when this unit's opener opened it; a shared line stays open for other units). */
   async close(): Promise<void> {
-    this.#ctx.source.dispose();
-    await (this.#release ?? (() => this.io.close()))();
+    this.#ctx.dispose();
+    await this.#release?.();
   }
 }

@@ -12,7 +12,7 @@ import { mockBackendOf, setMockValue } from '../../core/signal/mock.js';
 import type { SignalR } from '../../core/signal/signal.js';
 import type { AlicatFlowController } from './device.js';
 import type { AlicatFlowMeter } from './meter.js';
-import { checkControlVariable, gasNumber, STATUS_CODE_LIST, STATUS_CODES, type ControlVariable } from './protocol.js';
+import { checkControlVariable, gasNumber, STATUS_CODE_LIST, STATUS_CODES } from './protocol.js';
 
 const installed = new WeakSet<object>();
 
@@ -45,8 +45,8 @@ export function installMeterMock(device: AlicatFlowMeter): void {
   if (once(device)) installCommon(device);
 }
 
-/** Make a controller's mock signals behave like an ideal unit (idempotent); `onControlVariable` tracks register 122. */
-export function installControllerMock(device: AlicatFlowController, onControlVariable: (cv: ControlVariable) => void): void {
+/** Make a controller's mock signals behave like an ideal unit (idempotent). */
+export function installControllerMock(device: AlicatFlowController): void {
   if (!once(device)) return;
   installCommon(device);
   const reach = (v: number): void => {
@@ -64,7 +64,7 @@ export function installControllerMock(device: AlicatFlowController, onControlVar
   mockBackendOf(device.setpoint).onPut((v) => {
     if (v !== undefined && !value(device.flags.hold)) reach(v);
   });
-  mockBackendOf(device.controlVariable).onPut((cv) => onControlVariable(checkControlVariable(cv)));
+  mockBackendOf(device.controlVariable).onPut((cv) => void checkControlVariable(cv));
   mockBackendOf(device.actions.hold).onPut(() => setFlag(device, 'hold', true));
   mockBackendOf(device.actions.holdClosed).onPut(() => {
     if (device.config.dialect === 'legacy') throw new UnsupportedError({ device: `${device.name} (dialect legacy)`, verb: 'holdClosed' });

@@ -1,62 +1,60 @@
 /**
- * The signals every Alicat unit has (measurements, gas, status flags, firmware) and its command
- * signals, built on {@link AlicatSignalBackend}s that share one {@link FrameSource}.
+ * The signal context of one Alicat unit (its {@link FrameSource}: every measured value is a field
+ * of one polled data frame) and the signals every unit has (measurements, gas, status flags,
+ * firmware, command signals), declared with the shared vocabulary (`../shared/signals.ts`).
  * @module
  */
 import { StandardReadable } from '../../core/device/standard-readable.js';
 import { Device } from '../../core/device/device.js';
-import type { Dtype } from '../../core/protocols.js';
-import type { ValueMetadata } from '../../core/signal/datakey.js';
-import { SignalR } from '../../core/signal/signal.js';
-import { SignalRW, SignalX } from '../../core/signal/writable.js';
-import { AlicatSignalBackend, FrameSource, type AlicatSignalSpec } from './backend.js';
+import type { SignalR } from '../../core/signal/signal.js';
+import type { SignalRW, SignalX } from '../../core/signal/writable.js';
+import { SharedPoll } from '../shared/polled.js';
+import { SignalContext, signalR, signalRW, signalX } from '../shared/signals.js';
 import type { ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
 import { STATUS_CODE_LIST, STATUS_CODES, type AlicatFrame, type StatusCode } from './protocol.js';
 
-/** What the signal factories need from a unit. */
-export interface UnitContext {
-  io: () => AlicatIO;
-  source: FrameSource;
-  config: ResolvedAlicatConfig;
-  /** Limit of each signal read/write, ms. */
-  timeoutMs: number;
+/** A frame with the time it arrived (seconds since the epoch). */
+export interface StampedFrame {
+  frame: AlicatFrame;
+  timestamp: number;
 }
 
-type Meta = ValueMetadata & { dtype: Dtype };
+/** Share polls of one unit among its signals: concurrent reads share one poll; command replies (data frames too) refresh it. */
+export class FrameSource extends SharedPoll<StampedFrame> {
+  /** Poll through the AlicatIO that `io` returns. */
+  constructor(io: () => AlicatIO, pollMs = 100) {
+    super(() => io().poll().then((frame) => ({ frame, timestamp: Date.now() / 1000 })), pollMs);
+  }
 
-/** How a unit releases its transport on `close()`. */
-export type Release = () => Promise<void>;
-
-/** Build the shared context (one frame source) of a unit's signals. */
-export function contextOf(io: AlicatIO, config: ResolvedAlicatConfig): UnitContext {
-  const source = new FrameSource(() => io, config.pollMs);
-  return { io: () => io, source, config, timeoutMs: Math.max(config.timeoutMs * 3, 1000) };
+  /** Take a frame from a command reply (or a poll) as the newest state and tell the listeners. */
+  accept(frame: AlicatFrame): StampedFrame {
+    return this.publish({ frame, timestamp: Date.now() / 1000 });
+  }
 }
 
-/** Create a read-only signal from a frame field. */
-export function frameR<T>(ctx: UnitContext, field: string, pick: (f: AlicatFrame) => T, initial: T, meta: Meta): SignalR<T> {
-  return new SignalR<T>(new AlicatSignalBackend<T>(ctx.io, ctx.source, { field, pick, initial, meta }), { timeoutMs: ctx.timeoutMs });
+/** What a unit's signals share: the shared context, its frame source and the unit's config. */
+export class AlicatContext extends SignalContext<AlicatIO, StampedFrame> {
+  /** The unit's frame source (also `poll`). */
+  readonly frames: FrameSource;
+  /** The unit's checked configuration. */
+  readonly config: ResolvedAlicatConfig;
+
+  /** Build the context of a unit over `commands` (one frame source, polling every `config.pollMs` while subscribed). */
+  constructor(commands: AlicatIO, config: ResolvedAlicatConfig) {
+    const frames = new FrameSource(() => commands, config.pollMs);
+    super({ family: 'alicat', commands: () => commands, prefix: () => `${commands.unit}/`, poll: frames, timeoutMs: Math.max(config.timeoutMs * 3, 1000) });
+    this.frames = frames;
+    this.config = config;
+  }
 }
 
-/** Create a read-only signal from a spec. */
-export function specR<T>(ctx: UnitContext, spec: AlicatSignalSpec<T>): SignalR<T> {
-  return new SignalR<T>(new AlicatSignalBackend<T>(ctx.io, ctx.source, spec), { timeoutMs: ctx.timeoutMs });
-}
-
-/** Create a read-write signal from a spec. */
-export function specRW<T>(ctx: UnitContext, spec: AlicatSignalSpec<T>): SignalRW<T> {
-  return new SignalRW<T>(new AlicatSignalBackend<T>(ctx.io, ctx.source, spec), { timeoutMs: ctx.timeoutMs });
-}
-
-/** Create a read-only signal answered by a dedicated query. */
-export function queryR<T>(ctx: UnitContext, field: string, query: () => Promise<T>, initial: T, meta: Meta): SignalR<T> {
-  return new SignalR<T>(new AlicatSignalBackend<T>(ctx.io, ctx.source, { field, query, initial, meta }), { timeoutMs: ctx.timeoutMs });
-}
-
-/** Create a command signal; a frame the command returns refreshes the shared source. */
-export function commandX(ctx: UnitContext, field: string, run: () => Promise<AlicatFrame | void>): SignalX {
-  return new SignalX(new AlicatSignalBackend<undefined>(ctx.io, ctx.source, { field, write: () => run(), initial: undefined, meta: { dtype: 'string' } }), { timeoutMs: ctx.timeoutMs });
+/** Send a command and take the data frame it answers with as the newest state. */
+export function refresh(ctx: AlicatContext, run: (c: AlicatIO) => Promise<AlicatFrame | void>): (c: AlicatIO) => Promise<void> {
+  return async (c) => {
+    const frame = await run(c);
+    if (frame) ctx.frames.accept(frame);
+  };
 }
 
 /** One boolean signal per status code (true while the code is in the frame); read uncached, from a fresh poll. */
@@ -87,9 +85,9 @@ export class AlicatFlags extends StandardReadable {
   readonly adcError: SignalR<boolean>;
 
   /** Build the flag signals of a unit. */
-  constructor(name: string, ctx: UnitContext) {
+  constructor(name: string, ctx: AlicatContext) {
     super(name);
-    const flag = (code: StatusCode): SignalR<boolean> => frameR(ctx, `status/${code}`, (f) => f.status.includes(code), false, { dtype: 'boolean' });
+    const flag = (code: StatusCode): SignalR<boolean> => signalR(ctx, { path: `status/${code}`, pick: (s) => s.frame.status.includes(code), dtype: 'boolean' });
     this.locked = flag('LCK');
     this.hold = flag('HLD');
     this.massFlowOverRange = flag('MOV');
@@ -134,18 +132,17 @@ export class AlicatActions extends Device {
   readonly resetTotalizer: SignalX;
 
   /** Build the command signals of a unit. */
-  constructor(name: string, ctx: UnitContext) {
+  constructor(name: string, ctx: AlicatContext) {
     super(name);
-    const io = ctx.io;
-    this.hold = commandX(ctx, 'hold', () => io().hold());
-    this.holdClosed = commandX(ctx, 'holdClosed', () => io().holdClosed());
-    this.cancelHold = commandX(ctx, 'cancelHold', () => io().cancelHold());
-    this.estop = commandX(ctx, 'estop', () => io().estop());
-    this.lock = commandX(ctx, 'lock', () => io().lock());
-    this.unlock = commandX(ctx, 'unlock', () => io().unlock());
-    this.tarePressure = commandX(ctx, 'tarePressure', () => io().tarePressure());
-    this.tareFlow = commandX(ctx, 'tareFlow', () => io().tareFlow());
-    this.resetTotalizer = commandX(ctx, 'resetTotalizer', () => io().resetTotalizer());
+    this.hold = signalX(ctx, 'hold', refresh(ctx, (c) => c.hold()));
+    this.holdClosed = signalX(ctx, 'holdClosed', refresh(ctx, (c) => c.holdClosed()));
+    this.cancelHold = signalX(ctx, 'cancelHold', refresh(ctx, (c) => c.cancelHold()));
+    this.estop = signalX(ctx, 'estop', refresh(ctx, (c) => c.estop()));
+    this.lock = signalX(ctx, 'lock', refresh(ctx, (c) => c.lock()));
+    this.unlock = signalX(ctx, 'unlock', refresh(ctx, (c) => c.unlock()));
+    this.tarePressure = signalX(ctx, 'tarePressure', refresh(ctx, (c) => c.tarePressure()));
+    this.tareFlow = signalX(ctx, 'tareFlow', refresh(ctx, (c) => c.tareFlow()));
+    this.resetTotalizer = signalX(ctx, 'resetTotalizer', refresh(ctx, (c) => c.resetTotalizer()));
     this.setName(name);
   }
 }
@@ -165,27 +162,21 @@ export interface CommonSignals {
 }
 
 /** Build the signals every unit has. */
-export function commonSignals(ctx: UnitContext): CommonSignals {
-  const { units, precision: p } = ctx.config;
-  const num = (u: string): Meta => ({ dtype: 'number', units: u, precision: p });
+export function commonSignals(ctx: AlicatContext): CommonSignals {
+  const { units, precision } = ctx.config;
+  const num = { dtype: 'number' as const, precision };
   return {
-    pressure: frameR(ctx, 'pressure', (f) => f.pressure, 0, num(units.pressure)),
-    temperature: frameR(ctx, 'temperature', (f) => f.temperature, 0, num(units.temperature)),
-    volumetricFlow: frameR(ctx, 'volumetricFlow', (f) => f.volumetricFlow, 0, num(units.volumetricFlow)),
-    massFlow: frameR(ctx, 'massFlow', (f) => f.massFlow, 0, num(units.massFlow)),
-    totalizer: frameR(ctx, 'totalizer', (f) => f.totalizer ?? Number.NaN, 0, { dtype: 'number', units: units.totalizer, precision: 1 }),
-    gas: specRW<string>(ctx, {
-      field: 'gas',
-      pick: (f) => f.gas,
-      write: async (g) => {
-        await ctx.io().setGas(g ?? '');
-        return ctx.io().poll();
-      },
-      initial: '',
-      meta: { dtype: 'string' },
-    }),
-    status: frameR(ctx, 'status', (f) => f.status.join(' '), '', { dtype: 'string' }),
-    firmware: queryR(ctx, 'firmware', async () => (await ctx.io().firmware()).text, '', { dtype: 'string' }),
+    pressure: signalR(ctx, { path: 'pressure', pick: (s) => s.frame.pressure, ...num, units: units.pressure }),
+    temperature: signalR(ctx, { path: 'temperature', pick: (s) => s.frame.temperature, ...num, units: units.temperature }),
+    volumetricFlow: signalR(ctx, { path: 'volumetricFlow', pick: (s) => s.frame.volumetricFlow, ...num, units: units.volumetricFlow }),
+    massFlow: signalR(ctx, { path: 'massFlow', pick: (s) => s.frame.massFlow, ...num, units: units.massFlow }),
+    totalizer: signalR(ctx, { path: 'totalizer', pick: (s) => s.frame.totalizer ?? Number.NaN, dtype: 'number', units: units.totalizer, precision: 1 }),
+    gas: signalRW(ctx, { path: 'gas', pick: (s) => s.frame.gas, set: async (c, g) => {
+      await c.setGas(g);
+      ctx.frames.accept(await c.poll());
+    }, dtype: 'string' }),
+    status: signalR(ctx, { path: 'status', pick: (s) => s.frame.status.join(' '), dtype: 'string' }),
+    firmware: signalR(ctx, { path: 'firmware', get: async (c) => (await c.firmware()).text, dtype: 'string' }),
     flags: new AlicatFlags('', ctx),
     actions: new AlicatActions('', ctx),
   };

@@ -6,6 +6,7 @@
  */
 import { CanceledError, DeviceError, InvalidInputError, toError } from '../../core/errors.js';
 import { StandardMovable } from '../../core/device/standard-movable.js';
+import { sleep } from '../../core/device/timeout.js';
 import type { ConnectOptions } from '../../core/device/device.js';
 import type { SignalR } from '../../core/signal/signal.js';
 import type { SignalRW, SignalW, SignalX } from '../../core/signal/writable.js';
@@ -16,7 +17,8 @@ import {
   assign, describeStopCode, MAX_ACCEL_COUNTS, MAX_POSITION_COUNTS, MAX_SPEED_COUNTS, MIN_ACCEL_COUNTS,
   parseFlag, parseNumber, parseStopCode, type AxisLetter,
 } from './protocol.js';
-import { galilR, galilRW, galilW, galilX, type SignalContext } from './signals.js';
+import { signalR, signalRW, signalW, signalX } from '../shared/signals.js';
+import { ask, send, type GalilContext } from './signals.js';
 
 /** Options of {@link GalilAxis.reference}, the homing sequence HELAO calls setaxisref. */
 export interface ReferenceOptions {
@@ -98,7 +100,7 @@ export class GalilAxis extends StandardMovable {
   #jobs = new Set<Status<void>>();
 
   /** Build the axis from its resolved config; `ctx` gives the controller's I/O. */
-  constructor(config: ResolvedAxis, ctx: SignalContext, motionPollMs: number) {
+  constructor(config: ResolvedAxis, ctx: GalilContext, motionPollMs: number) {
     super(config.name);
     const a = config.axis;
     const cpu = config.countsPerUnit;
@@ -112,27 +114,28 @@ export class GalilAxis extends StandardMovable {
     const num = (reply: string): number => parseNumber(reply) / cpu;
     const active = (reply: string): boolean => !parseFlag(reply);
     const rate = (what: string, cmd: string, low: number, high: number) => (v: number) => assign(cmd, a, toCounts(what, v, cpu), low, high);
-    this.readback = galilR(ctx, `TP${a}`, num, 0, { dtype: 'number', units: u, precision: p });
-    this.setpoint = galilRW(ctx, `MG _PA${a}`, num, (v) => `PA${a}=${positionCounts('setpoint', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p, ...(config.limits ? { limits: config.limits } : {}) });
-    this.distance = galilRW(ctx, `MG _PR${a}`, num, (v) => `PR${a}=${positionCounts('distance', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
-    this.velocity = galilRW(ctx, `MG _SP${a}`, num, rate('velocity', 'SP', 0, MAX_SPEED_COUNTS), 0, { dtype: 'number', units: `${u}/s`, precision: p });
-    this.acceleration = galilRW(ctx, `MG _AC${a}`, num, rate('acceleration', 'AC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
-    this.deceleration = galilRW(ctx, `MG _DC${a}`, num, rate('deceleration', 'DC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
-    this.limitDeceleration = galilRW(ctx, `MG _SD${a}`, num, rate('limitDeceleration', 'SD', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS), 0, { dtype: 'number', units: `${u}/s^2`, precision: p });
-    this.jogSpeed = galilRW(ctx, `MG _JG${a}`, num, rate('jogSpeed', 'JG', -MAX_SPEED_COUNTS, MAX_SPEED_COUNTS), 0, { dtype: 'number', units: `${u}/s`, precision: p });
-    this.motorOn = galilRW(ctx, `MG _MO${a}`, active, (on) => (on ? `SH${a}` : `MO${a}`), false, { dtype: 'boolean' });
-    this.moving = galilR(ctx, `MG _BG${a}`, parseFlag, false, { dtype: 'boolean' });
-    this.stopCode = galilR(ctx, `SC${a}`, parseStopCode, 0, { dtype: 'integer' });
-    this.positionError = galilR(ctx, `TE${a}`, num, 0, { dtype: 'number', units: u, precision: p });
-    this.forwardLimit = galilR(ctx, `MG _LF${a}`, active, false, { dtype: 'boolean' });
-    this.reverseLimit = galilR(ctx, `MG _LR${a}`, active, false, { dtype: 'boolean' });
-    this.homeInput = galilR(ctx, `MG _HM${a}`, parseFlag, false, { dtype: 'boolean' });
-    this.begin = galilX(ctx, `BG${a}`);
-    this.halt = galilX(ctx, `ST${a}`, true);
-    this.findHome = galilX(ctx, `HM${a}`);
-    this.findEdge = galilX(ctx, `FE${a}`);
-    this.findIndex = galilX(ctx, `FI${a}`);
-    this.definePosition = galilW(ctx, (v) => `DP${a}=${positionCounts('definePosition', v, cpu)}`, 0, { dtype: 'number', units: u, precision: p });
+    const pos = { dtype: 'number' as const, units: u, precision: p };
+    this.readback = signalR(ctx, { ...ask(`TP${a}`, num), ...pos });
+    this.setpoint = signalRW(ctx, { ...ask(`MG _PA${a}`, num), set: (c, v) => c.command(`PA${a}=${positionCounts('setpoint', v, cpu)}`), ...pos, ...(config.limits ? { limits: config.limits } : {}) });
+    this.distance = signalRW(ctx, { ...ask(`MG _PR${a}`, num), set: (c, v) => c.command(`PR${a}=${positionCounts('distance', v, cpu)}`), ...pos });
+    this.velocity = signalRW(ctx, { ...ask(`MG _SP${a}`, num), set: (c, v) => c.command(rate('velocity', 'SP', 0, MAX_SPEED_COUNTS)(v)), dtype: 'number', units: `${u}/s`, precision: p });
+    this.acceleration = signalRW(ctx, { ...ask(`MG _AC${a}`, num), set: (c, v) => c.command(rate('acceleration', 'AC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), dtype: 'number', units: `${u}/s^2`, precision: p });
+    this.deceleration = signalRW(ctx, { ...ask(`MG _DC${a}`, num), set: (c, v) => c.command(rate('deceleration', 'DC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), dtype: 'number', units: `${u}/s^2`, precision: p });
+    this.limitDeceleration = signalRW(ctx, { ...ask(`MG _SD${a}`, num), set: (c, v) => c.command(rate('limitDeceleration', 'SD', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), dtype: 'number', units: `${u}/s^2`, precision: p });
+    this.jogSpeed = signalRW(ctx, { ...ask(`MG _JG${a}`, num), set: (c, v) => c.command(rate('jogSpeed', 'JG', -MAX_SPEED_COUNTS, MAX_SPEED_COUNTS)(v)), dtype: 'number', units: `${u}/s`, precision: p });
+    this.motorOn = signalRW(ctx, { ...ask(`MG _MO${a}`, active), set: (c, on) => c.command(on ? `SH${a}` : `MO${a}`), dtype: 'boolean' });
+    this.moving = signalR(ctx, { ...ask(`MG _BG${a}`, parseFlag), dtype: 'boolean' });
+    this.stopCode = signalR(ctx, { ...ask(`SC${a}`, parseStopCode), dtype: 'integer' });
+    this.positionError = signalR(ctx, { ...ask(`TE${a}`, num), ...pos });
+    this.forwardLimit = signalR(ctx, { ...ask(`MG _LF${a}`, active), dtype: 'boolean' });
+    this.reverseLimit = signalR(ctx, { ...ask(`MG _LR${a}`, active), dtype: 'boolean' });
+    this.homeInput = signalR(ctx, { ...ask(`MG _HM${a}`, parseFlag), dtype: 'boolean' });
+    this.begin = signalX(ctx, `BG${a}`, send(`BG${a}`));
+    this.halt = signalX(ctx, `ST${a}`, send(`ST${a}`, true));
+    this.findHome = signalX(ctx, `HM${a}`, send(`HM${a}`));
+    this.findEdge = signalX(ctx, `FE${a}`, send(`FE${a}`));
+    this.findIndex = signalX(ctx, `FI${a}`, send(`FI${a}`));
+    this.definePosition = signalW(ctx, { path: `DP${a}`, set: (c, v) => c.command(`DP${a}=${positionCounts('definePosition', v, cpu)}`), ...pos });
     // Uncached: a staged axis must read its position fresh after each move, not from the
     // subscription's poll cache (which can hold a position from during the move).
     this.addReadables([this.readback], 'hinted-uncached');
@@ -260,19 +263,4 @@ export class GalilAxis extends StandardMovable {
   #halt(): Promise<void> {
     return Promise.resolve(this.halt.trigger()).then(() => undefined);
   }
-}
-
-/** Wait `ms`, or reject with the signal's reason when it aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(toError(signal.reason));
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -15,7 +15,8 @@ import { resolveConfig, type GalilConfig } from './config.js';
 import { GalilIO } from './io.js';
 import { GalilIOBank } from './io-bank.js';
 import { installControllerMock } from './mock.js';
-import { galilX, type SignalContext } from './signals.js';
+import { signalX } from '../shared/signals.js';
+import { galilContext, send, type GalilContext } from './signals.js';
 
 /** A Galil controller device (see the module notes). */
 export class GalilController extends StandardReadable implements Stoppable {
@@ -30,25 +31,27 @@ export class GalilController extends StandardReadable implements Stoppable {
   /** The command layer (for commands the devices do not cover). */
   readonly commands: GalilIO;
   readonly #config: GalilConfig;
-  readonly #ownsChannel: boolean;
+  readonly #release: (() => Promise<void>) | undefined;
+  readonly #ctx: GalilContext;
 
   /**
-   * Build the device tree over `io` (from `openGalil`, or `new GalilIO(undefined)` for mock use);
-   * `ownsChannel`: `close()` also closes the channel.
+   * Build the device tree over `commands` (from `openGalil`, or `new GalilIO(undefined)` for mock
+   * use); `release` frees what the opener took for this controller (its channel), run by `close()`.
    */
-  constructor(name: string, config: GalilConfig, io: GalilIO, ownsChannel = true) {
+  constructor(name: string, commands: GalilIO, config: GalilConfig = {}, release?: () => Promise<void>) {
     super(name);
     const r = resolveConfig(config);
     this.#config = config;
-    this.#ownsChannel = ownsChannel;
-    this.commands = io;
-    const ctx: SignalContext = { io: () => this.commands, pollMs: Math.max(r.pollMs, 100), timeoutMs: r.timeoutMs * 3 };
+    this.#release = release;
+    this.commands = commands;
+    const ctx = galilContext(() => this.commands, Math.max(r.pollMs, 100), r.timeoutMs * 3);
+    this.#ctx = ctx;
     const axes = new Map<string, GalilAxis>();
     for (const a of r.axes) axes.set(a.name, new GalilAxis(a, ctx, r.pollMs));
     this.axes = axes;
     this.io = r.io ? new GalilIOBank('io', r.io, ctx) : undefined;
-    this.abortAll = galilX(ctx, 'AB', true);
-    this.allMotorsOff = galilX(ctx, 'MO', true);
+    this.abortAll = signalX(ctx, 'AB', send('AB', true));
+    this.allMotorsOff = signalX(ctx, 'MO', send('MO', true));
     this.addReadables([...axes.values()], 'child');
     if (this.io) this.addReadables([this.io], 'child');
     this.setName(name);
@@ -73,7 +76,7 @@ export class GalilController extends StandardReadable implements Stoppable {
   override async connect(options: ConnectOptions = {}): Promise<void> {
     await super.connect(options);
     if (options.mock) {
-      installControllerMock(this.abortAll, this.allMotorsOff, this.axes.values());
+      installControllerMock(this);
       return;
     }
     const r = resolveConfig(this.#config);
@@ -119,9 +122,10 @@ export class GalilController extends StandardReadable implements Stoppable {
     if (errors.length > 0) throw errors[0];
   }
 
-  /** Close the channel (when this controller opened it). */
+  /** Stop every signal's polling, then release the channel (closed when this controller's opener opened it). */
   async close(): Promise<void> {
-    if (this.#ownsChannel) await this.commands.close();
+    this.#ctx.dispose();
+    await this.#release?.();
   }
 
   /** List child devices (axes and io) for tools. */

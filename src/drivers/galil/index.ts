@@ -22,7 +22,7 @@ export { GalilController } from './device.js';
 export { GalilAxis, type ReferenceOptions } from './axis.js';
 export { GalilIOBank, type PulseOptions } from './io-bank.js';
 export { GalilIO, type CommandOptions, type GalilIOOptions } from './io.js';
-export { GalilSignalBackend, type GalilSignalSpec } from './backend.js';
+export { ask, galilContext, send, type GalilContext } from './signals.js';
 export { resolveConfig, toCounts, type GalilAxisConfig, type GalilConfig, type GalilIOConfig, type ResolvedAxis } from './config.js';
 export * from './protocol.js';
 
@@ -78,7 +78,8 @@ export function createGalil(options: OpenGalilOptions = {}, target?: GalilTarget
 
 /** Build a controller from checked options over `channel` (none: mock use); `owns`: its `close()` closes the channel. */
 export function buildGalil(name: string, config: GalilConfig, channel: RequestChannel | undefined, owns: boolean): GalilController {
-  return new GalilController(name, config, new GalilIO(channel, { name, timeoutMs: config.timeoutMs ?? 1000 }), owns);
+  const commands = new GalilIO(channel, { name, timeoutMs: config.timeoutMs ?? 1000 });
+  return new GalilController(name, commands, config, owns ? () => commands.close() : undefined);
 }
 
 /** Connect to a controller by URI (`galil+tcp://host:23`, `galil+serial:///dev/ttyUSB0?baud=115200`), stream or channel. */

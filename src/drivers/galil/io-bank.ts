@@ -5,13 +5,15 @@
  */
 import { InvalidInputError, toError } from '../../core/errors.js';
 import { DeviceVector } from '../../core/device/device.js';
+import { sleep } from '../../core/device/timeout.js';
 import { StandardReadable } from '../../core/device/standard-readable.js';
 import type { SignalR } from '../../core/signal/signal.js';
 import type { SignalRW } from '../../core/signal/writable.js';
 import { Status } from '../../core/status.js';
 import type { GalilIOConfig } from './config.js';
 import { parseFlag, parseNumber } from './protocol.js';
-import { galilR, galilRW, type SignalContext } from './signals.js';
+import { signalR, signalRW } from '../shared/signals.js';
+import { ask, type GalilContext } from './signals.js';
 
 /** Options of {@link GalilIOBank.pulse}. */
 export interface PulseOptions {
@@ -30,13 +32,13 @@ export class GalilIOBank extends StandardReadable {
   #pulses = new Set<Status<void>>();
 
   /** Build the signals of the configured channels. */
-  constructor(name: string, config: Required<GalilIOConfig>, ctx: SignalContext) {
+  constructor(name: string, config: Required<GalilIOConfig>, ctx: GalilContext) {
     super(name);
-    this.inputs = new DeviceVector<SignalR<boolean>>(config.digitalInputs.map((n) => [n, galilR(ctx, `MG @IN[${n}]`, parseFlag, false, { dtype: 'boolean' })] as [number, SignalR<boolean>]));
+    this.inputs = new DeviceVector<SignalR<boolean>>(config.digitalInputs.map((n) => [n, signalR(ctx, { ...ask(`MG @IN[${n}]`, parseFlag), dtype: 'boolean' })] as [number, SignalR<boolean>]));
     this.outputs = new DeviceVector<SignalRW<boolean>>(
-      config.digitalOutputs.map((n) => [n, galilRW(ctx, `MG @OUT[${n}]`, parseFlag, (on) => (on ? `SB ${n}` : `CB ${n}`), false, { dtype: 'boolean' })] as [number, SignalRW<boolean>]),
+      config.digitalOutputs.map((n) => [n, signalRW(ctx, { ...ask(`MG @OUT[${n}]`, parseFlag), set: (c, on) => c.command(on ? `SB ${n}` : `CB ${n}`), dtype: 'boolean' })] as [number, SignalRW<boolean>]),
     );
-    this.analog = new DeviceVector<SignalR<number>>(config.analogInputs.map((n) => [n, galilR(ctx, `MG @AN[${n}]`, parseNumber, 0, { dtype: 'number', units: 'V', precision: 4 })] as [number, SignalR<number>]));
+    this.analog = new DeviceVector<SignalR<number>>(config.analogInputs.map((n) => [n, signalR(ctx, { ...ask(`MG @AN[${n}]`, parseNumber), dtype: 'number', units: 'V', precision: 4 })] as [number, SignalR<number>]));
     this.addReadables([...this.inputs].map(([, s]) => s), 'uncached');
     this.addReadables([...this.outputs].map(([, s]) => s), 'uncached');
     this.addReadables([...this.analog].map(([, s]) => s), 'uncached');
@@ -78,7 +80,7 @@ export class GalilIOBank extends StandardReadable {
     const job = Status.wrap<void>(async (signal) => {
       await out.set(level);
       try {
-        await wait(durationMs, signal);
+        await sleep(durationMs, signal);
       } finally {
         await out.set(!level);
       }
@@ -92,19 +94,4 @@ export class GalilIOBank extends StandardReadable {
   async stop(): Promise<void> {
     for (const p of [...this.#pulses]) p.cancel(`${this.name}: pulse stopped`);
   }
-}
-
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(toError(signal.reason));
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(toError(signal.reason));
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

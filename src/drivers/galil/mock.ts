@@ -12,6 +12,7 @@ import { mockBackendOf, setMockValue } from '../../core/signal/mock.js';
 import type { Signal } from '../../core/signal/signal.js';
 import { TC_CODES } from './protocol.js';
 import type { GalilAxis } from './axis.js';
+import type { GalilController } from './device.js';
 
 const installed = new WeakSet<object>();
 
@@ -82,10 +83,11 @@ function arrive(axis: GalilAxis, position: number, code: number): void {
 }
 
 /** Make the controller's AB and MO mock signals act on every axis (idempotent). */
-export function installControllerMock(abort: Signal<undefined>, motorsOff: Signal<undefined>, axes: Iterable<GalilAxis>): void {
-  if (!firstTime(abort as Signal<unknown>)) return;
-  const list = [...axes];
-  mockBackendOf(abort).onPut(() => {
+export function installControllerMock(controller: GalilController): void {
+  if (!firstTime(controller.abortAll as Signal<unknown>)) return;
+  const list = [...controller.axes.values()];
+  for (const a of list) installAxisMock(a);
+  mockBackendOf(controller.abortAll).onPut(() => {
     for (const a of list) {
       if (value(a.moving)) {
         setMockValue(a.moving, false);
@@ -93,7 +95,7 @@ export function installControllerMock(abort: Signal<undefined>, motorsOff: Signa
       }
     }
   });
-  mockBackendOf(motorsOff).onPut(() => {
+  mockBackendOf(controller.allMotorsOff).onPut(() => {
     for (const a of list) setMockValue(a.motorOn, false);
   });
 }

@@ -1,47 +1,26 @@
 /**
- * Small factories of Galil-backed signals (read, read-write, write-only, command).
+ * The signal context of a Galil controller and the one Galil-specific piece of its signal lines:
+ * {@link ask}, a query command as the signal's path and `get` (the shared vocabulary is in
+ * `../shared/signals.ts`).
  * @module
  */
-import type { Dtype } from '../../core/protocols.js';
-import type { ValueMetadata } from '../../core/signal/datakey.js';
-import { SignalR } from '../../core/signal/signal.js';
-import { SignalRW, SignalW, SignalX } from '../../core/signal/writable.js';
-import { GalilSignalBackend } from './backend.js';
+import { SignalContext } from '../shared/signals.js';
 import type { GalilIO } from './io.js';
 
-/** Shared context of a device's signals. */
-export interface SignalContext {
-  io: () => GalilIO;
-  /** Poll period while subscribed, ms. */
-  pollMs: number;
-  /** Limit of each read/write, ms. */
-  timeoutMs: number;
+/** What a controller's signals share. */
+export type GalilContext = SignalContext<GalilIO>;
+
+/** Build the context of a controller's signals over the command layer `commands` returns. */
+export function galilContext(commands: () => GalilIO, pollMs: number, timeoutMs: number): GalilContext {
+  return new SignalContext<GalilIO>({ family: 'galil', commands, pollMs, timeoutMs });
 }
 
-type Meta = ValueMetadata & { dtype: Dtype };
-
-/** Create a read-only signal: `command` queried, `decode` turns the reply into the value. */
-export function galilR<T>(ctx: SignalContext, command: string, decode: (reply: string) => T, initial: T, meta: Meta): SignalR<T> {
-  return new SignalR<T>(new GalilSignalBackend<T>(ctx.io, { read: { command, decode }, meta, initial, pollMs: ctx.pollMs }), { timeoutMs: ctx.timeoutMs });
+/** Read with the query `command` (`TPA`, `MG _SPA`), decoding the reply with `decode`; the command is the path. */
+export function ask<T>(command: string, decode: (reply: string) => T): { path: string; get: (c: GalilIO) => Promise<T> } {
+  return { path: command, get: (c) => c.query(command, decode) };
 }
 
-/** Create a read-write signal: `command` queried, `write(value)` builds the write command. */
-export function galilRW<T>(ctx: SignalContext, command: string, decode: (reply: string) => T, write: (value: T) => string, initial: T, meta: Meta): SignalRW<T> {
-  return new SignalRW<T>(
-    new GalilSignalBackend<T>(ctx.io, { read: { command, decode }, write: (v) => write(v as T), meta, initial, pollMs: ctx.pollMs }),
-    { timeoutMs: ctx.timeoutMs },
-  );
-}
-
-/** Create a write-only signal. */
-export function galilW<T>(ctx: SignalContext, write: (value: T) => string, initial: T, meta: Meta): SignalW<T> {
-  return new SignalW<T>(new GalilSignalBackend<T>(ctx.io, { write: (v) => write(v as T), meta, initial }), { timeoutMs: ctx.timeoutMs });
-}
-
-/** Create a command signal sending a fixed command; `urgent` sends it at high priority. */
-export function galilX(ctx: SignalContext, command: string, urgent = false): SignalX {
-  return new SignalX(
-    new GalilSignalBackend<undefined>(ctx.io, { write: () => command, urgent, meta: { dtype: 'string' }, initial: undefined }),
-    { timeoutMs: ctx.timeoutMs },
-  );
+/** Send the fixed `command` (urgent: at high priority, for stops). */
+export function send(command: string, urgent = false): (c: GalilIO) => Promise<unknown> {
+  return (c) => c.command(command, urgent ? { priority: 'high' } : {});
 }

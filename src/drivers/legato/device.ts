@@ -14,17 +14,19 @@
  */
 import { CanceledError, InvalidInputError, LimitsError, NotConnectedError, toError } from '../../core/errors.js';
 import type { ConnectOptions } from '../../core/device/device.js';
-import { StandardReadable } from '../../core/device/standard-readable.js';
+import { StandardMovable } from '../../core/device/standard-movable.js';
+import { softSignalRAndSetter } from '../../core/signal/factories.js';
 import type { Movable, Stoppable } from '../../core/protocols.js';
 import type { SignalR } from '../../core/signal/signal.js';
 import type { SignalRW, SignalX } from '../../core/signal/writable.js';
 import { Status } from '../../core/status.js';
-import { StatusSource } from './backend.js';
-import { startDispense, type ActiveDispense, type DispenseOptions } from './dispense.js';
+import { dispense, dispenseTimeoutMs, type DispenseOptions, type DispensePlan } from './dispense.js';
 import type { LegatoIO } from './io.js';
+import type { StampedStatus } from './signals.js';
 import { installPumpMock } from './mock.js';
 import { PUMP_STATES, type Direction, type PumpState } from './protocol.js';
-import { commandX, queryR, queryRW, statusR, type PumpContext } from './signals.js';
+import { signalR, signalRW, signalX } from '../shared/signals.js';
+import { legatoContext, type LegatoContext } from './signals.js';
 import { checkDiameter, checkRate, pumpModel, rateLimits, toMicroliters, toMicrolitersPerMinute, type PumpModel } from './units.js';
 
 /** Settings of a pump, applied on connect when given. */
@@ -50,7 +52,7 @@ export interface LegatoPumpOptions {
 }
 
 /** One syringe pump (see the module notes). */
-export class LegatoPump extends StandardReadable implements Movable<number>, Stoppable {
+export class LegatoPump extends StandardMovable implements Movable<number>, Stoppable {
   /** Syringe inner diameter, mm. */
   readonly diameter: SignalRW<number>;
   /** Syringe volume, µl. */
@@ -105,51 +107,77 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
   readonly commands: LegatoIO;
   /** Mechanics used for rate limits. */
   readonly model: PumpModel;
+  /** The settings the pump was built with (applied on connect). */
+  readonly settings: Readonly<LegatoPumpOptions>;
   readonly #options: LegatoPumpOptions;
-  readonly #ownsChannel: boolean;
-  readonly #source: StatusSource;
+  readonly #release: (() => Promise<void>) | undefined;
+  readonly #ctx: LegatoContext;
   #diameterMm: number | undefined;
   #syringeUl: number | undefined;
-  #active: ActiveDispense | undefined;
+  readonly #pumped: SignalR<number>;
+  readonly #setPumped: (ul: number) => void;
+  #plan: DispensePlan | undefined;
+  #estop = false;
 
-  /** Build the pump over `io` (from `openLegato`, or `new LegatoIO(undefined)` for mock use). */
-  constructor(name: string, io: LegatoIO, options: LegatoPumpOptions = {}, ownsChannel = true) {
+  /**
+   * Build the pump over `commands` (from `openLegato`, or `new LegatoIO(undefined)` for mock use);
+   * `release` frees what its opener took (its channel), run by `close()`.
+   */
+  constructor(name: string, commands: LegatoIO, options: LegatoPumpOptions = {}, release?: () => Promise<void>) {
     super(name);
-    this.commands = io;
+    const io = commands;
+    this.commands = commands;
     this.#options = options;
-    this.#ownsChannel = ownsChannel;
+    this.settings = options;
+    this.#release = release;
     this.model = typeof options.model === 'object' ? options.model : pumpModel(options.model ?? 'legato110');
-    this.#source = new StatusSource(() => this.commands, 100);
-    const ctx: PumpContext = { io: () => this.commands, source: this.#source, timeoutMs: (options.timeoutMs ?? io.timeoutMs) * 3 };
+    const ctx = legatoContext(() => this.commands, (options.timeoutMs ?? io.timeoutMs) * 3);
+    this.#ctx = ctx;
     const ul = { dtype: 'number' as const, units: 'ul', precision: 4 };
     const ulmin = { dtype: 'number' as const, units: 'ul/min', precision: 4 };
-    this.diameter = queryRW(ctx, 'diameter', (c) => c.diameter(), (c, v) => c.setDiameter(v), 0, { dtype: 'number', units: 'mm', precision: 4 }, (v) => void (this.#diameterMm = v));
-    this.syringeVolume = queryRW(ctx, 'svolume', (c) => c.syringeVolume(), (c, v) => c.setSyringeVolume(v), 0, ul, (v) => void (this.#syringeUl = v));
-    this.infuseRate = queryRW(ctx, 'irate', (c) => c.rate('infuse'), (c, v) => c.setRate('infuse', v), 0, ulmin);
-    this.withdrawRate = queryRW(ctx, 'wrate', (c) => c.rate('withdraw'), (c, v) => c.setRate('withdraw', v), 0, ulmin);
-    this.targetVolume = queryRW(ctx, 'tvolume', (c) => c.targetVolume(), (c, v) => c.setTargetVolume(v), 0, ul);
-    this.targetTime = queryRW(ctx, 'ttime', (c) => c.targetTime(), (c, v) => c.setTargetTime(v), 0, { dtype: 'number', units: 's', precision: 3 });
-    this.force = queryRW(ctx, 'force', (c) => c.force(), (c, v) => c.setForce(v), 0, { dtype: 'integer', units: '%', limits: { low: 1, high: 100 } });
-    this.infusedVolume = queryR(ctx, 'ivolume', (c) => c.volume('infuse'), 0, ul);
-    this.withdrawnVolume = queryR(ctx, 'wvolume', (c) => c.volume('withdraw'), 0, ul);
-    this.state = statusR<string>(ctx, 'state', (s) => s.state, 'idle', { dtype: 'string', choices: [...PUMP_STATES] });
-    this.running = statusR(ctx, 'running', (s) => s.running, false, { dtype: 'boolean' });
-    this.direction = statusR<string>(ctx, 'direction', (s) => s.direction, 'infuse', { dtype: 'string', choices: ['infuse', 'withdraw'] });
-    this.stalled = statusR(ctx, 'stalled', (s) => s.stalled, false, { dtype: 'boolean' });
-    this.targetReached = statusR(ctx, 'targetReached', (s) => s.targetReached, false, { dtype: 'boolean' });
-    this.volume = statusR(ctx, 'volume', (s) => s.volumeUl, 0, ul);
-    this.elapsed = statusR(ctx, 'elapsed', (s) => s.elapsedS, 0, { dtype: 'number', units: 's', precision: 3 });
-    this.rate = statusR(ctx, 'rate', (s) => s.rateUlPerMin, 0, ulmin);
-    this.runInfuse = commandX(ctx, 'irun', (c) => c.run('infuse'));
-    this.runWithdraw = commandX(ctx, 'wrun', (c) => c.run('withdraw'));
-    this.halt = commandX(ctx, 'stop', (c) => c.stop());
-    this.emergencyHalt = commandX(ctx, 'stop', (c) => c.stop({ interrupt: true }));
-    this.clearInfusedVolume = commandX(ctx, 'civolume', (c) => c.clearVolume('infuse'));
-    this.clearWithdrawnVolume = commandX(ctx, 'cwvolume', (c) => c.clearVolume('withdraw'));
-    this.clearTargetVolume = commandX(ctx, 'ctvolume', (c) => c.clearTargetVolume());
-    this.clearTargetTime = commandX(ctx, 'cttime', (c) => c.clearTargetTime());
+    this.diameter = signalRW(ctx, { path: 'diameter', get: (c) => c.diameter(), set: (c, v) => c.setDiameter(v), dtype: 'number', units: 'mm', precision: 4, seen: (v) => void (this.#diameterMm = v) });
+    this.syringeVolume = signalRW(ctx, { path: 'svolume', get: (c) => c.syringeVolume(), set: (c, v) => c.setSyringeVolume(v), ...ul, seen: (v) => void (this.#syringeUl = v) });
+    this.infuseRate = signalRW(ctx, { path: 'irate', get: (c) => c.rate('infuse'), set: (c, v) => c.setRate('infuse', v), ...ulmin });
+    this.withdrawRate = signalRW(ctx, { path: 'wrate', get: (c) => c.rate('withdraw'), set: (c, v) => c.setRate('withdraw', v), ...ulmin });
+    this.targetVolume = signalRW(ctx, { path: 'tvolume', get: (c) => c.targetVolume(), set: (c, v) => c.setTargetVolume(v), ...ul });
+    this.targetTime = signalRW(ctx, { path: 'ttime', get: (c) => c.targetTime(), set: (c, v) => c.setTargetTime(v), dtype: 'number', units: 's', precision: 3 });
+    this.force = signalRW(ctx, { path: 'force', get: (c) => c.force(), set: (c, v) => c.setForce(v), dtype: 'integer', units: '%', limits: { low: 1, high: 100 } });
+    this.infusedVolume = signalR(ctx, { path: 'ivolume', get: (c) => c.volume('infuse'), ...ul });
+    this.withdrawnVolume = signalR(ctx, { path: 'wvolume', get: (c) => c.volume('withdraw'), ...ul });
+    this.state = signalR<string, LegatoIO, StampedStatus>(ctx, { path: 'state', pick: (s) => s.status.state, initial: 'idle', dtype: 'string', choices: [...PUMP_STATES] });
+    this.running = signalR(ctx, { path: 'running', pick: (s) => s.status.running, dtype: 'boolean' });
+    this.direction = signalR<string, LegatoIO, StampedStatus>(ctx, { path: 'direction', pick: (s) => s.status.direction, initial: 'infuse', dtype: 'string', choices: ['infuse', 'withdraw'] });
+    this.stalled = signalR(ctx, { path: 'stalled', pick: (s) => s.status.stalled, dtype: 'boolean' });
+    this.targetReached = signalR(ctx, { path: 'targetReached', pick: (s) => s.status.targetReached, dtype: 'boolean' });
+    this.volume = signalR(ctx, { path: 'volume', pick: (s) => s.status.volumeUl, ...ul });
+    this.elapsed = signalR(ctx, { path: 'elapsed', pick: (s) => s.status.elapsedS, dtype: 'number', units: 's', precision: 3 });
+    this.rate = signalR(ctx, { path: 'rate', pick: (s) => s.status.rateUlPerMin, ...ulmin });
+    this.runInfuse = signalX(ctx, 'irun', (c) => c.run('infuse'));
+    this.runWithdraw = signalX(ctx, 'wrun', (c) => c.run('withdraw'));
+    this.halt = signalX(ctx, 'stop', (c) => c.stop());
+    this.emergencyHalt = signalX(ctx, 'stop', (c) => c.stop({ interrupt: true }));
+    this.clearInfusedVolume = signalX(ctx, 'civolume', (c) => c.clearVolume('infuse'));
+    this.clearWithdrawnVolume = signalX(ctx, 'cwvolume', (c) => c.clearVolume('withdraw'));
+    this.clearTargetVolume = signalX(ctx, 'ctvolume', (c) => c.clearTargetVolume());
+    this.clearTargetTime = signalX(ctx, 'cttime', (c) => c.clearTargetTime());
     this.addReadables([this.infusedVolume, this.withdrawnVolume], 'hinted-uncached');
     this.addReadables([this.diameter, this.syringeVolume, this.infuseRate, this.withdrawRate], 'config');
+    [this.#pumped, this.#setPumped] = softSignalRAndSetter(0, { name: 'pumped', units: 'ul', precision: 4 });
+    this.setMoveLogic({
+      readback: this.#pumped,
+      units: 'ul',
+      precision: 4,
+      move: (_target, signal) => {
+        const plan = this.#plan;
+        if (!plan) return Promise.reject(new InvalidInputError({ what: `${this.name}.set`, value: _target, reason: 'no dispense planned' }));
+        return dispense(this, plan, signal, this.#setPumped);
+      },
+      stop: async () => {
+        await (this.#estop ? this.emergencyHalt : this.halt).trigger();
+      },
+      timeoutMs: () => (this.#plan ? dispenseTimeoutMs(this, this.#plan) : Infinity),
+      progress: () => ({ source: this.#pumped, initial: 0, target: this.#plan?.ul ?? 0 }),
+    });
     this.setName(name);
   }
 
@@ -163,9 +191,14 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
     return this.#diameterMm;
   }
 
+  /** Volume pumped by the current (or last) dispense, µl (the progress of `dispense`; kept in memory, not a child signal). */
+  get pumped(): SignalR<number> {
+    return this.#pumped;
+  }
+
   /** Tell whether a dispense is running. */
   get dispensing(): boolean {
-    return this.#active !== undefined;
+    return this.moveInProgress;
   }
 
   /** Set the syringe diameter, mm (LimitsError outside the model's range, before any byte). */
@@ -229,26 +262,26 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
     } catch (e) {
       return Status.failed<void>(e, `${what}(${String(volume)})`);
     }
-    const previous = this.#active;
-    if (previous) previous.cancel(new CanceledError(`${this.name}: dispense superseded by a new one`));
-    const active = startDispense(this, { ul: amount, direction, ulPerMin, pollMs: options.pollMs ?? this.#options.pollMs ?? 50, timeoutMs: options.timeoutMs });
-    this.#active = active;
-    active.status.addCallback(() => {
-      if (this.#active === active) this.#active = undefined;
-    });
-    return active.status;
+    const plan: DispensePlan = { ul: amount, direction, ulPerMin, pollMs: options.pollMs ?? this.#options.pollMs ?? 50, timeoutMs: options.timeoutMs };
+    this.#plan = plan;
+    this.#setPumped(0);
+    const sign = direction === 'withdraw' ? '-' : '';
+    return super.set(direction === 'withdraw' ? -amount : amount, { name: `${this.name || 'pump'}.dispense(${sign}${amount} ul)`, ...(plan.timeoutMs === undefined ? {} : { timeoutMs: plan.timeoutMs }) });
   }
 
   /** Dispense `volume` µl at the rate already set (negative withdraws); see {@link LegatoPump.dispense}. */
-  set(volume: number, options: { timeoutMs?: number } = {}): Status<void> {
+  override set(volume: number, options: { timeoutMs?: number } = {}): Status<void> {
     return this.dispense(volume, undefined, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
   }
 
-  /** Stop pumping; a running dispense fails with CanceledError. `success: false`: the e-stop. */
-  async stop(options: { success?: boolean } = {}): Promise<void> {
-    const estop = options.success === false;
-    this.#active?.cancel(new CanceledError(`${this.name}: dispense ${estop ? 'emergency stopped' : 'stopped'}`));
-    await (estop ? this.emergencyHalt : this.halt).trigger();
+  /** Stop pumping; a running dispense fails with CanceledError. `success: false`: the e-stop (STOP ahead of everything). */
+  override async stop(options: { success?: boolean } = {}): Promise<void> {
+    this.#estop = options.success === false;
+    try {
+      await super.stop(options);
+    } finally {
+      this.#estop = false;
+    }
   }
 
   /**
@@ -260,7 +293,7 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
     await super.connect(options);
     const o = this.#options;
     if (options.mock) {
-      installPumpMock(this, { diameterMm: o.diameterMm, syringeUl: o.syringeVolume === undefined ? undefined : toMicroliters(o.syringeVolume) });
+      installPumpMock(this);
       this.#diameterMm = (await this.diameter.getValue()) || undefined;
       this.#syringeUl = (await this.syringeVolume.getValue()) || undefined;
       return;
@@ -280,12 +313,12 @@ export class LegatoPump extends StandardReadable implements Movable<number>, Sto
     }
   }
 
-  /** Stop the status poll and close the channel (when this pump opened it). */
+  /** Stop every signal's polling, detach from the channel, then release it (closed when this pump's opener opened it). */
   async close(): Promise<void> {
-    this.#active?.cancel(new CanceledError(`${this.name}: closed`));
-    this.#source.dispose();
-    if (this.#ownsChannel) await this.commands.close();
-    else this.commands.release();
+    this.cancelMove(new CanceledError(`${this.name}: closed`));
+    this.#ctx.dispose();
+    this.commands.release();
+    await this.#release?.();
   }
 
   /** Observe the state from every reply (prompt tracking), without polling. */

@@ -22,7 +22,7 @@ import { checkAddress, LegatoFramer, type AddressForm } from './protocol.js';
 
 export { LegatoPump, type LegatoPumpOptions } from './device.js';
 export { LegatoIO, type CommandOptions, type LegatoIOOptions, type StatusReport } from './io.js';
-export { LegatoSignalBackend, StatusSource, type LegatoSignalSpec, type StampedStatus } from './backend.js';
+export { StatusSource, legatoContext, type LegatoContext, type StampedStatus } from './signals.js';
 export type { DispenseOptions } from './dispense.js';
 export { installPumpMock } from './mock.js';
 export * from './protocol.js';
@@ -88,7 +88,7 @@ export function buildPump(channel: RequestChannel | undefined, owns: boolean, op
     form: options.form ?? 'plain',
     timeoutMs: options.timeoutMs ?? 1000,
   });
-  return new LegatoPump(io.name, io, options, owns);
+  return new LegatoPump(io.name, io, options, owns && channel ? () => channel.close() : undefined);
 }
 
 /** Build a pump without connecting it: no target for mock use (`await p.connect({ mock: true })`). */

@@ -10,19 +10,21 @@
 import { mockBackendOf, setMockValue } from '../../core/signal/mock.js';
 import type { Signal } from '../../core/signal/signal.js';
 import type { LegatoPump } from './device.js';
+import { toMicroliters } from './units.js';
 
 const installed = new WeakSet<object>();
 const value = <T>(signal: Signal<T>): T => mockBackendOf(signal).value;
 
-/** Make a pump's mock signals behave like an ideal pump (idempotent). */
-export function installPumpMock(pump: LegatoPump, initial: { diameterMm?: number | undefined; syringeUl?: number | undefined } = {}): void {
+/** Make a pump's mock signals behave like an ideal pump, starting from its configured syringe (idempotent). */
+export function installPumpMock(pump: LegatoPump): void {
   const key = mockBackendOf(pump.runInfuse);
   if (installed.has(key)) return;
   installed.add(key);
   setMockValue(pump.state, 'idle');
   setMockValue(pump.direction, 'infuse');
-  if (initial.diameterMm !== undefined) setMockValue(pump.diameter, initial.diameterMm);
-  if (initial.syringeUl !== undefined) setMockValue(pump.syringeVolume, initial.syringeUl);
+  const { diameterMm, syringeVolume } = pump.settings;
+  if (diameterMm !== undefined) setMockValue(pump.diameter, diameterMm);
+  if (syringeVolume !== undefined) setMockValue(pump.syringeVolume, toMicroliters(syringeVolume));
   const start = (direction: 'infuse' | 'withdraw'): void => {
     const counter = direction === 'infuse' ? pump.infusedVolume : pump.withdrawnVolume;
     const rate = value(direction === 'infuse' ? pump.infuseRate : pump.withdrawRate);

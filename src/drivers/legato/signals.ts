@@ -1,62 +1,38 @@
 /**
- * Small factories of pump-backed signals: read from a status poll or a query, read-write,
- * and commands.
+ * The signal context of one pump: its {@link StatusSource} (the values of `status` — state,
+ * running, direction, stall, target, volume, time, rate — come from one shared poll) for the
+ * shared signal vocabulary (`../shared/signals.ts`); other values have their own query/command.
  * @module
  */
-import type { Dtype } from '../../core/protocols.js';
-import type { ValueMetadata } from '../../core/signal/datakey.js';
-import { SignalR } from '../../core/signal/signal.js';
-import { SignalRW, SignalX } from '../../core/signal/writable.js';
-import { LegatoSignalBackend, type StatusSource } from './backend.js';
+import { SharedPoll } from '../shared/polled.js';
+import { SignalContext } from '../shared/signals.js';
 import type { LegatoIO, StatusReport } from './io.js';
 
+/** A status report with the time it arrived (seconds since the epoch). */
+export interface StampedStatus {
+  status: StatusReport;
+  timestamp: number;
+}
+
+/** Share `status` polls of one pump among its signals: reads made together share one `status` command. */
+export class StatusSource extends SharedPoll<StampedStatus> {
+  /** Poll through the LegatoIO that `io` returns. */
+  constructor(io: () => LegatoIO, pollMs = 100) {
+    super(() => io().status().then((status) => ({ status, timestamp: Date.now() / 1000 })), pollMs);
+  }
+}
+
 /** What a pump's signals share. */
-export interface PumpContext {
-  /** The pump's command layer (resolved late). */
-  io: () => LegatoIO;
-  /** The pump's shared status poll. */
-  source: StatusSource;
-  /** Limit of each read and write, ms. */
-  timeoutMs: number;
-}
+export type LegatoContext = SignalContext<LegatoIO, StampedStatus>;
 
-type Meta = ValueMetadata & { dtype: Dtype };
-
-/** Create a read-only signal holding a field of the `status` reply. */
-export function statusR<T>(ctx: PumpContext, field: string, pick: (s: StatusReport) => T, initial: T, meta: Meta): SignalR<T> {
-  return new SignalR<T>(new LegatoSignalBackend<T>(ctx.io, ctx.source, { field, pick, initial, meta }), { timeoutMs: ctx.timeoutMs });
-}
-
-/** Create a read-only signal read with its own query. */
-export function queryR<T>(ctx: PumpContext, field: string, query: (io: LegatoIO) => Promise<T>, initial: T, meta: Meta): SignalR<T> {
-  return new SignalR<T>(new LegatoSignalBackend<T>(ctx.io, ctx.source, { field, query: () => query(ctx.io()), initial, meta }), { timeoutMs: ctx.timeoutMs });
-}
-
-/** Create a read-write signal: `query` reads it, `write` sets it; `seen` gets every value. */
-export function queryRW<T>(
-  ctx: PumpContext,
-  field: string,
-  query: (io: LegatoIO) => Promise<T>,
-  write: (io: LegatoIO, value: T) => Promise<void>,
-  initial: T,
-  meta: Meta,
-  seen?: (value: T) => void,
-): SignalRW<T> {
-  return new SignalRW<T>(
-    new LegatoSignalBackend<T>(ctx.io, ctx.source, {
-      field, initial, meta,
-      query: () => query(ctx.io()),
-      write: (v) => write(ctx.io(), v as T),
-      ...(seen ? { seen } : {}),
-    }),
-    { timeoutMs: ctx.timeoutMs },
-  );
-}
-
-/** Create a command signal. */
-export function commandX(ctx: PumpContext, field: string, run: (io: LegatoIO) => Promise<unknown>): SignalX {
-  return new SignalX(
-    new LegatoSignalBackend<undefined>(ctx.io, ctx.source, { field, write: async () => void (await run(ctx.io())), initial: undefined, meta: { dtype: 'string' } }),
-    { timeoutMs: ctx.timeoutMs },
-  );
+/** Build the context of a pump's signals over the command layer `commands` returns (one status source). */
+export function legatoContext(commands: () => LegatoIO, timeoutMs: number): LegatoContext {
+  return new SignalContext<LegatoIO, StampedStatus>({
+    family: 'legato',
+    commands,
+    prefix: () => `${commands().pump}/`,
+    poll: new StatusSource(commands, 100),
+    timeoutMs,
+    pollMs: 200,
+  });
 }

@@ -55,14 +55,14 @@ export class ModbusDevice extends StandardReadable {
   readonly signals: Readonly<RegisterSignals>;
   readonly #bus: RegisterBus;
   readonly #options: ModbusDeviceOptions;
-  readonly #owns: boolean;
+  readonly #release: (() => Promise<void>) | undefined;
 
-  /** Build the device over `bus` (none: for `connect({ mock: true })`); `owns`: `close()` closes the bus. */
-  constructor(name: string, bus: RegisterBus | undefined, map: RegisterMap, options: ModbusDeviceOptions = {}, owns = true) {
+  /** Build the device over `bus` (none: for `connect({ mock: true })`); `release` frees what its opener took (the bus), run by `close()`. */
+  constructor(name: string, bus: RegisterBus | undefined, map: RegisterMap, options: ModbusDeviceOptions = {}, release?: () => Promise<void>) {
     super(name);
     this.#bus = bus ?? NO_BUS;
     this.#options = options;
-    this.#owns = owns;
+    this.#release = release;
     this.signals = registerMapSignals(this.#bus, map, options);
     this.addReadables(Object.values(this.signals), 'read');
     this.setName(name);
@@ -84,9 +84,9 @@ export class ModbusDevice extends StandardReadable {
     return sig;
   }
 
-  /** Close the bus (when this device opened it). */
+  /** Stop every signal's polling, then release the bus (closed when this device's opener opened it). */
   async close(): Promise<void> {
     for (const s of Object.values(this.signals)) s.backend.setCallback?.(undefined);
-    if (this.#owns) await this.#bus.close();
+    await this.#release?.();
   }
 }

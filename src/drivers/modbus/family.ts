@@ -61,7 +61,7 @@ export const modbusFamily = defineFamily<ModbusFamilyOptions, ModbusDevice>({
     const bus = transport.create(target.address);
     try {
       await bus.open({ timeoutMs: 5000 });
-      const d = new ModbusDevice(name, bus, options.map ?? [], { ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) });
+      const d = new ModbusDevice(name, bus, options.map ?? [], { ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) }, () => bus.close());
       await d.connect();
       return d;
     } catch (e) {

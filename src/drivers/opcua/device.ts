@@ -70,13 +70,13 @@ export class OpcuaDevice extends StandardReadable {
   /** The map's signals by name. */
   readonly signals: Readonly<OpcuaSignals>;
   readonly #client: OpcuaNodeSource;
-  readonly #owns: boolean;
+  readonly #release: (() => Promise<void>) | undefined;
 
-  /** Build the device from signals on `client` (none: for `connect({ mock: true })`); `owns`: `close()` closes the client. */
-  constructor(name: string, client: OpcuaNodeSource | undefined, signals: OpcuaSignals, owns = true) {
+  /** Build the device from signals on `client` (none: for `connect({ mock: true })`); `release` frees what its opener took (the client), run by `close()`. */
+  constructor(name: string, client: OpcuaNodeSource | undefined, signals: OpcuaSignals, release?: () => Promise<void>) {
     super(name);
     this.#client = client ?? NO_CLIENT;
-    this.#owns = owns;
+    this.#release = release;
     this.signals = signals;
     this.addReadables(Object.values(signals), 'read');
     this.setName(name);
@@ -90,7 +90,7 @@ export class OpcuaDevice extends StandardReadable {
   /** Build a device on a connected client: the map's nodes, or the server's variables when none is given. */
   static async fromServer(name: string, client: OpcuaNodeSource, nodes: Record<string, OpcuaNodeSpec> | undefined, options: WaitOptions = {}): Promise<OpcuaDevice> {
     const map = nodes ?? (await browseVariables(client, options));
-    return new OpcuaDevice(name, client, await opcuaSignalsFromServer(client, map, {}, options));
+    return new OpcuaDevice(name, client, await opcuaSignalsFromServer(client, map, {}, options), () => client.close());
   }
 
   protected override childEntries(): Iterable<[string, unknown]> {
@@ -104,9 +104,9 @@ export class OpcuaDevice extends StandardReadable {
     return sig;
   }
 
-  /** Stop every subscription and close the client (when this device opened it). */
+  /** Stop every subscription, then release the client (closed when this device's opener opened it). */
   async close(): Promise<void> {
     for (const s of Object.values(this.signals)) s.backend.setCallback?.(undefined);
-    if (this.#owns) await this.#client.close();
+    await this.#release?.();
   }
 }

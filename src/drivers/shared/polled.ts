@@ -2,14 +2,12 @@
  * The polling mechanism the transport-backed driver families share. A {@link SharedPoll} lets
  * every signal of one unit share a single poll (concurrent reads share the poll in flight, and
  * while anything listens it polls every `pollMs`); {@link followPoll} delivers one field of it
- * to a subscriber; {@link pollChanges} polls a value of its own while subscribed; and
- * {@link TransportBackend} holds the verbs every transport-backed SignalBackend has in common.
- * What a poll is and how a field is picked stay with each family.
+ * to a subscriber; {@link pollChanges} polls a value of its own while subscribed. The signal
+ * vocabulary built on them is in `./signals.ts`.
  * @module
  */
-import type { DataKey, Dtype, Reading } from '../../core/protocols.js';
-import type { ReadingListener, SignalBackend } from '../../core/signal/backend.js';
-import { buildDatakey, type ValueMetadata } from '../../core/signal/datakey.js';
+import type { Reading } from '../../core/protocols.js';
+import type { ReadingListener } from '../../core/signal/backend.js';
 
 /** Share one poll of a unit among all its signals; `R` is a poll result with its arrival time. */
 export class SharedPoll<R> {
@@ -164,87 +162,4 @@ export function pollChanges<T>(
 export function transportSource(family: string, address: string, path: string): string {
   const a = address || `${family}://`;
   return `${a.startsWith(family) ? '' : `${family}+`}${a}/${path}`;
-}
-
-/** Value metadata with its dtype, as a transport-backed signal describes it. */
-export type TypedMetadata = ValueMetadata & { dtype: Dtype };
-
-/** What every transport-backed backend is built from. */
-export interface TransportBackendParts<T> {
-  /** Open the unit's channel (resolved late, so a device can swap its channel). */
-  open: (timeoutMs: number) => Promise<unknown>;
-  /** Neutral value before the first read (and to describe the value). */
-  initial: T;
-  /** The current value metadata. */
-  meta: () => TypedMetadata;
-}
-
-/**
- * Give a transport-backed SignalBackend its common verbs (name, connect, disconnect, value,
- * setpoint, data key); a family says how to read, write, subscribe and name the source.
- */
-export abstract class TransportBackend<T> implements SignalBackend<T> {
-  /** Every call goes through a request channel, whose requests have their own time limits. */
-  readonly selfTimed = true;
-  /** The owning signal's name, for error messages. */
-  protected name = '';
-  /** The last value written, if any. */
-  protected setpoint: T | undefined;
-  /** The last reading read or written, if any. */
-  protected last: Reading<T> | undefined;
-  readonly #parts: TransportBackendParts<T>;
-
-  /** Build on the family's `parts`. */
-  constructor(parts: TransportBackendParts<T>) {
-    this.#parts = parts;
-  }
-
-  /** Return the data key source. */
-  abstract source(name: string): string;
-  /** Read the current value with its timestamp. */
-  abstract getReading(): Promise<Reading<T>>;
-  /** Write a value (undefined: execute, for command signals). */
-  abstract put(value: T | undefined, wait: boolean): Promise<void>;
-  /** Start (listener) or stop (undefined) delivering readings. */
-  abstract setCallback(listener: ReadingListener<T> | undefined): void;
-
-  /** Learn the owning signal's name for error messages. */
-  setName(name: string): void {
-    this.name = name;
-  }
-
-  /** Open the unit's channel (no command is sent). */
-  async connect(timeoutMs: number): Promise<void> {
-    await this.#parts.open(timeoutMs);
-  }
-
-  /** Stop delivering readings. */
-  disconnect(): void {
-    this.setCallback(undefined);
-  }
-
-  /** Read the value. */
-  async getValue(): Promise<T> {
-    return (await this.getReading()).value;
-  }
-
-  /** Return the last value written, or read the value when nothing was written yet. */
-  async getSetpoint(): Promise<T> {
-    return this.setpoint !== undefined ? this.setpoint : this.getValue();
-  }
-
-  /** Describe the value from the metadata (no command sent). */
-  async getDatakey(source: string): Promise<DataKey> {
-    return buildDatakey(source, this.#parts.initial, this.#parts.meta());
-  }
-
-  /** The current value metadata. */
-  protected meta(): TypedMetadata {
-    return this.#parts.meta();
-  }
-
-  /** A reading of the last value, else the setpoint, else the initial value, stamped now. */
-  protected fallback(): Reading<T> {
-    return this.last ?? { value: this.setpoint ?? this.#parts.initial, timestamp: Date.now() / 1000 };
-  }
 }

@@ -170,3 +170,71 @@ t.test('bad input and missing logic are typed errors; protocols are implemented'
   t.ok(isMovable(pump) && isLocatable(pump) && isStoppable(pump) && isCheckable(pump) && isReadable(pump));
   t.same(Object.keys(await pump.read()), ['p-readback']);
   }));
+
+t.test('a stop that fails after a failed or timed-out move is reported on the move error (stopError), never printed', (t) =>
+  withLeakGuard(async () => {
+    const printed: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    t.teardown(() => void (console.error = original));
+    const { stopErrorOf } = await import('../../../src/core/device/standard-movable.js');
+    const haltError = new DeviceError({ device: 'm', vendorMessage: 'link lost during halt', kind: 'halt' });
+    class Stuck extends StandardMovable {
+      readonly readback = softSignalRW(0, { name: 'm' });
+      constructor(fail: boolean) {
+        super('m');
+        this.setMoveLogic({
+          readback: this.readback,
+          move: (_target, signal) => new Promise<void>((_resolve, reject) => {
+            if (fail) setTimeout(() => reject(new DeviceError({ device: 'm', vendorMessage: 'stalled', kind: 'stall' })), 5);
+            signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+          }),
+          stop: async () => {
+            throw haltError;
+          },
+        });
+      }
+    }
+    const timedOut = await new Stuck(false).set(1, { timeoutMs: 30 }).then(() => undefined, (e: unknown) => e);
+    t.ok(timedOut instanceof TimeoutError, 'the move still fails with its own error');
+    t.equal(stopErrorOf(timedOut), haltError, 'the failed halt rides on it as stopError');
+    t.match((timedOut as Error).message, /stopping afterwards also failed/);
+    const failed = await new Stuck(true).set(1, { timeoutMs: 10_000 }).then(() => undefined, (e: unknown) => e);
+    t.ok(failed instanceof DeviceError, 'a failed move keeps its error');
+    t.equal(stopErrorOf(failed), haltError);
+    t.same(printed, [], 'nothing printed on the console');
+  }));
+
+t.test('the move logic may give its own time limit and progress source', (t) =>
+  withLeakGuard(async () => {
+    const [pumped, setPumped] = softSignalRAndSetter(0, { name: 'volume' });
+    let limitAsked: [number, number] | undefined;
+    class Pump extends StandardMovable {
+      readonly readback = softSignalRW(7, { name: 'p' });
+      constructor() {
+        super('p');
+        this.setMoveLogic({
+          readback: this.readback,
+          move: async (target) => {
+            setPumped(target / 2);
+            await new Promise((r) => setTimeout(r, 5));
+            setPumped(target);
+          },
+          stop: async () => undefined,
+          timeoutMs: (target, initial) => {
+            limitAsked = [target, initial];
+            return 20_000;
+          },
+          progress: (target) => ({ source: pumped, initial: 0, target }),
+        });
+      }
+    }
+    const seen: StatusProgress[] = [];
+    const st = new Pump().set(10);
+    st.watch((p: StatusProgress) => seen.push(p));
+    await st;
+    t.same(limitAsked, [10, 7], 'the hook got the target and the initial readback');
+    t.ok(seen.length > 0, 'progress was reported');
+    t.ok(seen.every((p) => p.initial === 0 && p.target === 10), 'progress runs from 0 to the target, not from the readback');
+    t.same(seen.map((p) => p.current).slice(-1), [10], 'from the progress source');
+  }));

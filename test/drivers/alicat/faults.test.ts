@@ -33,7 +33,7 @@ async function recovers(d: AlicatFlowController): Promise<boolean> {
   const deadline = performance.now() + HANG_GUARD_MS;
   while (performance.now() < deadline) {
     try {
-      const f = await d.io.poll();
+      const f = await d.commands.poll();
       if (f.unit === 'A') return true;
     } catch {
       await sleep(20);
@@ -47,7 +47,7 @@ for (const via of ['tcp', 'pty'] as const) {
     t.test('disconnect mid-command: DisconnectedError, then automatic reconnect', async (t) => {
       const { faults, d } = await rig(t, via);
       faults.next('disconnect');
-      const r = await timed(d.io.poll());
+      const r = await timed(d.commands.poll());
       t.type(r.error, DisconnectedError);
       t.ok(r.ms < HANG_GUARD_MS, 'no hang');
       t.ok(await recovers(d), 'the channel reconnected and the unit answers');
@@ -65,7 +65,7 @@ for (const via of ['tcp', 'pty'] as const) {
       let frames = 0;
       for (let i = 0; i < 12; i++) {
         faults.next('garble');
-        const r = await timed(d.io.poll());
+        const r = await timed(d.commands.poll());
         if (r.error === undefined) frames++;
         else if (r.error instanceof InvalidInputError || r.error instanceof TimeoutError || r.error instanceof DeviceError) typed++;
         else t.fail(`untyped error: ${String(r.error)}`);
@@ -82,7 +82,7 @@ for (const via of ['tcp', 'pty'] as const) {
       await d.set(15);
       for (let i = 0; i < 5; i++) {
         faults.next('split', 15);
-        const f = await d.io.poll();
+        const f = await d.commands.poll();
         t.equal(f.setpoint, 15);
         t.equal(f.gas, 'N2');
       }
@@ -91,7 +91,7 @@ for (const via of ['tcp', 'pty'] as const) {
     t.test('silence: TimeoutError near the timeout while the unit is mute, answers afterwards', async (t) => {
       const { faults, d } = await rig(t, via);
       faults.next('silent', 600);
-      const r = await timed(d.io.poll());
+      const r = await timed(d.commands.poll());
       t.type(r.error, TimeoutError);
       t.ok(r.ms < HANG_GUARD_MS);
       const r2 = await timed(d.read());
@@ -104,21 +104,21 @@ for (const via of ['tcp', 'pty'] as const) {
       // late falls in the middle of it.
       const { faults, d } = await rig(t, via, 400);
       faults.next('delay', 100);
-      t.equal((await d.io.poll()).unit, 'A');
+      t.equal((await d.commands.poll()).unit, 'A');
       faults.next('delay', 500);
-      const r = await timed(d.io.poll());
+      const r = await timed(d.commands.poll());
       t.type(r.error, TimeoutError);
       // The next command waits for a quiet line (the late frame is discarded), so give it time for that.
-      const f = await d.io.setSetpoint(25, { timeoutMs: 1500 });
+      const f = await d.commands.setSetpoint(25, { timeoutMs: 1500 });
       t.equal(f.setpoint, 25, 'the setpoint echo is its own reply, not the late poll frame');
-      t.equal(await d.io.controlVariable(), 'mass-flow');
+      t.equal(await d.commands.controlVariable(), 'mass-flow');
     });
 
     t.test('device restart: DisconnectedError, reconnect, the unit answers again', async (t) => {
       const { sim, faults, d } = await rig(t, via);
       await d.set(20);
       faults.next('restart', 300);
-      const r = await timed(d.io.poll());
+      const r = await timed(d.commands.poll());
       t.type(r.error, DisconnectedError);
       t.ok(r.ms < HANG_GUARD_MS);
       t.ok(await recovers(d), 'reconnected after the restart');

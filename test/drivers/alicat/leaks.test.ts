@@ -20,7 +20,7 @@ for (const via of ['tcp', 'pty'] as const) {
           await d.set(20);
           un();
           faults.next('silent', 300);
-          await d.io.poll().catch(() => undefined);
+          await d.commands.poll().catch(() => undefined);
           await new Promise((r) => setTimeout(r, 350));
           const moving = d.set(60);
           await d.stop({ success: false });

@@ -23,7 +23,7 @@ for (const via of ['pty', 'tcp'] as const) {
     t.equal(sim.model.unit('A').setpoint, 10);
     t.equal(sim.model.unit('B').setpoint, 40);
 
-    const frames = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a.io.poll() : b.io.poll())));
+    const frames = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a.commands.poll() : b.commands.poll())));
     t.same(frames.map((f) => f.unit), Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 'A' : 'B')), 'each interleaved request got its own unit reply');
     t.same([...new Set(frames.map((f) => Math.round(f.setpoint!)))].sort(), [10, 40]);
 
@@ -37,10 +37,10 @@ for (const via of ['pty', 'tcp'] as const) {
     t.type(ghost, NotConnectedError, 'unit C does not answer');
     t.type((ghost as NotConnectedError).errors.get('unit'), TimeoutError);
     t.ok(performance.now() - t0 < 3000, 'within its timeout (hang guard)');
-    t.equal((await a.io.poll()).unit, 'A', 'the line still works for A');
-    t.equal((await b.io.poll()).unit, 'B', 'and for B');
+    t.equal((await a.commands.poll()).unit, 'A', 'the line still works for A');
+    t.equal((await b.commands.poll()).unit, 'B', 'and for B');
 
     await a.close();
-    t.equal((await b.io.poll()).unit, 'B', "closing A's device leaves the shared line open");
+    t.equal((await b.commands.poll()).unit, 'B', "closing A's device leaves the shared line open");
   });
 }

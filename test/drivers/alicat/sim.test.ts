@@ -100,7 +100,7 @@ t.test('streamed frames (id @) on the same line never reach a polling unit', asy
   t.ok(sim.model.unit('B').streaming, 'B streams every 5 ms on the same connection');
   await a.set(20);
   for (let i = 0; i < 10; i++) {
-    const f = await a.io.poll();
+    const f = await a.commands.poll();
     t.equal(f.unit, 'A');
     t.equal(f.setpoint, 20);
   }
@@ -131,7 +131,7 @@ t.test('CLI: `labrig sim alicat --pty` prints the driver URI first and stops on 
   });
   t.match(first, /^alicat\+serial:\/\/\/.+\?unit=A$/);
   const d = await openAlicat(first, { kind: 'controller', fullScale: 100 });
-  t.equal((await d.io.poll()).unit, 'A', 'the printed URI reaches the simulator');
+  t.equal((await d.commands.poll()).unit, 'A', 'the printed URI reaches the simulator');
   await d.close();
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'exit code 0 after SIGTERM');

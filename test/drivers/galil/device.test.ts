@@ -4,7 +4,7 @@
  * loopback (the real driver, real bytes).
  */
 import t, { type Test } from 'tap';
-import { CanceledError, DeviceError, LimitsError } from '../../../src/core/errors.js';
+import { CanceledError, DeviceError, InvalidInputError, LimitsError } from '../../../src/core/errors.js';
 import type { Device } from '../../../src/core/device/device.js';
 import { Signal } from '../../../src/core/signal/signal.js';
 import { getMockPuts, holdPuts, onPut, releasePuts, setMockValue } from '../../../src/core/signal/mock.js';
@@ -36,8 +36,6 @@ interface Tier {
   armForwardLimit(): void;
   /** Keep x's next motion from arriving until `release()` (the sim's moves take time anyway). */
   hold(): () => void;
-  /** True when signal puts are checked against limits (the mock stores what it is sent). */
-  checksSignalLimits: boolean;
   setInput(n: number, high: boolean): void;
   setAnalog(n: number, volts: number): void;
 }
@@ -69,7 +67,6 @@ const mockTier: MakeTier = async () => {
       holdPuts(x.setpoint);
       return () => releasePuts(x.setpoint);
     },
-    checksSignalLimits: false,
     setInput: (n, high) => setMockValue(g.io!.inputs.get(n)!, high),
     setAnalog: (n, v) => setMockValue(g.io!.analog.get(n)!, v),
   };
@@ -86,7 +83,6 @@ const simTier: MakeTier = async (t) => {
     writes: () => stream.written,
     armForwardLimit() {},
     hold: () => () => {},
-    checksSignalLimits: true,
     setInput: (n, high) => sim.model.setInput(n, high),
     setAnalog: (n, v) => sim.model.setAnalog(n, v),
   };
@@ -143,10 +139,11 @@ function deviceTests(tierName: string, make: MakeTier): void {
     t.type(err, LimitsError);
     t.match(err, { value: 41, low: -40, high: 40, units: 'mm' });
     t.equal(tier.writes(), before, 'not a single byte (or put) was written');
-    if (tier.checksSignalLimits) {
-      await t.rejects(x.setpoint.set(-41).wait(), LimitsError, 'the setpoint signal checks the limits too');
-      t.equal(tier.writes(), before);
-    }
+    // Every tier: the core Signal checks the limits before the backend sees the value (decision 0013).
+    await t.rejects(x.setpoint.set(-41).wait(), LimitsError, 'the setpoint signal checks the limits too');
+    t.equal(tier.writes(), before, 'nothing written or recorded');
+    await t.rejects(x.velocity.set('fast' as unknown as number).wait(), InvalidInputError, 'a wrong type is refused too');
+    t.equal(tier.writes(), before);
   });
 
   t.test(`[${tierName}] jog, then stop: stop code 4`, async (t) => {

@@ -176,7 +176,7 @@ t.test('dispense: rate, clear, target, run, status until T*; progress reported',
     st.watch((pr) => fractions.push(pr.fraction));
     await st;
     t.ok(st.success);
-    t.same(fractions, [0.5, 1], 'progress = volume / target');
+    t.same(fractions, [0, 0.5, 1], 'progress = volume pumped / target, from 0 (StandardMovable reports the start too)');
   }));
 
 t.test('dispense on a stall: DeviceError (stall), then STOP', (t) =>
