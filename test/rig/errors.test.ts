@@ -48,7 +48,7 @@ for (const c of CASES) {
     t.equal(await message(() => c.open(c.uri)), c.text, 'openX(uri)');
     t.equal(await message(() => c.open(c.base, c.option)), c.text, 'openX(uri, options)');
     const io = capture();
-    t.equal(await readCli([c.uri], io), 1);
+    t.equal(await readCli([c.uri], io), 2, 'a usage error, found before connecting');
     t.same(io.errors, [`labrig read: InvalidInputError: ${c.text}`], 'labrig read');
     t.equal(await message(() => loadRig({ dev: c.uri })), `rig device 'dev': ${c.text}`, 'rig (in the URI)');
     const file = join(dir, `${c.label.replace(/\W+/g, '-')}.yaml`);
@@ -56,7 +56,7 @@ for (const c of CASES) {
     t.equal(await message(() => loadRig(file)), `rig ${file} device 'dev': ${c.text}`, 'rig file (as an option)');
     const set = capture();
     const { setCli } = await import('../../src/cli/read-set.js');
-    t.equal(await setCli([c.uri, 'x', '1'], set), 1);
+    t.equal(await setCli([c.uri, 'x', '1'], set), 2, 'a usage error, found before connecting');
     t.same(set.errors, [`labrig set: InvalidInputError: ${c.text}`], 'labrig set');
   });
 }

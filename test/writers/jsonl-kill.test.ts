@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JSONL_FLUSH_DOCUMENTS, JSONL_FLUSH_INTERVAL_MS, readJsonl } from '../../src/writers/jsonl.js';
 
+// Child processes load tsx: on a loaded machine that alone takes many seconds.
+t.setTimeout(180_000);
+
 const CHILD = fileURLToPath(new URL('./fixtures/jsonl-run.ts', import.meta.url));
 /** Extra allowance on top of the flush interval for a child whose event loop a loaded machine delays. */
 const LOAD_SLACK_MS = 1500;

@@ -9,6 +9,9 @@ import { JsonlWriter, jsonlWriter, readJsonl } from '../../src/writers/index.js'
 import { InvalidInputError, LabrigError } from '../../src/core/errors.js';
 import { invalidDocuments } from '../helpers/schemas.js';
 
+// Child processes load tsx: on a loaded machine that alone takes many seconds.
+t.setTimeout(180_000);
+
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'labrig-jsonl-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

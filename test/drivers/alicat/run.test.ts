@@ -13,7 +13,7 @@ import { simFor } from './helpers.js';
 async function setup(t: Test) {
   const faults = new FaultInjector();
   const sim = await simFor(t, { faults, defaults: { timeConstantMs: 20 } });
-  const mfc = await openAlicat(sim.uri, { kind: 'controller', name: 'mfc1', fullScale: 100, timeoutMs: 200, pollMs: 10 });
+  const mfc = await openAlicat(sim.uri, { kind: 'controller', name: 'mfc1', fullScale: 100, timeoutMs: 1500, pollMs: 10 }); // 1.5 s: a loaded machine must not look like a silent MFC (the faults below last longer)
   t.teardown(() => mfc.close());
   const re = new RunEngine();
   const docs: Array<[string, any]> = [];

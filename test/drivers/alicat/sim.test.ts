@@ -69,22 +69,29 @@ t.test('streaming over TCP: @=@ pushes frames with id @, @@=A stops and answers 
   const s = await rawStream(t, sim, 'tcp');
   let buf = '';
   s.onData((c) => (buf += Buffer.from(c).toString('latin1')));
+  // Wait on what arrives (bounded generously), never on a sleep assumed long enough: the machine may be loaded.
+  const until = async (what: string, ok: () => boolean): Promise<void> => {
+    const end = Date.now() + 10_000;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error(`no ${what} within 10 s (got ${JSON.stringify(buf)})`);
+      await sleep(5);
+    }
+  };
   s.write(Buffer.from('AW91=20\r'));
-  await sleep(50);
+  await until('register reply', () => buf.endsWith('\r'));
   t.equal(buf, 'A   091 = 20\r');
   buf = '';
   s.write(Buffer.from('A@=@\r'));
-  await sleep(200);
+  await until('4 streamed frames', () => buf.split('\r').filter(Boolean).length >= 4);
   const lines = buf.split('\r').filter(Boolean);
-  t.ok(lines.length >= 4, `${lines.length} streamed frames in 200 ms`);
   t.ok(lines.every((l) => l.startsWith('@ ')), 'streamed frames carry id @');
   s.write(Buffer.from('@@=A\r'));
-  await sleep(60);
+  await until('the answer as A', () => /(^|\r)A [^\r]*\r/.test(buf));
   buf = '';
   await sleep(80);
-  t.equal(buf, '', 'the stream stopped');
+  t.equal(buf, '', 'the stream stopped (no frame in the next 80 ms; it streamed every 5 ms)');
   s.write(Buffer.from('A\r'));
-  await sleep(50);
+  await until('a poll reply', () => buf.endsWith('\r'));
   t.match(buf, /^A \+014\.70/);
 });
 

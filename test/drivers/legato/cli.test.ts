@@ -12,7 +12,7 @@ t.test('arguments', async (t) => {
   t.same(parseLegatoSimArgs(['--tcp', '127.0.0.1:0', '--faults', 'delay:5', '--addresses', '0,1,12']), { tcp: '127.0.0.1:0', faults: 'delay:5', addresses: [0, 1, 12] });
   t.same(parseLegatoSimArgs(['--pty', '--model', 'legato100', '--diameter', '14.57']), { pty: true, defaults: { model: 'legato100', diameterMm: 14.57 } });
   for (const bad of [['--tcp'], ['--tcp', 'x:1', '--pty'], ['--addresses', '0,100'], ['--model', 'nemesys'], ['--diameter', '-1'], ['--bogus']]) {
-    t.throws(() => parseLegatoSimArgs(bad), /usage: labrig sim legato/, bad.join(' '));
+    t.throws(() => parseLegatoSimArgs(bad), /^labrig sim legato: .*; see labrig sim legato --help$/, bad.join(' '));
   }
 });
 
