@@ -1027,7 +1027,7 @@ int32 DAQmxReadDigitalLines(TaskHandle h, int32 n, float64 timeout, bool32 fill,
   TASK_OR_FAIL(t, h);
   (void)timeout; (void)reserved;
   if (got) *got = 0;
-  int32 rc = dio_check(t, K_DI, n);
+  int32 rc = dio_check(t, t->kind == K_DO ? K_DO : K_DI, n); /* NI reads back output lines too */
   if (rc) return rc;
   int32 want = n == -1 ? 1 : n, bps = max_lines(t);
   if ((uInt64)want * t->nch * bps > size) return fail(E_READ_BUFFER_TOO_SMALL, "Requested: %d samples x %d channels x %d lines\nArray size: %u bytes", want, t->nch, bps, size);
@@ -1048,7 +1048,7 @@ int32 DAQmxReadDigitalU32(TaskHandle h, int32 n, float64 timeout, bool32 fill, u
   TASK_OR_FAIL(t, h);
   (void)timeout; (void)reserved;
   if (got) *got = 0;
-  int32 rc = dio_check(t, K_DI, n);
+  int32 rc = dio_check(t, t->kind == K_DO ? K_DO : K_DI, n); /* NI reads back output lines too */
   if (rc) return rc;
   int32 want = n == -1 ? 1 : n;
   if ((uInt64)want * t->nch > size) return fail(E_READ_BUFFER_TOO_SMALL, "Requested: %d samples x %d channels\nArray size: %u", want, t->nch, size);

@@ -12,6 +12,7 @@ import { alicatFamily } from '../drivers/alicat/family.js';
 import { galilFamily } from '../drivers/galil/family.js';
 import { legatoFamily } from '../drivers/legato/family.js';
 import { modbusFamily } from '../drivers/modbus/family.js';
+import { nidaqmxFamily } from '../drivers/nidaqmx/family.js';
 import { opcuaFamily } from '../drivers/opcua/family.js';
 import { registerFamily } from '../drivers/registry.js';
 import { alicatSimulator } from '../sim/alicat/family.js';
@@ -19,6 +20,7 @@ import type { AnySimulator } from '../sim/family.js';
 import { galilSimulator } from '../sim/galil/family.js';
 import { legatoSimulator } from '../sim/legato/family.js';
 import { modbusSimulator } from '../sim/modbus/family.js';
+import { nidaqmxSimulator } from '../sim/nidaqmx/family.js';
 import { opcuaSimulator } from '../sim/opcua/family.js';
 import { registerSimulator } from '../sim/registry.js';
 
@@ -35,6 +37,7 @@ export const BUILTIN_FAMILIES: readonly FamilyBundle[] = [
   { family: legatoFamily, simulator: legatoSimulator },
   { family: modbusFamily, simulator: modbusSimulator },
   { family: opcuaFamily, simulator: opcuaSimulator },
+  { family: nidaqmxFamily, simulator: nidaqmxSimulator },
 ];
 
 /** Register every built-in family and simulator (idempotent: registering the same descriptor again does nothing). */

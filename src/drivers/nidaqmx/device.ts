@@ -30,7 +30,7 @@ import { Status } from '../../core/status.js';
 import type { DaqmxLibrary } from './library.js';
 import { NpyAppender } from './npy.js';
 import { parseChannels, type ChannelKind, type PhysicalChannel, type TerminalConfig } from './protocol.js';
-import { DaqTask, type AnalogConfig } from './task.js';
+import { DaqTask, type AnalogConfig } from './io.js';
 
 /** Options of an NI-DAQmx device (the family's parameters). */
 export interface NidaqmxOptions {

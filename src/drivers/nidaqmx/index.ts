@@ -11,7 +11,7 @@ import { nidaqmxFamily, type NidaqmxFamilyOptions } from './family.js';
 export { NidaqmxDevice, EVENT_RATE_LIMIT, type NidaqmxOptions } from './device.js';
 export { nidaqmxFamily, nidaqmxTransport, NIDAQMX_PARAMS, type NidaqmxAddress, type NidaqmxFamilyOptions } from './family.js';
 export { DaqmxLibrary, openDaqmx, NIDAQMX_LIB_ENV, NIDAQMX_FILE_NAMES, type DaqmxLibraryOptions } from './library.js';
-export { DaqTask, type AnalogConfig, type TimingConfig, type TriggerConfig } from './task.js';
+export { DaqTask, type AnalogConfig, type TimingConfig, type TriggerConfig } from './io.js';
 export { NpyAppender, npyHeader } from './npy.js';
 export { DAQMX, DAQMX_ERR, NIDAQMX_ERRORS, parseChannels, type ChannelKind, type PhysicalChannel, type TerminalConfig } from './protocol.js';
 
