@@ -919,6 +919,12 @@ static int32 read_f64(Task *t, int32 n, double timeout, bool32 fill, double *arr
     if (rc) { pthread_mutex_unlock(&t->mu); return rc; }
     t->autoStarted = 1;
   }
+  if (t->overflow || t->written - t->readPos > t->bufSize) { /* checked first: an overflowed buffer has nothing valid to size */
+    t->overflow = 1;
+    uInt64 pos = t->readPos, acq = t->written, buf = t->bufSize;
+    pthread_mutex_unlock(&t->mu);
+    return fail(E_SAMPLES_NO_LONGER_AVAILABLE, "Task Name: %s\nRead position: %llu\nSamples acquired: %llu\nBuffer: %llu samples per channel", t->name, pos, acq, buf);
+  }
   uInt64 want;
   if (n == -1) want = t->mode == DAQmx_Val_FiniteSamps ? t->spc - t->readPos : t->written - t->readPos;
   else want = (uInt64)n;

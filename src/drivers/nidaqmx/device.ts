@@ -187,6 +187,7 @@ export class NidaqmxDevice extends StandardReadable {
       signals[names[i]!] = sig;
     });
     this.signals = signals;
+    if (options.directory) this.collectAssetDocs = (index?: number) => this.#assetDocs(index);
     this.addReadables(Object.values(signals), 'read');
     this.setName(name);
   }
@@ -473,15 +474,22 @@ export class NidaqmxDevice extends StandardReadable {
     return out;
   }
 
-  /** stream_resource (once) and a stream_datum for the rows written since the last call (up to `index`). */
-  collectAssetDocs(index?: number): Array<['stream_resource', StreamResource] | ['stream_datum', StreamDatum]> {
+  /**
+   * With `directory` only (the run engine uses asset documents when a device has this method):
+   * the stream_resource (once) and a stream_datum for the rows written since the last call (up to
+   * `index`); after a fault, the rows before it, then the fault.
+   */
+  readonly collectAssetDocs?: (index?: number) => Array<[string, Record<string, unknown>]>;
+
+  #assetDocs(index?: number): Array<[string, Record<string, unknown>]> {
     const flight = this.#flight;
     if (!flight?.resource) return [];
     const stop = Math.min(index ?? flight.rows, flight.rows);
-    const out: Array<['stream_resource', StreamResource] | ['stream_datum', StreamDatum]> = [];
+    const out: Array<[string, Record<string, unknown>]> = [];
     if (stop > flight.emitted) {
-      if (flight.emitted === 0) out.push(['stream_resource', flight.resource]);
-      out.push(['stream_datum', { uid: `${flight.resource.uid}/${flight.datums++}`, stream_resource: flight.resource.uid, descriptor: '', seq_nums: { start: 0, stop: 0 }, indices: { start: flight.emitted, stop } }]);
+      if (flight.emitted === 0) out.push(['stream_resource', { ...flight.resource }]);
+      const datum: StreamDatum = { uid: `${flight.resource.uid}/${flight.datums++}`, stream_resource: flight.resource.uid, descriptor: '', seq_nums: { start: 0, stop: 0 }, indices: { start: flight.emitted, stop } };
+      out.push(['stream_datum', { ...datum }]);
       flight.emitted = stop;
     } else if (flight.error) throw flight.error;
     return out;

@@ -58,7 +58,7 @@ export const NIDAQMX_PARAMS = {
   rate: { type: 'number', above: 0, units: 'S/s', doc: 'sample clock per channel (timed acquisitions, fly scans, waveforms)' },
   samples: { type: 'integer', min: 2, units: 'samples', doc: 'finite acquisitions: samples per channel per trigger or fly scan (unset: continuous)' },
   chunk: { type: 'integer', min: 1, units: 'samples', doc: 'samples per channel between deliveries of a fly scan (default rate/10)' },
-  bufferSize: { type: 'integer', min: 2, units: 'samples', doc: 'samples per channel the acquisition buffer holds (default NI\'s for the rate)' },
+  bufferSize: { type: 'integer', min: 2, units: 'samples', doc: 'samples per channel the acquisition buffer holds (NI uses at least its default for the rate: 10 kS up to 10 kS/s, 100 kS up to 1 MS/s)' },
   trigger: { type: 'string', pattern: /^\/[A-Za-z][\w-]*\/PFI\d+$/, expected: 'a terminal such as /Dev1/PFI0', doc: 'start trigger terminal (digital edge)' },
   triggerEdge: { type: 'string', choices: ['rising', 'falling'], lowerCase: true, default: 'rising', doc: 'start trigger edge' },
   directory: { type: 'string', doc: 'folder for .npy stream files of fly scans (stream_resource/stream_datum)' },

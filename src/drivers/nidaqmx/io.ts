@@ -9,7 +9,7 @@
 import { InvalidStateError, toError } from '../../core/errors.js';
 import type { RegisteredCallback } from '../../protocols/ffi/index.js';
 import type { DaqmxLibrary, TaskHandle } from './library.js';
-import { DAQMX, lineCount, TERMINAL_CONFIGS, type ChannelKind, type PhysicalChannel, type TerminalConfig } from './protocol.js';
+import { DAQMX, defaultBufferSize, lineCount, TERMINAL_CONFIGS, type ChannelKind, type PhysicalChannel, type TerminalConfig } from './protocol.js';
 
 /** Analog channel settings. */
 export interface AnalogConfig {
@@ -205,7 +205,7 @@ export class DaqTask {
     const timing = this.#timing;
     if (!timing) throw new InvalidStateError(`${this.#device}: continuous acquisition needs a sample rate`);
     const nch = this.channels.length;
-    const bufRows = Math.max(timing.samples, chunk * 4, Math.ceil(timing.rate));
+    const bufRows = Math.max(timing.samples, chunk, timing.mode === 'continuous' ? defaultBufferSize(timing.rate) : 0); // a read of everything available fits
     const buf = new Float64Array(bufRows * nch);
     let failed = false;
     let finished = false;

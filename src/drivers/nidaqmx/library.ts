@@ -45,13 +45,14 @@ export class DaqmxLibrary {
   readonly raw: Api;
   readonly #lib: NativeLibrary;
   readonly #tasks = new Set<TaskHandle>();
-  readonly #onWarning: (w: FfiWarning) => void;
+  /** Receives NI warnings (positive status); default `process.emitWarning`. */
+  onWarning: (w: FfiWarning) => void;
   #exitHook: (() => void) | undefined;
 
   constructor(lib: NativeLibrary, onWarning?: (w: FfiWarning) => void) {
     this.#lib = lib;
     this.path = lib.path;
-    this.#onWarning = onWarning ?? ((w) => process.emitWarning(`NI-DAQmx: ${w.fn}: warning ${w.code}: ${w.message}`, { code: 'LABRIG_NIDAQMX_WARNING' }));
+    this.onWarning = onWarning ?? ((w) => process.emitWarning(`NI-DAQmx: ${w.fn}: warning ${w.code}: ${w.message}`, { code: 'LABRIG_NIDAQMX_WARNING' }));
     // Callback types first: the functions taking them refer to them by name.
     for (const proto of Object.values(DAQMX_CALLBACKS)) lib.callback(proto, () => 0).close();
     this.raw = lib.bindAll<Api>(DAQMX_FUNCTIONS);
@@ -84,7 +85,7 @@ export class DaqmxLibrary {
       const entry = NIDAQMX_ERRORS[code];
       throw new DeviceError({ device, vendorMessage: `DAQmx${fn}: ${this.errorText(code)}`, vendorCode: code, ...(typeof entry === 'object' && entry.kind ? { kind: entry.kind } : {}) });
     }
-    if (code > 0) this.#onWarning({ device, fn: `DAQmx${fn}`, code, message: this.errorText(code) });
+    if (code > 0) this.onWarning({ device, fn: `DAQmx${fn}`, code, message: this.errorText(code) });
     return code;
   }
 
@@ -157,13 +158,16 @@ export function openDaqmx(options: DaqmxLibraryOptions = {}): DaqmxLibrary {
   if (options.lib !== undefined && (typeof options.lib !== 'string' || options.lib === '')) throw new InvalidInputError({ what: "parameter 'lib'", value: options.lib, reason: 'must be a path to the NI-DAQmx library' });
   const key = options.lib ?? `env:${(options.env ?? process.env)[NIDAQMX_LIB_ENV] ?? ''}`;
   const cached = loaded.get(key);
-  if (cached) return cached;
+  if (cached) {
+    if (options.onWarning) cached.onWarning = options.onWarning;
+    return cached;
+  }
   let lib: NativeLibrary;
   try {
     lib = loadLibrary({
       name: 'NI-DAQmx',
-      fileNames: NIDAQMX_FILE_NAMES,
-      ...(options.lib ? { paths: [options.lib], envVar: false as const } : { envVar: NIDAQMX_LIB_ENV, searchPaths: SEARCH_PATHS }),
+      // An explicit path is the only one tried (NI's names could match a library already loaded under that SONAME).
+      ...(options.lib ? { fileNames: {}, paths: [options.lib], envVar: false as const } : { fileNames: NIDAQMX_FILE_NAMES, envVar: NIDAQMX_LIB_ENV, searchPaths: SEARCH_PATHS }),
       ...(options.env ? { env: options.env } : {}),
       errors: NIDAQMX_ERRORS,
     });

@@ -156,3 +156,12 @@ export function lineCount(ch: PhysicalChannel, portLines = 8): number {
 export const TERMINAL_CONFIGS = { default: DAQMX.Cfg_Default, rse: DAQMX.RSE, nrse: DAQMX.NRSE, diff: DAQMX.Diff, pseudodiff: DAQMX.PseudoDiff } as const;
 /** A terminal configuration by name. */
 export type TerminalConfig = keyof typeof TERMINAL_CONFIGS;
+
+/**
+ * NI-DAQmx's default input buffer per channel for a continuous task at `rate` S/s (a larger
+ * `sampsPerChan` in DAQmxCfgSampClkTiming enlarges it): 1 kS up to 100 S/s, 10 kS up to 10 kS/s,
+ * 100 kS up to 1 MS/s, 1 MS above.
+ */
+export function defaultBufferSize(rate: number): number {
+  return rate <= 100 ? 1_000 : rate <= 10_000 ? 10_000 : rate <= 1_000_000 ? 100_000 : 1_000_000;
+}
