@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   drivers: async () => (await import('./drivers.js')).benchDrivers(),
   alicat: async () => (await import('./drivers-alicat.js')).benchAlicat(),
   legato: async () => (await import('./drivers-legato.js')).benchLegato(),
+  nidaqmx: async () => (await import('./nidaqmx.js')).benchNidaqmx(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
