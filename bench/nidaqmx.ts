@@ -2,7 +2,9 @@
  * NI-DAQmx benchmark, against labrig's simulator library (the same file for every client):
  *
  * 1. Continuous analog input, 8 channels × 250 kS/s (2 MS/s aggregate) for LABRIG_BENCH_DAQ_SECONDS
- *    (default 5; the issue's figure is 60): labrig's driver (EveryNSamples callbacks marshalled to
+ *    (default 5; the issue's figure is 60), with a 4 s buffer (NI's default at this rate, 0.4 s,
+ *    overflowed once on this shared 2-core machine at load ~30 while the JS thread was not
+ *    scheduled for longer than that): labrig's driver (EveryNSamples callbacks marshalled to
  *    the JS thread, scans appended to a .npy stream file) against a C client doing the same reads
  *    (native/nidaqmx-sim/cbench.c), in the same run. Reported: achieved rate, the ratio of
  *    labrig's to C's, gaps in the simulator's sample counter (ai0), overflow, and the CPU share of
@@ -37,7 +39,7 @@ function cbench(args: string[]): CResult {
 async function labrigContinuous(lib: string, seconds: number): Promise<{ rate: number; cpu: number; gaps: number; rows: number; error?: string }> {
   const { openNidaqmx } = await import('../src/drivers/nidaqmx/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'labrig-bench-daq-'));
-  const ai = await openNidaqmx(`nidaqmx://Dev1/ai0:${CHANNELS - 1}?lib=${encodeURIComponent(lib)}`, { name: 'daq', rate: RATE, directory: dir });
+  const ai = await openNidaqmx(`nidaqmx://Dev1/ai0:${CHANNELS - 1}?lib=${encodeURIComponent(lib)}`, { name: 'daq', rate: RATE, directory: dir, bufferSize: RATE * 4 });
   try {
     const c0 = process.cpuUsage();
     const t0 = performance.now();

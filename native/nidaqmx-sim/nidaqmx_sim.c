@@ -695,7 +695,13 @@ static void *acq_thread(void *p) {
     uInt32 n = t->everyN;
     if ((fires && every) || (doneNow && doneCb)) t->inCallback = 1;
     pthread_mutex_unlock(&t->mu);
-    for (int i = 0; i < fires && every; i++) every(t, DAQmx_Val_Acquired_Into_Buffer, n, everyData);
+    for (int i = 0; i < fires && every; i++) {
+      pthread_mutex_lock(&t->mu);
+      int live = t->running && t->gen == a.gen;
+      pthread_mutex_unlock(&t->mu);
+      if (!live) break; /* stopped meanwhile: no more events */
+      every(t, DAQmx_Val_Acquired_Into_Buffer, n, everyData);
+    }
     if (doneNow && doneCb) doneCb(t, doneStatus, doneData);
     pthread_mutex_lock(&t->mu);
     t->inCallback = 0;

@@ -20,7 +20,7 @@ import { StandardReadable } from '../../core/device/standard-readable.js';
 import type { ConnectOptions } from '../../core/device/device.js';
 import { newUid } from '../../core/documents/compose.js';
 import type { StreamDatum, StreamResource } from '../../core/documents/types.js';
-import { InvalidInputError, InvalidStateError } from '../../core/errors.js';
+import { InvalidInputError, InvalidStateError, TimeoutError } from '../../core/errors.js';
 import type { DataKey, DataKeys, PartialEvent, Reading } from '../../core/protocols.js';
 import type { ReadingListener, SignalBackend } from '../../core/signal/backend.js';
 import { buildDatakey, checkValue, type ValueMetadata } from '../../core/signal/datakey.js';
@@ -434,9 +434,15 @@ export class NidaqmxDevice extends StandardReadable {
         flight.file?.close();
         if (flight.error) throw flight.error;
         if (!flight.done.done) flight.done.setFinished();
-      }, { name: `${this.name}.complete()` });
+      }, { name: `${this.name}.complete()`, timeoutMs: this.#options.timeoutMs ?? 10_000 });
     }
+    // A finite scan lasts samples/rate; allow timeoutMs more (a start trigger that never comes ends here).
+    const afterMs = Math.ceil(((this.#options.samples ?? 0) / (this.#options.rate ?? 1)) * 1000 + (this.#options.timeoutMs ?? 10_000));
+    const timer = setTimeout(() => {
+      if (!flight.done.done) this.#onFault(flight, new TimeoutError({ operation: `${this.name}.complete()`, afterMs, detail: ' (the finite acquisition did not finish)' }));
+    }, afterMs);
     flight.done.addCallback(() => {
+      clearTimeout(timer);
       const task = this.#flyTask;
       this.#flyTask = undefined;
       task?.clear();

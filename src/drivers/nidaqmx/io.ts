@@ -42,6 +42,9 @@ export interface TriggerConfig {
   edge?: 'rising' | 'falling';
 }
 
+/** How long a stopped task's callbacks stay registered (see DaqTask's #dropCallbacks), ms. */
+const CALLBACK_GRACE_MS = 2000;
+
 /** What {@link DaqTask.stream} delivers: `rows` scans of every channel, scan-major. */
 export type ScanBlock = (data: Float64Array, rows: number) => void;
 
@@ -144,8 +147,15 @@ export class DaqTask {
   }
 
   #dropCallbacks(): void {
-    for (const c of this.#callbacks) c.close();
+    // NI's thread may already be inside a callback (its call queued to the JS thread) when the
+    // task stops: unregister a little later, so that call still finds its function (which then
+    // sees the task gone and does nothing) instead of an unregistered pointer.
+    const callbacks = this.#callbacks;
     this.#callbacks = [];
+    if (callbacks.length === 0) return;
+    setTimeout(() => {
+      for (const c of callbacks) c.close();
+    }, CALLBACK_GRACE_MS).unref();
   }
 
   /** Read one sample of every analog input now (on-demand). */
@@ -209,11 +219,18 @@ export class DaqTask {
     const buf = new Float64Array(bufRows * nch);
     let failed = false;
     let finished = false;
-    const drain = (): void => {
-      if (failed || finished || this.#handle === undefined) return;
+    const handle = this.#h();
+    let total = 0;
+    // Continuous: DAQmx_Val_Auto reads every scan available. Finite: Auto would wait for the whole
+    // acquisition, so read what the event announced (a chunk, or the rest on the Done event).
+    const drain = (rest = false): void => {
+      if (failed || finished || this.#handle !== handle || !this.#running) return;
+      const want = timing.mode === 'continuous' ? DAQMX.Auto : rest ? timing.samples - total : Math.min(chunk, timing.samples - total);
+      if (want === 0) return;
       try {
         const got = [0];
-        this.#lib.call('ReadAnalogF64', this.#device, this.#handle, DAQMX.Auto, 0, DAQMX.GroupByScanNumber, buf, buf.length, got, null);
+        this.#lib.call('ReadAnalogF64', this.#device, this.#handle, want, 0, DAQMX.GroupByScanNumber, buf, buf.length, got, null);
+        total += got[0]!;
         if (got[0]! > 0) onBlock(buf, got[0]!);
       } catch (e) {
         failed = true;
@@ -235,7 +252,7 @@ export class DaqTask {
     if (timing.mode === 'finite') {
       const done = this.#lib.callback('done', (_task: unknown, status: number) => {
         if (status < 0) report(this.#errorOf(status, 'DoneEvent'));
-        else drain();
+        else drain(true);
         if (!failed && !finished) {
           finished = true;
           onDone();

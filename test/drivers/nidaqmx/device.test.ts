@@ -123,6 +123,15 @@ t.test('simulator library only', async (t) => {
     t.equal(ai.busy, false, 'stopped');
   });
 
+  t.test('finite fly scan: the Done event delivers the last partial chunk and completes', async (t) => {
+    const ai = await onSim(t, 'nidaqmx://Dev1/ai2', { name: 'ffly', rate: 1000, samples: 250, chunk: 100 });
+    await ai.kickoff();
+    await ai.complete();
+    const rows = ai.collect();
+    t.same(rows.map((r) => r.data['ffly-ai2']), Array.from({ length: 250 }, (_, i) => i), 'all 250 samples, the last 50 after the Done event');
+    t.equal(ai.busy, false);
+  });
+
   t.test('digital lines loop back: DI reads what DO wrote', async (t) => {
     const dout = await onSim(t, 'nidaqmx://Dev1/port0/line0:3', { name: 'do', direction: 'output' });
     const din = await onSim(t, 'nidaqmx://Dev1/port0/line0:3', { name: 'di' });

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
 import * as bps from '../../../src/core/engine/plan-stubs/index.js';
-import { DeviceError, InvalidInputError } from '../../../src/core/errors.js';
+import { DeviceError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { NotFoundError } from '../../../src/protocols/discovery/not-found.js';
 import { openDaqmx, openNidaqmx, type NidaqmxDevice, type NidaqmxFamilyOptions } from '../../../src/drivers/nidaqmx/index.js';
 import type { FfiWarning } from '../../../src/protocols/ffi/index.js';
@@ -86,6 +86,18 @@ t.test('a read that times out: -200284 (no start-trigger edge within timeoutMs)'
   t.equal(e.vendorCode, -200284);
   t.equal(e.kind, 'timeout');
   t.equal(ai.task?.running, false, 'the task was stopped after the failed read');
+});
+
+t.test('a finite fly scan whose trigger never comes: complete() fails with a TimeoutError, the task is cleared', async (t) => {
+  const ai = await open(t, 'nidaqmx://Dev1/ai2', { name: 'never', rate: 1000, samples: 10, trigger: '/Dev1/PFI5', timeoutMs: 200 });
+  const before = nidaqmxSimOpenTasks();
+  await ai.kickoff();
+  const e = await rejection(ai.complete());
+  t.type(e, TimeoutError);
+  t.match((e as Error).message, /never\.complete\(\): timed out after 210 ms/);
+  await new Promise((r) => setImmediate(r));
+  t.equal(ai.busy, false);
+  t.equal(nidaqmxSimOpenTasks(), before, 'only the on-demand task remains');
 });
 
 t.test('invalid channel, device and range: NI codes and the extended text; nothing left open', async (t) => {
