@@ -75,5 +75,5 @@ t.test('labrig read on the opc.tcp:// address labrig sim opcua prints', async (t
 t.test('an unknown scheme lists the known ones', async (t) => {
   const io = capture();
   t.equal(await readCli(['frob+tcp://127.0.0.1:1'], io), 1);
-  t.match(io.errors[0], /unknown device scheme \(known: galil\+tcp:\/\/, galil\+serial:\/\/, alicat\+serial:\/\/, alicat\+tcp:\/\/, legato\+serial:\/\/, legato\+tcp:\/\/, modbus\+tcp:\/\/, modbus\+rtu:\/\/, opc\.tcp:\/\/, sim:<galil\|alicat\|legato\|modbus\|opcua>\)/);
+  t.match(io.errors[0], /unknown device scheme \(known: galil\+tcp:\/\/, galil\+serial:\/\/, alicat\+serial:\/\/, alicat\+tcp:\/\/, legato\+serial:\/\/, legato\+tcp:\/\/, modbus\+tcp:\/\/, modbus\+rtu:\/\/, opc\.tcp:\/\/, nidaqmx:\/\/, sim:<galil\|alicat\|legato\|modbus\|opcua\|nidaqmx>\)/);
 });
