@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   writers: async () => (await import('./writers.js')).benchWriters(),
   sequencer: async () => (await import('./sequencer.js')).benchSequencer(),
   potentiostat: async () => (await import('./potentiostat.js')).benchPotentiostat(),
+  nidaqmx: async () => (await import('./nidaqmx.js')).benchNidaqmx(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -14,6 +14,7 @@ import { galilFamily } from '../drivers/galil/family.js';
 import { gamryFamily } from '../drivers/gamry/family.js';
 import { legatoFamily } from '../drivers/legato/family.js';
 import { modbusFamily } from '../drivers/modbus/family.js';
+import { nidaqmxFamily } from '../drivers/nidaqmx/family.js';
 import { opcuaFamily } from '../drivers/opcua/family.js';
 import { registerFamily } from '../drivers/registry.js';
 import { alicatSimulator } from '../sim/alicat/family.js';
@@ -23,6 +24,7 @@ import { galilSimulator } from '../sim/galil/family.js';
 import { gamrySimulator } from '../sim/gamry/family.js';
 import { legatoSimulator } from '../sim/legato/family.js';
 import { modbusSimulator } from '../sim/modbus/family.js';
+import { nidaqmxSimulator } from '../sim/nidaqmx/family.js';
 import { opcuaSimulator } from '../sim/opcua/family.js';
 import { registerSimulator } from '../sim/registry.js';
 
@@ -41,6 +43,7 @@ export const BUILTIN_FAMILIES: readonly FamilyBundle[] = [
   { family: opcuaFamily, simulator: opcuaSimulator },
   { family: gamryFamily, simulator: gamrySimulator },
   { family: biologicFamily, simulator: biologicSimulator },
+  { family: nidaqmxFamily, simulator: nidaqmxSimulator },
 ];
 
 /** Register every built-in family and simulator (idempotent: registering the same descriptor again does nothing). */

@@ -1,6 +1,6 @@
 /**
  * The BioLogic simulator descriptor: `sim:biologic[?speed=N&lib=PATH&rct=...]` loads
- * `native/eclib-sim` (built by `npm run build:eclib-sim`, or the `lib` given), configures its cell
+ * `native/eclib-sim` (built by `npm run build:native`, or the `lib` given), configures its cell
  * and speed, and returns `biologic://192.168.200.240?lib=<path>`. In-process (a shared library):
  * `labrig sim biologic` has nothing to serve and says so.
  * @module
@@ -30,7 +30,7 @@ export interface BiologicSimParams extends CellSimParams {
   speed?: number;
 }
 
-/** Where `npm run build:eclib-sim` puts the library. */
+/** Where `npm run build:native` puts the library. */
 export function defaultEclibSimPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const up of [['..', '..', '..'], ['..', '..']]) {
@@ -48,7 +48,7 @@ export const biologicSimulator = defineSimulator<BiologicSimParams>({
   params: BIOLOGIC_SIM_PARAMS,
   async start(params) {
     const lib = params.lib ?? defaultEclibSimPath();
-    if (!existsSync(lib)) throw new NotFoundError({ what: 'eclib-sim library', tried: [lib], detail: 'build it with `npm run build:eclib-sim` (make -C native/eclib-sim) or give sim:biologic?lib=PATH' });
+    if (!existsSync(lib)) throw new NotFoundError({ what: 'eclib-sim library', tried: [lib], detail: 'build it with `npm run build:native` or give sim:biologic?lib=PATH' });
     const { loadLibrary } = await import('../../protocols/ffi/index.js');
     const ec = loadLibrary({ name: 'eclib-sim', fileNames: { linux: ['libeclib-sim.so'] }, paths: [lib], envVar: false });
     const cell = checkCell(cellOf(params));
