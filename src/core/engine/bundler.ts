@@ -26,7 +26,8 @@ export type StreamKind = 'event' | 'monitor' | 'collect' | 'interruptions';
 export interface StreamInfo {
   readonly name: string;
   readonly kind: StreamKind;
-  readonly bundle: ComposeDescriptorBundle;
+  /** The stream's current descriptor bundle (replaced when a `configure` changes its configuration). */
+  bundle: ComposeDescriptorBundle;
   /** Objects whose readings make up the stream. */
   readonly objs: readonly object[];
 }
@@ -64,7 +65,11 @@ export class RunBundler {
   readonly uncollected = new Set<object>();
 
   bundling = false;
+  /** Counts opened (and rewound) events: a read that settles after its event was dropped by a rewind is ignored. */
+  bundleEpoch = 0;
   #bundleName = 'primary';
+  /** Streams whose objects were reconfigured: their next event gets a new descriptor. */
+  readonly #stale = new Set<StreamInfo>();
   /** The open event's objects and readings: the first `#n` entries (arrays reused between events). */
   readonly #bundleObjs: object[] = [];
   readonly #bundleReadings: Readings[] = [];
@@ -103,6 +108,7 @@ export class RunBundler {
   create(name: string): void {
     if (this.bundling) throw new InvalidStateError(`'create' for stream '${name}' while an event of '${this.#bundleName}' is still open (missing 'save' or 'drop')`);
     this.bundling = true;
+    this.bundleEpoch++;
     this.#bundleName = name;
     this.#n = 0;
     this.#assets = undefined;
@@ -137,6 +143,11 @@ export class RunBundler {
     this.bundling = false;
     const name = this.#bundleName;
     const n = this.#n;
+    if (n === 0) {
+      // Nothing was read: bluesky emits neither a descriptor nor an event.
+      this.#assets = undefined;
+      return;
+    }
     let stream = this.#last;
     if (stream === undefined || stream.name !== name) stream = this.streams.get(name);
     if (stream === undefined) {
@@ -147,6 +158,7 @@ export class RunBundler {
         `stream '${name}' holds ${namesOf(stream.objs)} but this event read ${namesOf(this.#bundleObjs.slice(0, n))}; use another stream name`,
       );
     }
+    if (this.#stale.size !== 0 && this.#stale.has(stream)) this.#redescribe(stream);
     this.#last = stream;
     const data: Record<string, unknown> = {};
     const timestamps: Record<string, number> = {};
@@ -178,6 +190,15 @@ export class RunBundler {
   /** Compose and emit the descriptor of a new stream. */
   addStream(name: string, kind: StreamKind, objs: readonly object[], dataKeys: DataKeys): StreamInfo {
     if (this.streams.has(name)) throw new InvalidStateError(`stream '${name}' already exists in run ${this.uid}`);
+    const bundle = this.#composeStream(name, objs, dataKeys);
+    const info: StreamInfo = { name, kind, bundle, objs: [...objs] };
+    this.streams.set(name, info);
+    if (kind === 'event' || kind === 'collect') this.#step.push(info);
+    this.#host.emitter.emit('descriptor', bundle.descriptor);
+    return info;
+  }
+
+  #composeStream(name: string, objs: readonly object[], dataKeys: DataKeys): ComposeDescriptorBundle {
     const objectKeys: Record<string, string[]> = {};
     const configuration: Record<string, ObjectConfiguration> = {};
     const hints: Record<string, Hints> = {};
@@ -192,12 +213,7 @@ export class RunBundler {
       const h = (obj as { hints?: unknown }).hints;
       if (typeof h === 'object' && h !== null) hints[n] = h as Hints;
     }
-    const bundle = this.compose.composeDescriptor({ name, dataKeys, objectKeys, configuration, hints });
-    const info: StreamInfo = { name, kind, bundle, objs: [...objs] };
-    this.streams.set(name, info);
-    if (kind === 'event' || kind === 'collect') this.#step.push(info);
-    this.#host.emitter.emit('descriptor', bundle.descriptor);
-    return info;
+    return this.compose.composeDescriptor({ name, dataKeys, objectKeys, configuration, hints });
   }
 
   /** Describe `obj` (and read its configuration) once per run; cached until `configure`. */
@@ -213,10 +229,24 @@ export class RunBundler {
     return this.#describe.get(obj);
   }
 
-  /** Forget `obj`'s cached configuration (after `configure`); later descriptors read it again. */
+  /**
+   * Forget `obj`'s cached description and configuration (after `configure`): the next event of
+   * each stream that reads it comes under a new descriptor with the new configuration (as bluesky).
+   */
   invalidateConfiguration(obj: object): void {
     this.#describe.delete(obj);
     this.#config.delete(obj);
+    for (const st of this.streams.values()) if (st.kind === 'event' && st.objs.includes(obj)) this.#stale.add(st);
+  }
+
+  /** Emit a new descriptor for `stream` (same name, seq_nums go on) from the objects' fresh configuration. */
+  #redescribe(stream: StreamInfo): void {
+    this.#stale.delete(stream);
+    const seq = stream.bundle.nextSeqNum;
+    const bundle = this.#composeStream(stream.name, stream.objs, this.describedKeys(stream.objs));
+    bundle.nextSeqNum = seq;
+    stream.bundle = bundle;
+    this.#host.emitter.emit('descriptor', bundle.descriptor);
   }
 
   /** Remember the seq_nums of step streams (at a checkpoint). */
@@ -230,6 +260,7 @@ export class RunBundler {
   /** Roll step streams back to the last checkpoint and drop a half-bundled event (rewind). */
   rewind(): void {
     this.bundling = false;
+    this.bundleEpoch++;
     this.#assets = undefined;
     const step = this.#step;
     for (let i = 0; i < step.length; i++) step[i]!.bundle.nextSeqNum = i < this.#snap.length ? this.#snap[i]! : 1;

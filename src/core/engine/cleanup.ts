@@ -102,6 +102,33 @@ export function suspensionFrame(exec: Execution): GenFrame {
   return genFrame(suspensionPlan(exec), false);
 }
 
+/**
+ * Close every generator on the frame stack, innermost first, so the plan's `finally` blocks run
+ * (bluesky throws GeneratorExit into a halted plan). Messages a `finally` yields are not run:
+ * the generator is asked to return again (at most 100 times), and a failure is reported.
+ */
+export async function closeFrames(exec: Execution): Promise<void> {
+  const frames = exec.frames.splice(0);
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const f = frames[i]!;
+    if (f.replay !== undefined) continue;
+    const gen = f.gen;
+    await bounded(exec, 'close the plan (halt)', () => {
+      if (!f.async) {
+        let r = (gen as Generator<Msg, unknown, unknown>).return(undefined);
+        for (let n = 0; r.done !== true && n < 100; n++) r = (gen as Generator<Msg, unknown, unknown>).return(undefined);
+        return undefined;
+      }
+      const agen = gen as AsyncGenerator<Msg, unknown, unknown>;
+      const loop = async (): Promise<void> => {
+        let r = await agen.return(undefined);
+        for (let n = 0; r.done !== true && n < 100; n++) r = await agen.return(undefined);
+      };
+      return loop();
+    });
+  }
+}
+
 /** Clean up after the plan, whatever happened, then go idle and settle the final result. */
 export async function finishExecution(exec: Execution): Promise<void> {
   exec.finishing = true;

@@ -29,15 +29,21 @@ export class StatusGroups {
   readonly #groups = new Map<string | undefined, Status<unknown>[]>();
   #epoch = 0;
   readonly #onFailure: StatusFailureListener;
+  readonly #keepDone: () => boolean;
 
-  constructor(onFailure: StatusFailureListener) {
+  /** `keepDone`: whether Statuses already finished are filed too (so a waiting hook sees them, as bluesky's). */
+  constructor(onFailure: StatusFailureListener, keepDone: () => boolean = () => false) {
     this.#onFailure = onFailure;
+    this.#keepDone = keepDone;
   }
 
   /** File `status` under `group`; a failure before any wait is reported to the failure listener. */
   add(status: Status<unknown>, group: string | undefined): void {
     if (status.done) {
-      if (status.success) return;
+      if (status.success) {
+        if (this.#keepDone()) this.#file(status, group);
+        return;
+      }
       this.#file(status, group);
       this.#onFailure(status);
       return;
@@ -95,7 +101,14 @@ export class StatusGroups {
         throw s.exception() ?? new Error(`${s.name} failed`);
       }
     }
-    if (pending === undefined) return true;
+    if (pending === undefined) {
+      const hook = options.onWaiting;
+      if (hook !== undefined) {
+        hook(list);
+        hook(undefined);
+      }
+      return true;
+    }
     return this.#waitFor(key, list, pending, options);
   }
 

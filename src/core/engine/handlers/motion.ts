@@ -83,15 +83,23 @@ export function withTimeout<T>(p: Promise<T>, ms: number | undefined, what: stri
   });
 }
 
-/** wait_for: wait until every awaitable settles (TimeoutError after `timeoutMs`); returns their values. */
-export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<unknown[]> {
+/**
+ * wait_for: wait until every awaitable settles (TimeoutError after `timeoutMs`); returns one
+ * settled result per awaitable (`{status: 'fulfilled', value}` or `{status: 'rejected', reason}`),
+ * as bluesky hands back the finished tasks rather than failing on the first rejection.
+ */
+export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<PromiseSettledResult<unknown>[]> {
   if (!Array.isArray(msg.awaitables)) throw new InvalidInputError({ what: 'wait_for awaitables', value: msg.awaitables, reason: 'must be an array of functions returning promises' });
   const ms = checkMs('wait_for timeoutMs', msg.timeoutMs);
   const ps = msg.awaitables.map((f, i) => {
     if (typeof f !== 'function') throw new InvalidInputError({ what: `wait_for awaitables[${i}]`, value: f, reason: 'must be a function returning a promise' });
-    return Promise.resolve(f());
+    try {
+      return Promise.resolve(f());
+    } catch (e) {
+      return Promise.reject(e);
+    }
   });
-  return withTimeout(Promise.all(ps), ms, 'wait_for', ctx.signal);
+  return withTimeout(Promise.allSettled(ps), ms, 'wait_for', ctx.signal);
 }
 
 /** locate: setpoint and readback of each device (one Location when a single device and `squeeze`). */

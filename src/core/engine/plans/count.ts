@@ -37,8 +37,9 @@ export function count(
   }
   const delay = delaySeconds ?? 0;
   if (Array.isArray(delay)) {
-    if (num === null) throw new InvalidInputError({ what: 'count delaySeconds', value: delay, reason: 'a list of delays needs a finite num' });
-    if (delay.length !== num - 1) throw new InvalidInputError({ what: 'count delaySeconds', value: delay.length, reason: `must give num - 1 = ${num - 1} delays` });
+    // bluesky: with num undefined the count stops when the delays run out; extra delays are unused.
+    if (num === null) num = delay.length + 1;
+    else if (delay.length < num - 1) throw new InvalidInputError({ what: 'count delaySeconds', value: delay.length, reason: `gives fewer than num - 1 = ${num - 1} delays` });
   }
   for (const d of typeof delay === 'number' ? [delay] : delay) {
     if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) throw new InvalidInputError({ what: 'count delaySeconds', value: d, reason: 'must be finite seconds >= 0' });

@@ -125,3 +125,23 @@ export function monitorDuringWrapper<P extends Plan>(plan: P, signals: readonly 
     return undefined;
   }) as Proc<PlanResult<P>>, plan);
 }
+
+/**
+ * Run `plan` with rewinding allowed or not (bluesky's rewindable_wrapper): with `false`, a pause
+ * resumes where it stopped instead of replaying from the last checkpoint (for devices or steps
+ * that must not be repeated). The previous setting is restored afterwards.
+ */
+export function rewindableWrapper<P extends Plan>(plan: P, rewindable: boolean): SameKind<P> {
+  if (typeof rewindable !== 'boolean') throw new InvalidInputError({ what: 'rewindableWrapper rewindable', value: rewindable, reason: 'must be a boolean' });
+  function* proc(): Proc<PlanResult<P>> {
+    const was = (yield* emit({ command: 'rewindable' })) as boolean | undefined;
+    if (was === rewindable) return (yield* relay(plan, emit)) as PlanResult<P>;
+    yield* emit({ command: 'rewindable', allow: rewindable });
+    try {
+      return (yield* relay(plan, emit)) as PlanResult<P>;
+    } finally {
+      if (was !== undefined) yield* emit({ command: 'rewindable', allow: was });
+    }
+  }
+  return drive<P>(proc(), plan);
+}
