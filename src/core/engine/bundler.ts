@@ -30,6 +30,65 @@ export interface StreamInfo {
   bundle: ComposeDescriptorBundle;
   /** Objects whose readings make up the stream. */
   readonly objs: readonly object[];
+  /** Per data key, the `typeof` a value must have (or the dtype when only a closer check can tell). */
+  want: Record<string, string>;
+}
+
+const TYPEOF: Record<string, string> = { number: 'number', string: 'string', boolean: 'boolean' };
+
+/** Per data key, what {@link checkValue} is asked to confirm on the fast path. */
+function wantOf(dataKeys: DataKeys): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in dataKeys) {
+    const dk = dataKeys[k]!;
+    // An external key holds a datum id, not its dtype's value.
+    out[k] = dk.external ? 'external' : TYPEOF[dk.dtype] ?? dk.dtype;
+  }
+  return out;
+}
+
+/**
+ * Check one reading against its data key's dtype; throw InvalidInputError naming the device,
+ * the key and the value. NaN and ±Infinity are numbers (event-model's dtype `number`; bluesky
+ * emits them too) and are kept as they are; JSON writers turn them into `null`.
+ */
+export function checkValue(stream: string, obj: object, key: string, reading: unknown, dtype: string | undefined): void {
+  const fail = (reason: string, value: unknown): never => {
+    throw new InvalidInputError({ what: `reading '${key}' of ${deviceName(obj)} (stream '${stream}')`, value: typeof value === 'function' ? '[function]' : value, reason });
+  };
+  if (typeof reading !== 'object' || reading === null) fail('must be a reading {value, timestamp}', reading);
+  const { value, timestamp } = reading as { value?: unknown; timestamp?: unknown };
+  if (typeof timestamp !== 'number') fail('must have a numeric timestamp (seconds since the epoch)', timestamp);
+  if (dtype === undefined) return;
+  switch (dtype) {
+    case 'number':
+      if (typeof value !== 'number') fail(`must be a number (data key dtype 'number'), got ${describeType(value)}`, value);
+      return;
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) fail(`must be an integer (data key dtype 'integer'), got ${describeType(value)}`, value);
+      return;
+    case 'string':
+    case 'boolean':
+      if (typeof value !== dtype) fail(`must be a ${dtype} (data key dtype '${dtype}'), got ${describeType(value)}`, value);
+      return;
+    case 'array':
+      if (!Array.isArray(value) && !ArrayBuffer.isView(value)) fail(`must be an array (data key dtype 'array'), got ${describeType(value)}`, value);
+      return;
+    default:
+      if (value === undefined || typeof value === 'function') fail(`must be a value, got ${describeType(value)}`, value);
+  }
+}
+
+/** The dtype to check for key `k` of `stream` (undefined for external or unknown keys). */
+function dtypeOf(stream: StreamInfo, k: string): string | undefined {
+  const dk = stream.bundle.descriptor.data_keys[k];
+  return dk === undefined || dk.external ? undefined : dk.dtype;
+}
+
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : typeof v;
 }
 
 /** A monitor: the subscription feeding a monitor stream. */
@@ -84,7 +143,7 @@ export class RunBundler {
     if (recordInterruptions) {
       const b = this.compose.composeDescriptor({ name: 'interruptions', dataKeys: INTERRUPTIONS_KEYS });
       this.#interruptions = b;
-      this.streams.set('interruptions', { name: 'interruptions', kind: 'interruptions', bundle: b, objs: [] });
+      this.streams.set('interruptions', { name: 'interruptions', kind: 'interruptions', bundle: b, objs: [], want: wantOf(INTERRUPTIONS_KEYS) });
       host.emitter.emit('descriptor', b.descriptor);
     }
   }
@@ -163,11 +222,15 @@ export class RunBundler {
     const data: Record<string, unknown> = {};
     const timestamps: Record<string, number> = {};
     const readings = this.#bundleReadings;
+    const want = stream.want;
     for (let i = 0; i < n; i++) {
       const r = readings[i]!;
       for (const k in r) {
         const reading = r[k]!;
-        data[k] = reading.value;
+        const v = reading?.value;
+        // Fast path: the value has the JS type its dtype asks for; anything else is checked closely.
+        if (typeof v !== want[k] || typeof reading.timestamp !== 'number') checkValue(name, this.#bundleObjs[i]!, k, reading, dtypeOf(stream, k));
+        data[k] = v;
         timestamps[k] = reading.timestamp;
       }
     }
@@ -191,7 +254,7 @@ export class RunBundler {
   addStream(name: string, kind: StreamKind, objs: readonly object[], dataKeys: DataKeys): StreamInfo {
     if (this.streams.has(name)) throw new InvalidStateError(`stream '${name}' already exists in run ${this.uid}`);
     const bundle = this.#composeStream(name, objs, dataKeys);
-    const info: StreamInfo = { name, kind, bundle, objs: [...objs] };
+    const info: StreamInfo = { name, kind, bundle, objs: [...objs], want: wantOf(dataKeys) };
     this.streams.set(name, info);
     if (kind === 'event' || kind === 'collect') this.#step.push(info);
     this.#host.emitter.emit('descriptor', bundle.descriptor);
@@ -246,6 +309,7 @@ export class RunBundler {
     const bundle = this.#composeStream(stream.name, stream.objs, this.describedKeys(stream.objs));
     bundle.nextSeqNum = seq;
     stream.bundle = bundle;
+    stream.want = wantOf(bundle.descriptor.data_keys);
     this.#host.emitter.emit('descriptor', bundle.descriptor);
   }
 
@@ -325,8 +389,12 @@ export class RunBundler {
           const data: Record<string, unknown> = {};
           const timestamps: Record<string, number> = {};
           for (const k in readings) {
-            data[k] = readings[k]!.value;
-            timestamps[k] = readings[k]!.timestamp;
+            const reading = readings[k]!;
+            if (typeof reading?.value !== stream.want[k] || typeof reading.timestamp !== 'number') {
+              checkValue(stream.name, obj, k, reading, dtypeOf(stream, k));
+            }
+            data[k] = reading.value;
+            timestamps[k] = reading.timestamp;
           }
           this.#host.emitter.emitEvent(stream.bundle.composeEvent({ data, timestamps, time: nowSeconds() }));
         } catch (e) {

@@ -12,24 +12,25 @@ import type { Execution } from './execution.js';
 import { genFrame, internalMsg } from './frames.js';
 import type { GenFrame } from './frames.js';
 import { collectFrom } from './collect.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 
 /** Call `fn` (a device verb), waiting at most cleanupTimeoutMs for what it returns; report failures. */
 export async function bounded(exec: Execution, what: string, fn: () => unknown): Promise<void> {
   const ms = exec.host.cleanupTimeoutMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: LongTimer | undefined;
   try {
     const r = fn();
     if (r === null || (typeof r !== 'object' && typeof r !== 'function') || typeof (r as PromiseLike<unknown>).then !== 'function') return;
     await Promise.race([
       Promise.resolve(r as PromiseLike<unknown>),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError({ operation: what, afterMs: ms })), ms);
+        timer = setLongTimeout(() => reject(new TimeoutError({ operation: what, afterMs: ms })), ms);
       }),
     ]);
   } catch (e) {
     exec.host.report(toError(e), what);
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
   }
 }
 

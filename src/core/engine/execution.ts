@@ -22,6 +22,7 @@ import type { EngineContext, RunEngineResult } from './types.js';
 import type { RunEngineState } from './states.js';
 import { closeFrames, finishExecution, quiesce, resumeDevices, suspensionFrame } from './cleanup.js';
 import { Req, genFrame } from './frames.js';
+import { setLongTimeout } from '../timers.js';
 import type { AnyGen, Frame, ReplayFrame } from './frames.js';
 
 const INTERRUPTED = Symbol('interrupted');
@@ -35,7 +36,7 @@ export class Execution implements EngineContext {
   readonly planName: string | undefined;
   readonly planType: string;
   readonly callMd: Record<string, unknown>;
-  readonly planSubs = new DocumentDispatcher();
+  readonly planSubs = new DocumentDispatcher({ onAsyncCallbackError: (err) => this.reportAsyncError(err) });
   readonly emitter: DocumentEmitter;
   readonly groups: StatusGroups;
   readonly runs = new Map<string | undefined, RunBundler>();
@@ -160,10 +161,11 @@ export class Execution implements EngineContext {
     return new Promise<boolean>((resolve) => {
       if (signal.aborted) return resolve(false);
       const onAbort = (): void => {
-        clearTimeout(t);
+        t.clear();
         resolve(false);
       };
-      const t = setTimeout(() => {
+      // Chunked: a sleep longer than setTimeout's 2^31-1 ms must not end at once.
+      const t = setLongTimeout(() => {
         signal.removeEventListener('abort', onAbort);
         resolve(true);
       }, ms);

@@ -8,6 +8,7 @@
  */
 import { WaitTimeoutError, toError } from '../errors.js';
 import { Status, isStatus } from '../status.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 
 /** Receives Statuses of this plan that failed before anyone waited for them. */
 export type StatusFailureListener = (status: Status<unknown>) => void;
@@ -124,10 +125,10 @@ export class StatusGroups {
     return new Promise<boolean>((resolve, reject) => {
       let left = pending.length;
       let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: LongTimer | undefined;
       const end = (): void => {
         settled = true;
-        clearTimeout(timer);
+        timer?.clear();
         signal?.removeEventListener('abort', onAbort);
         if (hook) hook(undefined);
       };
@@ -150,12 +151,15 @@ export class StatusGroups {
       };
       if (o.timeoutMs !== undefined) {
         const ms = o.timeoutMs;
-        timer = setTimeout(() => {
+        timer = setLongTimeout(() => {
           if (settled) return;
           end();
           this.#refile(key, list);
           if (o.moveOn) resolve(false);
-          else reject(new WaitTimeoutError({ operation: `wait for ${key === ALL ? 'all groups' : `group '${key}'`}`, afterMs: ms }));
+          else {
+            const late = pending.filter((s) => !s.done).map((s) => s.name);
+            reject(new WaitTimeoutError({ operation: `wait for ${key === ALL ? 'all groups' : `group '${key}'`} (pending: ${late.join(', ')})`, afterMs: ms }));
+          }
         }, ms);
       }
       if (signal) {

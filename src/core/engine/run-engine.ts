@@ -66,6 +66,12 @@ export class RunEngine implements SuspendTarget {
     this.#dispatcher = new DocumentDispatcher({
       ignoreCallbackExceptions: options.ignoreCallbackExceptions ?? false,
       onCallbackError: (err, name) => this.#report(toError(err), `subscriber of '${name}'`),
+      // An async subscriber that rejects fails the running plan at its next message, like a throwing one.
+      onAsyncCallbackError: (err, name) => {
+        const exec = this.#exec;
+        if (exec !== undefined && !exec.finishing) exec.reportAsyncError(err);
+        else this.#report(toError(err), `async subscriber of '${name}' (after the plan ended)`);
+      },
     });
     this.#sm = new StateMachine((next, prev) => {
       const hook = this.#host.stateHook;

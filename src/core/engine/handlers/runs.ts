@@ -9,6 +9,8 @@ import type { DocumentSubscriber } from '../../documents/dispatcher.js';
 import type { Readings } from '../../protocols.js';
 import { deviceName } from '../../protocols.js';
 import { RunBundler } from '../bundler.js';
+import { verbTimeout } from './deadline.js';
+import { withTimeout } from './motion.js';
 import type { Execution } from '../execution.js';
 import { mdToObject } from '../md-store.js';
 import { checkRunStartMetadata, deepCopy } from '../md-check.js';
@@ -80,7 +82,11 @@ export function read(msg: MsgOf<'read'>, ctx: Execution): unknown {
   const run = ctx.runs.get(msg.run);
   const epoch = run === undefined ? 0 : run.bundleEpoch;
   const r = obj.read();
-  if (r instanceof Promise) return r.then((v) => afterRead(msg, ctx, v, epoch));
+  if (r instanceof Promise) {
+    const ms = verbTimeout(ctx, obj, 'readMs', msg.timeoutMs);
+    const p = ms === undefined ? r : withTimeout(r, ms, `read of ${deviceName(obj)}`, ctx.signal);
+    return p.then((v) => afterRead(msg, ctx, v, epoch));
+  }
   return afterRead(msg, ctx, r, epoch);
 }
 
