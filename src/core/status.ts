@@ -12,6 +12,7 @@
  * @module
  */
 import { CanceledError, InvalidStateError, StatusTimeoutError, WaitTimeoutError, toError } from './errors.js';
+import { setLongTimeout, type LongTimer } from './timers.js';
 
 /** Progress of a watchable Status (a move, an acquisition). */
 export interface StatusProgress {
@@ -66,8 +67,8 @@ export class Status<T = void> implements PromiseLike<T> {
   #expired = false;
   // Stored with an erased parameter type so that Status<T> stays covariant in T.
   #callbacks: Array<StatusCallback<never>> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #settleTimer: ReturnType<typeof setTimeout> | undefined;
+  #timer: LongTimer | undefined;
+  #settleTimer: LongTimer | undefined;
   #promise: Promise<T> | undefined;
   #watchers: Array<(p: StatusProgress) => void> | undefined;
   #lastProgress: StatusProgress | undefined;
@@ -81,7 +82,7 @@ export class Status<T = void> implements PromiseLike<T> {
     if (this.timeoutMs !== undefined) {
       if (!(this.timeoutMs >= 0)) throw new InvalidStateError(`${this.name}: timeoutMs must be >= 0, got ${this.timeoutMs}`);
       const limit = this.timeoutMs + this.settleMs;
-      this.#timer = setTimeout(() => this.#onTimeout(limit), limit);
+      this.#timer = setLongTimeout(() => this.#onTimeout(limit), limit);
     }
     if (statusObserver) statusObserver.onCreate(this as Status<unknown>);
   }
@@ -121,10 +122,10 @@ export class Status<T = void> implements PromiseLike<T> {
   setFinished(value?: T): void {
     this.#claimCompletion('setFinished');
     if (this.#expired) return;
-    clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
     if (this.settleMs > 0) {
-      this.#settleTimer = setTimeout(() => this.#finish(true, value, undefined), this.settleMs);
+      this.#settleTimer = setLongTimeout(() => this.#finish(true, value, undefined), this.settleMs);
     } else {
       this.#finish(true, value, undefined);
     }
@@ -139,7 +140,7 @@ export class Status<T = void> implements PromiseLike<T> {
     }
     this.#claimCompletion('setException');
     if (this.#expired) return;
-    clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
     this.#finish(false, undefined, err);
   }
@@ -164,14 +165,14 @@ export class Status<T = void> implements PromiseLike<T> {
   wait(timeoutMs?: number): Promise<T> {
     if (timeoutMs === undefined || this.#done) return this.#asPromise();
     return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new WaitTimeoutError({ operation: `waiting for ${this.name}`, afterMs: timeoutMs })), timeoutMs);
+      const t = setLongTimeout(() => reject(new WaitTimeoutError({ operation: `waiting for ${this.name}`, afterMs: timeoutMs })), timeoutMs);
       this.#asPromise().then(
         (v) => {
-          clearTimeout(t);
+          t.clear();
           resolve(v);
         },
         (e: unknown) => {
-          clearTimeout(t);
+          t.clear();
           reject(e);
         },
       );
@@ -184,6 +185,16 @@ export class Status<T = void> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return this.#asPromise().then(onFulfilled, onRejected);
+  }
+
+  /** Handle a failure (Promise.prototype.catch): a Status is a full thenable. */
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.#asPromise().catch(onRejected);
+  }
+
+  /** Run `onFinally` when done, whatever the outcome (Promise.prototype.finally). */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.#asPromise().finally(onFinally);
   }
 
   /** Listen to progress updates; called at once with the last one. Returns an unsubscribe function. */
@@ -309,7 +320,7 @@ export class Status<T = void> implements PromiseLike<T> {
     this.#timer = undefined;
     if (this.#done) return;
     this.#expired = true;
-    clearTimeout(this.#settleTimer);
+    this.#settleTimer?.clear();
     this.#finish(false, undefined, new StatusTimeoutError({ operation: this.name, afterMs: limit }));
   }
 

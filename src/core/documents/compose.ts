@@ -188,13 +188,9 @@ class DescriptorBundle implements ComposeDescriptorBundle {
       time: a.time ?? Date.now() / 1000,
       data,
       timestamps,
+      // event-model's compose_event always writes `filled` ({} when no key is external).
+      filled: a.filled ?? this.#unfilled(),
     };
-    if (a.filled !== undefined) event.filled = a.filled;
-    else if (this.#filledKeys.length > 0) {
-      const filled: Record<string, boolean> = {};
-      for (const k of this.#filledKeys) filled[k] = false;
-      event.filled = filled;
-    }
     this.#next = seq + 1;
     return event;
   }
@@ -221,6 +217,13 @@ class DescriptorBundle implements ComposeDescriptorBundle {
     }
     if (n > 0) this.#next = seq[n - 1]! + 1;
     return page;
+  }
+
+  #unfilled(): Record<string, boolean | string> {
+    const filled: Record<string, boolean> = {};
+    const keys = this.#filledKeys;
+    for (let i = 0; i < keys.length; i++) filled[keys[i]!] = false;
+    return filled;
   }
 
   /** Advance the seq_num counter past `count` rows claimed by a stream datum; return the range. */

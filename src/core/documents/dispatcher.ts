@@ -19,6 +19,11 @@ export interface DocumentDispatcherOptions {
   ignoreCallbackExceptions?: boolean;
   /** Receives subscriber exceptions when they are ignored; default `console.error`. */
   onCallbackError?: (err: unknown, name: DocumentName, doc: AnyDocument) => void;
+  /**
+   * Receives the rejection of an asynchronous subscriber (one that returned a promise) when
+   * exceptions are not ignored; default `onCallbackError`. A rejection never goes unhandled.
+   */
+  onAsyncCallbackError?: (err: unknown, name: DocumentName, doc: AnyDocument) => void;
 }
 
 interface Entry {
@@ -33,6 +38,7 @@ export class DocumentDispatcher {
   /** Whether subscriber exceptions are kept from the caller of {@link process}. */
   readonly ignoreCallbackExceptions: boolean;
   readonly #onError: (err: unknown, name: DocumentName, doc: AnyDocument) => void;
+  readonly #onAsyncError: (err: unknown, name: DocumentName, doc: AnyDocument) => void;
   /** Replaced (never mutated) on change, so process() iterates a stable snapshot without copying. */
   #entries: readonly Entry[] = [];
   #nextToken = 0;
@@ -42,6 +48,7 @@ export class DocumentDispatcher {
     this.#onError = options.onCallbackError ?? ((err, name) => {
       console.error(`labrig: a document subscriber threw on '${name}':`, err);
     });
+    this.#onAsyncError = options.onAsyncCallbackError ?? this.#onError;
   }
 
   /** Subscribe to every document, or only to documents named `name`; return a token. */
@@ -77,12 +84,20 @@ export class DocumentDispatcher {
       const e = entries[i]!;
       if (e.name !== undefined && e.name !== name) continue;
       try {
-        e.callback(name, doc);
+        const r = e.callback(name, doc) as unknown;
+        if (r !== undefined && r !== null && typeof (r as PromiseLike<unknown>).then === 'function') this.#watch(r as PromiseLike<unknown>, name, doc);
       } catch (err) {
         if (this.ignoreCallbackExceptions) this.#onError(err, name, doc);
         else first ??= { err };
       }
     }
     if (first) throw first.err;
+  }
+
+  #watch(p: PromiseLike<unknown>, name: DocumentName, doc: AnyDocument): void {
+    p.then(undefined, (err: unknown) => {
+      if (this.ignoreCallbackExceptions) this.#onError(err, name, doc);
+      else this.#onAsyncError(err, name, doc);
+    });
   }
 }

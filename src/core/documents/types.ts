@@ -137,3 +137,13 @@ export type AnyDocument = DocumentMap[DocumentName];
 
 /** Receives documents: `(name, doc)` as bluesky's callbacks do. */
 export type DocumentCallback = <N extends DocumentName>(name: N, doc: DocumentMap[N]) => void;
+
+/** `[name, doc]` pairs, one per document kind: the arguments of a {@link TypedSubscriber}. */
+export type DocumentArgs = { [N in DocumentName]: [name: N, doc: DocumentMap[N]] }[DocumentName];
+
+/**
+ * A subscriber whose `(name, doc)` are discriminated by name: after `if (name === 'event')`,
+ * TypeScript knows `doc` is an Event (`doc.data` type-checks under strict mode). May be async;
+ * a rejection is handled like a throw.
+ */
+export type TypedSubscriber = (...args: DocumentArgs) => unknown;

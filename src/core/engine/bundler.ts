@@ -26,9 +26,69 @@ export type StreamKind = 'event' | 'monitor' | 'collect' | 'interruptions';
 export interface StreamInfo {
   readonly name: string;
   readonly kind: StreamKind;
-  readonly bundle: ComposeDescriptorBundle;
+  /** The stream's current descriptor bundle (replaced when a `configure` changes its configuration). */
+  bundle: ComposeDescriptorBundle;
   /** Objects whose readings make up the stream. */
   readonly objs: readonly object[];
+  /** Per data key, the `typeof` a value must have (or the dtype when only a closer check can tell). */
+  want: Record<string, string>;
+}
+
+const TYPEOF: Record<string, string> = { number: 'number', string: 'string', boolean: 'boolean' };
+
+/** Per data key, what {@link checkValue} is asked to confirm on the fast path. */
+function wantOf(dataKeys: DataKeys): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in dataKeys) {
+    const dk = dataKeys[k]!;
+    // An external key holds a datum id, not its dtype's value.
+    out[k] = dk.external ? 'external' : TYPEOF[dk.dtype] ?? dk.dtype;
+  }
+  return out;
+}
+
+/**
+ * Check one reading against its data key's dtype; throw InvalidInputError naming the device,
+ * the key and the value. NaN and ±Infinity are numbers (event-model's dtype `number`; bluesky
+ * emits them too) and are kept as they are; JSON writers turn them into `null`.
+ */
+export function checkValue(stream: string, obj: object, key: string, reading: unknown, dtype: string | undefined): void {
+  const fail = (reason: string, value: unknown): never => {
+    throw new InvalidInputError({ what: `reading '${key}' of ${deviceName(obj)} (stream '${stream}')`, value: typeof value === 'function' ? '[function]' : value, reason });
+  };
+  if (typeof reading !== 'object' || reading === null) fail('must be a reading {value, timestamp}', reading);
+  const { value, timestamp } = reading as { value?: unknown; timestamp?: unknown };
+  if (typeof timestamp !== 'number') fail('must have a numeric timestamp (seconds since the epoch)', timestamp);
+  if (dtype === undefined) return;
+  switch (dtype) {
+    case 'number':
+      if (typeof value !== 'number') fail(`must be a number (data key dtype 'number'), got ${describeType(value)}`, value);
+      return;
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) fail(`must be an integer (data key dtype 'integer'), got ${describeType(value)}`, value);
+      return;
+    case 'string':
+    case 'boolean':
+      if (typeof value !== dtype) fail(`must be a ${dtype} (data key dtype '${dtype}'), got ${describeType(value)}`, value);
+      return;
+    case 'array':
+      if (!Array.isArray(value) && !ArrayBuffer.isView(value)) fail(`must be an array (data key dtype 'array'), got ${describeType(value)}`, value);
+      return;
+    default:
+      if (value === undefined || typeof value === 'function') fail(`must be a value, got ${describeType(value)}`, value);
+  }
+}
+
+/** The dtype to check for key `k` of `stream` (undefined for external or unknown keys). */
+function dtypeOf(stream: StreamInfo, k: string): string | undefined {
+  const dk = stream.bundle.descriptor.data_keys[k];
+  return dk === undefined || dk.external ? undefined : dk.dtype;
+}
+
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : typeof v;
 }
 
 /** A monitor: the subscription feeding a monitor stream. */
@@ -64,7 +124,11 @@ export class RunBundler {
   readonly uncollected = new Set<object>();
 
   bundling = false;
+  /** Counts opened (and rewound) events: a read that settles after its event was dropped by a rewind is ignored. */
+  bundleEpoch = 0;
   #bundleName = 'primary';
+  /** Streams whose objects were reconfigured: their next event gets a new descriptor. */
+  readonly #stale = new Set<StreamInfo>();
   /** The open event's objects and readings: the first `#n` entries (arrays reused between events). */
   readonly #bundleObjs: object[] = [];
   readonly #bundleReadings: Readings[] = [];
@@ -79,7 +143,7 @@ export class RunBundler {
     if (recordInterruptions) {
       const b = this.compose.composeDescriptor({ name: 'interruptions', dataKeys: INTERRUPTIONS_KEYS });
       this.#interruptions = b;
-      this.streams.set('interruptions', { name: 'interruptions', kind: 'interruptions', bundle: b, objs: [] });
+      this.streams.set('interruptions', { name: 'interruptions', kind: 'interruptions', bundle: b, objs: [], want: wantOf(INTERRUPTIONS_KEYS) });
       host.emitter.emit('descriptor', b.descriptor);
     }
   }
@@ -103,6 +167,7 @@ export class RunBundler {
   create(name: string): void {
     if (this.bundling) throw new InvalidStateError(`'create' for stream '${name}' while an event of '${this.#bundleName}' is still open (missing 'save' or 'drop')`);
     this.bundling = true;
+    this.bundleEpoch++;
     this.#bundleName = name;
     this.#n = 0;
     this.#assets = undefined;
@@ -137,6 +202,11 @@ export class RunBundler {
     this.bundling = false;
     const name = this.#bundleName;
     const n = this.#n;
+    if (n === 0) {
+      // Nothing was read: bluesky emits neither a descriptor nor an event.
+      this.#assets = undefined;
+      return;
+    }
     let stream = this.#last;
     if (stream === undefined || stream.name !== name) stream = this.streams.get(name);
     if (stream === undefined) {
@@ -147,15 +217,20 @@ export class RunBundler {
         `stream '${name}' holds ${namesOf(stream.objs)} but this event read ${namesOf(this.#bundleObjs.slice(0, n))}; use another stream name`,
       );
     }
+    if (this.#stale.size !== 0 && this.#stale.has(stream)) this.#redescribe(stream);
     this.#last = stream;
     const data: Record<string, unknown> = {};
     const timestamps: Record<string, number> = {};
     const readings = this.#bundleReadings;
+    const want = stream.want;
     for (let i = 0; i < n; i++) {
       const r = readings[i]!;
       for (const k in r) {
         const reading = r[k]!;
-        data[k] = reading.value;
+        const v = reading?.value;
+        // Fast path: the value has the JS type its dtype asks for; anything else is checked closely.
+        if (typeof v !== want[k] || typeof reading.timestamp !== 'number') checkValue(name, this.#bundleObjs[i]!, k, reading, dtypeOf(stream, k));
+        data[k] = v;
         timestamps[k] = reading.timestamp;
       }
     }
@@ -178,6 +253,15 @@ export class RunBundler {
   /** Compose and emit the descriptor of a new stream. */
   addStream(name: string, kind: StreamKind, objs: readonly object[], dataKeys: DataKeys): StreamInfo {
     if (this.streams.has(name)) throw new InvalidStateError(`stream '${name}' already exists in run ${this.uid}`);
+    const bundle = this.#composeStream(name, objs, dataKeys);
+    const info: StreamInfo = { name, kind, bundle, objs: [...objs], want: wantOf(dataKeys) };
+    this.streams.set(name, info);
+    if (kind === 'event' || kind === 'collect') this.#step.push(info);
+    this.#host.emitter.emit('descriptor', bundle.descriptor);
+    return info;
+  }
+
+  #composeStream(name: string, objs: readonly object[], dataKeys: DataKeys): ComposeDescriptorBundle {
     const objectKeys: Record<string, string[]> = {};
     const configuration: Record<string, ObjectConfiguration> = {};
     const hints: Record<string, Hints> = {};
@@ -192,12 +276,7 @@ export class RunBundler {
       const h = (obj as { hints?: unknown }).hints;
       if (typeof h === 'object' && h !== null) hints[n] = h as Hints;
     }
-    const bundle = this.compose.composeDescriptor({ name, dataKeys, objectKeys, configuration, hints });
-    const info: StreamInfo = { name, kind, bundle, objs: [...objs] };
-    this.streams.set(name, info);
-    if (kind === 'event' || kind === 'collect') this.#step.push(info);
-    this.#host.emitter.emit('descriptor', bundle.descriptor);
-    return info;
+    return this.compose.composeDescriptor({ name, dataKeys, objectKeys, configuration, hints });
   }
 
   /** Describe `obj` (and read its configuration) once per run; cached until `configure`. */
@@ -213,10 +292,25 @@ export class RunBundler {
     return this.#describe.get(obj);
   }
 
-  /** Forget `obj`'s cached configuration (after `configure`); later descriptors read it again. */
+  /**
+   * Forget `obj`'s cached description and configuration (after `configure`): the next event of
+   * each stream that reads it comes under a new descriptor with the new configuration (as bluesky).
+   */
   invalidateConfiguration(obj: object): void {
     this.#describe.delete(obj);
     this.#config.delete(obj);
+    for (const st of this.streams.values()) if (st.kind === 'event' && st.objs.includes(obj)) this.#stale.add(st);
+  }
+
+  /** Emit a new descriptor for `stream` (same name, seq_nums go on) from the objects' fresh configuration. */
+  #redescribe(stream: StreamInfo): void {
+    this.#stale.delete(stream);
+    const seq = stream.bundle.nextSeqNum;
+    const bundle = this.#composeStream(stream.name, stream.objs, this.describedKeys(stream.objs));
+    bundle.nextSeqNum = seq;
+    stream.bundle = bundle;
+    stream.want = wantOf(bundle.descriptor.data_keys);
+    this.#host.emitter.emit('descriptor', bundle.descriptor);
   }
 
   /** Remember the seq_nums of step streams (at a checkpoint). */
@@ -230,6 +324,7 @@ export class RunBundler {
   /** Roll step streams back to the last checkpoint and drop a half-bundled event (rewind). */
   rewind(): void {
     this.bundling = false;
+    this.bundleEpoch++;
     this.#assets = undefined;
     const step = this.#step;
     for (let i = 0; i < step.length; i++) step[i]!.bundle.nextSeqNum = i < this.#snap.length ? this.#snap[i]! : 1;
@@ -294,8 +389,12 @@ export class RunBundler {
           const data: Record<string, unknown> = {};
           const timestamps: Record<string, number> = {};
           for (const k in readings) {
-            data[k] = readings[k]!.value;
-            timestamps[k] = readings[k]!.timestamp;
+            const reading = readings[k]!;
+            if (typeof reading?.value !== stream.want[k] || typeof reading.timestamp !== 'number') {
+              checkValue(stream.name, obj, k, reading, dtypeOf(stream, k));
+            }
+            data[k] = reading.value;
+            timestamps[k] = reading.timestamp;
           }
           this.#host.emitter.emitEvent(stream.bundle.composeEvent({ data, timestamps, time: nowSeconds() }));
         } catch (e) {

@@ -12,24 +12,25 @@ import type { Execution } from './execution.js';
 import { genFrame, internalMsg } from './frames.js';
 import type { GenFrame } from './frames.js';
 import { collectFrom } from './collect.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 
 /** Call `fn` (a device verb), waiting at most cleanupTimeoutMs for what it returns; report failures. */
 export async function bounded(exec: Execution, what: string, fn: () => unknown): Promise<void> {
   const ms = exec.host.cleanupTimeoutMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: LongTimer | undefined;
   try {
     const r = fn();
     if (r === null || (typeof r !== 'object' && typeof r !== 'function') || typeof (r as PromiseLike<unknown>).then !== 'function') return;
     await Promise.race([
       Promise.resolve(r as PromiseLike<unknown>),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError({ operation: what, afterMs: ms })), ms);
+        timer = setLongTimeout(() => reject(new TimeoutError({ operation: what, afterMs: ms })), ms);
       }),
     ]);
   } catch (e) {
     exec.host.report(toError(e), what);
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
   }
 }
 
@@ -100,6 +101,33 @@ function* suspensionPlan(exec: Execution): Generator<Msg, void, unknown> {
  */
 export function suspensionFrame(exec: Execution): GenFrame {
   return genFrame(suspensionPlan(exec), false);
+}
+
+/**
+ * Close every generator on the frame stack, innermost first, so the plan's `finally` blocks run
+ * (bluesky throws GeneratorExit into a halted plan). Messages a `finally` yields are not run:
+ * the generator is asked to return again (at most 100 times), and a failure is reported.
+ */
+export async function closeFrames(exec: Execution): Promise<void> {
+  const frames = exec.frames.splice(0);
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const f = frames[i]!;
+    if (f.replay !== undefined) continue;
+    const gen = f.gen;
+    await bounded(exec, 'close the plan (halt)', () => {
+      if (!f.async) {
+        let r = (gen as Generator<Msg, unknown, unknown>).return(undefined);
+        for (let n = 0; r.done !== true && n < 100; n++) r = (gen as Generator<Msg, unknown, unknown>).return(undefined);
+        return undefined;
+      }
+      const agen = gen as AsyncGenerator<Msg, unknown, unknown>;
+      const loop = async (): Promise<void> => {
+        let r = await agen.return(undefined);
+        for (let n = 0; r.done !== true && n < 100; n++) r = await agen.return(undefined);
+      };
+      return loop();
+    });
+  }
 }
 
 /** Clean up after the plan, whatever happened, then go idle and settle the final result. */

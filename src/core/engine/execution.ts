@@ -20,8 +20,9 @@ import { StatusGroups, callHook } from './groups.js';
 import type { EngineHost } from './host.js';
 import type { EngineContext, RunEngineResult } from './types.js';
 import type { RunEngineState } from './states.js';
-import { finishExecution, quiesce, resumeDevices, suspensionFrame } from './cleanup.js';
+import { closeFrames, finishExecution, quiesce, resumeDevices, suspensionFrame } from './cleanup.js';
 import { Req, genFrame } from './frames.js';
+import { setLongTimeout } from '../timers.js';
 import type { AnyGen, Frame, ReplayFrame } from './frames.js';
 
 const INTERRUPTED = Symbol('interrupted');
@@ -35,7 +36,7 @@ export class Execution implements EngineContext {
   readonly planName: string | undefined;
   readonly planType: string;
   readonly callMd: Record<string, unknown>;
-  readonly planSubs = new DocumentDispatcher();
+  readonly planSubs = new DocumentDispatcher({ onAsyncCallbackError: (err) => this.reportAsyncError(err) });
   readonly emitter: DocumentEmitter;
   readonly groups: StatusGroups;
   readonly runs = new Map<string | undefined, RunBundler>();
@@ -44,12 +45,12 @@ export class Execution implements EngineContext {
   readonly moved = new Set<object>();
   readonly seen = new Set<object>();
   readonly frames: Frame[] = [];
-  /** Messages since the last checkpoint (the first `cacheLen`); null when there is none (or it was cleared). */
-  cache: Msg[] | null = null;
+  /** Messages since the last checkpoint (the first `cacheLen`); the plan's start is one (as bluesky); null once cleared. */
+  cache: Msg[] | null = [];
   cacheLen = 0;
   /** clear_checkpoint makes the plan unrewindable for good (as bluesky). */
   checkpointCleared = false;
-  rewindable = true;
+  rewindable: boolean;
   deferredPause = false;
   /** Set once cleanup has started; later requests are ignored. */
   finishing = false;
@@ -87,11 +88,15 @@ export class Execution implements EngineContext {
 
   constructor(host: EngineHost, gen: AnyGen, callMd: Record<string, unknown>, planName: string | undefined) {
     this.host = host;
+    this.rewindable = host.rewindable;
     this.callMd = callMd;
     this.planName = planName;
     this.planType = typeof (gen as AsyncGenerator<Msg>)[Symbol.asyncIterator] === 'function' ? 'async_generator' : 'generator';
     this.emitter = new DocumentEmitter(host.dispatcher, this.planSubs, host.eventPageSize);
-    this.groups = new StatusGroups((s) => this.asyncErrors.push(s.exception() ?? new Error(`${s.name} failed`)));
+    this.groups = new StatusGroups(
+      (s) => this.asyncErrors.push(s.exception() ?? new Error(`${s.name} failed`)),
+      () => host.waitingHook !== undefined,
+    );
     this.frames.push(genFrame(gen, true));
     this.#finished = new Promise((r) => (this.#resolveFinished = r));
   }
@@ -111,9 +116,19 @@ export class Execution implements EngineContext {
     return (this.#ac ??= new AbortController()).signal;
   }
 
-  /** Whether a pause or suspension can rewind (there is a checkpoint and replay is allowed). */
+  /** Whether a pause or suspension can be resumed (the checkpoint was not cleared); as bluesky's `resumable`. */
   get resumable(): boolean {
-    return this.cache !== null && this.rewindable;
+    return this.cache !== null;
+  }
+
+  /**
+   * Whether a resume replays from the last checkpoint: the plan (or engine) allows rewinding and
+   * no device the plan touched refuses replay (`rewindable: false`, as bluesky's devices may say).
+   */
+  get replayAllowed(): boolean {
+    if (!this.rewindable) return false;
+    for (const o of this.seen) if ((o as { rewindable?: unknown }).rewindable === false) return false;
+    return true;
   }
 
   /** The open run for `key`, or an InvalidStateError naming the command that needed it. */
@@ -146,10 +161,11 @@ export class Execution implements EngineContext {
     return new Promise<boolean>((resolve) => {
       if (signal.aborted) return resolve(false);
       const onAbort = (): void => {
-        clearTimeout(t);
+        t.clear();
         resolve(false);
       };
-      const t = setTimeout(() => {
+      // Chunked: a sleep longer than setTimeout's 2^31-1 ms must not end at once.
+      const t = setLongTimeout(() => {
         signal.removeEventListener('abort', onAbort);
         resolve(true);
       }, ms);
@@ -262,14 +278,15 @@ export class Execution implements EngineContext {
   async prepareResume(): Promise<void> {
     this.interrupted = false;
     for (const run of this.runs.values()) run.recordInterruption('resume');
+    const replay = this.replayAllowed;
     if (this.host.trips.length > 0) {
-      this.frames.push(this.rewindFrame());
+      if (replay) this.frames.push(this.rewindFrame());
       this.host.transition('suspending');
       this.frames.push(suspensionFrame(this));
       return;
     }
     await resumeDevices(this);
-    this.frames.push(this.rewindFrame());
+    if (replay) this.frames.push(this.rewindFrame());
   }
 
   /** Run messages until the plan ends ('done', after cleanup) or the engine pauses ('paused'). */
@@ -365,7 +382,7 @@ export class Execution implements EngineContext {
         r = entry.fn(msg, this);
         if (r instanceof Promise) {
           this.emitter.flush();
-          r = await this.#await(r, entry.replay);
+          r = await this.#await(r, entry.replay && this.rewindable);
           if (r === INTERRUPTED) continue;
         }
       } catch (e) {
@@ -408,7 +425,7 @@ export class Execution implements EngineContext {
     this.abortWaits();
     switch (req) {
       case Req.Halt:
-        this.frames.length = 0;
+        await closeFrames(this);
         await finishExecution(this);
         return 'done';
       case Req.Stop:
@@ -422,7 +439,7 @@ export class Execution implements EngineContext {
           this.host.transition('aborting');
           this.interrupted = true;
           this.exitStatus = 'abort';
-          this.reason = `${kind} requested, but the plan has ${this.rewindable ? 'no checkpoint to rewind to' : 'made itself unrewindable'}; aborting`;
+          this.reason = `${kind} requested, but the plan cleared its checkpoint (clear_checkpoint); aborting`;
           this.interruptError = new CanceledError(this.reason);
           this.throwIn(this.interruptError);
           return undefined;
@@ -435,7 +452,7 @@ export class Execution implements EngineContext {
           this.host.transition('paused');
           return 'paused';
         }
-        this.frames.push(this.rewindFrame());
+        if (this.replayAllowed) this.frames.push(this.rewindFrame());
         this.frames.push(suspensionFrame(this));
         return undefined;
       }

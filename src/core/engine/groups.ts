@@ -8,6 +8,7 @@
  */
 import { WaitTimeoutError, toError } from '../errors.js';
 import { Status, isStatus } from '../status.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 
 /** Receives Statuses of this plan that failed before anyone waited for them. */
 export type StatusFailureListener = (status: Status<unknown>) => void;
@@ -29,15 +30,21 @@ export class StatusGroups {
   readonly #groups = new Map<string | undefined, Status<unknown>[]>();
   #epoch = 0;
   readonly #onFailure: StatusFailureListener;
+  readonly #keepDone: () => boolean;
 
-  constructor(onFailure: StatusFailureListener) {
+  /** `keepDone`: whether Statuses already finished are filed too (so a waiting hook sees them, as bluesky's). */
+  constructor(onFailure: StatusFailureListener, keepDone: () => boolean = () => false) {
     this.#onFailure = onFailure;
+    this.#keepDone = keepDone;
   }
 
   /** File `status` under `group`; a failure before any wait is reported to the failure listener. */
   add(status: Status<unknown>, group: string | undefined): void {
     if (status.done) {
-      if (status.success) return;
+      if (status.success) {
+        if (this.#keepDone()) this.#file(status, group);
+        return;
+      }
       this.#file(status, group);
       this.#onFailure(status);
       return;
@@ -95,7 +102,14 @@ export class StatusGroups {
         throw s.exception() ?? new Error(`${s.name} failed`);
       }
     }
-    if (pending === undefined) return true;
+    if (pending === undefined) {
+      const hook = options.onWaiting;
+      if (hook !== undefined) {
+        hook(list);
+        hook(undefined);
+      }
+      return true;
+    }
     return this.#waitFor(key, list, pending, options);
   }
 
@@ -111,10 +125,10 @@ export class StatusGroups {
     return new Promise<boolean>((resolve, reject) => {
       let left = pending.length;
       let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: LongTimer | undefined;
       const end = (): void => {
         settled = true;
-        clearTimeout(timer);
+        timer?.clear();
         signal?.removeEventListener('abort', onAbort);
         if (hook) hook(undefined);
       };
@@ -137,12 +151,15 @@ export class StatusGroups {
       };
       if (o.timeoutMs !== undefined) {
         const ms = o.timeoutMs;
-        timer = setTimeout(() => {
+        timer = setLongTimeout(() => {
           if (settled) return;
           end();
           this.#refile(key, list);
           if (o.moveOn) resolve(false);
-          else reject(new WaitTimeoutError({ operation: `wait for ${key === ALL ? 'all groups' : `group '${key}'`}`, afterMs: ms }));
+          else {
+            const late = pending.filter((s) => !s.done).map((s) => s.name);
+            reject(new WaitTimeoutError({ operation: `wait for ${key === ALL ? 'all groups' : `group '${key}'`} (pending: ${late.join(', ')})`, afterMs: ms }));
+          }
         }, ms);
       }
       if (signal) {

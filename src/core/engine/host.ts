@@ -8,7 +8,7 @@ import type { Msg, Plan } from './messages.js';
 import type { MdStore } from './md-store.js';
 import type { RunEngineState } from './states.js';
 import type {
-  InputProvider, MdNormalizer, MdValidator, MsgHook, ScanIdSource, WaitingHook,
+  EngineTimeouts, InputProvider, MdNormalizer, MdValidator, MsgHook, ScanIdSource, WaitingHook,
 } from './types.js';
 import type { Execution } from './execution.js';
 
@@ -49,6 +49,10 @@ export interface EngineHost {
   readonly eventPageSize: number;
   readonly cleanupTimeoutMs: number;
   readonly yieldEveryMs: number;
+  /** Whether plans start rewindable. */
+  readonly rewindable: boolean;
+  /** Engine-level bounds on device verbs. */
+  readonly timeouts: EngineTimeouts;
   /** Report an error the engine does not raise. */
   report(err: Error, context: string): void;
   /** Pause now, or at the next checkpoint when `defer`. */

@@ -39,12 +39,14 @@ export interface MsgRegistry {
   close_run: MsgBase & { command: 'close_run'; exitStatus?: ExitStatus; reason?: string };
   declare_stream: MsgBase & { command: 'declare_stream'; name: string; objs: Readable[]; collect?: boolean };
   create: MsgBase & { command: 'create'; name?: string };
-  read: MsgBase & { command: 'read'; obj: Readable };
+  /** `timeoutMs` bounds an asynchronous read (else the engine's `timeouts`). */
+  read: MsgBase & { command: 'read'; obj: Readable; timeoutMs?: number };
   save: MsgBase & { command: 'save' };
   drop: MsgBase & { command: 'drop' };
   /** `propr` (redsun's set_property): name of the property to set, passed as `obj.set(value, { propr })`. */
   set: MsgBase & { command: 'set'; obj: Movable; value: unknown; group?: string; timeoutMs?: number; propr?: string };
-  trigger: MsgBase & { command: 'trigger'; obj: Triggerable; group?: string };
+  /** `timeoutMs` bounds the acquisition when a `wait` waits for it (else the engine's `timeouts`). */
+  trigger: MsgBase & { command: 'trigger'; obj: Triggerable; group?: string; timeoutMs?: number };
   /** Wait for every Status of `group` (all groups when omitted); `timeoutMs` bounds the wait. */
   wait: MsgBase & { command: 'wait'; group?: string; timeoutMs?: number; moveOn?: boolean };
   /** Sleep for `seconds` (bluesky's unit). */

@@ -15,21 +15,22 @@
 import { CanceledError, InvalidInputError, InvalidStateError, toError } from '../errors.js';
 import { DocumentDispatcher } from '../documents/dispatcher.js';
 import type { DocumentSubscriber } from '../documents/dispatcher.js';
-import type { DocumentName } from '../documents/types.js';
+import type { DocumentName, TypedSubscriber } from '../documents/types.js';
 import { Execution } from './execution.js';
 import { Req, isGenerator } from './frames.js';
 import type { AnyGen } from './frames.js';
 import { builtinHandlers, isInternalCommand } from './handlers/index.js';
 import type { EngineHost, Handler, SuspensionSource } from './host.js';
 import { MemoryMdStore } from './md-store.js';
+import { deepCopy } from './md-check.js';
 import type { MdStore } from './md-store.js';
-import type { SuspenderLike } from './messages.js';
+import type { Msg, SuspenderLike } from './messages.js';
 import { StateMachine } from './states.js';
 import type { RunEngineState } from './states.js';
 import { suspensionFrame } from './cleanup.js';
 import type { Suspender, SuspendTarget } from './suspenders.js';
 import type {
-  CommandHandler, InputProvider, MdNormalizer, MdValidator, MsgHook, PlanSource, Preprocessor,
+  CommandHandler, EngineTimeouts, InputProvider, MdNormalizer, MdValidator, MsgHook, PlanSource, Preprocessor,
   RunEngineOptions, RunEngineResult, ScanIdSource, StateHook, WaitingHook,
 } from './types.js';
 
@@ -54,6 +55,8 @@ export class RunEngine implements SuspendTarget {
   readonly #report: (err: Error, context: string) => void;
   readonly #host: HostSettings & EngineHost;
   #exec: Execution | undefined;
+  /** A deferred pause the last plan requested and never reached (reported until the next run). */
+  #lastDeferred = false;
 
   constructor(options: RunEngineOptions = {}) {
     this.md = options.mdStore ?? new MemoryMdStore();
@@ -63,6 +66,12 @@ export class RunEngine implements SuspendTarget {
     this.#dispatcher = new DocumentDispatcher({
       ignoreCallbackExceptions: options.ignoreCallbackExceptions ?? false,
       onCallbackError: (err, name) => this.#report(toError(err), `subscriber of '${name}'`),
+      // An async subscriber that rejects fails the running plan at its next message, like a throwing one.
+      onAsyncCallbackError: (err, name) => {
+        const exec = this.#exec;
+        if (exec !== undefined && !exec.finishing) exec.reportAsyncError(err);
+        else this.#report(toError(err), `async subscriber of '${name}' (after the plan ended)`);
+      },
     });
     this.#sm = new StateMachine((next, prev) => {
       const hook = this.#host.stateHook;
@@ -148,6 +157,21 @@ export class RunEngine implements SuspendTarget {
     if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError({ what: 'cleanupTimeoutMs', value: v, reason: 'must be a number of milliseconds >= 0' });
     this.#host.cleanupTimeoutMs = v;
   }
+  /** Whether plans start rewindable (bluesky's `RE.rewindable`); a plan may change it for itself. */
+  get rewindable(): boolean {
+    return this.#host.rewindable;
+  }
+  set rewindable(v: boolean) {
+    if (typeof v !== 'boolean') throw new InvalidInputError({ what: 'rewindable', value: v, reason: 'must be a boolean' });
+    this.#host.rewindable = v;
+  }
+  /** Engine-level bounds on device verbs (a validated copy; assign a new object to change them). */
+  get timeouts(): EngineTimeouts {
+    return this.#host.timeouts;
+  }
+  set timeouts(v: EngineTimeouts) {
+    this.#host.timeouts = checkTimeouts(v);
+  }
   /** Longest stretch of work, in ms, before yielding to the event loop. */
   get yieldEveryMs(): number {
     return this.#host.yieldEveryMs;
@@ -164,7 +188,7 @@ export class RunEngine implements SuspendTarget {
 
   /** Whether a deferred pause waits for the next checkpoint. */
   get deferredPauseRequested(): boolean {
-    return this.#exec?.deferredPause ?? false;
+    return this.#exec?.deferredPause ?? this.#lastDeferred;
   }
 
   /** Whether subscriber exceptions are reported and ignored (set at construction). */
@@ -199,12 +223,14 @@ export class RunEngine implements SuspendTarget {
         planName = plan.name || undefined;
         gen = plan();
       }
+      if (Array.isArray(gen)) gen = messagesPlan(gen);
       if (!isGenerator(gen)) throw new InvalidInputError({ what: 'plan', value: gen, reason: 'must be a generator of messages or a function returning one' });
       for (let i = this.preprocessors.length - 1; i >= 0; i--) {
         gen = this.preprocessors[i]!(gen as AnyGen);
         if (!isGenerator(gen)) throw new InvalidInputError({ what: `preprocessors[${i}] result`, value: gen, reason: 'must be a plan generator' });
       }
-      const exec = new Execution(this.#host, gen as AnyGen, { ...md }, planName);
+      const exec = new Execution(this.#host, gen as AnyGen, deepCopy(md, 'run metadata') as Record<string, unknown>, planName);
+      this.#lastDeferred = false;
       this.#exec = exec;
       this.#sm.to('running');
       if (this.#trips.length > 0) {
@@ -319,9 +345,14 @@ export class RunEngine implements SuspendTarget {
     this.#handlers.delete(name);
   }
 
-  /** Send documents to `callback` (all, or only those named `name`); returns a token. */
-  subscribe(callback: DocumentSubscriber, name: DocumentName | 'all' = 'all'): number {
-    return this.#dispatcher.subscribe(callback, name);
+  /**
+   * Send documents to `callback` (all, or only those named `name`); returns a token. The callback's
+   * `(name, doc)` are typed together: `if (name === 'event') doc.data` compiles under strict tsc.
+   */
+  subscribe(callback: TypedSubscriber, name?: DocumentName | 'all'): number;
+  subscribe(callback: DocumentSubscriber, name?: DocumentName | 'all'): number;
+  subscribe(callback: TypedSubscriber | DocumentSubscriber, name: DocumentName | 'all' = 'all'): number {
+    return this.#dispatcher.subscribe(callback as DocumentSubscriber, name);
   }
 
   /** Remove a subscription by its token; returns whether there was one. */
@@ -346,7 +377,7 @@ export class RunEngine implements SuspendTarget {
     }
     if (next !== 'halting') exec.interruptError = new CanceledError(`RunEngine ${verb(next)}${reason ? `: ${reason}` : ''}`);
     if (prev === 'paused') {
-      if (next === 'halting') exec.frames.length = 0;
+      if (next === 'halting') exec.requestInterrupt(Req.Halt);
       else exec.throwIn(exec.interruptError);
       return this.#segment(exec);
     }
@@ -359,7 +390,10 @@ export class RunEngine implements SuspendTarget {
       if (before !== undefined) await before;
       const out = await exec.drive();
       if (out === 'paused') return exec.pausedResult();
-      if (this.#exec === exec) this.#exec = undefined;
+      if (this.#exec === exec) {
+        this.#exec = undefined;
+        this.#lastDeferred = exec.deferredPause;
+      }
       return await exec.finished;
     } catch (e) {
       const err = toError(e);
@@ -395,6 +429,8 @@ export class RunEngine implements SuspendTarget {
       eventPageSize,
       cleanupTimeoutMs: o.cleanupTimeoutMs ?? 10_000,
       yieldEveryMs: o.yieldEveryMs ?? 5,
+      rewindable: checkBool('rewindable', o.rewindable ?? true),
+      timeouts: checkTimeouts(o.timeouts ?? {}),
       report: (err, context) => this.#report(err, context),
       requestPause: (defer) => this.requestPause(defer),
       installSuspender: (s) => this.installSuspender(s as SuspenderLike),
@@ -417,6 +453,51 @@ interface HostSettings {
   eventPageSize: number;
   cleanupTimeoutMs: number;
   yieldEveryMs: number;
+  rewindable: boolean;
+  timeouts: EngineTimeouts;
+}
+
+
+
+/** Check a duration setting in ms (finite, >= 0); undefined stays undefined. */
+function checkTimeoutMs(what: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new InvalidInputError({ what, value: v, reason: 'must be a finite number of milliseconds >= 0' });
+  return v;
+}
+
+/** Validate an {@link EngineTimeouts} and return a copy. */
+export function checkTimeouts(t: EngineTimeouts): EngineTimeouts {
+  if (t === null || typeof t !== 'object') throw new InvalidInputError({ what: 'timeouts', value: t, reason: 'must be an object' });
+  const out: EngineTimeouts = {
+    readMs: checkTimeoutMs('timeouts.readMs', t.readMs),
+    triggerMs: checkTimeoutMs('timeouts.triggerMs', t.triggerMs),
+    setMs: checkTimeoutMs('timeouts.setMs', t.setMs),
+    waitMs: checkTimeoutMs('timeouts.waitMs', t.waitMs),
+  };
+  if (t.devices !== undefined) {
+    if (t.devices === null || typeof t.devices !== 'object') throw new InvalidInputError({ what: 'timeouts.devices', value: t.devices, reason: 'must be an object keyed by device name' });
+    out.devices = {};
+    for (const [name, d] of Object.entries(t.devices)) {
+      out.devices[name] = {
+        readMs: checkTimeoutMs(`timeouts.devices.${name}.readMs`, d?.readMs),
+        triggerMs: checkTimeoutMs(`timeouts.devices.${name}.triggerMs`, d?.triggerMs),
+        setMs: checkTimeoutMs(`timeouts.devices.${name}.setMs`, d?.setMs),
+      };
+    }
+  }
+  return out;
+}
+
+
+/** A plan made of a plain list of messages (bluesky accepts a list too). */
+function* messagesPlan(msgs: readonly unknown[]): Generator<Msg, void, unknown> {
+  for (const m of msgs) yield m as Msg;
 }
 
 const verb = (s: 'stopping' | 'aborting' | 'halting'): string => (s === 'stopping' ? 'stop' : s === 'aborting' ? 'abort' : 'halt');
+
+function checkBool(what: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new InvalidInputError({ what, value: v, reason: 'must be a boolean' });
+  return v;
+}

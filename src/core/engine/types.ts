@@ -25,7 +25,7 @@ export interface RunEngineResult<R = unknown> {
 }
 
 /** A plan, or a function returning one (its name becomes `plan_name`). */
-export type PlanSource<R = unknown> = Plan<R> | (() => Plan<R>);
+export type PlanSource<R = unknown> = Plan<R> | readonly Msg[] | (() => Plan<R>);
 
 /** Wrap a plan in another (bluesky's preprocessors/wrappers). */
 export type Preprocessor = (plan: Plan) => Plan;
@@ -70,8 +70,31 @@ export interface RunEngineOptions {
   cleanupTimeoutMs?: number;
   /** Longest stretch of continuous work, in ms, before the engine yields to the event loop. Default 5. */
   yieldEveryMs?: number;
+  /**
+   * Whether plans may be rewound to their last checkpoint on resume (bluesky's
+   * `RE.rewindable`); a plan can still change it for itself with a `rewindable` message. Default true.
+   */
+  rewindable?: boolean;
+  /** Engine-level bounds on device verbs (read, trigger, set, wait); see {@link EngineTimeouts}. */
+  timeouts?: EngineTimeouts;
   /** Receive errors the engine reports but does not raise (cleanup failures, hook exceptions). Default console.error. */
   onError?: (err: Error, context: string) => void;
+}
+
+/**
+ * Bounds, in ms, on how long the engine waits for a device verb before it fails the plan with a
+ * TimeoutError naming the device. `read`/`trigger`: the promise or Status they return; `set`: the
+ * move's Status when a `wait` waits for it; `wait`: any `wait` without its own `timeoutMs`.
+ * Precedence: a message's own `timeoutMs`, then `devices[name]`, then the engine-wide value.
+ * Undefined means no bound (bluesky's behaviour).
+ */
+export interface EngineTimeouts {
+  readMs?: number | undefined;
+  triggerMs?: number | undefined;
+  setMs?: number | undefined;
+  waitMs?: number | undefined;
+  /** Per-device bounds, by device name (they override the engine-wide ones). */
+  devices?: Record<string, { readMs?: number | undefined; triggerMs?: number | undefined; setMs?: number | undefined }> | undefined;
 }
 
 /**

@@ -13,8 +13,15 @@ import type { SignalR } from '../../core/signal/signal.js';
 import type { SignalRW } from '../../core/signal/writable.js';
 import { softSignalRAndSetter, softSignalRW } from '../../core/signal/factories.js';
 
-/** Where the detector samples its peak: a function, or anything with a numeric `position` (a SoftMotor). */
-export type PositionSource = (() => number) | { readonly position: number };
+/**
+ * Where the detector samples its peak: a function (sync or async), anything with a numeric
+ * `position` (a SoftMotor), or a Locatable whose `locate()` readback is used (a real device,
+ * sync or async).
+ */
+export type PositionSource =
+  | (() => number | Promise<number>)
+  | { readonly position: number }
+  | { locate(): { readback: unknown } | Promise<{ readback: unknown }> };
 
 /** Shape of a Gaussian peak. */
 export interface PeakShape {
@@ -130,14 +137,18 @@ export class SoftPointDetector extends StandardReadable implements Triggerable, 
     this.#cancelPending(`${this.name}: trigger superseded by a new trigger`);
     const exposure = this.#exposureNow();
     if (!(exposure > 0)) {
-      this.#acquire();
-      return Status.finished<unknown>(undefined, name);
+      const r = this.#acquire();
+      if (r === undefined) return Status.finished<unknown>(undefined, name);
+      const st = new Status<unknown>({ name });
+      r.then(() => st.setFinished(), (e: unknown) => st.setException(e));
+      return st;
     }
     const status = new Status<unknown>({ name });
     const timer = setTimeout(() => {
       this.#pending = undefined;
-      this.#acquire();
-      status.setFinished();
+      const r = this.#acquire();
+      if (r === undefined) status.setFinished();
+      else r.then(() => status.setFinished(), (e: unknown) => status.setException(e));
     }, exposure / this.timeScale);
     this.#pending = { status, timer };
     return status;
@@ -148,9 +159,33 @@ export class SoftPointDetector extends StandardReadable implements Triggerable, 
     this.#cancelPending(`${this.name}: acquisition stopped`);
   }
 
-  #acquire(): void {
+  /** Sample at the current position; a promise when the position source is asynchronous. */
+  #acquire(): void | Promise<void> {
+    const x = this.#positionNow();
+    if (typeof x === 'number') {
+      this.#writeValue(this.sample(x));
+      return undefined;
+    }
+    return x.then((v) => this.#writeValue(this.sample(v)));
+  }
+
+  #positionNow(): number | Promise<number> {
     const p = this.#position;
-    this.#writeValue(this.sample(typeof p === 'function' ? p() : p.position));
+    const num = (v: unknown): number => {
+      if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidInputError({ what: `${this.name} position`, value: v, reason: 'the position source must give a number' });
+      return v;
+    };
+    if (typeof p === 'function') {
+      const v = p();
+      return v instanceof Promise ? v.then(num) : num(v);
+    }
+    // A numeric `position` (SoftMotor) is read synchronously, even when the object can also locate().
+    if (typeof (p as { position?: unknown }).position === 'number') return (p as { position: number }).position;
+    if ('locate' in p && typeof p.locate === 'function') {
+      const loc = p.locate();
+      return loc instanceof Promise ? loc.then((l) => num(l.readback)) : num(loc.readback);
+    }
+    return num((p as { position: unknown }).position);
   }
 
   #exposureNow(): number {

@@ -44,7 +44,7 @@ t.test('start, descriptor, events and stop validate and link to each other', asy
     const e = primary.composeEvent({ data: { motor: i * 0.5, det: 10 + i }, timestamps: { motor: 1e9 + i, det: 1e9 + i } });
     t.equal(e.seq_num, i + 1, 'seq_num counts from 1');
     t.equal(e.descriptor, primary.descriptor.uid);
-    t.equal(e.filled, undefined, 'no filled when no external keys');
+    t.same(e.filled, {}, 'filled is {} when no key is external (as event-model writes it)');
     docs.push(['event', e]);
   }
   const stop = run.composeStop();
@@ -230,7 +230,7 @@ t.test('stream_resource and stream_datum validate and continue the descriptor se
     },
   });
   const ev = d.composeEvent({ data: { x: 1, img: null }, timestamps: { x: 1, img: 1 } });
-  t.equal(ev.filled, undefined, 'stream keys do not need filled');
+  t.same(ev.filled, {}, 'stream keys do not need filled');
   d.nextSeqNum = 1;
   const without = d.composeEvent({ data: { x: 1 }, timestamps: { x: 1 } });
   t.same(without.data, { x: 1 }, 'STREAM: keys may be left out of events');

@@ -155,10 +155,14 @@ t.test('waitingHook: told of the Statuses waited on, then undefined', async (t) 
       yield { command: 'wait', group: 'h' };
     });
   });
-  t.equal(calls.length, 2, 'only the real wait is reported');
+  t.equal(calls.length, 4, 'both waits are reported, the one on a finished Status too (bluesky)');
   t.equal(calls[0]!.length, 1);
   t.match(calls[0]![0]!.name, /m.set/);
   t.equal(calls[1], undefined);
+  t.equal(calls[2]!.length, 1);
+  t.match(calls[2]![0]!.name, /instant.set/);
+  t.equal(calls[2]![0]!.done, true);
+  t.equal(calls[3], undefined);
 });
 
 t.test('event pages: fast streams batched, flushed on stream change, pause and close', async (t) => {

@@ -281,7 +281,7 @@ t.test('sleep, null, checkpoint inside an event, rewindable, input, wait_for, lo
     t.type(errOf(seen['cpInEvent'] as Attempt), InvalidStateError);
     t.same([seen['rw0'], seen['rw1'], seen['rw2']], [true, false, true]);
     t.equal(seen['input'], 'answer to q?');
-    t.same(seen['waitFor'], [1, 2]);
+    t.same(seen['waitFor'], [{ status: 'fulfilled', value: 1 }, { status: 'fulfilled', value: 2 }]);
     const te = errOf(seen['waitForTimeout'] as Attempt) as TimeoutError;
     t.type(te, TimeoutError);
     t.equal(te.operation, 'wait_for');
@@ -457,7 +457,7 @@ t.test('collect of asset documents and read of a device with collectAssetDocs', 
   });
 });
 
-t.test('monitor and unmonitor: events on a stream named after the device (or given name)', async (t) => {
+t.test('monitor and unmonitor: events on a stream named <device>_monitor (or the given name), as bluesky', async (t) => {
   await withEngine(t, {}, async ({ re, rec }) => {
     const temp = makeSignal('temp', 20);
     const press = makeSignal('press', 1);
@@ -482,7 +482,7 @@ t.test('monitor and unmonitor: events on a stream named after the device (or giv
     t.type(errOf(seen['unmonAgain'] as Attempt), InvalidStateError);
     t.type(errOf(seen['notSub'] as Attempt), UnsupportedError);
     const [dt, dp] = rec.of('descriptor');
-    t.same([dt.name, dp.name], ['temp', 'pressure']);
+    t.same([dt.name, dp.name], ['temp_monitor', 'pressure']);
     const evs = rec.of('event');
     t.same(evs.filter((e) => e.descriptor === dt.uid).map((e) => [e.seq_num, e.data.temp]), [[1, 20], [2, 21], [3, 22]]);
     t.same(evs.filter((e) => e.descriptor === dp.uid).map((e) => e.data.press), [1, 2]);

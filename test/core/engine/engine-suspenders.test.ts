@@ -104,13 +104,38 @@ t.test('install_suspender / remove_suspender messages', async (t) => {
   });
 });
 
-t.test('a suspension with no checkpoint aborts the plan', async (t) => {
+t.test('a suspension before any checkpoint rewinds to the start of the plan (bluesky: the start is a checkpoint)', async (t) => {
   await withEngine(t, {}, async ({ re, rec }) => {
     const sig = makeSignal('interlock', true);
     re.installSuspender(new SuspendBoolLow(sig));
     const d = makeDet('d', { triggerMs: 50 });
     const p = re.run(function* () {
       yield { command: 'open_run' };
+      yield { command: 'trigger', obj: d, group: 't' };
+      yield { command: 'wait', group: 't' };
+      yield { command: 'close_run' };
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    sig.put(false);
+    await until(() => re.state === 'suspending');
+    sig.put(true);
+    const r = await p;
+    t.equal(r.exitStatus, 'success');
+    t.equal(d.triggers(), 2, 'the trigger was replayed after the suspension');
+    t.equal(rec.of('start').length, 1, 'open_run is not replayed');
+    t.equal(rec.of('stop')[0].exit_status, 'success');
+    d.dispose();
+  });
+});
+
+t.test('a suspension after clear_checkpoint aborts the plan', async (t) => {
+  await withEngine(t, {}, async ({ re, rec }) => {
+    const sig = makeSignal('interlock', true);
+    re.installSuspender(new SuspendBoolLow(sig));
+    const d = makeDet('d', { triggerMs: 50 });
+    const p = re.run(function* () {
+      yield { command: 'open_run' };
+      yield { command: 'clear_checkpoint' };
       yield { command: 'trigger', obj: d, group: 't' };
       yield { command: 'wait', group: 't' };
     });

@@ -87,7 +87,7 @@ t.test('the simulator replies like an engine without hardware', (t) => {
   t.equal(sim.reply({ command: 'close_run' }), 'dry-run-1');
   t.equal(m.position, 0);
   const msgs = listMessages(bps.rd(m));
-  t.same(msgs.map((x) => x.command), ['read']);
+  t.same(msgs.map((x) => x.command), ['locate'], 'rd of a Locatable asks for its location (bluesky)');
   t.end();
 });
 

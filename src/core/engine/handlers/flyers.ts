@@ -52,9 +52,13 @@ export function monitor(msg: MsgOf<'monitor'>, ctx: Execution): Promise<void> {
   const obj = msg.obj;
   if (typeof obj?.subscribe !== 'function' || typeof obj.clearSub !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'subscribe' });
   if (run.monitors.has(obj)) throw new InvalidStateError(`${deviceName(obj)} is already monitored in run ${run.uid}`);
-  const name = msg.name ?? deviceName(obj);
+  const name = msg.name ?? `${deviceName(obj)}_monitor`;
   return run.describeAndConfig(obj).then(() => {
-    const stream = run.addStream(name, 'monitor', [obj], run.describedKeys([obj]));
+    // Monitoring again after unmonitor continues the same stream (bluesky re-uses its descriptor).
+    const prev = run.streams.get(name);
+    const stream = prev !== undefined && prev.kind === 'monitor' && prev.objs.length === 1 && prev.objs[0] === obj
+      ? prev
+      : run.addStream(name, 'monitor', [obj], run.describedKeys([obj]));
     run.addMonitor(obj, stream);
     ctx.implicitCheckpoint();
   });

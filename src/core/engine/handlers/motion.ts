@@ -7,6 +7,8 @@ import { deviceName } from '../../protocols.js';
 import type { Location } from '../../protocols.js';
 import type { Status } from '../../status.js';
 import { asStatus } from '../groups.js';
+import { verbTimeout, withDeadline } from './deadline.js';
+import { setLongTimeout } from '../../timers.js';
 import type { Execution } from '../execution.js';
 import type { MsgOf } from '../messages.js';
 
@@ -31,7 +33,8 @@ export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
     ret = obj.set(msg.value, o);
   }
   const st = asStatus(ret, `${deviceName(obj)}.set`);
-  ctx.groups.add(st, msg.group);
+  // The plan gets the device's Status (progress, watch); the group holds it under the engine's deadline.
+  ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'setMs', undefined), `set of ${deviceName(obj)}`), msg.group);
   return st;
 }
 
@@ -40,13 +43,13 @@ export function trigger(msg: MsgOf<'trigger'>, ctx: Execution): Status<unknown> 
   const obj = msg.obj;
   if (typeof obj?.trigger !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'trigger' });
   const st = asStatus(obj.trigger(), `${deviceName(obj)}.trigger`);
-  ctx.groups.add(st, msg.group);
+  ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'triggerMs', msg.timeoutMs), `trigger of ${deviceName(obj)}`), msg.group);
   return st;
 }
 
 /** wait: block until every Status of `group` (all groups if none) is done; true when done. */
 export function wait(msg: MsgOf<'wait'>, ctx: Execution): boolean | Promise<boolean> {
-  const timeoutMs = msg.timeoutMs === undefined ? undefined : checkMs('wait timeoutMs', msg.timeoutMs);
+  const timeoutMs = msg.timeoutMs === undefined ? ctx.host.timeouts.waitMs : checkMs('wait timeoutMs', msg.timeoutMs);
   if (ctx.groups.size === 0) return true;
   return ctx.groups.wait(msg.group, {
     timeoutMs,
@@ -62,10 +65,10 @@ export function withTimeout<T>(p: Promise<T>, ms: number | undefined, what: stri
   if (ms === undefined) return p;
   return new Promise<T>((resolve, reject) => {
     const end = (): void => {
-      clearTimeout(timer);
+      timer.clear();
       signal.removeEventListener('abort', end);
     };
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       end();
       reject(new TimeoutError({ operation: what, afterMs: ms }));
     }, ms);
@@ -83,15 +86,23 @@ export function withTimeout<T>(p: Promise<T>, ms: number | undefined, what: stri
   });
 }
 
-/** wait_for: wait until every awaitable settles (TimeoutError after `timeoutMs`); returns their values. */
-export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<unknown[]> {
+/**
+ * wait_for: wait until every awaitable settles (TimeoutError after `timeoutMs`); returns one
+ * settled result per awaitable (`{status: 'fulfilled', value}` or `{status: 'rejected', reason}`),
+ * as bluesky hands back the finished tasks rather than failing on the first rejection.
+ */
+export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<PromiseSettledResult<unknown>[]> {
   if (!Array.isArray(msg.awaitables)) throw new InvalidInputError({ what: 'wait_for awaitables', value: msg.awaitables, reason: 'must be an array of functions returning promises' });
   const ms = checkMs('wait_for timeoutMs', msg.timeoutMs);
   const ps = msg.awaitables.map((f, i) => {
     if (typeof f !== 'function') throw new InvalidInputError({ what: `wait_for awaitables[${i}]`, value: f, reason: 'must be a function returning a promise' });
-    return Promise.resolve(f());
+    try {
+      return Promise.resolve(f());
+    } catch (e) {
+      return Promise.reject(e);
+    }
   });
-  return withTimeout(Promise.all(ps), ms, 'wait_for', ctx.signal);
+  return withTimeout(Promise.allSettled(ps), ms, 'wait_for', ctx.signal);
 }
 
 /** locate: setpoint and readback of each device (one Location when a single device and `squeeze`). */

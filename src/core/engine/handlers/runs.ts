@@ -9,8 +9,11 @@ import type { DocumentSubscriber } from '../../documents/dispatcher.js';
 import type { Readings } from '../../protocols.js';
 import { deviceName } from '../../protocols.js';
 import { RunBundler } from '../bundler.js';
+import { verbTimeout } from './deadline.js';
+import { withTimeout } from './motion.js';
 import type { Execution } from '../execution.js';
 import { mdToObject } from '../md-store.js';
+import { checkRunStartMetadata, deepCopy } from '../md-check.js';
 import type { MsgOf } from '../messages.js';
 
 /** open_run: compute the scan_id, merge and check metadata, emit run_start; returns its uid. */
@@ -28,12 +31,14 @@ function startRun(msg: MsgOf<'open_run'>, ctx: Execution, scanId: unknown): stri
   let md: Record<string, unknown> = { ...mdToObject(ctx.host.md), plan_type: ctx.planType };
   if (ctx.planName) md['plan_name'] = ctx.planName;
   Object.assign(md, msg.md, ctx.callMd);
+  md = deepCopy(md, 'run metadata') as Record<string, unknown>;
   ctx.host.mdValidator?.(md);
   const normalizer = ctx.host.mdNormalizer;
   if (normalizer) {
     md = normalizer({ ...md });
     if (typeof md !== 'object' || md === null) throw new InvalidInputError({ what: 'mdNormalizer() result', value: md, reason: 'must be a metadata object' });
   }
+  checkRunStartMetadata(md);
   const run = new RunBundler(ctx, md, msg.run, ctx.host.recordInterruptions);
   ctx.runs.set(msg.run, run);
   ctx.runStartUids.push(run.uid);
@@ -74,17 +79,24 @@ export function create(msg: MsgOf<'create'>, ctx: Execution): void {
 export function read(msg: MsgOf<'read'>, ctx: Execution): unknown {
   const obj = msg.obj;
   if (typeof obj?.read !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'read' });
+  const run = ctx.runs.get(msg.run);
+  const epoch = run === undefined ? 0 : run.bundleEpoch;
   const r = obj.read();
-  if (r instanceof Promise) return r.then((v) => afterRead(msg, ctx, v));
-  return afterRead(msg, ctx, r);
+  if (r instanceof Promise) {
+    const ms = verbTimeout(ctx, obj, 'readMs', msg.timeoutMs);
+    const p = ms === undefined ? r : withTimeout(r, ms, `read of ${deviceName(obj)}`, ctx.signal);
+    return p.then((v) => afterRead(msg, ctx, v, epoch));
+  }
+  return afterRead(msg, ctx, r, epoch);
 }
 
-function afterRead(msg: MsgOf<'read'>, ctx: Execution, readings: Readings): Readings | Promise<Readings> {
+function afterRead(msg: MsgOf<'read'>, ctx: Execution, readings: Readings, epoch: number): Readings | Promise<Readings> {
   if (readings === null || typeof readings !== 'object') {
     throw new InvalidStateError(`${deviceName(msg.obj)}.read() returned ${String(readings)}; it must return readings`);
   }
   const run = ctx.runs.get(msg.run);
-  if (run !== undefined && run.bundling) {
+  // A read that settles after a pause rewound its event belongs to no event any more.
+  if (run !== undefined && run.bundling && run.bundleEpoch === epoch) {
     const p = run.addReading(msg.obj, readings);
     if (p !== undefined) return p.then(() => readings);
   }

@@ -8,10 +8,14 @@ import { isStatus } from '../../status.js';
 import type { Execution } from '../execution.js';
 import type { MsgOf } from '../messages.js';
 
-/** stage: stage a device (devices without `stage` are skipped, as bluesky); implies a checkpoint. */
+/** Whether `obj` has both `stage` and `unstage` (bluesky skips an object with only one of them). */
+const stageable = (obj: unknown): obj is { stage(): unknown; unstage(): unknown } =>
+  typeof (obj as { stage?: unknown } | undefined)?.stage === 'function' && typeof (obj as { unstage?: unknown }).unstage === 'function';
+
+/** stage: stage a device (devices without both `stage` and `unstage` are skipped, as bluesky); implies a checkpoint. */
 export function stage(msg: MsgOf<'stage'>, ctx: Execution): unknown {
-  const obj = msg.obj as { stage?: () => unknown } | undefined;
-  if (typeof obj?.stage !== 'function') return undefined;
+  const obj = msg.obj;
+  if (!stageable(obj)) return undefined;
   const ret = obj.stage();
   ctx.staged.add(obj);
   ctx.implicitCheckpoint();
@@ -19,10 +23,10 @@ export function stage(msg: MsgOf<'stage'>, ctx: Execution): unknown {
   return ret;
 }
 
-/** unstage: unstage a device (skipped when it has no `unstage`); implies a checkpoint. */
+/** unstage: unstage a device (skipped unless it has both `stage` and `unstage`); implies a checkpoint. */
 export function unstage(msg: MsgOf<'unstage'>, ctx: Execution): unknown {
-  const obj = msg.obj as { unstage?: () => unknown } | undefined;
-  if (typeof obj?.unstage !== 'function') return undefined;
+  const obj = msg.obj;
+  if (!stageable(obj)) return undefined;
   const ret = obj.unstage();
   ctx.staged.delete(obj);
   ctx.implicitCheckpoint();

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidInputError, UnsupportedError } from '../../errors.js';
-import { deviceName, isReadable, isTriggerable } from '../../protocols.js';
+import { deviceName, isLocatable, isReadable, isTriggerable } from '../../protocols.js';
 import type { Collectable, DataKeys, Movable, Readable, Readings, Triggerable } from '../../protocols.js';
 import { hintedFields, separateDevices } from './devices.js';
 import { movePerStep } from './motion.js';
@@ -31,6 +31,12 @@ export function* read(obj: Readable): PlanGen<Reply<'read'>> {
  * else its only (or first) field. Returns `defaultValue` when the engine gives no reading.
  */
 export function* rd(obj: Readable, defaultValue: unknown = 0): PlanGen<unknown> {
+  if (isLocatable(obj)) {
+    // bluesky's rd: a Locatable answers with its readback.
+    const loc = (yield { command: 'locate', objs: [obj], squeeze: true }) as Reply<'locate'>;
+    if (loc === undefined) return defaultValue;
+    return Array.isArray(loc) ? loc[0]?.readback : loc.readback;
+  }
   const hints = hintedFields(obj);
   if (hints && hints.length > 1) {
     throw new InvalidInputError({ what: `rd ${deviceName(obj)}`, value: hints, reason: 'has several hinted fields; read it with read() and pick one' });

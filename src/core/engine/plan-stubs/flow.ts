@@ -24,17 +24,34 @@ export function* sleep(seconds: number): PlanGen<void> {
   yield { command: 'sleep', seconds };
 }
 
+/** Options of {@link wait}. */
+export interface WaitOptions {
+  /** Bound on the wait, in ms. */
+  timeoutMs?: number;
+  /** When false, a timeout lets the plan go on (the stub returns false) instead of failing (bluesky's `error_on_timeout`). */
+  errorOnTimeout?: boolean;
+}
+
 /**
  * Wait for every Status of `group` (all pending ones when omitted); `timeoutMs` bounds the
- * wait; with `moveOn` a timeout lets the plan carry on instead of failing.
+ * wait; with `moveOn` (or `{errorOnTimeout: false}`) a timeout lets the plan carry on instead
+ * of failing. Returns whether the group finished.
  */
-export function* wait(group?: string, timeoutMs?: number, moveOn?: boolean): PlanGen<void> {
+export function wait(group?: string, options?: WaitOptions): PlanGen<boolean>;
+export function wait(group?: string, timeoutMs?: number, moveOn?: boolean): PlanGen<boolean>;
+export function* wait(group?: string, a?: number | WaitOptions, moveOn?: boolean): PlanGen<boolean> {
+  let timeoutMs: number | undefined;
+  if (typeof a === 'object' && a !== null) {
+    timeoutMs = a.timeoutMs;
+    if (a.errorOnTimeout !== undefined) moveOn = !a.errorOnTimeout;
+  } else timeoutMs = a;
   if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new InvalidInputError({ what: 'wait timeoutMs', value: timeoutMs, reason: 'must be >= 0' });
   const m: { command: 'wait'; group?: string; timeoutMs?: number; moveOn?: boolean } = { command: 'wait' };
   if (group !== undefined) m.group = group;
   if (timeoutMs !== undefined) m.timeoutMs = timeoutMs;
   if (moveOn !== undefined) m.moveOn = moveOn;
-  yield m;
+  const r = (yield m) as Reply<'wait'>;
+  return r !== false;
 }
 
 /** Pause the run at once (the engine waits for resume, stop or abort). */
@@ -60,13 +77,14 @@ export function* input(prompt = ''): PlanGen<Reply<'input'>> {
 
 /**
  * Wait until every awaitable settles (each is a function returning a promise, called by the
- * engine); `timeoutMs` bounds the wait. Returns the engine's reply.
+ * engine); `timeoutMs` bounds the wait. Returns one settled result per awaitable (a rejection
+ * does not fail the plan; inspect `status`), as bluesky returns the finished tasks.
  */
-export function* waitFor(awaitables: Array<() => PromiseLike<unknown>>, timeoutMs?: number): PlanGen<unknown> {
+export function* waitFor(awaitables: Array<() => PromiseLike<unknown>>, timeoutMs?: number): PlanGen<Reply<'wait_for'>> {
   if (!Array.isArray(awaitables) || awaitables.some((a) => typeof a !== 'function')) {
     throw new InvalidInputError({ what: 'waitFor awaitables', value: awaitables, reason: 'must be an array of functions returning promises' });
   }
-  return yield timeoutMs === undefined ? { command: 'wait_for', awaitables } : { command: 'wait_for', awaitables, timeoutMs };
+  return (yield timeoutMs === undefined ? { command: 'wait_for', awaitables } : { command: 'wait_for', awaitables, timeoutMs }) as Reply<'wait_for'>;
 }
 
 /** Install a suspender for the rest of the plan (or until removed). */

@@ -39,6 +39,10 @@ export interface ReplyRegistry {
   subscribe: number | undefined;
   /** What the user typed. */
   input: string | undefined;
+  /** Whether the waited group finished (false when `moveOn`/`errorOnTimeout: false` let a timeout pass). */
+  wait: boolean | undefined;
+  /** One settled result per awaitable. */
+  wait_for: PromiseSettledResult<unknown>[] | undefined;
   /** `[name, latch]` of the action that fired, or undefined when the wait timed out. */
   wait_for_actions: readonly [string, SRLatch] | undefined;
 }

@@ -4,6 +4,7 @@
  */
 import { InvalidInputError } from '../../errors.js';
 import type { Readable, Triggerable } from '../../protocols.js';
+import type { Msg } from '../messages.js';
 import { isTriggerable } from '../../protocols.js';
 import { repeat } from '../plan-stubs/acquire.js';
 import { checkDetectors, rootAncestor, separateDevices } from '../plan-stubs/devices.js';
@@ -37,8 +38,9 @@ export function count(
   }
   const delay = delaySeconds ?? 0;
   if (Array.isArray(delay)) {
-    if (num === null) throw new InvalidInputError({ what: 'count delaySeconds', value: delay, reason: 'a list of delays needs a finite num' });
-    if (delay.length !== num - 1) throw new InvalidInputError({ what: 'count delaySeconds', value: delay.length, reason: `must give num - 1 = ${num - 1} delays` });
+    // bluesky: with num undefined the count stops when the delays run out; extra delays are unused.
+    if (num === null) num = delay.length + 1;
+    else if (delay.length < num - 1) throw new InvalidInputError({ what: 'count delaySeconds', value: delay.length, reason: `gives fewer than num - 1 = ${num - 1} delays` });
   }
   for (const d of typeof delay === 'number' ? [delay] : delay) {
     if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) throw new InvalidInputError({ what: 'count delaySeconds', value: d, reason: 'must be finite seconds >= 0' });
@@ -70,32 +72,45 @@ function* countFast(dets: Readable[], md: Record<string, unknown>, num: number |
   const triggerable: Triggerable[] = [];
   for (const d of readable) if (isTriggerable(d)) triggerable.push(d);
   let cleanup = false;
+  // The per-shot messages never change between shots, so they are built once: the engine never
+  // mutates a message and a plan must not mutate one after yielding it (decision 0006, 8). One
+  // trigger group serves every shot: each `wait` empties it before the next shot files into it.
+  const group = shortUid('trigger');
+  const CHECKPOINT: Msg = { command: 'checkpoint' };
+  const NULL: Msg = { command: 'null' };
+  const CREATE: Msg = { command: 'create', name: 'primary' };
+  const SAVE: Msg = { command: 'save' };
+  const DROP: Msg = { command: 'drop' };
+  const WAIT: Msg = { command: 'wait', group };
+  const triggers: Msg[] = triggerable.map((obj) => ({ command: 'trigger', obj, group }));
+  const reads: Msg[] = readable.map((obj) => ({ command: 'read', obj }));
+  const timed = typeof delay !== 'number' || delay > 0;
   try {
     yield* stageAll(...staged);
     const uid = (yield { command: 'open_run', md }) as Reply<'open_run'>;
     try {
       for (let i = 0; num === null || i < num; i++) {
-        const startedS = performance.now() / 1000;
-        yield { command: 'checkpoint' };
-        yield { command: 'checkpoint' };
-        if (readable.length === 0) {
-          yield { command: 'null' };
+        const startedS = timed ? performance.now() / 1000 : 0;
+        yield CHECKPOINT;
+        yield CHECKPOINT;
+        if (reads.length === 0) {
+          yield NULL;
         } else {
-          if (triggerable.length > 0) {
-            const group = shortUid('trigger');
-            for (const obj of triggerable) yield { command: 'trigger', obj, group };
-            yield { command: 'wait', group };
+          if (triggers.length > 0) {
+            for (let k = 0; k < triggers.length; k++) yield triggers[k]!;
+            yield WAIT;
           }
-          yield { command: 'create', name: 'primary' };
+          yield CREATE;
           try {
-            for (const obj of readable) yield { command: 'read', obj };
+            for (let k = 0; k < reads.length; k++) yield reads[k]!;
           } catch (err) {
-            yield { command: 'drop' };
+            yield DROP;
             throw err;
           }
-          yield { command: 'save' };
+          yield SAVE;
         }
         if (num !== null && i + 1 >= num) break;
+        if (!timed) continue;
         const d = typeof delay === 'number' ? delay : (delay[i] ?? 0);
         const left = d - (performance.now() / 1000 - startedS);
         if (left > 0) yield { command: 'sleep', seconds: left };

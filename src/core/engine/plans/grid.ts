@@ -18,8 +18,11 @@ export interface GridOptions extends ScanOptions {
 }
 
 function applySnake(axes: Axis[], perAxis: boolean, snakeAxes: GridOptions['snakeAxes'], what: string): void {
-  if (snakeAxes === undefined || snakeAxes === false) return;
-  if (perAxis) throw new InvalidInputError({ what: `${what} snakeAxes`, value: true, reason: 'give snaking either per axis or with snakeAxes, not both' });
+  if (snakeAxes === undefined) return;
+  // bluesky refuses the mix whatever the values (even snakeAxes false with per-axis booleans).
+  if (perAxis) throw new InvalidInputError({ what: `${what} snakeAxes`, value: snakeAxes === true || snakeAxes === false ? snakeAxes : names(snakeAxes), reason: 'give snaking either per axis or with snakeAxes, not both' });
+  if (snakeAxes === false) return;
+  if (Array.isArray(snakeAxes) && new Set(snakeAxes).size !== snakeAxes.length) throw new InvalidInputError({ what: `${what} snakeAxes`, value: names(snakeAxes as readonly Movable[]), reason: 'lists a motor more than once' });
   if (snakeAxes === true) {
     axes.forEach((a, i) => (a.snake = i > 0));
     return;

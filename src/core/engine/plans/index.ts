@@ -16,6 +16,10 @@ export type { ScanOptions, PerStep } from './scan.js';
 export { gridScan, relGridScan, listGridScan, relListGridScan } from './grid.js';
 export type { GridOptions } from './grid.js';
 export { adaptiveScan, relAdaptiveScan } from './adaptive.js';
+export {
+  logScan, spiral, spiralFermat, spiralSquare, spiralPoints, spiralFermatPoints, spiralSquarePoints, x2xScan, rampPlan, tuneCentroid, repeater,
+} from './more.js';
+export type { SpiralOptions, RampOptions } from './more.js';
 export type { AdaptiveScanArgs } from './adaptive.js';
 export { linspace, innerProduct, outerProduct } from './patterns.js';
 export type { Axis, Step, Trajectory } from './patterns.js';

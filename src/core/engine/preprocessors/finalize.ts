@@ -46,7 +46,7 @@ export interface Contingency {
   elsePlan?: () => Plan;
   /** Run after either (not when the engine closes the plan). */
   finalPlan?: () => Plan;
-  /** Rethrow the plan's error after exceptPlan (default true). */
+  /** Rethrow the plan's error after exceptPlan (default true); when false the wrapper returns exceptPlan's value. */
   autoRaise?: boolean;
 }
 
@@ -61,9 +61,10 @@ export function contingencyWrapper<P extends Plan>(plan: P, c: Contingency): Sam
       } catch (err) {
         if (isClosing(err)) throw err;
         cleanup = true;
-        if (c.exceptPlan) yield* relay(c.exceptPlan(err), emit);
+        const handled: unknown = c.exceptPlan ? yield* relay(c.exceptPlan(err), emit) : undefined;
         if (c.autoRaise !== false) throw err;
-        return undefined;
+        // bluesky: with auto_raise off, the wrapper returns what the except plan returned.
+        return handled;
       }
       cleanup = true;
       if (c.elsePlan) yield* relay(c.elsePlan(), emit);

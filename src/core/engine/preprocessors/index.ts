@@ -26,6 +26,7 @@ export { finalizeWrapper, contingencyWrapper, finalizeProc } from './finalize.js
 export type { Contingency, PlanOrFactory } from './finalize.js';
 export {
   runWrapper, stageWrapper, baselineWrapper, subsWrapper, suspendWrapper, injectMdWrapper, monitorDuringWrapper,
+  rewindableWrapper, flyDuringWrapper, lazilyStageWrapper,
 } from './run-wrappers.js';
 export type { Subs } from './run-wrappers.js';
 export { relativeSetWrapper, resetPositionsWrapper, configureCountTimeWrapper } from './motion-wrappers.js';

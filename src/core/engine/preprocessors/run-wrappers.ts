@@ -125,3 +125,69 @@ export function monitorDuringWrapper<P extends Plan>(plan: P, signals: readonly 
     return undefined;
   }) as Proc<PlanResult<P>>, plan);
 }
+
+/**
+ * Run `plan` with rewinding allowed or not (bluesky's rewindable_wrapper): with `false`, a pause
+ * resumes where it stopped instead of replaying from the last checkpoint (for devices or steps
+ * that must not be repeated). The previous setting is restored afterwards.
+ */
+export function rewindableWrapper<P extends Plan>(plan: P, rewindable: boolean): SameKind<P> {
+  if (typeof rewindable !== 'boolean') throw new InvalidInputError({ what: 'rewindableWrapper rewindable', value: rewindable, reason: 'must be a boolean' });
+  function* proc(): Proc<PlanResult<P>> {
+    const was = (yield* emit({ command: 'rewindable' })) as boolean | undefined;
+    if (was === rewindable) return (yield* relay(plan, emit)) as PlanResult<P>;
+    yield* emit({ command: 'rewindable', allow: rewindable });
+    try {
+      return (yield* relay(plan, emit)) as PlanResult<P>;
+    } finally {
+      if (was !== undefined) yield* emit({ command: 'rewindable', allow: was });
+    }
+  }
+  return drive<P>(proc(), plan);
+}
+
+/**
+ * Fly `flyers` during each run of `plan` (bluesky's fly_during_wrapper): kickoff and wait after
+ * `open_run`; complete, wait and collect before `close_run`.
+ */
+export function flyDuringWrapper<P extends Plan>(plan: P, flyers: readonly object[]): SameKind<P> {
+  if (!Array.isArray(flyers)) throw new InvalidInputError({ what: 'flyDuringWrapper flyers', value: flyers, reason: 'must be an array of flyers' });
+  function* kickoffAll(): Generator<Msg, void, unknown> {
+    const group = `fly-kickoff-${flyerGroup++}`;
+    for (const obj of flyers) yield { command: 'kickoff', obj, group } as Msg;
+    yield { command: 'wait', group };
+  }
+  function* completeAll(): Generator<Msg, void, unknown> {
+    const group = `fly-complete-${flyerGroup++}`;
+    for (const obj of flyers) yield { command: 'complete', obj, group } as Msg;
+    yield { command: 'wait', group };
+    for (const obj of flyers) yield { command: 'collect', obj } as Msg;
+  }
+  return drive<P>(mutateProc(plan, (m) => {
+    if (m.command === 'open_run') return [null, kickoffAll()];
+    if (m.command === 'close_run') return [pchain(completeAll(), singleGen(m))];
+    return undefined;
+  }) as Proc<PlanResult<P>>, plan);
+}
+let flyerGroup = 0;
+
+/**
+ * Stage each device the first time a message of `plan` names it, and unstage them all (in
+ * reverse order) when the plan ends, however it ends (bluesky's lazily_stage_wrapper).
+ */
+export function lazilyStageWrapper<P extends Plan>(plan: P): SameKind<P> {
+  const staged: object[] = [];
+  const isStageable = (o: unknown): o is object =>
+    typeof (o as { stage?: unknown } | null)?.stage === 'function' && typeof (o as { unstage?: unknown }).unstage === 'function';
+  function* unstageAll(): Generator<Msg, void, unknown> {
+    while (staged.length > 0) yield { command: 'unstage', obj: staged.pop()! } as Msg;
+  }
+  const inner = mutateProc(plan, (m) => {
+    const obj = (m as { obj?: unknown }).obj;
+    if (m.command === 'stage' || m.command === 'unstage' || !isStageable(obj) || staged.includes(obj)) return undefined;
+    staged.push(obj);
+    return [pchain(singleGen({ command: 'stage', obj } as Msg), singleGen(m))];
+  });
+  const mutated = drive<P>(inner as Proc<PlanResult<P>>, plan);
+  return drive<P>(finalizeProc(mutated as Plan, () => unstageAll()) as Proc<PlanResult<P>>, plan);
+}
