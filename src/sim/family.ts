@@ -102,3 +102,15 @@ export const FAULTS_PARAM: StringParam = {
     return v;
   },
 };
+
+/**
+ * The `cli` of a simulator that runs only in-process (a `sim:` address, no server to start):
+ * `--help`/`-h` print `usage` on stdout and exit 0; anything else prints it on stderr and exits 2.
+ */
+export function inProcessOnlyCli(usage: string): (args: string[]) => Promise<number> {
+  return async (args) => {
+    const help = args.some((a) => a === '--help' || a === '-h');
+    (help ? process.stdout : process.stderr).write(`${usage}\n`);
+    return help ? 0 : 2;
+  };
+}

@@ -17,8 +17,20 @@ const exceptions: Record<string, { missing: string[]; why: string }> = {
     why: 'src/drivers/shared is not a family: it holds code the families share, tested through them',
   },
   potentiostat: {
-    missing: ['protocol.ts', 'io.ts', 'device.ts', 'family.ts', 'README.md', 'simulator', 'transcripts', 'device tests', 'fault tests'],
+    missing: ['signals.ts', 'protocol.ts', 'io.ts', 'device.ts', 'family.ts', 'README.md', 'simulator', 'transcripts', 'device tests', 'fault tests'],
     why: 'src/drivers/potentiostat is not a family: the technique vocabulary, channel device and plans the potentiostat families (gamry, biologic) share, tested through them (test/drivers/gamry)',
+  },
+  nidaqmx: {
+    missing: ['signals.ts', 'mock.ts'],
+    why: 'an FFI family: its values come from NI-DAQmx task calls (io.ts over koffi), not from queried line-protocol signals, so the QueriedBackend vocabulary does not apply; its mock tier is the device built without a library (family createMock), tested in test/drivers/nidaqmx/device.test.ts',
+  },
+  biologic: {
+    missing: ['signals.ts', 'mock.ts'],
+    why: 'an FFI family on the shared potentiostat channel (src/drivers/potentiostat): readings come from EClib calls, not queried signals; its mock is the shared MockPotentiostatBackend (src/drivers/potentiostat/mock.ts)',
+  },
+  gamry: {
+    missing: ['signals.ts', 'mock.ts'],
+    why: 'a COM object-model family on the shared potentiostat channel (src/drivers/potentiostat): readings come from GamryCOM calls, not queried signals; its mock is the shared MockPotentiostatBackend (src/drivers/potentiostat/mock.ts)',
   },
   modbus: {
     missing: ['protocol.ts', 'io.ts', 'signals.ts', 'mock.ts', 'transcripts', 'fault tests'],
@@ -79,20 +91,38 @@ function sources(family: string): Array<[string, string]> {
   return readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => [f, readFileSync(join(dir, f), 'utf8')] as [string, string]);
 }
 
+/** Folders the families share (importable by any family; not families themselves). */
+const SHARED_FOLDERS = ['shared', 'potentiostat'];
+
+/**
+ * Families over a vendor library (C ABI through koffi, or a COM object model) rather than a byte
+ * protocol: their values come from library calls, not queried signals, so the line-protocol rules
+ * (shared signal vocabulary, constructor `(name, commands, config, release)`, install<Device>Mock)
+ * do not apply; the general rules (no private sleep, no printing, no imports of other families or
+ * of simulators) do. src/drivers/README.md describes their anatomy.
+ */
+const LIBRARY_FAMILIES: Record<string, string> = {
+  nidaqmx: 'NI-DAQmx C ABI through koffi: tasks are the devices, values come from DAQmx calls',
+  biologic: 'EClib C ABI through koffi, on the shared potentiostat channel (src/drivers/potentiostat)',
+  gamry: 'GamryCOM object model behind a backend interface (COM or the in-process simulator), on the shared potentiostat channel',
+};
+
 t.test('one driver anatomy (src/drivers/README.md, decision 0013)', async (t) => {
   for (const family of families) {
+    const library = family in LIBRARY_FAMILIES;
+    const shared = SHARED_FOLDERS.includes(family);
     const files = sources(family);
     for (const [file, text] of files) {
       const where = `${family}/${file}`;
-      t.notOk(/implements\s+SignalBackend|extends\s+(TransportBackend|QueriedBackend)/.test(text) && family !== 'shared', `${where}: no backend of its own (signals come from the shared vocabulary)`);
+      if (!shared && !library) t.notOk(/implements\s+SignalBackend|extends\s+(TransportBackend|QueriedBackend)/.test(text), `${where}: no backend of its own (signals come from the shared vocabulary)`);
       t.notOk(/function\s+(sleep|wait)\s*\(|const\s+sleep\s*=/.test(text), `${where}: no private sleep (use sleep from core)`);
       t.notOk(/console\.(error|warn|log)/.test(text), `${where}: library code does not print`);
-      const other = [...text.matchAll(/from '\.\.\/([a-z]+)\//g)].map((m) => m[1]).filter((f) => f !== 'shared' && f !== family && families.includes(f!));
+      const other = [...text.matchAll(/from '\.\.\/([a-z]+)\//g)].map((m) => m[1]).filter((f) => !SHARED_FOLDERS.includes(f!) && f !== family && families.includes(f!));
       t.same(other, [], `${where}: imports no other family folder`);
       t.notOk(/from '\.\.\/\.\.\/sim\//.test(text), `${where}: never imports a simulator`);
     }
+    if (shared || library) continue;
     t.notOk(files.some(([f]) => f === 'backend.ts'), `${family}: no backend.ts`);
-    if (family === 'shared') continue;
     const device = files.find(([f]) => f === 'device.ts')?.[1] ?? '';
     const ctors = [...device.matchAll(/constructor\(([^)]*)\)/g)].map((m) => m[1]!);
     t.ok(ctors.length > 0, `${family}: device.ts has a device class`);

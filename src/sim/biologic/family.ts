@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NotFoundError } from '../../protocols/discovery/not-found.js';
 import type { ParamSchema } from '../../protocols/params.js';
-import { defineSimulator } from '../family.js';
+import { defineSimulator, inProcessOnlyCli } from '../family.js';
 import { CELL_PARAMS, cellOf, type CellSimParams } from '../electrochem/params.js';
 import { checkCell } from '../electrochem/model.js';
 
@@ -58,8 +58,5 @@ export const biologicSimulator = defineSimulator<BiologicSimParams>({
     return { uri: `biologic://192.168.200.240?lib=${encodeURIComponent(lib)}`, handle: ec, close: async () => undefined };
   },
   usage: BIOLOGIC_SIM_USAGE,
-  cli: async () => {
-    process.stderr.write(`${BIOLOGIC_SIM_USAGE}\n`);
-    return 2;
-  },
+  cli: inProcessOnlyCli(BIOLOGIC_SIM_USAGE),
 });

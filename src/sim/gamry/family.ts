@@ -6,7 +6,7 @@
  * @module
  */
 import type { ParamSchema } from '../../protocols/params.js';
-import { defineSimulator } from '../family.js';
+import { defineSimulator, inProcessOnlyCli } from '../family.js';
 import { CELL_PARAMS, cellOf, type CellSimParams } from '../electrochem/params.js';
 
 /** Usage of `labrig sim gamry`. */
@@ -46,8 +46,5 @@ export const gamrySimulator = defineSimulator<GamrySimParams>({
     };
   },
   usage: GAMRY_SIM_USAGE,
-  cli: async () => {
-    process.stderr.write(`${GAMRY_SIM_USAGE}\n`);
-    return 2;
-  },
+  cli: inProcessOnlyCli(GAMRY_SIM_USAGE),
 });
