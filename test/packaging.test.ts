@@ -127,7 +127,7 @@ t.test('a third-party family loaded with --import works with labrig sim, read, s
   t.equal(bad.code, 1);
   t.match(bad.stderr, /expected a number/);
   const without = await run(process.execPath, ['node_modules/labrig/bin/labrig.js', 'read', uri], app);
-  t.equal(without.code, 1, 'without --import the scheme is unknown');
+  t.equal(without.code, 2, 'without --import the scheme is unknown (a usage error, exit 2)');
   t.match(without.stderr, /unknown device scheme/);
 
   writeFileSync(join(app, 'rig.yaml'), 'devices:\n  bath: "sim:thermo"\n  stage: { uri: "sim:galil", enableOnConnect: true, axes: { x: { axis: A, countsPerUnit: 1000, units: mm, limits: [-5, 5] } } }\n');
