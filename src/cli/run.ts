@@ -262,6 +262,8 @@ export interface RunIO {
 /** The outcome of {@link runPlan}. */
 export interface RunOutcome {
   readonly exitStatus: string;
+  /** Why the run did not succeed (empty on success). */
+  readonly reason: string;
   readonly files: string[];
   readonly events: number;
   readonly runStartUids: string[];
@@ -323,7 +325,7 @@ export async function runPlan(cmd: RunCommand, io: RunIO): Promise<RunOutcome> {
     if (handlers?.shutdown) await handlers.shutdown;
     const files = output.close();
     for (const f of files) io.out(`documents written to ${f}`);
-    return { exitStatus: result.exitStatus, files, events: output.events, runStartUids: [...result.runStartUids], signal };
+    return { exitStatus: result.exitStatus, reason: result.reason ?? '', files, events: output.events, runStartUids: [...result.runStartUids], signal };
   } finally {
     off?.();
     output?.close();
@@ -346,7 +348,7 @@ export async function runCli(args: string[], io: RunIO = { out: (l) => console.l
   }
   try {
     const r = await runPlan(cmd, io);
-    io.out(`run ${r.exitStatus}: ${r.events} events`);
+    io.out(`run ${r.exitStatus}: ${r.events} events${r.exitStatus === 'success' ? '' : ` (${r.reason || 'no reason given'})`}`);
     if (r.signal) return 130;
     return r.exitStatus === 'success' ? 0 : 1;
   } catch (e) {
