@@ -74,9 +74,9 @@ for sig in INT TERM HUP; do
   "${LABRIG[@]}" set "$G" A 2000000 >"$WORK/set-$sig.out" 2>&1 &
   P=$!; PIDS+=("$P")
   sleep 3
-  t0=$(now_ms); kill -"$sig" "$P" 2>/dev/null; wait_exit "$P" 20; t1=$(now_ms)
+  t0=$(now_ms); kill -"$sig" "$P" 2>/dev/null; wait_exit "$P" 20; t1=$(now_ms); SET_RC=$RC
   lab read "$G" A.moving A.motorOn
-  row "labrig set \$G A 2000000 (servo on), SIG$sig after 3 s" "exit $RC after $((t1 - t0)) ms; then read: $(echo $OUT)"
+  row "labrig set \$G A 2000000 (servo on), SIG$sig after 3 s" "exit $SET_RC after $((t1 - t0)) ms; then read: $(echo $OUT)"
   stop_pid "$SIM_PID"
 done
 
