@@ -26,6 +26,28 @@ import { setLongTimeout } from '../timers.js';
 import type { AnyGen, Frame, ReplayFrame } from './frames.js';
 
 const INTERRUPTED = Symbol('interrupted');
+
+/**
+ * The open runs by key, plus `list`: the same runs as an array, replaced (never mutated) on every
+ * change, so the per-message paths (checkpoint) walk them without allocating a Map iterator.
+ */
+export class RunMap extends Map<string | undefined, RunBundler> {
+  list: readonly RunBundler[] = [];
+  override set(key: string | undefined, run: RunBundler): this {
+    super.set(key, run);
+    this.list = [...super.values()];
+    return this;
+  }
+  override delete(key: string | undefined): boolean {
+    const had = super.delete(key);
+    if (had) this.list = [...super.values()];
+    return had;
+  }
+  override clear(): void {
+    super.clear();
+    this.list = [];
+  }
+}
 const yieldToLoop: () => Promise<void> = typeof setImmediate === 'function'
   ? () => new Promise<void>((r) => setImmediate(r))
   : () => new Promise<void>((r) => setTimeout(r, 0));
@@ -39,7 +61,7 @@ export class Execution implements EngineContext {
   readonly planSubs = new DocumentDispatcher({ onAsyncCallbackError: (err) => this.reportAsyncError(err) });
   readonly emitter: DocumentEmitter;
   readonly groups: StatusGroups;
-  readonly runs = new Map<string | undefined, RunBundler>();
+  readonly runs = new RunMap();
   readonly runStartUids: string[] = [];
   readonly staged = new Set<object>();
   readonly moved = new Set<object>();
@@ -190,7 +212,8 @@ export class Execution implements EngineContext {
     if (this.checkpointCleared) return;
     if (this.cache === null || this.cache.length > 1024) this.cache = [];
     this.cacheLen = 0;
-    if (this.runs.size !== 0) for (const run of this.runs.values()) run.snapshot();
+    const runs = this.runs.list;
+    for (let i = 0; i < runs.length; i++) runs[i]!.snapshot();
   }
 
   /** Checkpoint implied by a step that must not be replayed (stage, monitor, subscribe...). */

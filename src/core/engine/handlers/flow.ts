@@ -8,10 +8,9 @@ import type { MsgOf } from '../messages.js';
 
 /** checkpoint: the place a pause or suspension rewinds to; a deferred pause happens here. */
 export function checkpoint(_msg: MsgOf<'checkpoint'>, ctx: Execution): void {
-  if (ctx.runs.size !== 0) {
-    for (const run of ctx.runs.values()) {
-      if (run.bundling) throw new InvalidStateError("'checkpoint' between 'create' and 'save' is not allowed");
-    }
+  const runs = ctx.runs.list;
+  for (let i = 0; i < runs.length; i++) {
+    if (runs[i]!.bundling) throw new InvalidStateError("'checkpoint' between 'create' and 'save' is not allowed");
   }
   ctx.checkpoint();
   if (ctx.deferredPause) {

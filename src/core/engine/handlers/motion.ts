@@ -7,6 +7,7 @@ import { deviceName } from '../../protocols.js';
 import type { Location } from '../../protocols.js';
 import type { Status } from '../../status.js';
 import { asStatus } from '../groups.js';
+import { isStatus } from '../../status.js';
 import { verbTimeout, withDeadline } from './deadline.js';
 import { setLongTimeout } from '../../timers.js';
 import type { Execution } from '../execution.js';
@@ -32,7 +33,8 @@ export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
     if (msg.propr !== undefined) o['propr'] = msg.propr;
     ret = obj.set(msg.value, o);
   }
-  const st = asStatus(ret, `${deviceName(obj)}.set`);
+  // The name is built only when the device did not return a Status (hot path: it did).
+  const st = isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.set`);
   // The plan gets the device's Status (progress, watch); the group holds it under the engine's deadline.
   ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'setMs', undefined), `set of ${deviceName(obj)}`), msg.group);
   return st;
@@ -42,7 +44,8 @@ export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
 export function trigger(msg: MsgOf<'trigger'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj;
   if (typeof obj?.trigger !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'trigger' });
-  const st = asStatus(obj.trigger(), `${deviceName(obj)}.trigger`);
+  const ret = obj.trigger();
+  const st = isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.trigger`);
   ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'triggerMs', msg.timeoutMs), `trigger of ${deviceName(obj)}`), msg.group);
   return st;
 }

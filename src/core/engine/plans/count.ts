@@ -82,8 +82,24 @@ function* countFast(dets: Readable[], md: Record<string, unknown>, num: number |
   const SAVE: Msg = { command: 'save' };
   const DROP: Msg = { command: 'drop' };
   const WAIT: Msg = { command: 'wait', group };
-  const triggers: Msg[] = triggerable.map((obj) => ({ command: 'trigger', obj, group }));
-  const reads: Msg[] = readable.map((obj) => ({ command: 'read', obj }));
+  // One shot's messages in order, yielded from a single site: [checkpoint, checkpoint, trigger...,
+  // wait, create, read..., save] (or [checkpoint, checkpoint, null] with nothing to read). An
+  // error thrown in at a read (positions readFrom..readTo-1) drops the open event first.
+  const shot: Msg[] = [CHECKPOINT, CHECKPOINT];
+  let readFrom = -1;
+  let readTo = -1;
+  if (readable.length === 0) shot.push(NULL);
+  else {
+    if (triggerable.length > 0) {
+      for (const obj of triggerable) shot.push({ command: 'trigger', obj, group });
+      shot.push(WAIT);
+    }
+    shot.push(CREATE);
+    readFrom = shot.length;
+    for (const obj of readable) shot.push({ command: 'read', obj });
+    readTo = shot.length;
+    shot.push(SAVE);
+  }
   const timed = typeof delay !== 'number' || delay > 0;
   try {
     yield* stageAll(...staged);
@@ -91,23 +107,12 @@ function* countFast(dets: Readable[], md: Record<string, unknown>, num: number |
     try {
       for (let i = 0; num === null || i < num; i++) {
         const startedS = timed ? performance.now() / 1000 : 0;
-        yield CHECKPOINT;
-        yield CHECKPOINT;
-        if (reads.length === 0) {
-          yield NULL;
-        } else {
-          if (triggers.length > 0) {
-            for (let k = 0; k < triggers.length; k++) yield triggers[k]!;
-            yield WAIT;
-          }
-          yield CREATE;
-          try {
-            for (let k = 0; k < reads.length; k++) yield reads[k]!;
-          } catch (err) {
-            yield DROP;
-            throw err;
-          }
-          yield SAVE;
+        let k = 0;
+        try {
+          for (; k < shot.length; k++) yield shot[k]!;
+        } catch (err) {
+          if (k >= readFrom && k < readTo) yield DROP;
+          throw err;
         }
         if (num !== null && i + 1 >= num) break;
         if (!timed) continue;
