@@ -8,7 +8,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { Transport } from '../../protocols/address.js';
 import type { ParamSchema } from '../../protocols/params.js';
 import type { AddressBase } from '../../protocols/uri.js';
-import { defineFamily, pollUntil } from '../family.js';
+import { connectOrClose, defineFamily, pollUntil } from '../family.js';
 import type { PotentiostatChannel } from '../potentiostat/channel.js';
 
 /** A BioLogic address: instrument (IP or USBn) and the library path, if given. */
@@ -51,13 +51,7 @@ export const biologicFamily = defineFamily<BiologicFamilyOptions, PotentiostatCh
     const a = target.address as BiologicAddress;
     const [{ createBiologic }, { loadEClib }] = await Promise.all([import('./device.js'), import('./io.js')]);
     const d = createBiologic(name, loadEClib(a.lib), { address: a.instrument, channel: options.channel ?? 1, ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}) });
-    try {
-      await d.connect();
-    } catch (e) {
-      await d.close().catch(() => undefined);
-      throw e;
-    }
-    return d;
+    return connectOrClose(d);
   },
   async createMock(_options, { name }) {
     const [{ PotentiostatChannel }, { MockPotentiostatBackend }] = await Promise.all([import('../potentiostat/channel.js'), import('../potentiostat/mock.js')]);

@@ -8,7 +8,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { Transport } from '../../protocols/address.js';
 import type { ParamSchema } from '../../protocols/params.js';
 import type { AddressBase } from '../../protocols/uri.js';
-import { defineFamily, pollUntil } from '../family.js';
+import { connectOrClose, defineFamily, pollUntil } from '../family.js';
 import type { PotentiostatChannel } from '../potentiostat/channel.js';
 
 /** A Gamry address: the device section and, for an in-process binding, its id. */
@@ -57,13 +57,7 @@ export const gamryFamily = defineFamily<GamryFamilyOptions, PotentiostatChannel>
       com = await (await import('./io.js')).openComBinding();
     }
     const d = createGamry(name, com, { section: a.section, ...options });
-    try {
-      await d.connect();
-    } catch (e) {
-      await d.close().catch(() => undefined);
-      throw e;
-    }
-    return d;
+    return connectOrClose(d);
   },
   async createMock(options, { name }) {
     const [{ PotentiostatChannel }, { MockPotentiostatBackend }] = await Promise.all([import('../potentiostat/channel.js'), import('../potentiostat/mock.js')]);
