@@ -218,10 +218,13 @@ export async function mockFamily<O extends object, D extends FamilyDevice>(
   return d;
 }
 
-/** Connect `device` within `timeoutMs` and return it; on failure close it (its transport with it) and reject with the connect error. */
-export async function connectOrClose<T extends { connect(options: { timeoutMs: number }): Promise<void>; close(): Promise<void> }>(device: T, timeoutMs: number): Promise<T> {
+/**
+ * Connect `device` (within `timeoutMs`, when given; otherwise with the device's own limits) and
+ * return it; on failure close it (its transport with it) and reject with the connect error.
+ */
+export async function connectOrClose<T extends { connect(options: { timeoutMs?: number }): Promise<void>; close(): Promise<void> }>(device: T, timeoutMs?: number): Promise<T> {
   try {
-    await device.connect({ timeoutMs });
+    await device.connect(timeoutMs === undefined ? {} : { timeoutMs });
   } catch (e) {
     await device.close().catch(() => undefined);
     throw e;

@@ -114,6 +114,19 @@ export type ParamSpec = NumberParam | BooleanParam | StringParam | ListParam | Q
 /** Parameters by name. */
 export type ParamSchema = Readonly<Record<string, ParamSpec>>;
 
+/**
+ * The checked options a schema of numbers, booleans, strings and lists yields (every one
+ * optional), so a family's options type is derived from its schema instead of listing the names again.
+ */
+export type ParamValues<S extends ParamSchema> = {
+  -readonly [K in keyof S]?: S[K] extends { type: 'number' | 'integer' } ? number
+    : S[K] extends { type: 'boolean' } ? boolean
+      : S[K] extends { type: 'string'; choices: readonly (infer C)[] } ? C
+        : S[K] extends { type: 'string' } ? string
+          : S[K] extends { type: 'list' } ? unknown[]
+            : unknown;
+};
+
 /** Options of {@link checkParams}. */
 export interface CheckParamsOptions {
   /** Where the values came from (URI-only / options-only parameters are refused elsewhere). */

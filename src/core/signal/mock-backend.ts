@@ -165,7 +165,8 @@ export class MockSignalBackend<T> implements SignalBackend<T> {
   /** The rules of the replaced backend (or given here): the owning Signal checks them before `put`. */
   constraints(): ValueMetadata {
     if (this.#inherit instanceof SoftSignalBackend) return { ...this.#inherit.constraints(), ...this.#own };
-    return { ...this.#meta };
+    // A transport backend's own rules hold even when it could not describe itself without hardware.
+    return { ...this.#meta, ...this.#inherit?.constraints?.(), ...this.#own };
   }
 
   /** Record the write, run the put callbacks, store the value, then wait while puts are held. */

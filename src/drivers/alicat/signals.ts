@@ -8,28 +8,20 @@ import { StandardReadable } from '../../core/device/standard-readable.js';
 import { Device } from '../../core/device/device.js';
 import type { SignalR } from '../../core/signal/signal.js';
 import type { SignalRW, SignalX } from '../../core/signal/writable.js';
-import { SharedPoll } from '../shared/polled.js';
+import { QueryPoll, type Stamped } from '../shared/polled.js';
 import { SignalContext, signalR, signalRW, signalX } from '../shared/signals.js';
 import type { ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
 import { STATUS_CODE_LIST, STATUS_CODES, type AlicatFrame, type StatusCode } from './protocol.js';
 
 /** A frame with the time it arrived (seconds since the epoch). */
-export interface StampedFrame {
-  frame: AlicatFrame;
-  timestamp: number;
-}
+export type StampedFrame = Stamped<'frame', AlicatFrame>;
 
-/** Share polls of one unit among its signals: concurrent reads share one poll; command replies (data frames too) refresh it. */
-export class FrameSource extends SharedPoll<StampedFrame> {
+/** Share polls of one unit among its signals: concurrent reads share one poll; command replies (data frames too) refresh it with `accept`. */
+export class FrameSource extends QueryPoll<'frame', AlicatFrame> {
   /** Poll through the AlicatIO that `io` returns. */
   constructor(io: () => AlicatIO, pollMs = 100) {
-    super(() => io().poll().then((frame) => ({ frame, timestamp: Date.now() / 1000 })), pollMs);
-  }
-
-  /** Take a frame from a command reply (or a poll) as the newest state and tell the listeners. */
-  accept(frame: AlicatFrame): StampedFrame {
-    return this.publish({ frame, timestamp: Date.now() / 1000 });
+    super('frame', () => io().poll(), pollMs);
   }
 }
 

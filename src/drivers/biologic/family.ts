@@ -6,10 +6,9 @@
  */
 import { InvalidInputError } from '../../core/errors.js';
 import type { Transport } from '../../protocols/address.js';
-import type { ParamSchema } from '../../protocols/params.js';
+import type { ParamSchema, ParamValues } from '../../protocols/params.js';
 import type { AddressBase } from '../../protocols/uri.js';
-import { defineFamily, pollUntil } from '../family.js';
-import type { PotentiostatChannel } from '../potentiostat/channel.js';
+import { potentiostatFamily } from '../potentiostat/descriptor.js';
 
 /** A BioLogic address: instrument (IP or USBn) and the library path, if given. */
 export interface BiologicAddress extends AddressBase {
@@ -36,33 +35,20 @@ export const BIOLOGIC_PARAMS = {
 } as const satisfies ParamSchema;
 
 /** Options of the BioLogic family. */
-export interface BiologicFamilyOptions {
-  channel?: number;
-  pollMs?: number;
-}
+export type BiologicFamilyOptions = ParamValues<typeof BIOLOGIC_PARAMS>;
 
 /** The BioLogic family descriptor (see the module notes). */
-export const biologicFamily = defineFamily<BiologicFamilyOptions, PotentiostatChannel>({
+export const biologicFamily = potentiostatFamily<BiologicFamilyOptions>({
   name: 'biologic',
   title: 'BioLogic potentiostats (EClib C API over FFI)',
   schemes: [{ scheme: 'biologic', transport: BIOLOGIC_TRANSPORT, example: 'biologic://192.168.200.240?channel=1' }],
   params: BIOLOGIC_PARAMS,
-  async open(target, options, { name }) {
+  async build(target, options, { name }) {
     const a = target.address as BiologicAddress;
     const [{ createBiologic }, { loadEClib }] = await Promise.all([import('./device.js'), import('./io.js')]);
     const d = createBiologic(name, loadEClib(a.lib), { address: a.instrument, channel: options.channel ?? 1, ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}) });
-    try {
-      await d.connect();
-    } catch (e) {
-      await d.close().catch(() => undefined);
-      throw e;
-    }
     return d;
   },
-  async createMock(_options, { name }) {
-    const [{ PotentiostatChannel }, { MockPotentiostatBackend }] = await Promise.all([import('../potentiostat/channel.js'), import('../potentiostat/mock.js')]);
-    return new PotentiostatChannel(name, new MockPotentiostatBackend('BioLogic (mock)'));
-  },
-  confirmStopped: (d, signal) => pollUntil(async () => (d.state === 'idle' ? 'no technique running' : undefined), signal),
+  mockInstrument: 'BioLogic (mock)',
   simulator: 'biologic',
 });

@@ -6,10 +6,9 @@
  */
 import { InvalidInputError } from '../../core/errors.js';
 import type { Transport } from '../../protocols/address.js';
-import type { ParamSchema } from '../../protocols/params.js';
+import type { ParamSchema, ParamValues } from '../../protocols/params.js';
 import type { AddressBase } from '../../protocols/uri.js';
-import { defineFamily, pollUntil } from '../family.js';
-import type { PotentiostatChannel } from '../potentiostat/channel.js';
+import { potentiostatFamily } from '../potentiostat/descriptor.js';
 
 /** A Gamry address: the device section and, for an in-process binding, its id. */
 export interface GamryAddress extends AddressBase {
@@ -35,18 +34,15 @@ export const GAMRY_PARAMS = {
 } as const satisfies ParamSchema;
 
 /** Options of the Gamry family. */
-export interface GamryFamilyOptions {
-  pollMs?: number;
-  eisTimeoutMs?: number;
-}
+export type GamryFamilyOptions = ParamValues<typeof GAMRY_PARAMS>;
 
 /** The Gamry family descriptor (see the module notes). */
-export const gamryFamily = defineFamily<GamryFamilyOptions, PotentiostatChannel>({
+export const gamryFamily = potentiostatFamily<GamryFamilyOptions>({
   name: 'gamry',
   title: 'Gamry potentiostats (GamryCOM object model)',
   schemes: [{ scheme: 'gamry', transport: GAMRY_TRANSPORT, example: 'gamry://IFC1010-12345' }],
   params: GAMRY_PARAMS,
-  async open(target, options, { name }) {
+  async build(target, options, { name }) {
     const a = target.address as GamryAddress;
     const [{ createGamry }, { offeredBinding }] = await Promise.all([import('./device.js'), import('./protocol.js')]);
     let com;
@@ -57,19 +53,8 @@ export const gamryFamily = defineFamily<GamryFamilyOptions, PotentiostatChannel>
       com = await (await import('./io.js')).openComBinding();
     }
     const d = createGamry(name, com, { section: a.section, ...options });
-    try {
-      await d.connect();
-    } catch (e) {
-      await d.close().catch(() => undefined);
-      throw e;
-    }
     return d;
   },
-  async createMock(options, { name }) {
-    const [{ PotentiostatChannel }, { MockPotentiostatBackend }] = await Promise.all([import('../potentiostat/channel.js'), import('../potentiostat/mock.js')]);
-    void options;
-    return new PotentiostatChannel(name, new MockPotentiostatBackend('Gamry (mock)'));
-  },
-  confirmStopped: (d, signal) => pollUntil(async () => (d.state === 'idle' ? 'no technique running' : undefined), signal),
+  mockInstrument: 'Gamry (mock)',
   simulator: 'gamry',
 });

@@ -9,8 +9,7 @@
  */
 import { DeviceError } from '../../core/errors.js';
 import { raceAbort, sleep } from '../../core/device/timeout.js';
-import type { SignalR } from '../../core/signal/signal.js';
-import type { SignalRW, SignalX } from '../../core/signal/writable.js';
+import type { LegatoPump } from './device.js';
 import type { Direction } from './protocol.js';
 
 /** Options of a dispense. */
@@ -23,21 +22,11 @@ export interface DispenseOptions {
   pollMs?: number;
 }
 
-/** The signals a dispense drives (a LegatoPump has them all). */
-export interface DispenseTarget {
-  readonly name: string;
-  readonly infuseRate: SignalRW<number>;
-  readonly withdrawRate: SignalRW<number>;
-  readonly targetVolume: SignalRW<number>;
-  readonly clearInfusedVolume: SignalX;
-  readonly clearWithdrawnVolume: SignalX;
-  readonly runInfuse: SignalX;
-  readonly runWithdraw: SignalX;
-  readonly volume: SignalR<number>;
-  readonly running: SignalR<boolean>;
-  readonly stalled: SignalR<boolean>;
-  readonly targetReached: SignalR<boolean>;
-}
+/** The signals a dispense drives: these members of a LegatoPump (their declarations and docs are the pump's). */
+export type DispenseTarget = Pick<
+  LegatoPump,
+  'name' | 'infuseRate' | 'withdrawRate' | 'targetVolume' | 'clearInfusedVolume' | 'clearWithdrawnVolume' | 'runInfuse' | 'runWithdraw' | 'volume' | 'running' | 'stalled' | 'targetReached'
+>;
 
 /** A checked dispense request. */
 export interface DispensePlan {

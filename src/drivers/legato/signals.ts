@@ -4,21 +4,18 @@
  * shared signal vocabulary (`../shared/signals.ts`); other values have their own query/command.
  * @module
  */
-import { SharedPoll } from '../shared/polled.js';
+import { QueryPoll, type Stamped } from '../shared/polled.js';
 import { SignalContext } from '../shared/signals.js';
 import type { LegatoIO, StatusReport } from './io.js';
 
 /** A status report with the time it arrived (seconds since the epoch). */
-export interface StampedStatus {
-  status: StatusReport;
-  timestamp: number;
-}
+export type StampedStatus = Stamped<'status', StatusReport>;
 
 /** Share `status` polls of one pump among its signals: reads made together share one `status` command. */
-export class StatusSource extends SharedPoll<StampedStatus> {
+export class StatusSource extends QueryPoll<'status', StatusReport> {
   /** Poll through the LegatoIO that `io` returns. */
   constructor(io: () => LegatoIO, pollMs = 100) {
-    super(() => io().status().then((status) => ({ status, timestamp: Date.now() / 1000 })), pollMs);
+    super('status', () => io().status(), pollMs);
   }
 }
 

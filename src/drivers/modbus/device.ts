@@ -8,11 +8,12 @@
  */
 import type { Device } from '../../core/device/device.js';
 import { StandardReadable } from '../../core/device/standard-readable.js';
-import { CanceledError, InvalidInputError } from '../../core/errors.js';
+import { InvalidInputError } from '../../core/errors.js';
 import type { RegisterBus } from '../../protocols/contracts.js';
 import { registerMapSignals, type RegisterSignals } from '../../protocols/modbus/backend.js';
 import type { RegisterEntry, RegisterMap, RegisterType } from '../../protocols/modbus/register-map.js';
 import type { ModbusTable } from '../../protocols/modbus/store.js';
+import { refusingTransport } from '../shared/refusing.js';
 
 /** Options of a {@link ModbusDevice}. */
 export interface ModbusDeviceOptions {
@@ -36,18 +37,9 @@ export function registerPath(path: string): RegisterEntry | undefined {
 }
 
 /** A bus that refuses every request: the transport of a device built for the mock tier. */
-const NO_BUS: RegisterBus = {
-  address: 'mock',
-  readHolding: () => Promise.reject(new CanceledError('no bus (mock device)')),
-  readInput: () => Promise.reject(new CanceledError('no bus (mock device)')),
-  readCoils: () => Promise.reject(new CanceledError('no bus (mock device)')),
-  readDiscrete: () => Promise.reject(new CanceledError('no bus (mock device)')),
-  writeSingle: () => Promise.reject(new CanceledError('no bus (mock device)')),
-  writeMultiple: () => Promise.reject(new CanceledError('no bus (mock device)')),
-  writeCoil: () => Promise.reject(new CanceledError('no bus (mock device)')),
-  writeCoils: () => Promise.reject(new CanceledError('no bus (mock device)')),
-  close: () => Promise.resolve(),
-};
+const NO_BUS = refusingTransport<RegisterBus>('bus', 'mock', [
+  'readHolding', 'readInput', 'readCoils', 'readDiscrete', 'writeSingle', 'writeMultiple', 'writeCoil', 'writeCoils',
+] satisfies Array<keyof RegisterBus>);
 
 /** A Modbus device from a register map (see the module notes). */
 export class ModbusDevice extends StandardReadable {

@@ -9,23 +9,16 @@
  */
 import type { Device } from '../../core/device/device.js';
 import { StandardReadable } from '../../core/device/standard-readable.js';
-import { CanceledError } from '../../core/errors.js';
 import type { WaitOptions } from '../../protocols/contracts.js';
 import type { OpcuaNodeSource } from '../../protocols/opcua/backend.js';
+import { refusingTransport } from '../shared/refusing.js';
 import { opcuaSignals, opcuaSignalsFromServer, type OpcuaNodeSpec, type OpcuaSignals } from '../../protocols/opcua/signals.js';
 
 /** Most variables a browse turns into signals. */
 export const BROWSE_LIMIT = 200;
 
 /** A client that refuses every call: the transport of a device built for the mock tier. */
-const NO_CLIENT: OpcuaNodeSource = {
-  address: 'mock',
-  read: () => Promise.reject(new CanceledError('no client (mock device)')),
-  write: () => Promise.reject(new CanceledError('no client (mock device)')),
-  subscribe: () => Promise.reject(new CanceledError('no client (mock device)')),
-  browse: () => Promise.reject(new CanceledError('no client (mock device)')),
-  close: () => Promise.resolve(),
-} as unknown as OpcuaNodeSource;
+const NO_CLIENT = refusingTransport<OpcuaNodeSource>('client', 'mock', ['read', 'write', 'subscribe', 'browse'] satisfies Array<keyof OpcuaNodeSource>);
 
 /** An identifier from a browse name (`Temperature`, `Set point` → `Set_point`), unique in `taken`. */
 function attrName(browseName: string, taken: Set<string>): string {

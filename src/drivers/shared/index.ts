@@ -8,4 +8,5 @@ export {
   QueriedBackend, SignalContext, signalR, signalRW, signalW, signalX,
   type CommandLayer, type SignalContextOptions, type SignalSpec,
 } from './signals.js';
-export { SharedPoll, followPoll, pollChanges, transportSource } from './polled.js';
+export { QueryPoll, SharedPoll, followPoll, pollChanges, transportSource, type Stamped } from './polled.js';
+export { refusingTransport } from './refusing.js';

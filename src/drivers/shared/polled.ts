@@ -98,6 +98,29 @@ export class SharedPoll<R> {
   }
 }
 
+/** A query's result under the family's own field name (`frame`, `status`) with the time it arrived (seconds since the epoch). */
+export type Stamped<K extends string, V> = { readonly [P in K]: V } & { timestamp: number };
+
+/** A {@link SharedPoll} of one query (an Alicat data frame, a Legato `status` report), each result stamped as it arrives. */
+export class QueryPoll<K extends string, V> extends SharedPoll<Stamped<K, V>> {
+  readonly #key: K;
+
+  /** Poll with `query`, keeping each result under `key`. */
+  constructor(key: K, query: () => Promise<V>, pollMs = 100) {
+    super(() => query().then((v) => stamp(key, v)), pollMs);
+    this.#key = key;
+  }
+
+  /** Take `value` (e.g. from a command's reply) as the newest state and tell the listeners. */
+  accept(value: V): Stamped<K, V> {
+    return this.publish(stamp(this.#key, value));
+  }
+}
+
+function stamp<K extends string, V>(key: K, value: V): Stamped<K, V> {
+  return { [key]: value, timestamp: Date.now() / 1000 } as Stamped<K, V>;
+}
+
 /**
  * Deliver the field `pick` of a shared poll to `listener`: the latest result at once (if any),
  * then every change. Return the function that stops delivering.

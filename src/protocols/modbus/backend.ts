@@ -3,9 +3,10 @@
  * {@link RegisterBus}, and `registerMapSignals` to turn a whole map into SignalR / SignalRW.
  * @module
  */
-import { LimitsError, UnsupportedError } from '../../core/errors.js';
-import type { DataKey, Reading } from '../../core/protocols.js';
+import { UnsupportedError } from '../../core/errors.js';
+import type { DataKey, Dtype, Reading } from '../../core/protocols.js';
 import type { ReadingListener, SignalBackend } from '../../core/signal/backend.js';
+import type { ValueMetadata } from '../../core/signal/datakey.js';
 import { SignalR, SignalRW } from '../../core/signal/index.js';
 import type { RegisterBus } from '../contracts.js';
 import { decodeEntry, encodeEntry, parseRegisterMap, resolveEntry, wordCount } from './register-map.js';
@@ -26,9 +27,10 @@ const NUMPY: Record<string, string> = { int16: '<i2', uint16: '<u2', int32: '<i4
 
 /**
  * Hold one register-map entry on a bus. Reads go to the device every time (no cache); a
- * subscription polls every `pollMs` and delivers the first reading and then each change. `put`
- * checks limits (LimitsError) and the storage type's range (InvalidInputError) before sending,
- * then writes with function 5 (coil), 6 (one register) or 16 (two registers); it resolves when
+ * subscription polls every `pollMs` and delivers the first reading and then each change. Its
+ * `constraints()` (dtype, the entry's limits) are checked once by the owning Signal before `put`
+ * (InvalidInputError / LimitsError); `put` encodes the value (InvalidInputError when it does not
+ * fit the storage type, nothing sent) and writes with function 5 (coil), 6 (one register) or 16 (two registers); it resolves when
  * the device acknowledged the write (`wait` changes nothing: Modbus has no completion signal).
  */
 export class ModbusRegisterBackend<T extends number | boolean = number | boolean> implements SignalBackend<T> {
@@ -96,9 +98,7 @@ export class ModbusRegisterBackend<T extends number | boolean = number | boolean
   async getDatakey(source: string): Promise<DataKey> {
     const e = this.entry;
     const scaled = e.scale !== 1 || e.offset !== 0;
-    const key: DataKey = { source, dtype: 'number', shape: [] };
-    if (e.type === 'bool') key.dtype = 'boolean';
-    else if (e.type !== 'float32' && !scaled) key.dtype = 'integer';
+    const key: DataKey = { source, dtype: this.#dtype(), shape: [] };
     key.dtype_numpy = scaled ? '<f8' : (NUMPY[e.type] as string);
     if (e.units !== undefined) key.units = e.units;
     if (e.precision !== undefined) key.precision = e.precision;
@@ -106,13 +106,19 @@ export class ModbusRegisterBackend<T extends number | boolean = number | boolean
     return key;
   }
 
-  /** Check and write a value; resolves once the device acknowledged it. */
+  /** The rules the Signal checks before `put`: the dtype of the data key, the entry's limits and units. */
+  constraints(): ValueMetadata {
+    const e = this.entry;
+    const rules: ValueMetadata = { dtype: this.#dtype() };
+    if (e.limits) rules.limits = { low: e.limits.low, high: e.limits.high };
+    if (e.units !== undefined) rules.units = e.units;
+    return rules;
+  }
+
+  /** Encode and write a value the Signal checked; resolves once the device acknowledged it. */
   async put(value: T | undefined, _wait: boolean): Promise<void> {
     const e = this.entry;
     if (!e.writable) throw new UnsupportedError({ device: this.name, verb: 'put' });
-    if (e.limits && typeof value === 'number' && (value < e.limits.low || value > e.limits.high)) {
-      throw new LimitsError({ device: this.name, value, low: e.limits.low, high: e.limits.high, units: e.units });
-    }
     const raw = encodeEntry({ ...e, name: this.name }, value);
     const opts = this.callOptions();
     if (typeof raw === 'boolean') await this.bus.writeCoil(e.address, raw, opts);
@@ -150,6 +156,12 @@ export class ModbusRegisterBackend<T extends number | boolean = number | boolean
       this.pollTimer = undefined;
       if (this.listener === listener) this.poll(listener, first);
     }, this.pollMs);
+  }
+
+  #dtype(): Dtype {
+    const e = this.entry;
+    if (e.type === 'bool') return 'boolean';
+    return e.type !== 'float32' && e.scale === 1 && e.offset === 0 ? 'integer' : 'number';
   }
 
   private callOptions(timeoutMs?: number): { unit?: number; timeoutMs?: number } {

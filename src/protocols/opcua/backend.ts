@@ -2,9 +2,9 @@
  * OPC UA nodes as signals: a {@link SignalBackend} over one node of a {@link NodeClient}.
  * @module
  */
-import { LimitsError } from '../../core/errors.js';
-import type { DataKey, Reading } from '../../core/protocols.js';
+import type { DataKey, Dtype, Reading } from '../../core/protocols.js';
 import type { ReadingListener, SignalBackend } from '../../core/signal/backend.js';
+import type { ValueMetadata } from '../../core/signal/datakey.js';
 import type { NodeClient, NodeValue, WaitOptions } from '../contracts.js';
 import { dataTypeByName, dtypeOf, numpyOf } from './datatypes.js';
 import type { NodeInfo } from './operations.js';
@@ -31,9 +31,11 @@ export interface OpcuaNodeBackendOptions {
   units?: string;
   /** Number of decimals to display. */
   precision?: number;
-  /** Control limits (default: the node's EURange); a put outside them is a LimitsError. */
+  /** Control limits (default: the node's EURange); the Signal refuses a put outside them (LimitsError). */
   limits?: { low: number; high: number };
-  /** Check puts against the limits before writing. Default true. */
+  /** Type of the value as the node map declares it (default: from the node's DataType at connect; none on the mock tier). */
+  dtype?: Dtype;
+  /** Let the Signal check puts against the limits before writing. Default true. */
   checkLimits?: boolean;
   /** Delay before re-trying a subscription that failed (e.g. while reconnecting), in ms. Default 1000. */
   resubscribeDelayMs?: number;
@@ -53,8 +55,10 @@ function toReading<T>(v: NodeValue<T>): Reading<T> {
  * Hold one node. `connect` describes the node once (proving it exists) and caches what it
  * learned; reads go to the server each time; `setCallback` watches the node through the
  * client's shared subscription (the current value first, then each change; a Bad value comes
- * with `alarm_severity` 3 and the status name as `message`). `put` checks limits (LimitsError)
- * and the data type (InvalidInputError) before writing, and maps a bad status to DeviceError.
+ * with `alarm_severity` 3 and the status name as `message`). Its `constraints()` (the node's
+ * dtype, limits from the options or EURange) are checked once by the owning Signal before `put`
+ * (LimitsError / InvalidInputError); `put` writes (the client encodes the value for the node's
+ * DataType, InvalidInputError if it cannot) and maps a bad status to DeviceError.
  */
 export class OpcuaNodeBackend<T> implements SignalBackend<T> {
   /** Every OPC UA call has its own time limit in OpcuaClient. */
@@ -150,12 +154,25 @@ export class OpcuaNodeBackend<T> implements SignalBackend<T> {
     return key;
   }
 
-  /** Check the limits, then write; resolves when the server accepted the value. */
-  async put(value: T | undefined, _wait: boolean): Promise<void> {
+  /**
+   * The rules the Signal checks before `put`: the dtype (the `dtype` option, else the node's
+   * DataType when known from connect and checkable: booleans, numbers, integers, strings,
+   * arrays), the limits (options,
+   * else EURange; none with `checkLimits: false`) and units.
+   */
+  constraints(): ValueMetadata {
+    const rules: ValueMetadata = {};
+    const dtype = this.#dtype();
+    if (dtype !== undefined) rules.dtype = dtype;
     const limits = this.#options.checkLimits === false ? undefined : this.#limits();
-    if (limits && typeof value === 'number' && (value < limits.low || value > limits.high)) {
-      throw new LimitsError({ device: this.#name, value, low: limits.low, high: limits.high, units: this.#options.units ?? this.#info?.units });
-    }
+    if (limits) rules.limits = { low: limits.low, high: limits.high };
+    const units = this.#options.units ?? this.#info?.units;
+    if (units !== undefined) rules.units = units;
+    return rules;
+  }
+
+  /** Write a value the Signal checked; resolves when the server accepted it. */
+  async put(value: T | undefined, _wait: boolean): Promise<void> {
     await this.#client.write(this.nodeId, value, this.#wait());
     this.#setpoint = value;
   }
@@ -193,6 +210,17 @@ export class OpcuaNodeBackend<T> implements SignalBackend<T> {
           }, this.#options.resubscribeDelayMs ?? 1000);
         },
       );
+  }
+
+  #dtype(): Dtype | undefined {
+    if (this.#options.dtype !== undefined) return this.#options.dtype;
+    const info = this.#info;
+    if (info?.dataType === undefined) return undefined;
+    const dt = dataTypeByName(info.dataType);
+    const isArray = info.valueRank >= 0 || info.arrayDimensions.length > 0;
+    const dtype = dtypeOf(dt, isArray);
+    // dtypeOf calls every other type (DateTime, ByteString, ...) a string; only a String node is one.
+    return dtype === 'string' && info.dataType !== 'String' ? undefined : dtype;
   }
 
   #limits(): { low: number; high: number } | undefined {

@@ -100,3 +100,35 @@ t.test('parameters are checked by the one schema, from the URI and from options 
   t.match(err(() => resolveTarget(modbusFamily, 'modbus+tcp://h?colour=red')), /^parameter 'colour': unknown for modbus\+tcp:\/\/ \(known: connectTimeoutMs, keepAliveMs, unit, timeoutMs, maxInFlight, map, pollMs\)/);
   t.match(err(() => resolveTarget(modbusFamily, 'modbus+rtu:///dev/ttyUSB0?parity=maybe')), /^parameter 'parity': must be one of none, even, odd, mark, space/);
 });
+
+t.test('the same bad put is refused the same way on the mock tier and over the wire', async (t) => {
+  const refusals = async (d: ModbusDevice): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    const bad: Array<[string, unknown]> = [['setpoint', 500], ['setpoint', 'hot'], ['run', 1]];
+    for (const [name, value] of bad) {
+      const e = await Promise.resolve((d.signals[name] as SignalRW<unknown>).set(value)).catch((err: unknown) => err);
+      out.push(e instanceof Error ? { ...e, name: e.name, message: e.message } : e);
+    }
+    return out;
+  };
+  const mock = await mockFamily(modbusFamily, { map: MAP }, { name: 'oven' });
+  const onMock = await refusals(mock);
+  await mock.close();
+  t.match(onMock, [
+    { name: 'LimitsError', device: 'oven-setpoint', value: 500, low: -50, high: 200, units: 'degC' },
+    { name: 'InvalidInputError', value: 'hot' },
+    { name: 'InvalidInputError', value: 1 },
+  ]);
+  await withLeakGuard(async () => {
+    const sim: ModbusSim = await startModbusSim({ tcp: '127.0.0.1:0' });
+    let d: ModbusDevice | undefined;
+    try {
+      d = await openModbusDevice(sim.address, { map: MAP, name: 'oven' });
+      t.same(await refusals(d), onMock, 'the same typed errors with the same fields');
+      t.equal(sim.get('setpoint'), 25, 'nothing reached the simulator');
+    } finally {
+      await d?.close();
+      await sim.close();
+    }
+  }, { graceMs: 1000 });
+});

@@ -73,3 +73,34 @@ t.test('node maps and addresses are checked before anything is opened', async (t
   t.throws(() => resolveTarget(opcuaFamily, 'opc.tcp://127.0.0.1:4840?colour=red'), InvalidInputError);
   t.match(resolveTarget(opcuaFamily, 'opc.tcp://127.0.0.1/UA?timeoutMs=2500').target.address, { endpoint: 'opc.tcp://127.0.0.1:4840/UA', options: { timeoutMs: 2500 } });
 });
+
+t.test('the same bad put is refused the same way on the mock tier and over the wire', async (t) => {
+  await privateTmp(t);
+  const nodes = { sp: { nodeId: 'ns=1;s=Setpoint', writable: true, dtype: 'number', limits: { low: 0, high: 40 }, units: '°C' } } as const;
+  const refusals = async (d: OpcuaDevice): Promise<unknown[]> => {
+    const sp = d.signals['sp'] as SignalRW<number>;
+    const out: unknown[] = [];
+    for (const bad of [45, Number.NaN]) {
+      const e = await Promise.resolve(sp.set(bad)).catch((err: unknown) => err);
+      out.push(e instanceof Error ? { ...e, name: e.name, message: e.message } : e);
+    }
+    return out;
+  };
+  const mock = await mockFamily(opcuaFamily, { nodes }, { name: 'oven' });
+  const onMock = await refusals(mock);
+  await mock.close();
+  t.match(onMock, [{ name: 'LimitsError', device: 'oven-sp', value: 45, low: 0, high: 40, units: '°C' }, { name: 'InvalidInputError' }]);
+  await withLeakGuard(async () => {
+    const sim = await startOpcuaSim({ nodes: TEST_NODES });
+    let d: OpcuaDevice | undefined;
+    try {
+      d = await openOpcuaDevice(sim.endpoint, { name: 'oven', nodes });
+      const onWire = await refusals(d);
+      t.same(onWire, onMock, 'the same typed errors with the same fields');
+      t.equal(sim.get('ns=1;s=Setpoint'), 10, 'nothing reached the server');
+    } finally {
+      await d?.close();
+      await sim.close();
+    }
+  }, { graceMs: 2000 });
+});

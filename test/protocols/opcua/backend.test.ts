@@ -69,20 +69,24 @@ t.test('data keys come from DataType, ValueRank, EngineeringUnits and EURange', 
   }, 'options override the server');
 });
 
-t.test('put checks limits first, then writes; bad status is a DeviceError', async (t) => {
+t.test('the backend describes its rules, the Signal checks them before put; bad status is a DeviceError', async (t) => {
   const sp = new OpcuaNodeBackend<number>(client, 'ns=1;s=Setpoint');
-  sp.setName('heater-setpoint');
+  t.same(sp.constraints(), {}, 'no rules known before connect');
   await sp.connect(5000);
-  await sp.put(12.5, true);
+  t.same(sp.constraints(), { dtype: 'number', limits: { low: 0, high: 50 }, units: '°C' }, 'dtype, EURange and units from the server');
+  const signal = new SignalRW(sp, { name: 'heater-setpoint' });
+  await signal.set(12.5);
   t.equal(sim.get('ns=1;s=Setpoint'), 12.5);
   t.equal(await sp.getSetpoint(), 12.5);
-  const err = await sp.put(60, true).catch((e: unknown) => e);
+  const err = await Promise.resolve(signal.set(60)).catch((e: unknown) => e);
   t.type(err, LimitsError, 'EURange [0, 50] refuses 60 before sending');
   t.match(err, { device: 'heater-setpoint', value: 60, low: 0, high: 50, units: '°C' });
+  await t.rejects(async () => signal.set('hot' as unknown as number), InvalidInputError, 'the node dtype refuses a string');
   t.equal(sim.get('ns=1;s=Setpoint'), 12.5, 'nothing reached the server');
   const unchecked = new OpcuaNodeBackend<number>(client, 'ns=1;s=Setpoint', { checkLimits: false });
   await unchecked.connect(5000);
-  await t.rejects(unchecked.put(60, true), { name: 'DeviceError', vendorCode: 'BadOutOfRange' }, 'the server refuses it too');
+  t.notOk('limits' in unchecked.constraints(), 'checkLimits: false describes no limits');
+  await t.rejects(async () => new SignalRW(unchecked, { name: 'raw' }).set(60), { name: 'DeviceError', vendorCode: 'BadOutOfRange' }, 'the server refuses it too');
   const ro = new OpcuaNodeBackend<number>(client, 'ns=1;s=Temp');
   await ro.connect(5000);
   const roErr = await ro.put(22, true).catch((e: unknown) => e);
