@@ -430,14 +430,17 @@ function guard<T>(
         reject(new CanceledError(`${operation}: ${String(signal?.reason ?? 'aborted')}`));
       });
     };
-    const timer = setTimeout(() => {
+    const onTimeout = (): void => {
       finish(() => {
         onGiveUp();
         const last = lastError();
         reject(new TimeoutError({ operation, afterMs: reportMs, detail: last ? ` (last error: ${last.message.split('\n')[0]})` : '' }));
       });
-    }, timeoutMs);
-    if (signal?.aborted) onAbort();
+    };
+    // No time left is a timeout now, not a race between a 1 ms timer and a fast answer.
+    const timer = timeoutMs > 0 ? setTimeout(onTimeout, timeoutMs) : undefined;
+    if (timer === undefined) onTimeout();
+    else if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => finish(() => resolve(v)),
