@@ -257,7 +257,7 @@ export function parseTangoAddress(text: string, env: Readonly<Record<string, str
     host = h[1]!.replace(/^\[|\]$/g, '');
     port = Number(h[2]);
     if (port < 1 || port > 65535) throw new InvalidInputError({ what, value: text, reason: `port ${port} outside 1..65535` });
-  } else if (parts.length === 3) {
+  } else if (parts.length === 3 && !parts[0]!.includes(':')) {
     const th = env.TANGO_HOST;
     if (!database) throw new InvalidInputError({ what, value: text, reason: '#dbase=no needs the device server host:port in the address' });
     if (th) {
