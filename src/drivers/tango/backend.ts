@@ -115,6 +115,8 @@ export interface TangoReading {
   /** Server timestamp, seconds since the Unix epoch. */
   timestamp: number;
   quality: TangoQuality;
+  /** The write part (set point) of a writable attribute, when the server returns one. */
+  writeValue?: TangoValue;
 }
 
 /** One attribute's description (from `attribute_list_query` / the attribute configuration). */
