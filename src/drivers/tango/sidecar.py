@@ -1,0 +1,322 @@
+"""labrig's Tango sidecar: one PyTango DeviceProxy driven by JSON lines over stdio.
+
+Started by sidecar.ts with Debian's /usr/bin/python3 (python3-tango). Protocol (one JSON object
+per line, UTF-8):
+
+  stdout, first line:  {"ready": true, "pytango": "9.3.6"}
+  stdin  request:      {"id": N, "op": OP, "timeoutMs": T, ...arguments}
+  stdout reply:        {"id": N, "ok": true, "result": ...}
+                       {"id": N, "ok": false, "error": {"kind": "DevFailed", "levels": [...]}}
+                       {"id": N, "ok": false, "error": {"kind": "Python", "type": ..., "message": ...}}
+  stdout event:        {"ev": SUB, "r": READING} or {"ev": SUB, "error": ERROR}
+
+OPs: connect(address), read(names), write(name, value), command(name, arg, hasArg), state,
+status, subscribe(attr, sub), unsubscribe(sub), ping. Requests run one at a time, in order; each
+sets the proxy's timeout to its own timeoutMs. A READING is
+{"n": name, "v": value, "t": seconds, "q": quality, "ty": type, "f": format, "sh": shape}: scalars
+as JSON values, arrays flattened row-major with their shape, 64-bit integers in arrays as decimal
+strings, non-finite floats as the strings "NaN", "Infinity", "-Infinity". EOF on stdin ends the
+process (os._exit, so no cppTango destructor runs at interpreter exit).
+"""
+import json
+import math
+import os
+import sys
+import threading
+
+import numpy
+import tango
+
+OUT = sys.stdout.buffer
+LOCK = threading.Lock()
+NOT_SPEC = ("Not specified", "", None)
+
+
+def send(obj):
+    data = (json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode()
+    with LOCK:
+        OUT.write(data)
+        OUT.flush()
+
+
+def fnum(x):
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+INT64 = (tango.CmdArgType.DevLong64, tango.CmdArgType.DevULong64)
+FLOATS = (tango.CmdArgType.DevDouble, tango.CmdArgType.DevFloat)
+
+
+def enc_array(arr, ty):
+    a = numpy.asarray(arr)
+    if ty in INT64:
+        return [str(int(x)) for x in a.ravel()]
+    if ty in FLOATS:
+        flat = a.ravel()
+        if numpy.isfinite(flat).all():
+            return flat.tolist()
+        return [fnum(x) for x in flat]
+    if a.dtype.kind in "US" or ty == tango.CmdArgType.DevString:
+        return [str(x) for x in (a.ravel() if a.dtype != object else numpy.array(arr, dtype=object).ravel())]
+    return a.ravel().tolist()
+
+
+def enc_scalar(v, ty):
+    if ty == tango.CmdArgType.DevState:
+        return str(v)
+    if ty in FLOATS:
+        return fnum(v)
+    if isinstance(v, numpy.generic):
+        return v.item()
+    if isinstance(v, bytes):
+        return v.decode("latin-1")
+    return v
+
+
+def enc_reading(a):
+    ty = a.type
+    fmt = a.data_format
+    q = str(a.quality)
+    ts = a.time.totime()
+    if a.has_failed or a.value is None or q == "ATTR_INVALID":
+        return {"n": a.name, "v": None, "t": ts, "q": q, "ty": str(ty), "f": str(fmt), "sh": []}
+    if fmt == tango.AttrDataFormat.SCALAR:
+        out = {"n": a.name, "v": enc_scalar(a.value, ty), "t": ts, "q": q, "ty": str(ty), "f": "SCALAR", "sh": []}
+        if a.w_value is not None:
+            out["w"] = enc_scalar(a.w_value, ty)
+        return out
+    image = fmt == tango.AttrDataFormat.IMAGE
+    shape = [a.dim_y, a.dim_x] if image else [a.dim_x]
+    out = {"n": a.name, "v": enc_any_array(a.value, ty, image), "t": ts, "q": q, "ty": str(ty), "f": str(fmt), "sh": shape}
+    if a.w_value is not None and (a.w_dim_x > 0):
+        out["w"] = enc_any_array(a.w_value, ty, image)
+        out["wsh"] = [a.w_dim_y, a.w_dim_x] if image else [a.w_dim_x]
+    return out
+
+
+def enc_any_array(v, ty, image):
+    if ty == tango.CmdArgType.DevString:
+        flat = [s for row in v for s in row] if image else list(v)
+        return [str(s) for s in flat]
+    return enc_array(v, ty)
+
+
+def enc_error(e):
+    if isinstance(e, tango.DevFailed):
+        return {"kind": "DevFailed", "levels": [
+            {"reason": x.reason, "desc": x.desc, "origin": x.origin, "severity": str(x.severity)} for x in e.args]}
+    return {"kind": "Python", "type": type(e).__name__, "message": str(e)}
+
+
+def enc_errors(errs):
+    return {"kind": "DevFailed", "levels": [
+        {"reason": x.reason, "desc": x.desc, "origin": x.origin, "severity": str(x.severity)} for x in errs]}
+
+
+def opt_num(s):
+    if s in NOT_SPEC:
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def describe(dev):
+    attrs = []
+    for a in dev.attribute_list_query_ex():
+        d = {
+            "name": a.name,
+            "dataType": str(tango.CmdArgType.values[a.data_type]),
+            "format": str(a.data_format),
+            "writable": str(a.writable),
+            "unit": "" if a.unit in ("No unit",) else a.unit,
+            "label": a.label,
+            "description": "" if a.description == "No description" else a.description,
+            "displayFormat": a.format,
+            "maxDimX": a.max_dim_x,
+            "maxDimY": a.max_dim_y,
+        }
+        for key, val in (("minValue", a.min_value), ("maxValue", a.max_value), ("minAlarm", a.alarms.min_alarm),
+                         ("maxAlarm", a.alarms.max_alarm), ("minWarning", a.alarms.min_warning),
+                         ("maxWarning", a.alarms.max_warning)):
+            n = opt_num(val)
+            if n is not None and math.isfinite(n):
+                d[key] = n
+        labels = list(getattr(a, "enum_labels", []) or [])
+        if labels:
+            d["enumLabels"] = labels
+        attrs.append(d)
+    cmds = [{"name": c.cmd_name, "inType": str(c.in_type), "outType": str(c.out_type),
+             "inDescription": c.in_type_desc, "outDescription": c.out_type_desc} for c in dev.command_list_query()]
+    return {"name": dev.dev_name(), "className": dev.info().dev_class, "attributes": attrs, "commands": cmds}
+
+
+def dec_write(value, fmt):
+    """JSON value → what write_attribute accepts ({shape, data} → nested list for images)."""
+    if isinstance(value, dict) and "data" in value:
+        data = value["data"]
+        shape = value.get("shape") or [len(data)]
+        if fmt == tango.AttrDataFormat.IMAGE and len(shape) == 2:
+            rows, cols = shape
+            return [data[r * cols:(r + 1) * cols] for r in range(rows)]
+        return data
+    return value
+
+
+def parse_num(x):
+    if isinstance(x, str):
+        return float(x) if x in ("NaN", "Infinity", "-Infinity") else int(x)
+    return x
+
+
+def enc_cmd_result(v, ty):
+    if v is None or ty == tango.CmdArgType.DevVoid:
+        return None
+    if ty in (tango.CmdArgType.DevVarLongStringArray, tango.CmdArgType.DevVarDoubleStringArray):
+        nums, strs = v
+        conv = fnum if ty == tango.CmdArgType.DevVarDoubleStringArray else int
+        return {"numbers": [conv(x) for x in nums], "strings": [str(s) for s in strs]}
+    if ty == tango.CmdArgType.DevVarStringArray:
+        return [str(s) for s in v]
+    if ty == tango.CmdArgType.DevVarBooleanArray:
+        return [bool(x) for x in v]
+    name = str(ty)
+    if name.startswith("DevVar"):
+        elem = {"DevVarLong64Array": tango.CmdArgType.DevLong64, "DevVarULong64Array": tango.CmdArgType.DevULong64,
+                "DevVarDoubleArray": tango.CmdArgType.DevDouble, "DevVarFloatArray": tango.CmdArgType.DevFloat}.get(name)
+        return enc_array(v, elem)
+    return enc_scalar(v, ty)
+
+
+def dec_cmd_arg(arg, ty):
+    if ty in (tango.CmdArgType.DevVarLongStringArray, tango.CmdArgType.DevVarDoubleStringArray):
+        return [[parse_num(x) for x in arg["numbers"]], arg["strings"]]
+    if isinstance(arg, dict) and "data" in arg:
+        arg = arg["data"]
+    if ty in (tango.CmdArgType.DevVarLong64Array, tango.CmdArgType.DevVarULong64Array, tango.CmdArgType.DevLong64,
+              tango.CmdArgType.DevULong64):
+        return [parse_num(x) for x in arg] if isinstance(arg, list) else parse_num(arg)
+    if ty in (tango.CmdArgType.DevDouble, tango.CmdArgType.DevFloat) and isinstance(arg, str):
+        return float(arg)
+    if ty in (tango.CmdArgType.DevVarDoubleArray, tango.CmdArgType.DevVarFloatArray):
+        return [float(x) for x in arg]
+    return arg
+
+
+class Sidecar:
+    def __init__(self):
+        self.dev = None
+        self.timeout = None
+        self.subs = {}
+        self.formats = {}
+        self.cmds = {}
+
+    def set_timeout(self, ms):
+        if ms and ms != self.timeout and self.dev is not None:
+            self.dev.set_timeout_millis(int(ms))
+            self.timeout = ms
+
+    def op_connect(self, req):
+        self.dev = tango.DeviceProxy(req["address"])
+        self.timeout = None
+        self.set_timeout(req.get("timeoutMs"))
+        info = describe(self.dev)
+        self.formats = {a["name"].lower(): a["format"] for a in info["attributes"]}
+        self.cmds = {c.cmd_name.lower(): c for c in self.dev.command_list_query()}
+        return info
+
+    def op_read(self, req):
+        names = req["names"]
+        if len(names) == 1:
+            return [enc_reading(self.dev.read_attribute(names[0]))]
+        return [enc_reading(a) for a in self.dev.read_attributes(names)]
+
+    def op_write(self, req):
+        fmt = self.formats.get(req["name"].lower())
+        f = tango.AttrDataFormat.IMAGE if fmt == "IMAGE" else None
+        self.dev.write_attribute(req["name"], dec_write(req["value"], f))
+        return None
+
+    def op_command(self, req):
+        name = req["name"]
+        info = self.cmds.get(name.lower())
+        if info is None:
+            info = self.dev.command_query(name)
+        if req.get("hasArg"):
+            out = self.dev.command_inout(name, dec_cmd_arg(req["arg"], info.in_type))
+        else:
+            out = self.dev.command_inout(name)
+        return enc_cmd_result(out, info.out_type)
+
+    def op_state(self, req):
+        return str(self.dev.state())
+
+    def op_status(self, req):
+        return self.dev.status()
+
+    def op_ping(self, req):
+        return self.dev.ping() if self.dev is not None else 0
+
+    def op_subscribe(self, req):
+        sub = req["sub"]
+
+        def cb(ev, sub=sub):
+            try:
+                if ev.err:
+                    send({"ev": sub, "error": enc_errors(ev.errors)})
+                else:
+                    send({"ev": sub, "r": enc_reading(ev.attr_value)})
+            except Exception as e:  # never let an encoding fault kill the event thread silently
+                send({"ev": sub, "error": enc_error(e)})
+
+        eid = self.dev.subscribe_event(req["attr"], tango.EventType.CHANGE_EVENT, cb)
+        self.subs[sub] = eid
+        return sub
+
+    def op_unsubscribe(self, req):
+        eid = self.subs.pop(req["sub"], None)
+        if eid is not None:
+            self.dev.unsubscribe_event(eid)
+        return None
+
+
+def main():
+    sc = Sidecar()
+    send({"ready": True, "pytango": tango.__version__})
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            break
+        try:
+            req = json.loads(line)
+        except ValueError as e:
+            send({"id": None, "ok": False, "error": {"kind": "Protocol", "message": str(e)}})
+            continue
+        rid = req.get("id")
+        try:
+            fn = getattr(sc, "op_" + req.get("op", ""), None)
+            if fn is None:
+                raise ValueError("unknown op " + repr(req.get("op")))
+            if sc.dev is None and req["op"] not in ("connect", "ping"):
+                raise ValueError("not connected")
+            if req["op"] != "connect":
+                sc.set_timeout(req.get("timeoutMs"))
+            send({"id": rid, "ok": True, "result": fn(req)})
+        except Exception as e:
+            send({"id": rid, "ok": False, "error": enc_error(e)})
+    for eid in list(sc.subs.values()):
+        try:
+            sc.dev.unsubscribe_event(eid)
+        except Exception:
+            pass
+    OUT.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
