@@ -5,7 +5,8 @@
  * pump starts dispensing; then a snaking 2-axis grid scan of the stage runs through the
  * RunEngine, with a point detector seeing a 2-D Gaussian of the stage position (read back over
  * the wire at each point), the MFC flow and the pumped volume as extra detectors and the whole
- * rig in a baseline stream. Documents go to JSON lines and a live table. After the scan the rig
+ * rig in a baseline stream. Any other readable device of a given rig (a `sim:nidaqmx` channel, ...)
+ * is a detector too. Documents go to JSON lines and a live table. After the scan the rig
  * is e-stopped and the time to all devices stopped is printed.
  * @module
  */
@@ -14,7 +15,7 @@ import { CanceledError, InvalidInputError, isCanceled, toError } from '../core/e
 import { RunEngine } from '../core/engine/index.js';
 import { gridScan } from '../core/engine/plans/index.js';
 import { baselineWrapper } from '../core/engine/preprocessors/index.js';
-import type { Readable } from '../core/protocols.js';
+import { isReadable, type Readable } from '../core/protocols.js';
 import { Status } from '../core/status.js';
 import { isAlicatController, type AlicatFlowController } from '../drivers/alicat/index.js';
 import { GalilController, type GalilAxis } from '../drivers/galil/index.js';
@@ -168,7 +169,10 @@ export async function runWireDemo(options: WireDemoOptions = {}): Promise<WireDe
       print(`${pump.name}: dispensing ${d.ul} ul at ${d.ulPerMin} ul/min`);
     }
 
-    const detectors: Readable[] = [det, ...(mfc ? [mfc.readback] : []), ...(pump ? [pump.infusedVolume] : [])];
+    // Every other readable device of the rig (a DAQ channel, a potentiostat, ...) is read at each point too.
+    const extra = Object.values(rig.devices).filter((d): d is typeof d & Readable => d !== stage && d !== mfc && d !== pump && isReadable(d));
+    for (const d of extra) print(`${(d as unknown as { name: string }).name}: read at every point`);
+    const detectors: Readable[] = [det, ...(mfc ? [mfc.readback] : []), ...(pump ? [pump.infusedVolume] : []), ...extra];
     const [x0, x1] = span(x);
     const [y0, y1] = span(y);
     const plan = baselineWrapper(gridScan(detectors, x, x0, x1, points, y, y0, y1, points, true), [stage, ...(mfc ? [mfc] : []), ...(pump ? [pump] : [])]);

@@ -188,7 +188,9 @@ export class NidaqmxDevice extends StandardReadable {
     });
     this.signals = signals;
     if (options.directory) this.collectAssetDocs = (index?: number) => this.#assetDocs(index);
-    this.addReadables(Object.values(signals), 'read');
+    // Every read asks the task (a sample now): a staged signal would otherwise serve a cached
+    // reading, and this backend publishes only what a read fetched (so a staged run got nothing).
+    this.addReadables(Object.values(signals), this.kind === 'ai' || this.kind === 'di' ? 'hinted-uncached' : 'uncached');
     this.setName(name);
   }
 
