@@ -39,7 +39,7 @@ import type { Device } from '../core/device/device.js';
 import { sleep } from '../core/device/timeout.js';
 import type { StandardReadable } from '../core/device/standard-readable.js';
 import type { Stoppable } from '../core/protocols.js';
-import { resolveAddress, type Transport } from '../protocols/address.js';
+import { resolveAddress, serialTransport, tcpTransport, type Transport } from '../protocols/address.js';
 import type { ByteStream } from '../protocols/contracts.js';
 import { checkParams, type ParamSchema } from '../protocols/params.js';
 import { splitUri, type AddressBase } from '../protocols/uri.js';
@@ -144,6 +144,34 @@ export type AnyFamily = FamilyDescriptor<object, FamilyDevice>;
 
 const NAME_RE = /^[a-z][a-z0-9_]*$/;
 const SCHEME_RE = /^[a-z][a-z0-9+.-]*$/;
+
+/** Options of {@link streamSchemes}. */
+export interface StreamSchemesOptions {
+  /** Default baud rate of the serial scheme. */
+  readonly baud: number;
+  /** Default TCP port (none: the address must name one). */
+  readonly tcpPort?: number;
+  /** Query parameters the transports' own examples show (`?unit=A`). */
+  readonly query?: string;
+  /** Example address of the serial scheme for help text. */
+  readonly serialExample: string;
+  /** Example address of the TCP scheme for help text. */
+  readonly tcpExample: string;
+  /** Which scheme is listed first (help text and errors list them in this order); default serial. */
+  readonly first?: 'serial' | 'tcp';
+}
+
+/**
+ * The `<name>+serial` and `<name>+tcp` schemes of a family whose instrument speaks one byte
+ * protocol over a serial line or a TCP bridge, with the shared address parsers of both.
+ */
+export function streamSchemes(name: string, o: StreamSchemesOptions): FamilyScheme[] {
+  const q = o.query ?? '';
+  const serial: FamilyScheme = { scheme: `${name}+serial`, transport: serialTransport({ defaultBaud: o.baud, example: `${name}+serial:///dev/ttyUSB0${q}` }), example: o.serialExample };
+  const tcpOptions = o.tcpPort === undefined ? { example: `${name}+tcp://host:port${q}` } : { defaultPort: o.tcpPort, example: `${name}+tcp://host:${o.tcpPort}${q}` };
+  const tcp: FamilyScheme = { scheme: `${name}+tcp`, transport: tcpTransport(tcpOptions), example: o.tcpExample };
+  return o.first === 'tcp' ? [tcp, serial] : [serial, tcp];
+}
 
 /** Check a descriptor's shape (names, schemes, no parameter shadowing a transport's) and return it unchanged, typed. */
 export function defineFamily<O extends object, D extends FamilyDevice>(descriptor: FamilyDescriptor<O, D>): FamilyDescriptor<O, D> {

@@ -4,8 +4,8 @@
  * @module
  */
 export {
-  checkFamilyOptions, defineFamily, mockFamily, openFamily, pollUntil, resolveTarget, schemeOf, streamOf,
-  type AnyFamily, type FamilyDescriptor, type FamilyDevice, type FamilyScheme, type FamilyTarget, type MockContext, type OpenContext,
+  checkFamilyOptions, defineFamily, mockFamily, openFamily, pollUntil, resolveTarget, schemeOf, streamOf, streamSchemes,
+  type AnyFamily, type FamilyDescriptor, type FamilyDevice, type FamilyScheme, type FamilyTarget, type MockContext, type OpenContext, type StreamSchemesOptions,
 } from './family.js';
 export { familyByName, familyForScheme, familyForUri, familySchemes, registerFamily, registeredFamilies, unregisterFamily } from './registry.js';
 export { SERIAL_PARAMS, TCP_PARAMS, resolveAddress, serialTransport, tcpTransport, type Transport, type ResolvedAddress } from '../protocols/address.js';

@@ -7,9 +7,8 @@
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { serialTransport, tcpTransport } from '../../protocols/address.js';
 import { reasonOf, type ParamSchema } from '../../protocols/params.js';
-import { connectOrClose, defineFamily, pollUntil, streamOf } from '../family.js';
+import { connectOrClose, defineFamily, pollUntil, streamOf, streamSchemes } from '../family.js';
 import { resolveAlicatConfig, type AlicatConfig } from './config.js';
 import type { AlicatDevice } from './index.js';
 
@@ -61,10 +60,7 @@ export type AlicatFamilyOptions = AlicatConfig;
 export const alicatFamily = defineFamily<AlicatFamilyOptions, AlicatDevice>({
   name: 'alicat',
   title: 'Alicat mass flow controllers (MFC) and meters (MFM)',
-  schemes: [
-    { scheme: 'alicat+serial', transport: serialTransport({ defaultBaud: ALICAT_BAUD, example: 'alicat+serial:///dev/ttyUSB0?unit=A' }), example: 'alicat+serial:///dev/ttyUSB0?unit=A&baud=19200' },
-    { scheme: 'alicat+tcp', transport: tcpTransport({ example: 'alicat+tcp://host:port?unit=A' }), example: 'alicat+tcp://10.0.0.9:4001?unit=A' },
-  ],
+  schemes: streamSchemes('alicat', { baud: ALICAT_BAUD, query: '?unit=A', serialExample: 'alicat+serial:///dev/ttyUSB0?unit=A&baud=19200', tcpExample: 'alicat+tcp://10.0.0.9:4001?unit=A' }),
   params: ALICAT_PARAMS,
   moveAliases: ['setpoint'],
   async open(target, options, { name }) {

@@ -7,9 +7,8 @@
  * @module
  */
 import { DeviceError, InvalidInputError } from '../../core/errors.js';
-import { serialTransport, tcpTransport } from '../../protocols/address.js';
 import { reasonOf, type ParamSchema } from '../../protocols/params.js';
-import { defineFamily, pollUntil, streamOf, type FamilyTarget } from '../family.js';
+import { defineFamily, pollUntil, streamOf, streamSchemes, type FamilyTarget } from '../family.js';
 import { resolveConfig, toCounts, type GalilAxisConfig, type GalilConfig } from './config.js';
 import type { GalilController } from './device.js';
 import { MAX_ACCEL_COUNTS, MAX_SPEED_COUNTS, MIN_ACCEL_COUNTS } from './protocol.js';
@@ -133,10 +132,7 @@ async function open(target: FamilyTarget, options: GalilFamilyOptions, name: str
 export const galilFamily = defineFamily<GalilFamilyOptions, GalilController>({
   name: 'galil',
   title: 'Galil DMC motion controllers and RIO I/O units',
-  schemes: [
-    { scheme: 'galil+tcp', transport: tcpTransport({ defaultPort: GALIL_TCP_PORT, example: 'galil+tcp://host:23' }), example: 'galil+tcp://10.0.0.5:23' },
-    { scheme: 'galil+serial', transport: serialTransport({ defaultBaud: GALIL_BAUD, example: 'galil+serial:///dev/ttyUSB0' }), example: 'galil+serial:///dev/ttyUSB0?baud=115200' },
-  ],
+  schemes: streamSchemes('galil', { baud: GALIL_BAUD, tcpPort: GALIL_TCP_PORT, first: 'tcp', tcpExample: 'galil+tcp://10.0.0.5:23', serialExample: 'galil+serial:///dev/ttyUSB0?baud=115200' }),
   params: GALIL_PARAMS,
   check: checkRanges,
   open: (target, options, context) => open(target, context.readOnly ? readOnlyOptions(options) : options, context.name),

@@ -8,9 +8,8 @@
  * @module
  */
 import { InvalidInputError, LimitsError } from '../../core/errors.js';
-import { serialTransport, tcpTransport } from '../../protocols/address.js';
 import { reasonOf, type ParamSchema } from '../../protocols/params.js';
-import { connectOrClose, defineFamily, pollUntil, streamOf } from '../family.js';
+import { connectOrClose, defineFamily, pollUntil, streamOf, streamSchemes } from '../family.js';
 import type { LegatoPump } from './device.js';
 import type { OpenLegatoOptions } from './index.js';
 import { checkDiameter, checkRate, pumpModel, toMicroliters, toMicrolitersPerMinute, type PumpModel } from './units.js';
@@ -86,10 +85,7 @@ function readOnlyOptions(o: LegatoFamilyOptions): LegatoFamilyOptions {
 export const legatoFamily = defineFamily<LegatoFamilyOptions, LegatoPump>({
   name: 'legato',
   title: 'KD Scientific Legato / Harvard Pump 11 Elite / PHD Ultra syringe pumps',
-  schemes: [
-    { scheme: 'legato+serial', transport: serialTransport({ defaultBaud: LEGATO_BAUD, example: 'legato+serial:///dev/ttyUSB0' }), example: 'legato+serial:///dev/ttyUSB1?address=0' },
-    { scheme: 'legato+tcp', transport: tcpTransport({ example: 'legato+tcp://host:port' }), example: 'legato+tcp://10.0.0.8:4001?address=0' },
-  ],
+  schemes: streamSchemes('legato', { baud: LEGATO_BAUD, serialExample: 'legato+serial:///dev/ttyUSB1?address=0', tcpExample: 'legato+tcp://10.0.0.8:4001?address=0' }),
   params: LEGATO_PARAMS,
   check: checkMechanics,
   moveAliases: ['dispense'],
