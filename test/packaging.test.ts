@@ -3,8 +3,10 @@
  * pack`), which is unpacked into a temporary project whose dependencies are linked from this
  * repository's node_modules (no network). Then: every public path loads from an ESM and a CJS
  * consumer, a TypeScript consumer type-checks with `skipLibCheck: false`, the tarball carries the
- * npm README, guides and driver READMEs and no source maps, and a third-party family loaded with
- * `labrig --import` works with `labrig sim|read|set|run` (alone and in a rig with `sim:galil`).
+ * npm README, guides and driver READMEs and no source maps, and the writing-a-driver guide's
+ * example (examples/temperature-bath: driver, wire simulator, plugin entry), compiled in that
+ * project against the installed package, runs, and works as a plugin (`labrig --import` and
+ * `labrig.config.json`) with `labrig sim|read|set|run`, alone and in a rig with `sim:galil`.
  * Bounded in time; the temporary folder is removed.
  */
 import t from 'tap';
@@ -63,7 +65,22 @@ t.test('npm pack builds a tarball that installs into a separate project', async 
     symlinkSync(join(root, 'node_modules', dep), join(app, 'node_modules', dep));
   }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  cpSync(join(root, 'test', 'fixtures', 'plugin-family'), join(app, 'plugin-family'), { recursive: true });
+  // The guide's example, as a user would copy it next to their project (its tsconfig is the
+  // repository's; this project's own compiles it against the installed package).
+  const example = join(root, 'examples', 'temperature-bath');
+  for (const part of ['driver', 'sim', 'plugin.ts', 'run.ts', 'rig.yaml']) cpSync(join(example, part), join(app, 'bath', part), { recursive: true });
+});
+
+t.test("the guide's example compiles against the installed package and runs", async (t) => {
+  writeFileSync(join(app, 'bath', 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, outDir: 'dist', rootDir: '.' }, include: ['**/*.ts'], exclude: ['dist'] }));
+  const built = await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(app, 'bath')], app, 300_000);
+  t.equal(built.code, 0, `tsc compiled the example (${built.stdout.slice(0, 1500)})`);
+  cpSync(join(app, 'bath', 'rig.yaml'), join(app, 'bath', 'dist', 'rig.yaml'));
+  const ran = await run(process.execPath, ['dist/run.js'], join(app, 'bath'), 120_000);
+  t.equal(ran.code, 0, `the example's run.js exits 0 (${ran.stderr.slice(0, 600)})`);
+  t.match(ran.stdout, /tcp: settled at [\d.]+ degC; setpoint 500 -> LimitsError/);
+  t.match(ran.stdout, /pty: settled at [\d.]+ degC; setpoint 500 -> LimitsError/);
+  t.match(ran.stdout, /rig: bath at [\d.]+ degC; e-stop ok/, 'its rig mixes the bath with sim:galil');
 });
 
 t.test('every public path loads from ESM and from CJS (require(esm), engines ' + pkg.engines.node + ')', async (t) => {
@@ -86,9 +103,11 @@ t.test('a TypeScript consumer type-checks with skipLibCheck: false', async (t) =
   t.equal(r.code, 0, `tsc reports no error (${r.stdout.slice(0, 1500)})`);
 });
 
-/** Start `labrig sim thermo` as a child; resolve with its first line and a stop function. */
+const PLUGIN = './bath/dist/plugin.js';
+
+/** Start `labrig sim bath` (the plugin's simulator) as a child; resolve with its first line. */
 function startSim(t: Tap): Promise<string> {
-  const child = spawn(process.execPath, ['node_modules/labrig/bin/labrig.js', '--import', './plugin-family/index.js', 'sim', 'thermo', '--tcp', '127.0.0.1:0'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawn(process.execPath, ['node_modules/labrig/bin/labrig.js', '--import', PLUGIN, 'sim', 'bath', '--tcp', '127.0.0.1:0', '--tau-ms', '100'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   t.teardown(async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
@@ -96,7 +115,7 @@ function startSim(t: Tap): Promise<string> {
   });
   return new Promise((res, rej) => {
     let out = '';
-    const timer = setTimeout(() => rej(new Error(`labrig sim thermo printed no address in 60 s (${out})`)), 60_000);
+    const timer = setTimeout(() => rej(new Error(`labrig sim bath printed no address in 60 s (${out})`)), 60_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
@@ -107,34 +126,34 @@ function startSim(t: Tap): Promise<string> {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      rej(new Error(`labrig sim thermo exited ${code} before printing its address`));
+      rej(new Error(`labrig sim bath exited ${code} before printing its address`));
     });
   });
 }
 type Tap = { teardown(fn: () => void | Promise<void>): void };
 
-t.test('a third-party family loaded with --import works with labrig sim, read, set and run', async (t) => {
-  const labrig = (...args: string[]): Promise<Ran> => run(process.execPath, ['node_modules/labrig/bin/labrig.js', '--import', './plugin-family/index.js', ...args], app, 120_000);
+t.test("the guide's example as a plugin works with labrig sim, read, set and run", async (t) => {
+  const labrig = (...args: string[]): Promise<Ran> => run(process.execPath, ['node_modules/labrig/bin/labrig.js', '--import', PLUGIN, ...args], app, 120_000);
   const uri = await startSim(t);
-  t.match(uri, /^thermo\+tcp:\/\/127\.0\.0\.1:\d+$/, 'labrig sim thermo prints its address');
+  t.match(uri, /^bath\+tcp:\/\/127\.0\.0\.1:\d+$/, 'labrig sim bath prints its address');
   const read = await labrig('read', uri);
   t.equal(read.code, 0, read.stderr);
-  t.equal(read.stdout.trim(), 'temperature 21.50 degC', 'labrig read over the wire');
+  t.match(read.stdout, /^temperature 21\.50 degC$/m, 'labrig read over the wire');
   const set = await labrig('set', uri, 'setpoint', '37.5');
   t.equal(set.code, 0, set.stderr);
-  t.match(set.stdout, /temperature 37\.50 degC/, 'labrig set moved it, and it reads the new value');
-  const bad = await labrig('set', uri, 'setpoint', 'hot');
-  t.equal(bad.code, 1);
-  t.match(bad.stderr, /expected a number/);
+  t.match(set.stdout, /setpoint 37\.50 degC/, 'labrig set wrote the setpoint, and it reads back');
+  const bad = await labrig('set', uri, 'setpoint', '500');
+  t.equal(bad.code, 1, 'a setpoint above maxTemp fails');
+  t.match(bad.stderr, /LimitsError|limit/i);
   const without = await run(process.execPath, ['node_modules/labrig/bin/labrig.js', 'read', uri], app);
   t.equal(without.code, 2, 'without --import the scheme is unknown (a usage error, exit 2)');
   t.match(without.stderr, /unknown device scheme/);
 
-  writeFileSync(join(app, 'rig.yaml'), 'devices:\n  bath: "sim:thermo"\n  stage: { uri: "sim:galil", enableOnConnect: true, axes: { x: { axis: A, countsPerUnit: 1000, units: mm, limits: [-5, 5] } } }\n');
+  writeFileSync(join(app, 'rig.yaml'), 'devices:\n  bath: "sim:bath?tauMs=100"\n  stage: { uri: "sim:galil", enableOnConnect: true, axes: { x: { axis: A, countsPerUnit: 1000, units: mm, limits: [-5, 5] } } }\n');
   const rigRead = await labrig('read', '--rig', 'rig.yaml', 'bath');
   t.equal(rigRead.code, 0, rigRead.stderr);
-  t.equal(rigRead.stdout.trim(), 'temperature 21.50 degC', 'a rig mixing it with sim:galil opens it');
-  writeFileSync(join(app, 'labrig.config.json'), JSON.stringify({ import: ['./plugin-family/index.js'] }));
+  t.match(rigRead.stdout, /^temperature 21\.50 degC$/m, 'a rig mixing it with sim:galil opens it');
+  writeFileSync(join(app, 'labrig.config.json'), JSON.stringify({ import: [PLUGIN] }));
   const scan = await run(process.execPath, ['node_modules/labrig/bin/labrig.js', 'run', 'scan', '--rig', 'rig.yaml', '--det', 'bath', '--out', 'runs', '--no-table', 'stage.x', '0', '1', '3'], app, 120_000);
   t.equal(scan.code, 0, `labrig run with the family from labrig.config.json (${scan.stderr.slice(0, 600)})`);
   t.match(scan.stdout, /run success: 3 events/);
@@ -142,5 +161,5 @@ t.test('a third-party family loaded with --import works with labrig sim, read, s
   t.equal(files.length, 1, 'one JSON-lines file');
   const events = readFileSync(join(app, 'runs', files[0]!), 'utf8').split('\n').filter((l) => l.startsWith('["event"'));
   t.equal(events.length, 3);
-  t.match(JSON.parse(events[0]!)[1].data, { 'bath-temperature': 21.5, 'stage-x': Number }, 'the plugin device and the Galil axis in one event');
+  t.match(JSON.parse(events[0]!)[1].data, { 'bath-temperature': Number, 'stage-x': Number }, 'the plugin device and the Galil axis in one event');
 });

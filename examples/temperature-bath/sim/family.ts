@@ -1,5 +1,5 @@
 /** The bath simulator: the real bytes on TCP and/or a pty, and its descriptor for `sim:bath` and `labrig sim bath`. */
-import { defineSimulator, lineResponder, serveLineSim, type LineSimTransports } from 'labrig/sim';
+import { defineSimulator, lineResponder, parseSimArgs, runSimCli, serveLineSim, type CommonSimOptions, type LineSimTransports } from 'labrig/sim';
 import { BathModel } from './model.js';
 
 /** A running bath simulator. */
@@ -27,6 +27,43 @@ export async function startBathSim(options: { tcp?: string; pty?: boolean; tauMs
   return { uri, model, close: () => t.close() };
 }
 
+/** The usage line of `labrig sim bath`. */
+const BATH_SIM_USAGE = 'usage: labrig sim bath [--tcp HOST:PORT | --pty] [--tau-ms N]';
+
+/** Options of `labrig sim bath`. */
+interface BathSimArgs extends CommonSimOptions {
+  tauMs?: number;
+}
+
+/**
+ * `labrig sim bath`: serve the bath on TCP (default `127.0.0.1:0`, a free port) or a pty, print
+ * its driver URI on the first line, and run until Ctrl-C (labrig's shared simulator CLI).
+ */
+function simBathCli(args: string[]): Promise<number> {
+  return runSimCli<BathSimArgs, BathSim>(args, {
+    parse: (a) => {
+      const o: BathSimArgs = {};
+      return parseSimArgs(a, o, {
+        usage: BATH_SIM_USAGE,
+        exclusive: true,
+        option: (flag, value, fail) => {
+          if (flag !== '--tau-ms') return false;
+          const n = Number(value());
+          if (!Number.isInteger(n) || n < 1 || n > 600_000) fail('--tau-ms takes an integer 1..600000');
+          o.tauMs = n;
+          return true;
+        },
+      });
+    },
+    start: (o) => startBathSim({ ...(o.pty ? { pty: true } : { tcp: o.tcp ?? '127.0.0.1:0' }), ...(o.tauMs === undefined ? {} : { tauMs: o.tauMs }) }),
+    label: 'labrig sim bath',
+    announce: (sim) => {
+      console.log(sim.uri);
+      console.error('labrig: temperature bath simulator; Ctrl-C stops it');
+    },
+  });
+}
+
 /** `sim:bath?tauMs=300` in rigs. */
 export const bathSimulator = defineSimulator({
   name: 'bath',
@@ -37,6 +74,6 @@ export const bathSimulator = defineSimulator({
     const sim = await startBathSim({ ...(params.tauMs === undefined ? {} : { tauMs: params.tauMs }) });
     return { uri: sim.uri, handle: sim, close: () => sim.close() };
   },
-  usage: 'usage: labrig sim bath [--tau-ms N]',
-  cli: async () => 0,
+  usage: BATH_SIM_USAGE,
+  cli: simBathCli,
 });
