@@ -1,5 +1,6 @@
 /**
- * The `labrig` command line: `labrig demo`, `labrig sim <kind>`, `labrig read|set|run`, `labrig help`;
+ * The `labrig` command line: `labrig demo`, `labrig sim <kind>`, `labrig read|set|run`, `labrig serve`,
+ * `labrig remote`, `labrig help`;
  * `--import MODULE` and `labrig.config.*` load third-party families first (`./plugins.ts`).
  * Subcommands are loaded on demand so that `labrig demo` does not load OPC UA or USB code.
  * @module
@@ -44,6 +45,14 @@ const commands: Record<string, { help: string; load: () => Promise<Subcommand> }
   action: {
     help: 'action <name> --rig FILE [key=value...]\n      run one executor action on a rig (labrig action --help lists them)',
     load: async () => (await import('./action.js')).actionCli,
+  },
+  serve: {
+    help: 'serve --rig FILE [--host H] [--port P] [--token T | LABRIG_TOKEN] [--scripts DIR] [--zmq-port N]\n      serve a rig over HTTP and websockets (devices, actions, e-stop, live values, documents)',
+    load: async () => async (args: string[]) => (await import('./serve.js')).serveCli(args),
+  },
+  remote: {
+    help: 'remote <url> read|set|stop|estop|action|proc|listen ...\n      talk to a labrig serve (labrig remote --help)',
+    load: async () => async (args: string[]) => (await import('./remote.js')).remoteCli(args),
   },
 };
 

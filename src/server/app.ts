@@ -109,13 +109,15 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { type: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
+  // Registered before the checks: its onRequest hook marks upgrade requests, so that a refused
+  // upgrade's socket is destroyed after the 401/403 answer instead of staying open.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   app.addHook('onRequest', async (req) => {
     checkRequest({ method: req.method, headers: req.headers, query: req.query }, { token, loopbackOnly });
     const q = req.query as Record<string, unknown> | undefined;
     if (q && typeof q === 'object' && 'token' in q) delete q['token'];
   });
 
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const reads = new ReadCoalescer();
   const { running } = registerDeviceRoutes(app, { rig, executor, status: channels.status, reads });
   registerActionRoutes(app, { rig, executor });
