@@ -115,8 +115,8 @@ t.test('one procedure executes at a time; stop ends it (cooperatively, or by kil
   await h.waitEvent((e) => e.topic === 'user.script.announce' && e.data['msg'] === 'waiting for stop', 'script running');
   const refused = await h.call('PUT', `/api/v1.0/procedures/${other}`, { state: 'RUNNING' });
   t.equal(refused.status, 409, 'a second procedure may not execute');
-  t.equal(refused.body.type, 'InvalidStateError');
-  t.match(refused.body.message, new RegExp(`procedure ${waiting} is executing`));
+  t.equal(refused.body.error.type, 'INVALID_STATE');
+  t.match(refused.body.error.message, new RegExp(`procedure ${waiting} is executing`));
 
   const stopped = await h.call('PUT', `/api/v1.0/procedures/${waiting}`, { state: 'STOPPED', abort: true });
   t.equal(stopped.status, 200);
@@ -143,7 +143,7 @@ t.test('paths outside the scripts folder and bad requests are refused with typed
   for (const uri of ['file://../secret.ts', 'file:///etc/passwd', '../secret.ts', 'file://link-out.ts', 'file://sub/../../secret.ts']) {
     const r = await post({ script_uri: uri });
     t.equal(r.status, 403, `${uri} refused`);
-    t.equal(r.body.type, 'PathEscapeError');
+    t.equal(r.body.error.type, 'FORBIDDEN');
   }
   const cases: Array<[unknown, number, RegExp]> = [
     [{ script_uri: 'file://notes.txt' }, 400, /extension '\.txt' is not runnable/],
@@ -158,15 +158,17 @@ t.test('paths outside the scripts folder and bad requests are refused with typed
   for (const [body, status, msg] of cases) {
     const r = await post(body);
     t.equal(r.status, status, JSON.stringify(body));
-    t.match(r.body.message, msg);
+    t.match(r.body.error.message, msg);
     t.notOk(JSON.stringify(r.body).includes('    at '), 'no stack trace in the body');
   }
   const malformed = await post(undefined, '{"script_uri": ');
   t.equal(malformed.status, 400, 'malformed JSON');
+  t.equal(malformed.body.error.type, 'MALFORMED_JSON');
   const big = await post({ script_uri: 'file://hello.ts', script_args: { init: { args: ['x'.repeat(70_000)] } } });
   t.equal(big.status, 413, 'body over the limit');
+  t.equal(big.body.error.type, 'BODY_TOO_LARGE');
   t.equal((await h.call('GET', '/api/v1.0/procedures/99')).status, 404);
-  t.equal((await h.call('GET', '/api/v1.0/procedures/99')).body.type, 'ProcedureNotFoundError');
+  t.equal((await h.call('GET', '/api/v1.0/procedures/99')).body.error.type, 'NOT_FOUND');
   t.equal((await h.call('GET', '/api/v1.0/procedures/abc')).status, 400);
   t.equal((await h.call('PUT', '/api/v1.0/procedures/99', { state: 'RUNNING' })).status, 404);
   t.equal((await h.call('PUT', '/api/v1.0/procedures/1', { state: 'PAUSED' })).status, 400);

@@ -12,8 +12,10 @@
  * | PUT  | /api/v1.0/procedures/:id  | start: `{ state: 'RUNNING', script_args: { run: {...} } }`; stop: `{ state: 'STOPPED', abort? }` |
  * | GET  | /api/v1.0/stream          | SSE: `data:{"topic": ..., ...}` / `id:N` per event; `Last-Event-ID` replays kept events |
  *
- * Errors are JSON `{ error, type, message }`: 400 bad input, 403 a path out of the folder, 404
- * unknown procedure, 409 wrong state (not READY, or another procedure executing), 413 too large.
+ * Errors are JSON `{ error: { type, message } }` as everywhere in `labrig serve`: 400 bad input
+ * (`INVALID_INPUT`, `VALIDATION`, `MALFORMED_JSON`), 403 a path out of the folder (`FORBIDDEN`),
+ * 404 unknown procedure (`NOT_FOUND`), 409 wrong state (`INVALID_STATE`: not READY, or another
+ * procedure executing), 413 too large (`BODY_TOO_LARGE`).
  * @module
  */
 import { Ajv } from 'ajv';
@@ -67,17 +69,29 @@ const ARGS_SCHEMA = {
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
 const PROC = { type: 'object', additionalProperties: true } as const;
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error' };
+/** Fastify's own client errors, with the types `labrig serve` uses for them. */
+const FASTIFY_CODES: Readonly<Record<string, { status: number; type: string }>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, type: 'MALFORMED_JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, type: 'MALFORMED_JSON' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, type: 'BODY_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, type: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_VALIDATION: { status: 400, type: 'VALIDATION' },
+};
 
-function statusOf(err: FastifyError | Error): number {
-  if (err instanceof ProcedureNotFoundError) return 404;
-  if (err instanceof PathEscapeError) return 403;
-  if (err instanceof InvalidInputError) return 400;
-  if (err instanceof InvalidStateError) return 409;
-  const f = err as FastifyError;
-  if (f.validation) return 400;
-  if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) return f.statusCode;
-  return 500;
+/** Status and `{ error: { type, message } }` body of an error thrown in a procedure route. */
+export function procedureErrorReply(err: unknown): { status: number; body: { error: { type: string; message: string } } } {
+  const body = (type: string, message: string) => ({ error: { type, message } });
+  if (err instanceof ProcedureNotFoundError) return { status: 404, body: body('NOT_FOUND', err.message) };
+  if (err instanceof PathEscapeError) return { status: 403, body: body('FORBIDDEN', err.message) };
+  if (err instanceof InvalidInputError) return { status: 400, body: body(err.code, err.message) };
+  if (err instanceof InvalidStateError) return { status: 409, body: body(err.code, err.message) };
+  const f = err as Partial<FastifyError>;
+  if (f.validation) return { status: 400, body: body('VALIDATION', String(f.message)) };
+  const known = f.code ? FASTIFY_CODES[f.code] : undefined;
+  if (known) return { status: known.status, body: body(known.type, String(f.message)) };
+  if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) return { status: f.statusCode, body: body(f.code ?? 'BAD_REQUEST', String(f.message)) };
+  if (err instanceof LabrigError) return { status: 500, body: body(err.code, err.message) };
+  return { status: 500, body: body('INTERNAL', err instanceof Error ? err.message : String(err)) };
 }
 
 /**
@@ -110,10 +124,9 @@ export function registerProcedures(app: FastifyInstance, options: ProceduresOpti
   void app.register(async (api) => {
     api.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
     api.setErrorHandler((err: FastifyError, _req, reply) => {
-      const status = statusOf(err);
-      const type = err instanceof LabrigError ? err.name : err.validation ? 'ValidationError' : status === 500 ? 'InternalError' : (err.code ?? 'Error');
-      if (status === 500) api.log.error(err);
-      void reply.code(status).send({ error: `${status} ${STATUS_TEXT[status] ?? ''}`.trim(), type, message: err.message });
+      const { status, body } = procedureErrorReply(err);
+      if (status === 500) console.error('labrig serve: procedure route failed:', err);
+      void reply.code(status).send(body);
     });
 
     api.get('/api/v1.0/procedures', async () => {

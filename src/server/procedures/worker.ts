@@ -29,6 +29,8 @@ const stopper = new AbortController();
 let rig: Rig | undefined;
 let runMain: ((run: FunctionArgs) => Promise<void>) | undefined;
 let finished = false;
+let stopping = false;
+let mainDone: Promise<void> | undefined;
 
 function ctx(kwargs: Record<string, unknown>): ScriptContext {
   return { kwargs, rig, engine, signal: stopper.signal, announce: (msg) => send({ t: 'announce', msg }) };
@@ -108,20 +110,25 @@ process.on('message', (m: ToChild) => {
   if (m.op === 'load') {
     load(m.spec, m.init).catch((e: unknown) => void exit('FAILED', stackOf(e)));
   } else if (m.op === 'run') {
-    if (!runMain || finished) return;
+    if (!runMain || finished || stopping) return;
     state('RUNNING');
-    runMain(m.run).then(
-      () => exit(stopper.signal.aborted ? 'STOPPED' : 'COMPLETE'),
-      (e: unknown) => exit(stopper.signal.aborted ? 'STOPPED' : 'FAILED', stopper.signal.aborted ? undefined : stackOf(e)),
+    mainDone = runMain(m.run).then(
+      () => (stopping ? undefined : exit('COMPLETE')),
+      (e: unknown) => (stopping ? undefined : exit('FAILED', stackOf(e))),
     );
   } else if (m.op === 'stop') {
-    stopper.abort(new Error('procedure stopped'));
+    if (stopping) return;
+    stopping = true;
     void (async () => {
-      if (engine.state !== 'idle') await engine.abort('procedure stopped').catch(() => undefined);
+      // Hardware first: the rig is e-stopped before the script is told to stop.
       if (m.abort && rig) {
         const report = await rig.eStop().catch((e: unknown) => ({ ok: false, error: toError(e).message }));
         send({ t: 'aborted', message: `rig e-stopped: ${JSON.stringify(report)}` });
       }
+      stopper.abort(new Error('procedure stopped'));
+      if (engine.state !== 'idle') await engine.abort('procedure stopped').catch(() => undefined);
+      // The script gets a moment to return; the parent kills the process if it never does.
+      if (mainDone) await Promise.race([mainDone, new Promise((r) => setTimeout(r, 2000).unref())]);
       await exit('STOPPED');
     })();
   }
