@@ -101,7 +101,7 @@ export interface TangoNumStringArray {
 export type TangoValue = TangoScalar | TangoArray;
 
 /** Any command argument or result (`undefined` for DevVoid). */
-export type TangoCommandValue = TangoValue | TangoNumStringArray | number[] | string[] | boolean[] | undefined;
+export type TangoCommandValue = TangoValue | TangoNumStringArray | TangoTypedArray | number[] | string[] | boolean[] | undefined;
 
 /** Attribute quality as Tango reports it with each reading. */
 export type TangoQuality = 'ATTR_VALID' | 'ATTR_INVALID' | 'ATTR_ALARM' | 'ATTR_CHANGING' | 'ATTR_WARNING';
@@ -187,8 +187,10 @@ export interface TangoCallOptions {
  *   when the server cannot push events for that attribute. Events for one attribute reach `cb`
  *   in the order the server sent them; the first one is the current value (Tango's rule).
  *   Errors Tango delivers through the event channel (server gone, heartbeat lost) reach `cb` as
- *   `{ error }`; cppTango keeps trying to resubscribe on its own, and events resume after a
- *   server restart without a new call.
+ *   `{ error }` (e.g. `API_EventTimeout` some 10 s after the server died). A backend does not
+ *   promise that events resume after a server restart (cppTango 9.3 without a database does not
+ *   resubscribe by itself): the caller unsubscribes and subscribes again, as the bridge's
+ *   subscription manager does.
  * - `close` rejects pending calls with `DisconnectedError`, drops subscriptions and never throws.
  */
 export interface TangoBackend {

@@ -216,8 +216,10 @@ class Sidecar:
         self.cmds = {}
 
     def set_timeout(self, ms):
+        # The caller's timer is the one that fires (TimeoutError); the proxy waits a little longer
+        # so that a late reply is dropped by the caller instead of racing it.
         if ms and ms != self.timeout and self.dev is not None:
-            self.dev.set_timeout_millis(int(ms))
+            self.dev.set_timeout_millis(int(ms) + 500)
             self.timeout = ms
 
     def op_connect(self, req):
