@@ -5,10 +5,10 @@
  * the blocking CORBA calls in order, off Node's main thread; replies and change events come back
  * through one thread-safe function, so events of an attribute keep the server's order.
  *
- * Every call has a timeout: the proxy's own (set per call) and a timer here, whichever ends
- * first (a timer → `TimeoutError`, the late reply is dropped). The addon keeps the event loop
- * alive only while a call is pending or a subscription is live, so a script that forgets
- * `close()` still exits; `close()` deletes the proxy while the process is alive, and a device
+ * Every call has a timeout: a timer here (→ `TimeoutError`, a late reply is dropped) and the
+ * proxy's own, set per call 500 ms longer so that the timer is the one that fires. The addon
+ * keeps the event loop alive only while a call is pending or a subscription is live, so a script
+ * that forgets `close()` still exits; `close()` deletes the proxy while the process is alive, and a device
  * never closed is left to the OS (no cppTango destructor runs during process exit, where Debian's
  * cppTango 9.3 can hang).
  * @module
@@ -201,8 +201,9 @@ export class TangoAddonBackend implements TangoBackend {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, what, timer });
       this.#hold();
       try {
-        // cppTango takes whole milliseconds; the proxy's limit is ours (our timer may end first).
-        send(dev, id, Math.max(1, Math.ceil(timeoutMs)));
+        // The caller's timer is the one that fires (TimeoutError); the proxy waits a little longer,
+        // so a late reply is dropped here instead of racing the timer (as the sidecar does).
+        send(dev, id, Math.ceil(timeoutMs) + 500);
       } catch (e) {
         this.#pending.delete(id);
         clearTimeout(timer);
@@ -217,7 +218,7 @@ export class TangoAddonBackend implements TangoBackend {
     const timeoutMs = options.timeoutMs ?? Math.max(this.#timeoutMs, 10000);
     return this.#call<TangoDeviceInfo>(`connect ${address.tangoName}`, { timeoutMs }, (d, id) =>
       // The proxy's per-call limit stays the backend default; `timeoutMs` bounds the whole connect.
-      d.connect(id, address.tangoName, this.#timeoutMs),
+      d.connect(id, address.tangoName, this.#timeoutMs + 500),
     );
   }
 
