@@ -78,3 +78,51 @@ if (stale(eclib, [join(eclibDir, 'eclib_sim.c'), fileURLToPath(import.meta.url)]
 }
 const eclibClient = join(eclibOut, 'test_client');
 if (stale(eclibClient, [join(eclibDir, 'test_client.c')])) run(['-Wall', '-Wextra', '-O2', '-o', eclibClient, join(eclibDir, 'test_client.c'), '-ldl']);
+
+// labrig's native Tango backend (native/tango): an N-API addon over cppTango, built with the C++
+// compiler directly against Node's own headers and node-addon-api (no node-gyp, no network), and
+// only where cppTango's development files are installed (Debian: libtango-dev). Without them one
+// line says so and the addon is skipped; the sidecar backend still serves tango:// devices.
+buildTangoAddon();
+
+function buildTangoAddon() {
+  const tangoDir = join(here, 'tango');
+  const target = join(tangoDir, 'build', 'labrig_tango.node');
+  const pc = spawnSync('pkg-config', ['--exists', 'tango'], { stdio: 'ignore' });
+  if (pc.status !== 0) {
+    console.error('labrig native build: cppTango not found (pkg-config tango; Debian: apt-get install libtango-dev), skipping the Tango addon (the sidecar backend needs none).');
+    return;
+  }
+  const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), process.env.LABRIG_NODE_INCLUDE].find((d) => d && existsSync(join(d, 'node_api.h')));
+  const addonApi = join(here, '..', 'node_modules', 'node-addon-api');
+  if (!nodeInclude || !existsSync(join(addonApi, 'napi.h'))) {
+    console.error(`labrig native build: ${nodeInclude ? 'node-addon-api is not installed' : "Node's headers (include/node/node_api.h next to the node binary, or LABRIG_NODE_INCLUDE) are missing"}, skipping the Tango addon.`);
+    return;
+  }
+  const cxx = [process.env.CXX, 'g++', 'c++', 'clang++'].filter(Boolean).find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
+  if (!cxx) {
+    console.error('labrig native build: no C++ compiler found (tried $CXX, g++, c++, clang++), skipping the Tango addon.');
+    return;
+  }
+  const src = join(tangoDir, 'tango_addon.cc');
+  if (!stale(target, [src, fileURLToPath(import.meta.url)])) return;
+  const flags = (args) => {
+    const r = spawnSync('pkg-config', args, { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.trim().split(/\s+/).filter(Boolean) : [];
+  };
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  // C++ exceptions and RTTI on: cppTango reports every failure as a thrown Tango::DevFailed.
+  const args = [
+    '-std=c++17', '-O2', '-fPIC', '-shared', '-fexceptions', '-frtti', '-Wall', '-Wno-deprecated-declarations',
+    '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    `-I${nodeInclude}`, `-I${addonApi}`, ...flags(['--cflags', 'tango']),
+    '-o', tmp, src, ...flags(['--libs', 'tango']), '-lpthread',
+  ];
+  const r = spawnSync(cxx, args, { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`labrig native build: building the Tango addon failed: ${cxx} ${args.join(' ')}\n${r.stderr}`);
+    process.exit(1);
+  }
+  renameSync(tmp, target);
+}

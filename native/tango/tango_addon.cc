@@ -1,0 +1,1264 @@
+// labrig's native Tango backend: an N-API addon over cppTango (Debian libtango-dev, 9.3).
+//
+// One `Device` object = one Tango::DeviceProxy driven by one worker thread of its own. JS calls
+// queue a job (with a request id) and return at once; the worker runs the blocking CORBA call in
+// order, copies the answer out of cppTango's objects and hands a "builder" to a
+// ThreadSafeFunction, which turns it into JS values on the main thread and calls the dispatcher
+// given to the constructor: dispatch(kind, id, ok, value) with kind 0 = reply to request `id`,
+// kind 1 = change event of subscription `id`. Change-event callbacks run on cppTango's event
+// thread and go through the same ThreadSafeFunction, so events of one attribute keep their order.
+//
+// Exit hangs on Debian's cppTango: a DeviceProxy destroyed by a static destructor or during
+// process teardown can block exit. close() deletes the proxy on the worker while the process is
+// alive; a Device that was never closed leaks its proxy, worker and callbacks on purpose (the
+// object wrap's finalizer touches none of them).
+//
+// Errors reach JS as plain objects: {kind: 'DevFailed', levels: [{reason, desc, origin,
+// severity}]}, {kind: 'InvalidInput', message}, {kind: 'Native', message}.
+#include <napi.h>
+#include <tango.h>
+
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+using Builder = std::function<Napi::Value(Napi::Env)>;
+
+struct Msg {
+  int kind;   // 0 reply, 1 event
+  double id;  // request id or subscription id
+  bool ok;
+  Builder build;
+};
+
+struct InvalidInput : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string lower(std::string s) {
+  for (auto &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const char *typeName(long t) {
+  if (t >= 0 && t <= Tango::DEVVAR_STATEARRAY) return Tango::CmdArgTypeName[t];
+  return "Unknown";
+}
+
+const char *stateName(Tango::DevState s) {
+  int i = static_cast<int>(s);
+  return (i >= 0 && i <= Tango::UNKNOWN) ? Tango::DevStateName[i] : "UNKNOWN";
+}
+
+const char *qualityName(Tango::AttrQuality q) {
+  switch (q) {
+    case Tango::ATTR_VALID: return "ATTR_VALID";
+    case Tango::ATTR_INVALID: return "ATTR_INVALID";
+    case Tango::ATTR_ALARM: return "ATTR_ALARM";
+    case Tango::ATTR_CHANGING: return "ATTR_CHANGING";
+    case Tango::ATTR_WARNING: return "ATTR_WARNING";
+  }
+  return "ATTR_INVALID";
+}
+
+const char *formatName(Tango::AttrDataFormat f) {
+  switch (f) {
+    case Tango::SCALAR: return "SCALAR";
+    case Tango::SPECTRUM: return "SPECTRUM";
+    case Tango::IMAGE: return "IMAGE";
+    default: return "UNKNOWN";
+  }
+}
+
+const char *writableName(Tango::AttrWriteType w) {
+  switch (w) {
+    case Tango::READ: return "READ";
+    case Tango::READ_WITH_WRITE: return "READ_WITH_WRITE";
+    case Tango::WRITE: return "WRITE";
+    case Tango::READ_WRITE: return "READ_WRITE";
+    default: return "READ";
+  }
+}
+
+// ---------------------------------------------------------------- errors -> builders
+
+Builder devFailedBuilder(const Tango::DevErrorList &errs) {
+  struct L { std::string reason, desc, origin, severity; };
+  std::vector<L> levels;
+  for (CORBA::ULong i = 0; i < errs.length(); i++) {
+    const char *sev = errs[i].severity == Tango::WARN ? "WARN" : errs[i].severity == Tango::PANIC ? "PANIC" : "ERR";
+    levels.push_back({errs[i].reason.in(), errs[i].desc.in(), errs[i].origin.in(), sev});
+  }
+  return [levels](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("kind", "DevFailed");
+    auto arr = Napi::Array::New(env, levels.size());
+    for (size_t i = 0; i < levels.size(); i++) {
+      auto l = Napi::Object::New(env);
+      l.Set("reason", levels[i].reason);
+      l.Set("desc", levels[i].desc);
+      l.Set("origin", levels[i].origin);
+      l.Set("severity", levels[i].severity);
+      arr.Set(static_cast<uint32_t>(i), l);
+    }
+    o.Set("levels", arr);
+    return o;
+  };
+}
+
+Builder messageBuilder(const char *kind, std::string message) {
+  std::string k = kind;
+  return [k, message](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("kind", k);
+    o.Set("message", message);
+    return o;
+  };
+}
+
+// Run `fn` and turn whatever it throws into an error builder.
+template <typename F>
+std::pair<bool, Builder> guarded(F &&fn) {
+  try {
+    return {true, fn()};
+  } catch (Tango::DevFailed &e) {
+    return {false, devFailedBuilder(e.errors)};
+  } catch (InvalidInput &e) {
+    return {false, messageBuilder("InvalidInput", e.what())};
+  } catch (CORBA::Exception &e) {
+    return {false, messageBuilder("Native", std::string("CORBA exception ") + e._name())};
+  } catch (std::exception &e) {
+    return {false, messageBuilder("Native", e.what())};
+  } catch (...) {
+    return {false, messageBuilder("Native", "unknown C++ exception")};
+  }
+}
+
+// ---------------------------------------------------------------- values -> JS
+
+template <typename T>
+napi_typedarray_type taType() {
+  if (std::is_floating_point<T>::value) return sizeof(T) == 4 ? napi_float32_array : napi_float64_array;
+  switch (sizeof(T)) {
+    case 1: return std::is_signed<T>::value ? napi_int8_array : napi_uint8_array;
+    case 2: return std::is_signed<T>::value ? napi_int16_array : napi_uint16_array;
+    case 4: return std::is_signed<T>::value ? napi_int32_array : napi_uint32_array;
+    default: return std::is_signed<T>::value ? napi_bigint64_array : napi_biguint64_array;
+  }
+}
+
+template <typename T>
+Napi::Value typedArray(Napi::Env env, const std::vector<T> &v) {
+  auto buf = Napi::ArrayBuffer::New(env, v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(buf.Data(), v.data(), v.size() * sizeof(T));
+  napi_value out;
+  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, taType<T>(), v.size(), buf, 0, &out), Napi::Value());
+  return Napi::Value(env, out);
+}
+
+Napi::Value shapeArray(Napi::Env env, const std::vector<int> &shape) {
+  auto a = Napi::Array::New(env, shape.size());
+  for (size_t i = 0; i < shape.size(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, shape[i]));
+  return a;
+}
+
+// A scalar element as a JS value.
+template <typename T>
+Napi::Value scalarJs(Napi::Env env, const T &x) {
+  if constexpr (std::is_same<T, bool>::value) return Napi::Boolean::New(env, x);
+  else if constexpr (std::is_same<T, std::string>::value) return Napi::String::New(env, x);
+  else if constexpr (std::is_same<T, Tango::DevState>::value) return Napi::String::New(env, stateName(x));
+  else return Napi::Number::New(env, static_cast<double>(x));
+}
+
+// Elements of an array value: typed array for numbers, plain array for strings/booleans/states.
+template <typename T>
+Napi::Value elementsJs(Napi::Env env, const std::vector<T> &v) {
+  if constexpr (std::is_arithmetic<T>::value && !std::is_same<T, bool>::value) return typedArray(env, v);
+  else {
+    auto a = Napi::Array::New(env, v.size());
+    for (size_t i = 0; i < v.size(); i++) a.Set(static_cast<uint32_t>(i), scalarJs(env, static_cast<T>(v[i])));
+    return a;
+  }
+}
+
+// {data, shape}
+template <typename T>
+Napi::Value arrayJs(Napi::Env env, const std::vector<T> &v, const std::vector<int> &shape) {
+  auto o = Napi::Object::New(env);
+  o.Set("data", elementsJs(env, v));
+  o.Set("shape", shapeArray(env, shape));
+  return o;
+}
+
+// ---------------------------------------------------------------- readings
+
+struct ReadingParts {
+  std::string name;
+  std::string quality;
+  double timestamp = 0;
+  Builder value;   // empty: undefined
+  Builder wvalue;  // empty: absent
+};
+
+template <typename T>
+void extractTyped(Tango::DeviceAttribute &da, ReadingParts &r, bool image, bool scalar) {
+  std::vector<T> rv;
+  da.extract_read(rv);
+  int dx = da.get_dim_x(), dy = da.get_dim_y();
+  if (scalar) {
+    if (!rv.empty()) {
+      T x = rv[0];
+      r.value = [x](Napi::Env env) { return scalarJs(env, x); };
+    }
+  } else {
+    std::vector<int> shape = image ? std::vector<int>{dy, dx} : std::vector<int>{dx};
+    auto p = std::make_shared<std::vector<T>>(std::move(rv));
+    r.value = [p, shape](Napi::Env env) { return arrayJs(env, *p, shape); };
+  }
+  int wx = da.get_written_dim_x(), wy = da.get_written_dim_y();
+  if (wx > 0) {
+    std::vector<T> wv;
+    try {
+      da.extract_set(wv);
+    } catch (Tango::DevFailed &) {
+      return;
+    }
+    if (scalar) {
+      if (!wv.empty()) {
+        T x = wv[0];
+        r.wvalue = [x](Napi::Env env) { return scalarJs(env, x); };
+      }
+    } else {
+      std::vector<int> shape = image ? std::vector<int>{wy, wx} : std::vector<int>{wx};
+      auto p = std::make_shared<std::vector<T>>(std::move(wv));
+      r.wvalue = [p, shape](Napi::Env env) { return arrayJs(env, *p, shape); };
+    }
+  }
+}
+
+// Copy everything out of `da` (on the worker or event thread); throws DevFailed when it failed.
+ReadingParts extractReading(Tango::DeviceAttribute &da) {
+  ReadingParts r;
+  r.name = da.get_name();
+  if (da.has_failed()) throw Tango::DevFailed(da.get_err_stack());
+  Tango::AttrQuality q = da.get_quality();
+  r.quality = qualityName(q);
+  const Tango::TimeVal &tv = da.get_date();
+  r.timestamp = static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  if (q == Tango::ATTR_INVALID || da.is_empty()) return r;
+  Tango::AttrDataFormat f = da.get_data_format();
+  bool image = f == Tango::IMAGE, scalar = f == Tango::SCALAR;
+  switch (da.get_type()) {
+    case Tango::DEV_BOOLEAN: extractTyped<bool>(da, r, image, scalar); break;
+    case Tango::DEV_UCHAR: extractTyped<unsigned char>(da, r, image, scalar); break;
+    case Tango::DEV_SHORT: extractTyped<Tango::DevShort>(da, r, image, scalar); break;
+    case Tango::DEV_ENUM: extractTyped<Tango::DevShort>(da, r, image, scalar); break;
+    case Tango::DEV_USHORT: extractTyped<Tango::DevUShort>(da, r, image, scalar); break;
+    case Tango::DEV_LONG: extractTyped<Tango::DevLong>(da, r, image, scalar); break;
+    case Tango::DEV_ULONG: extractTyped<Tango::DevULong>(da, r, image, scalar); break;
+    case Tango::DEV_LONG64: extractTyped<Tango::DevLong64>(da, r, image, scalar); break;
+    case Tango::DEV_ULONG64: extractTyped<Tango::DevULong64>(da, r, image, scalar); break;
+    case Tango::DEV_FLOAT: extractTyped<Tango::DevFloat>(da, r, image, scalar); break;
+    case Tango::DEV_DOUBLE: extractTyped<Tango::DevDouble>(da, r, image, scalar); break;
+    case Tango::DEV_STRING: extractTyped<std::string>(da, r, image, scalar); break;
+    case Tango::DEV_STATE: extractTyped<Tango::DevState>(da, r, image, scalar); break;
+    case Tango::DEV_ENCODED: {
+      std::string fmt;
+      std::vector<unsigned char> bytes;
+      da.extract_read(fmt, bytes);
+      auto p = std::make_shared<std::vector<unsigned char>>(std::move(bytes));
+      int n = static_cast<int>(p->size());
+      r.value = [p, n](Napi::Env env) { return arrayJs(env, *p, {n}); };
+      break;
+    }
+    default:
+      throw std::runtime_error(std::string("attribute ") + r.name + ": unsupported type " + typeName(da.get_type()));
+  }
+  return r;
+}
+
+Builder readingBuilder(ReadingParts r) {
+  auto p = std::make_shared<ReadingParts>(std::move(r));
+  return [p](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("name", p->name);
+    o.Set("value", p->value ? p->value(env) : env.Undefined());
+    o.Set("timestamp", p->timestamp);
+    o.Set("quality", p->quality);
+    if (p->wvalue) o.Set("writeValue", p->wvalue(env));
+    return o;
+  };
+}
+
+// ---------------------------------------------------------------- JS -> values (main thread)
+
+// A value from JS, copied so the worker can use it.
+struct InVal {
+  enum Kind { Undef, Bool, Num, Str, Big, Array, NumStr } kind = Undef;
+  bool b = false;
+  double n = 0;
+  std::string s;
+  int64_t big = 0;
+  bool bigUnsigned = false;
+  uint64_t ubig = 0;
+  // Array: exactly one of these is filled (by element kind)
+  enum Elem { ENum, EStr, EBool, EI64, EU64 } elem = ENum;
+  std::vector<double> nums;
+  std::vector<std::string> strs;
+  std::vector<bool> bools;
+  std::vector<int64_t> i64;
+  std::vector<uint64_t> u64;
+  std::vector<int> shape;  // empty: [length]
+  size_t length() const {
+    switch (elem) {
+      case ENum: return nums.size();
+      case EStr: return strs.size();
+      case EBool: return bools.size();
+      case EI64: return i64.size();
+      case EU64: return u64.size();
+    }
+    return 0;
+  }
+};
+
+void readElements(Napi::Value data, InVal &v) {
+  if (data.IsTypedArray()) {
+    auto ta = data.As<Napi::TypedArray>();
+    size_t n = ta.ElementLength();
+    auto type = ta.TypedArrayType();
+    auto *base = static_cast<uint8_t *>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    if (type == napi_bigint64_array) {
+      v.elem = InVal::EI64;
+      v.i64.assign(reinterpret_cast<int64_t *>(base), reinterpret_cast<int64_t *>(base) + n);
+      return;
+    }
+    if (type == napi_biguint64_array) {
+      v.elem = InVal::EU64;
+      v.u64.assign(reinterpret_cast<uint64_t *>(base), reinterpret_cast<uint64_t *>(base) + n);
+      return;
+    }
+    v.elem = InVal::ENum;
+    v.nums.resize(n);
+    for (size_t i = 0; i < n; i++) {
+      switch (type) {
+        case napi_int8_array: v.nums[i] = reinterpret_cast<int8_t *>(base)[i]; break;
+        case napi_uint8_array:
+        case napi_uint8_clamped_array: v.nums[i] = base[i]; break;
+        case napi_int16_array: v.nums[i] = reinterpret_cast<int16_t *>(base)[i]; break;
+        case napi_uint16_array: v.nums[i] = reinterpret_cast<uint16_t *>(base)[i]; break;
+        case napi_int32_array: v.nums[i] = reinterpret_cast<int32_t *>(base)[i]; break;
+        case napi_uint32_array: v.nums[i] = reinterpret_cast<uint32_t *>(base)[i]; break;
+        case napi_float32_array: v.nums[i] = reinterpret_cast<float *>(base)[i]; break;
+        case napi_float64_array: v.nums[i] = reinterpret_cast<double *>(base)[i]; break;
+        default: throw InvalidInput("unsupported typed array");
+      }
+    }
+    return;
+  }
+  if (!data.IsArray()) throw InvalidInput("expected an array or typed array");
+  auto a = data.As<Napi::Array>();
+  uint32_t n = a.Length();
+  if (n == 0) {
+    v.elem = InVal::ENum;
+    return;
+  }
+  Napi::Value first = a.Get(0u);
+  if (first.IsString()) {
+    v.elem = InVal::EStr;
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value x = a.Get(i);
+      if (!x.IsString()) throw InvalidInput("array mixes strings with other values (element " + std::to_string(i) + ")");
+      v.strs.push_back(x.As<Napi::String>().Utf8Value());
+    }
+  } else if (first.IsBoolean()) {
+    v.elem = InVal::EBool;
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value x = a.Get(i);
+      if (!x.IsBoolean()) throw InvalidInput("array mixes booleans with other values (element " + std::to_string(i) + ")");
+      v.bools.push_back(x.As<Napi::Boolean>().Value());
+    }
+  } else if (first.IsBigInt()) {
+    v.elem = InVal::EI64;
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value x = a.Get(i);
+      if (!x.IsBigInt()) throw InvalidInput("array mixes bigints with other values (element " + std::to_string(i) + ")");
+      bool lossless;
+      v.i64.push_back(x.As<Napi::BigInt>().Int64Value(&lossless));
+    }
+  } else {
+    v.elem = InVal::ENum;
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value x = a.Get(i);
+      if (!x.IsNumber()) throw InvalidInput("array element " + std::to_string(i) + " is not a number");
+      v.nums.push_back(x.As<Napi::Number>().DoubleValue());
+    }
+  }
+}
+
+InVal fromJs(Napi::Value x) {
+  InVal v;
+  if (x.IsUndefined() || x.IsNull()) return v;
+  if (x.IsBoolean()) {
+    v.kind = InVal::Bool;
+    v.b = x.As<Napi::Boolean>().Value();
+  } else if (x.IsNumber()) {
+    v.kind = InVal::Num;
+    v.n = x.As<Napi::Number>().DoubleValue();
+  } else if (x.IsString()) {
+    v.kind = InVal::Str;
+    v.s = x.As<Napi::String>().Utf8Value();
+  } else if (x.IsBigInt()) {
+    v.kind = InVal::Big;
+    bool lossless;
+    v.big = x.As<Napi::BigInt>().Int64Value(&lossless);
+    if (!lossless) {
+      v.ubig = x.As<Napi::BigInt>().Uint64Value(&lossless);
+      v.bigUnsigned = true;
+    }
+  } else if (x.IsArray() || x.IsTypedArray()) {
+    v.kind = InVal::Array;
+    readElements(x, v);
+  } else if (x.IsObject()) {
+    auto o = x.As<Napi::Object>();
+    if (o.Has("numbers") && o.Has("strings")) {
+      v.kind = InVal::NumStr;
+      InVal a, b;
+      readElements(o.Get("numbers"), a);
+      readElements(o.Get("strings"), b);
+      if (a.elem == InVal::EStr || (b.elem != InVal::EStr && b.length() > 0)) throw InvalidInput("{numbers, strings}: numbers must be numbers and strings strings");
+      v.nums = a.nums;
+      for (auto i : a.i64) v.nums.push_back(static_cast<double>(i));
+      v.strs = b.strs;
+    } else if (o.Has("data")) {
+      v.kind = InVal::Array;
+      readElements(o.Get("data"), v);
+      if (o.Has("shape") && o.Get("shape").IsArray()) {
+        auto sh = o.Get("shape").As<Napi::Array>();
+        for (uint32_t i = 0; i < sh.Length(); i++) v.shape.push_back(sh.Get(i).As<Napi::Number>().Int32Value());
+      }
+    } else {
+      throw InvalidInput("expected a number, string, boolean, array or {data, shape}");
+    }
+  } else {
+    throw InvalidInput("unsupported value");
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------- values -> Tango (worker)
+
+template <typename T>
+T toNumber(double x, const char *type) {
+  if (std::is_floating_point<T>::value) return static_cast<T>(x);
+  if (!std::isfinite(x) || std::floor(x) != x) throw InvalidInput(std::string(type) + " needs an integer, got " + std::to_string(x));
+  if (x < static_cast<double>(std::numeric_limits<T>::lowest()) || x > static_cast<double>(std::numeric_limits<T>::max()))
+    throw InvalidInput(std::string(type) + ": " + std::to_string(x) + " is out of range");
+  return static_cast<T>(x);
+}
+
+template <typename T>
+T scalarOf(const InVal &v, const char *type) {
+  if constexpr (std::is_same<T, std::string>::value) {
+    if (v.kind != InVal::Str) throw InvalidInput(std::string(type) + " needs a string");
+    return v.s;
+  } else if constexpr (std::is_same<T, bool>::value) {
+    if (v.kind == InVal::Bool) return v.b;
+    if (v.kind == InVal::Num && (v.n == 0 || v.n == 1)) return v.n == 1;
+    throw InvalidInput(std::string(type) + " needs a boolean");
+  } else if constexpr (std::is_same<T, Tango::DevState>::value) {
+    if (v.kind == InVal::Str) {
+      for (int i = 0; i <= Tango::UNKNOWN; i++)
+        if (v.s == Tango::DevStateName[i]) return static_cast<Tango::DevState>(i);
+      throw InvalidInput(std::string("unknown DevState '") + v.s + "'");
+    }
+    if (v.kind == InVal::Num) return static_cast<Tango::DevState>(toNumber<int>(v.n, type));
+    throw InvalidInput("DevState needs a state name");
+  } else {
+    if (v.kind == InVal::Num) return toNumber<T>(v.n, type);
+    if (v.kind == InVal::Big) {
+      if (v.bigUnsigned) return static_cast<T>(v.ubig);
+      return static_cast<T>(v.big);
+    }
+    if (v.kind == InVal::Bool) return static_cast<T>(v.b ? 1 : 0);
+    if (v.kind == InVal::Str && std::is_floating_point<T>::value) {
+      if (v.s == "NaN") return static_cast<T>(std::nan(""));
+      if (v.s == "Infinity") return std::numeric_limits<T>::infinity();
+      if (v.s == "-Infinity") return -std::numeric_limits<T>::infinity();
+    }
+    throw InvalidInput(std::string(type) + " needs a number");
+  }
+}
+
+template <typename T>
+std::vector<T> vectorOf(const InVal &v, const char *type) {
+  std::vector<T> out;
+  if (v.kind != InVal::Array) {
+    if (v.kind == InVal::Undef) throw InvalidInput(std::string(type) + " needs an array");
+    out.push_back(scalarOf<T>(v, type));
+    return out;
+  }
+  if constexpr (std::is_same<T, std::string>::value) {
+    if (v.elem != InVal::EStr && v.length() > 0) throw InvalidInput(std::string(type) + " needs strings");
+    out = v.strs;
+  } else if constexpr (std::is_same<T, bool>::value) {
+    if (v.elem == InVal::EBool) out.assign(v.bools.begin(), v.bools.end());
+    else if (v.elem == InVal::ENum)
+      for (double x : v.nums) out.push_back(x != 0);
+    else throw InvalidInput(std::string(type) + " needs booleans");
+  } else if constexpr (std::is_same<T, Tango::DevState>::value) {
+    throw InvalidInput("arrays of DevState cannot be written");
+  } else {
+    switch (v.elem) {
+      case InVal::ENum:
+        for (double x : v.nums) out.push_back(toNumber<T>(x, type));
+        break;
+      case InVal::EI64:
+        for (auto x : v.i64) out.push_back(static_cast<T>(x));
+        break;
+      case InVal::EU64:
+        for (auto x : v.u64) out.push_back(static_cast<T>(x));
+        break;
+      case InVal::EBool:
+        for (bool x : v.bools) out.push_back(static_cast<T>(x ? 1 : 0));
+        break;
+      case InVal::EStr: throw InvalidInput(std::string(type) + " needs numbers, got strings");
+    }
+  }
+  return out;
+}
+
+template <typename T>
+void fillAttr(Tango::DeviceAttribute &da, const InVal &v, Tango::AttrDataFormat fmt, const char *type) {
+  if (fmt == Tango::SCALAR) {
+    if (v.kind == InVal::Array) throw InvalidInput(std::string("scalar ") + type + " attribute needs a scalar, got an array");
+    T x = scalarOf<T>(v, type);
+    if constexpr (std::is_same<T, std::string>::value) da << x;
+    else da << x;
+    return;
+  }
+  std::vector<T> vec = vectorOf<T>(v, type);
+  if (fmt == Tango::IMAGE) {
+    int rows, cols;
+    if (v.shape.size() == 2) {
+      rows = v.shape[0];
+      cols = v.shape[1];
+    } else {
+      throw InvalidInput("an image value needs {data, shape: [rows, columns]}");
+    }
+    if (static_cast<size_t>(rows) * static_cast<size_t>(cols) != vec.size())
+      throw InvalidInput("image shape [" + std::to_string(rows) + ", " + std::to_string(cols) + "] does not match " + std::to_string(vec.size()) + " elements");
+    da.insert(vec, cols, rows);
+  } else {
+    da << vec;
+  }
+}
+
+template <typename T, bool Array>
+void fillData(Tango::DeviceData &dd, const InVal &v, const char *type) {
+  if constexpr (Array) {
+    std::vector<T> vec = vectorOf<T>(v, type);
+    dd << vec;
+  } else {
+    if (v.kind == InVal::Array) throw InvalidInput(std::string(type) + " needs a scalar, got an array");
+    T x = scalarOf<T>(v, type);
+    dd << x;
+  }
+}
+
+template <typename T, bool Array>
+Builder dataOut(Tango::DeviceData &dd) {
+  if constexpr (Array) {
+    std::vector<T> vec;
+    dd >> vec;
+    auto p = std::make_shared<std::vector<T>>(std::move(vec));
+    if constexpr (std::is_same<T, std::string>::value || std::is_same<T, bool>::value)
+      return [p](Napi::Env env) { return elementsJs(env, *p); };
+    else
+      return [p](Napi::Env env) { return arrayJs(env, *p, {static_cast<int>(p->size())}); };
+  } else {
+    T x;
+    dd >> x;
+    return [x](Napi::Env env) { return scalarJs(env, x); };
+  }
+}
+
+// ---------------------------------------------------------------- the device
+
+void callJs(Napi::Env env, Napi::Function dispatch, std::nullptr_t *, Msg *m) {
+  std::unique_ptr<Msg> owned(m);
+  if (env == nullptr || dispatch.IsEmpty()) return;
+  Napi::Value v;
+  try {
+    v = m->build ? m->build(env) : env.Undefined();
+  } catch (const Napi::Error &e) {
+    auto o = Napi::Object::New(env);
+    o.Set("kind", "Native");
+    o.Set("message", std::string("value conversion failed: ") + e.Message());
+    v = o;
+    m->ok = false;
+  }
+  dispatch.Call({Napi::Number::New(env, m->kind), Napi::Number::New(env, m->id), Napi::Boolean::New(env, m->ok), v});
+}
+
+using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Msg, callJs>;
+
+
+class Core;
+
+class EventCb : public Tango::CallBack {
+ public:
+  EventCb(Core *core, double sub) : core_(core), sub_(sub) {}
+  void push_event(Tango::EventData *ed) override;
+  std::atomic<bool> dead{false};
+
+ private:
+  Core *core_;
+  double sub_;
+};
+
+struct SubRec {
+  int eventId;
+  EventCb *cb;  // deliberately never deleted (cppTango may still hold it)
+};
+
+class Core {
+ public:
+  explicit Core(Tsfn tsfn) : tsfn_(tsfn) {
+    std::thread([this] { loop(); }).detach();
+  }
+
+  void enqueue(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> g(qm_);
+      q_.push_back(std::move(job));
+    }
+    qcv_.notify_one();
+  }
+
+  // Post to JS; false after close (the message is dropped).
+  bool post(Msg *m) {
+    std::lock_guard<std::mutex> g(pm_);
+    if (released_) {
+      delete m;
+      return false;
+    }
+    if (tsfn_.NonBlockingCall(m) != napi_ok) {
+      delete m;
+      return false;
+    }
+    return true;
+  }
+
+  void reply(double id, std::pair<bool, Builder> r) { post(new Msg{0, id, r.first, std::move(r.second)}); }
+
+  // Worker-side state
+  Tango::DeviceProxy *dev = nullptr;
+  int timeout = -1;
+  std::map<std::string, std::pair<long, Tango::AttrDataFormat>> attrs;  // lower name -> type, format
+  std::map<std::string, std::pair<long, long>> cmds;                   // lower name -> in, out
+  std::map<double, SubRec> subs;
+  std::string name;
+
+  void setTimeout(int ms) {
+    if (dev && ms > 0 && ms != timeout) {
+      dev->set_timeout_millis(ms);
+      timeout = ms;
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> g(qm_);
+      stopping_ = true;
+    }
+    qcv_.notify_one();
+  }
+
+  // After close: no more posts, the TSFN released (from the worker).
+  void release() {
+    std::lock_guard<std::mutex> g(pm_);
+    if (released_) return;
+    released_ = true;
+    tsfn_.Release();
+  }
+
+  Tsfn tsfn_;
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> g(qm_);
+        qcv_.wait(g, [this] { return stopping_ || !q_.empty(); });
+        if (q_.empty()) return;  // stopping and drained
+        job = std::move(q_.front());
+        q_.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::mutex qm_;
+  std::condition_variable qcv_;
+  std::deque<std::function<void()>> q_;
+  bool stopping_ = false;
+  std::mutex pm_;
+  bool released_ = false;
+};
+
+void EventCb::push_event(Tango::EventData *ed) {
+  if (dead.load()) return;
+  auto r = guarded([&]() -> Builder {
+    if (ed->err) throw Tango::DevFailed(ed->errors);
+    if (!ed->attr_value) throw std::runtime_error("event without a value");
+    return readingBuilder(extractReading(*ed->attr_value));
+  });
+  core_->post(new Msg{1, sub_, r.first, std::move(r.second)});
+}
+
+
+
+Builder describe(Core &c) {
+  struct A {
+    std::string name, dataType, format, writable, unit, label, description, displayFormat;
+    std::vector<std::pair<std::string, double>> limits;
+    int maxDimX, maxDimY;
+    std::vector<std::string> enumLabels;
+  };
+  struct C { std::string name, inType, outType, inDesc, outDesc; };
+  auto attrs = std::make_shared<std::vector<A>>();
+  auto cmds = std::make_shared<std::vector<C>>();
+  std::unique_ptr<Tango::AttributeInfoListEx> al(c.dev->attribute_list_query_ex());
+  c.attrs.clear();
+  auto num = [](const std::string &s, std::vector<std::pair<std::string, double>> &out, const char *key) {
+    if (s.empty() || s == "Not specified") return;
+    char *end = nullptr;
+    double x = std::strtod(s.c_str(), &end);
+    if (end && *end == '\0' && std::isfinite(x)) out.emplace_back(key, x);
+  };
+  for (auto &a : *al) {
+    A x;
+    x.name = a.name;
+    x.dataType = typeName(a.data_type);
+    x.format = formatName(a.data_format);
+    x.writable = writableName(a.writable);
+    x.unit = a.unit == "No unit" ? "" : a.unit;
+    x.label = a.label;
+    x.description = a.description == "No description" ? "" : a.description;
+    x.displayFormat = a.format;
+    x.maxDimX = a.max_dim_x;
+    x.maxDimY = a.max_dim_y;
+    num(a.min_value, x.limits, "minValue");
+    num(a.max_value, x.limits, "maxValue");
+    num(a.alarms.min_alarm, x.limits, "minAlarm");
+    num(a.alarms.max_alarm, x.limits, "maxAlarm");
+    num(a.alarms.min_warning, x.limits, "minWarning");
+    num(a.alarms.max_warning, x.limits, "maxWarning");
+    x.enumLabels = a.enum_labels;
+    c.attrs[lower(a.name)] = {a.data_type, a.data_format};
+    attrs->push_back(std::move(x));
+  }
+  std::unique_ptr<Tango::CommandInfoList> cl(c.dev->command_list_query());
+  c.cmds.clear();
+  for (auto &ci : *cl) {
+    cmds->push_back({ci.cmd_name, typeName(ci.in_type), typeName(ci.out_type), ci.in_type_desc, ci.out_type_desc});
+    c.cmds[lower(ci.cmd_name)] = {ci.in_type, ci.out_type};
+  }
+  std::string name = c.dev->dev_name();
+  std::string cls = c.dev->info().dev_class;
+  return [attrs, cmds, name, cls](Napi::Env env) -> Napi::Value {
+    auto o = Napi::Object::New(env);
+    o.Set("name", name);
+    o.Set("className", cls);
+    auto aa = Napi::Array::New(env, attrs->size());
+    for (size_t i = 0; i < attrs->size(); i++) {
+      const A &a = (*attrs)[i];
+      auto x = Napi::Object::New(env);
+      x.Set("name", a.name);
+      x.Set("dataType", a.dataType);
+      x.Set("format", a.format);
+      x.Set("writable", a.writable);
+      x.Set("unit", a.unit);
+      x.Set("label", a.label);
+      x.Set("description", a.description);
+      x.Set("displayFormat", a.displayFormat);
+      for (auto &l : a.limits) x.Set(l.first, l.second);
+      x.Set("maxDimX", a.maxDimX);
+      x.Set("maxDimY", a.maxDimY);
+      if (!a.enumLabels.empty()) {
+        auto el = Napi::Array::New(env, a.enumLabels.size());
+        for (size_t j = 0; j < a.enumLabels.size(); j++) el.Set(static_cast<uint32_t>(j), a.enumLabels[j]);
+        x.Set("enumLabels", el);
+      }
+      aa.Set(static_cast<uint32_t>(i), x);
+    }
+    o.Set("attributes", aa);
+    auto ca = Napi::Array::New(env, cmds->size());
+    for (size_t i = 0; i < cmds->size(); i++) {
+      const C &c2 = (*cmds)[i];
+      auto x = Napi::Object::New(env);
+      x.Set("name", c2.name);
+      x.Set("inType", c2.inType);
+      x.Set("outType", c2.outType);
+      x.Set("inDescription", c2.inDesc);
+      x.Set("outDescription", c2.outDesc);
+      ca.Set(static_cast<uint32_t>(i), x);
+    }
+    o.Set("commands", ca);
+    return o;
+  };
+}
+
+void requireDev(Core &c) {
+  if (!c.dev) throw std::runtime_error("not connected");
+}
+
+Builder writeAttr(Core &c, const std::string &name, const InVal &v) {
+  requireDev(c);
+  auto it = c.attrs.find(lower(name));
+  long type;
+  Tango::AttrDataFormat fmt;
+  if (it == c.attrs.end()) {
+    Tango::AttributeInfoEx info = c.dev->get_attribute_config(name);  // throws API_AttrNotFound
+    type = info.data_type;
+    fmt = info.data_format;
+  } else {
+    type = it->second.first;
+    fmt = it->second.second;
+  }
+  Tango::DeviceAttribute da;
+  std::string aname = name;
+  da.set_name(aname);
+  const char *tn = typeName(type);
+  switch (type) {
+    case Tango::DEV_BOOLEAN: fillAttr<bool>(da, v, fmt, tn); break;
+    case Tango::DEV_UCHAR: fillAttr<unsigned char>(da, v, fmt, tn); break;
+    case Tango::DEV_SHORT:
+    case Tango::DEV_ENUM: fillAttr<Tango::DevShort>(da, v, fmt, tn); break;
+    case Tango::DEV_USHORT: fillAttr<Tango::DevUShort>(da, v, fmt, tn); break;
+    case Tango::DEV_LONG: fillAttr<Tango::DevLong>(da, v, fmt, tn); break;
+    case Tango::DEV_ULONG: fillAttr<Tango::DevULong>(da, v, fmt, tn); break;
+    case Tango::DEV_LONG64: fillAttr<Tango::DevLong64>(da, v, fmt, tn); break;
+    case Tango::DEV_ULONG64: fillAttr<Tango::DevULong64>(da, v, fmt, tn); break;
+    case Tango::DEV_FLOAT: fillAttr<Tango::DevFloat>(da, v, fmt, tn); break;
+    case Tango::DEV_DOUBLE: fillAttr<Tango::DevDouble>(da, v, fmt, tn); break;
+    case Tango::DEV_STRING: fillAttr<std::string>(da, v, fmt, tn); break;
+    case Tango::DEV_STATE: fillAttr<Tango::DevState>(da, v, fmt, tn); break;
+    default: throw InvalidInput(std::string("attribute ") + name + ": writing " + tn + " is not supported");
+  }
+  c.dev->write_attribute(da);
+  return Builder();
+}
+
+Builder runCommand(Core &c, const std::string &name, const InVal &arg, bool hasArg) {
+  requireDev(c);
+  auto it = c.cmds.find(lower(name));
+  long in, out;
+  if (it == c.cmds.end()) {
+    Tango::CommandInfo ci = c.dev->command_query(name);  // throws API_CommandNotFound
+    in = ci.in_type;
+    out = ci.out_type;
+  } else {
+    in = it->second.first;
+    out = it->second.second;
+  }
+  const char *tn = typeName(in);
+  Tango::DeviceData dd;
+  if (in != Tango::DEV_VOID) {
+    if (!hasArg) throw InvalidInput("command " + name + " needs a " + tn + " argument");
+    switch (in) {
+      case Tango::DEV_BOOLEAN: fillData<bool, false>(dd, arg, tn); break;
+      case Tango::DEV_SHORT:
+      case Tango::DEV_ENUM: fillData<Tango::DevShort, false>(dd, arg, tn); break;
+      case Tango::DEV_USHORT: fillData<Tango::DevUShort, false>(dd, arg, tn); break;
+      case Tango::DEV_LONG: fillData<Tango::DevLong, false>(dd, arg, tn); break;
+      case Tango::DEV_ULONG: fillData<Tango::DevULong, false>(dd, arg, tn); break;
+      case Tango::DEV_LONG64: fillData<Tango::DevLong64, false>(dd, arg, tn); break;
+      case Tango::DEV_ULONG64: fillData<Tango::DevULong64, false>(dd, arg, tn); break;
+      case Tango::DEV_FLOAT: fillData<Tango::DevFloat, false>(dd, arg, tn); break;
+      case Tango::DEV_DOUBLE: fillData<Tango::DevDouble, false>(dd, arg, tn); break;
+      case Tango::DEV_STRING:
+      case Tango::CONST_DEV_STRING: fillData<std::string, false>(dd, arg, tn); break;
+      case Tango::DEV_STATE: fillData<Tango::DevState, false>(dd, arg, tn); break;
+      case Tango::DEVVAR_CHARARRAY: fillData<unsigned char, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_SHORTARRAY: fillData<Tango::DevShort, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_USHORTARRAY: fillData<Tango::DevUShort, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_LONGARRAY: fillData<Tango::DevLong, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_ULONGARRAY: fillData<Tango::DevULong, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_LONG64ARRAY: fillData<Tango::DevLong64, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_ULONG64ARRAY: fillData<Tango::DevULong64, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_FLOATARRAY: fillData<Tango::DevFloat, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_DOUBLEARRAY: fillData<Tango::DevDouble, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_STRINGARRAY: fillData<std::string, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_BOOLEANARRAY: fillData<bool, true>(dd, arg, tn); break;
+      case Tango::DEVVAR_LONGSTRINGARRAY:
+      case Tango::DEVVAR_DOUBLESTRINGARRAY: {
+        if (arg.kind != InVal::NumStr) throw InvalidInput(std::string(tn) + " needs {numbers, strings}");
+        std::vector<std::string> s = arg.strs;
+        if (in == Tango::DEVVAR_LONGSTRINGARRAY) {
+          std::vector<Tango::DevLong> l;
+          for (double x : arg.nums) l.push_back(toNumber<Tango::DevLong>(x, tn));
+          dd.insert(l, s);
+        } else {
+          std::vector<double> d = arg.nums;
+          dd.insert(d, s);
+        }
+        break;
+      }
+      default: throw InvalidInput("command " + name + ": argument type " + tn + " is not supported");
+    }
+  }
+  std::string cname = name;
+  Tango::DeviceData r = in == Tango::DEV_VOID ? c.dev->command_inout(cname) : c.dev->command_inout(cname, dd);
+  if (out == Tango::DEV_VOID || r.is_empty()) return Builder();
+  switch (out) {
+    case Tango::DEV_BOOLEAN: return dataOut<bool, false>(r);
+    case Tango::DEV_SHORT:
+    case Tango::DEV_ENUM: return dataOut<Tango::DevShort, false>(r);
+    case Tango::DEV_USHORT: return dataOut<Tango::DevUShort, false>(r);
+    case Tango::DEV_LONG: return dataOut<Tango::DevLong, false>(r);
+    case Tango::DEV_ULONG: return dataOut<Tango::DevULong, false>(r);
+    case Tango::DEV_LONG64: return dataOut<Tango::DevLong64, false>(r);
+    case Tango::DEV_ULONG64: return dataOut<Tango::DevULong64, false>(r);
+    case Tango::DEV_FLOAT: return dataOut<Tango::DevFloat, false>(r);
+    case Tango::DEV_DOUBLE: return dataOut<Tango::DevDouble, false>(r);
+    case Tango::DEV_STRING:
+    case Tango::CONST_DEV_STRING: return dataOut<std::string, false>(r);
+    case Tango::DEV_STATE: return dataOut<Tango::DevState, false>(r);
+    case Tango::DEVVAR_CHARARRAY: return dataOut<unsigned char, true>(r);
+    case Tango::DEVVAR_SHORTARRAY: return dataOut<Tango::DevShort, true>(r);
+    case Tango::DEVVAR_USHORTARRAY: return dataOut<Tango::DevUShort, true>(r);
+    case Tango::DEVVAR_LONGARRAY: return dataOut<Tango::DevLong, true>(r);
+    case Tango::DEVVAR_ULONGARRAY: return dataOut<Tango::DevULong, true>(r);
+    case Tango::DEVVAR_LONG64ARRAY: return dataOut<Tango::DevLong64, true>(r);
+    case Tango::DEVVAR_ULONG64ARRAY: return dataOut<Tango::DevULong64, true>(r);
+    case Tango::DEVVAR_FLOATARRAY: return dataOut<Tango::DevFloat, true>(r);
+    case Tango::DEVVAR_DOUBLEARRAY: return dataOut<Tango::DevDouble, true>(r);
+    case Tango::DEVVAR_STRINGARRAY: return dataOut<std::string, true>(r);
+    case Tango::DEVVAR_BOOLEANARRAY: return dataOut<bool, true>(r);
+    case Tango::DEVVAR_LONGSTRINGARRAY:
+    case Tango::DEVVAR_DOUBLESTRINGARRAY: {
+      auto nums = std::make_shared<std::vector<double>>();
+      auto strs = std::make_shared<std::vector<std::string>>();
+      if (out == Tango::DEVVAR_LONGSTRINGARRAY) {
+        std::vector<Tango::DevLong> l;
+        r.extract(l, *strs);
+        for (auto x : l) nums->push_back(x);
+      } else {
+        r.extract(*nums, *strs);
+      }
+      return [nums, strs](Napi::Env env) -> Napi::Value {
+        auto o = Napi::Object::New(env);
+        auto na = Napi::Array::New(env, nums->size());
+        for (size_t i = 0; i < nums->size(); i++) na.Set(static_cast<uint32_t>(i), (*nums)[i]);
+        o.Set("numbers", na);
+        o.Set("strings", elementsJs(env, *strs));
+        return o;
+      };
+    }
+    default: throw std::runtime_error("command " + name + ": result type " + typeName(out) + " is not supported");
+  }
+}
+
+// ---------------------------------------------------------------- JS class
+
+class Device : public Napi::ObjectWrap<Device> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Device",
+                       {InstanceMethod("connect", &Device::Connect), InstanceMethod("read", &Device::Read),
+                        InstanceMethod("write", &Device::Write), InstanceMethod("command", &Device::Command),
+                        InstanceMethod("subscribe", &Device::Subscribe), InstanceMethod("unsubscribe", &Device::Unsubscribe),
+                        InstanceMethod("state", &Device::State), InstanceMethod("status", &Device::Status),
+                        InstanceMethod("close", &Device::Close), InstanceMethod("ref", &Device::Ref),
+                        InstanceMethod("unref", &Device::Unref)});
+  }
+
+  // new Device(dispatch)
+  explicit Device(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Device>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) {
+      Napi::TypeError::New(env, "Device(dispatch): dispatch must be a function").ThrowAsJavaScriptException();
+      return;
+    }
+    auto tsfn = Tsfn::New(env, info[0].As<Napi::Function>(), "labrig-tango", 0, 1);
+    tsfn.Unref(env);
+    core_ = new Core(tsfn);
+  }
+
+  // Deliberately no destructor work: an unclosed Core (proxy, worker, callbacks) is leaked so
+  // nothing cppTango owns is destroyed during process teardown.
+  ~Device() override = default;
+
+ private:
+  Core *core_ = nullptr;
+  bool closed_ = false;
+
+  bool usable(const Napi::CallbackInfo &info) {
+    if (closed_ || !core_) {
+      Napi::Error::New(info.Env(), "tango addon device is closed").ThrowAsJavaScriptException();
+      return false;
+    }
+    return true;
+  }
+
+  // connect(id, tangoName, timeoutMs)
+  Napi::Value Connect(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    std::string name = info[1].As<Napi::String>().Utf8Value();
+    int tmo = info[2].As<Napi::Number>().Int32Value();
+    Core *c = core_;
+    c->enqueue([c, id, name, tmo] {
+      c->reply(id, guarded([&] {
+        if (c->dev) {
+          for (auto &s : c->subs) {
+            s.second.cb->dead = true;
+            try {
+              c->dev->unsubscribe_event(s.second.eventId);
+            } catch (...) {
+            }
+          }
+          c->subs.clear();
+          delete c->dev;
+          c->dev = nullptr;
+        }
+        c->name = name;
+        c->timeout = -1;
+        std::string n = name;
+        c->dev = new Tango::DeviceProxy(n);
+        c->setTimeout(tmo);
+        return describe(*c);
+      }));
+    });
+    return info.Env().Undefined();
+  }
+
+  // read(id, names[], timeoutMs)
+  Napi::Value Read(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    auto arr = info[1].As<Napi::Array>();
+    std::vector<std::string> names;
+    for (uint32_t i = 0; i < arr.Length(); i++) names.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
+    int tmo = info[2].As<Napi::Number>().Int32Value();
+    Core *c = core_;
+    c->enqueue([c, id, names, tmo]() mutable {
+      c->reply(id, guarded([&]() -> Builder {
+        requireDev(*c);
+        c->setTimeout(tmo);
+        std::vector<ReadingParts> parts;
+        if (names.size() == 1) {
+          Tango::DeviceAttribute da = c->dev->read_attribute(names[0]);
+          parts.push_back(extractReading(da));
+        } else {
+          std::unique_ptr<std::vector<Tango::DeviceAttribute>> das(c->dev->read_attributes(names));
+          for (auto &da : *das) parts.push_back(extractReading(da));
+        }
+        auto builders = std::make_shared<std::vector<Builder>>();
+        for (auto &p : parts) builders->push_back(readingBuilder(std::move(p)));
+        return [builders](Napi::Env env) -> Napi::Value {
+          auto a = Napi::Array::New(env, builders->size());
+          for (size_t i = 0; i < builders->size(); i++) a.Set(static_cast<uint32_t>(i), (*builders)[i](env));
+          return a;
+        };
+      }));
+    });
+    return info.Env().Undefined();
+  }
+
+  // write(id, name, value, timeoutMs)
+  Napi::Value Write(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    std::string name = info[1].As<Napi::String>().Utf8Value();
+    InVal v;
+    try {
+      v = fromJs(info[2]);
+    } catch (InvalidInput &e) {
+      core_->reply(id, {false, messageBuilder("InvalidInput", std::string("write ") + name + ": " + e.what())});
+      return info.Env().Undefined();
+    }
+    int tmo = info[3].As<Napi::Number>().Int32Value();
+    Core *c = core_;
+    c->enqueue([c, id, name, v, tmo] {
+      c->reply(id, guarded([&] {
+        requireDev(*c);
+        c->setTimeout(tmo);
+        return writeAttr(*c, name, v);
+      }));
+    });
+    return info.Env().Undefined();
+  }
+
+  // command(id, name, hasArg, arg, timeoutMs)
+  Napi::Value Command(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    std::string name = info[1].As<Napi::String>().Utf8Value();
+    bool hasArg = info[2].As<Napi::Boolean>().Value();
+    InVal v;
+    try {
+      if (hasArg) v = fromJs(info[3]);
+    } catch (InvalidInput &e) {
+      core_->reply(id, {false, messageBuilder("InvalidInput", std::string("command ") + name + ": " + e.what())});
+      return info.Env().Undefined();
+    }
+    int tmo = info[4].As<Napi::Number>().Int32Value();
+    Core *c = core_;
+    c->enqueue([c, id, name, v, hasArg, tmo] {
+      c->reply(id, guarded([&] {
+        requireDev(*c);
+        c->setTimeout(tmo);
+        return runCommand(*c, name, v, hasArg);
+      }));
+    });
+    return info.Env().Undefined();
+  }
+
+  // subscribe(id, attr, sub, timeoutMs): events of `sub` arrive as dispatch(1, sub, ...)
+  Napi::Value Subscribe(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    std::string attr = info[1].As<Napi::String>().Utf8Value();
+    double sub = info[2].As<Napi::Number>().DoubleValue();
+    int tmo = info[3].As<Napi::Number>().Int32Value();
+    Core *c = core_;
+    c->enqueue([c, id, attr, sub, tmo] {
+      c->reply(id, guarded([&] {
+        requireDev(*c);
+        c->setTimeout(tmo);
+        auto *cb = new EventCb(c, sub);
+        try {
+          int eid = c->dev->subscribe_event(attr, Tango::CHANGE_EVENT, cb);
+          c->subs[sub] = {eid, cb};
+        } catch (...) {
+          cb->dead = true;  // leaked: cppTango may keep a pointer to it after a failed subscribe
+          throw;
+        }
+        return Builder();
+      }));
+    });
+    return info.Env().Undefined();
+  }
+
+  // unsubscribe(id, sub)
+  Napi::Value Unsubscribe(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    double sub = info[1].As<Napi::Number>().DoubleValue();
+    Core *c = core_;
+    c->enqueue([c, id, sub] {
+      c->reply(id, guarded([&] {
+        auto it = c->subs.find(sub);
+        if (it != c->subs.end()) {
+          it->second.cb->dead = true;
+          int eid = it->second.eventId;
+          c->subs.erase(it);
+          if (c->dev) c->dev->unsubscribe_event(eid);
+        }
+        return Builder();
+      }));
+    });
+    return info.Env().Undefined();
+  }
+
+  // state(id, timeoutMs)
+  Napi::Value State(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    int tmo = info[1].As<Napi::Number>().Int32Value();
+    Core *c = core_;
+    c->enqueue([c, id, tmo] {
+      c->reply(id, guarded([&]() -> Builder {
+        requireDev(*c);
+        c->setTimeout(tmo);
+        std::string s = stateName(c->dev->state());
+        return [s](Napi::Env env) { return Napi::String::New(env, s); };
+      }));
+    });
+    return info.Env().Undefined();
+  }
+
+  // status(id, timeoutMs)
+  Napi::Value Status(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    int tmo = info[1].As<Napi::Number>().Int32Value();
+    Core *c = core_;
+    c->enqueue([c, id, tmo] {
+      c->reply(id, guarded([&]() -> Builder {
+        requireDev(*c);
+        c->setTimeout(tmo);
+        std::string s = c->dev->status();
+        return [s](Napi::Env env) { return Napi::String::New(env, s); };
+      }));
+    });
+    return info.Env().Undefined();
+  }
+
+  // close(id): unsubscribe everything, delete the proxy (while the process is alive), stop the
+  // worker; the reply to `id` is the last message.
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    if (closed_ || !core_) return info.Env().Undefined();
+    closed_ = true;
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    Core *c = core_;
+    c->enqueue([c, id] {
+      for (auto &s : c->subs) {
+        s.second.cb->dead = true;
+        try {
+          if (c->dev) c->dev->unsubscribe_event(s.second.eventId);
+        } catch (...) {
+        }
+      }
+      c->subs.clear();
+      try {
+        delete c->dev;
+      } catch (...) {
+      }
+      c->dev = nullptr;
+      c->reply(id, {true, Builder()});
+      c->release();
+      c->stop();
+    });
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo &info) {
+    if (!closed_ && core_) core_->tsfn_.Ref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo &info) {
+    if (!closed_ && core_) core_->tsfn_.Unref(info.Env());
+    return info.Env().Undefined();
+  }
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Device", Device::Init(env));
+  exports.Set("tangoVersion", Napi::String::New(env, Tango::TgLibVers));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(labrig_tango, Init)

@@ -1,0 +1,294 @@
+/**
+ * The native Tango backend: `native/tango/tango_addon.cc`, an N-API addon over cppTango built by
+ * `npm run build:native` where libtango-dev is installed, wrapped as a {@link TangoBackend}.
+ * One native `Device` per connection owns one `Tango::DeviceProxy` and one worker thread that makes
+ * the blocking CORBA calls in order, off Node's main thread; replies and change events come back
+ * through one thread-safe function, so events of an attribute keep the server's order.
+ *
+ * Every call has a timeout: a timer here (→ `TimeoutError`, a late reply is dropped) and the
+ * proxy's own, set per call 500 ms longer so that the timer is the one that fires. The addon
+ * keeps the event loop alive only while a call is pending or a subscription is live, so a script
+ * that forgets `close()` still exits; `close()` deletes the proxy while the process is alive, and a device
+ * never closed is left to the OS (no cppTango destructor runs during process exit, where Debian's
+ * cppTango 9.3 can hang).
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { DisconnectedError, InvalidInputError, InvalidStateError, TimeoutError } from '../../core/errors.js';
+import type {
+  TangoAddress,
+  TangoBackend,
+  TangoCallOptions,
+  TangoCommandValue,
+  TangoDeviceInfo,
+  TangoEvent,
+  TangoReading,
+  TangoValue,
+} from './backend.js';
+import { TangoError, type TangoErrorLevel } from './errors.js';
+
+/** Where `npm run build:native` puts the addon (overridden by env `LABRIG_TANGO_ADDON`). */
+export const TANGO_ADDON_PATH = fileURLToPath(new URL('../../../native/tango/build/labrig_tango.node', import.meta.url));
+
+/** Raised when the native addon is not built or cannot be loaded; `path` is where it was looked for. */
+export class TangoAddonUnavailableError extends InvalidStateError {
+  /** The `.node` file looked for. */
+  readonly path: string;
+  /** `path` names the file; `detail` says why it cannot be used. */
+  constructor(options: { path: string; detail: string }) {
+    super(`tango addon backend unavailable: ${options.detail} (${options.path}); build it with \`npm run build:native\` where libtango-dev is installed, or use ?backend=sidecar`);
+    this.path = options.path;
+  }
+}
+
+type Dispatch = (kind: number, id: number, ok: boolean, value: unknown) => void;
+
+/** The native `Device` class as the addon exports it (see tango_addon.cc for each call). */
+interface NativeDevice {
+  connect(id: number, tangoName: string, timeoutMs: number): void;
+  read(id: number, names: string[], timeoutMs: number): void;
+  write(id: number, name: string, value: unknown, timeoutMs: number): void;
+  command(id: number, name: string, hasArg: boolean, arg: unknown, timeoutMs: number): void;
+  subscribe(id: number, attr: string, sub: number, timeoutMs: number): void;
+  unsubscribe(id: number, sub: number): void;
+  state(id: number, timeoutMs: number): void;
+  status(id: number, timeoutMs: number): void;
+  close(id: number): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** What the `.node` module exports. */
+export interface TangoAddonModule {
+  /** The native device class. */
+  Device: new (dispatch: Dispatch) => NativeDevice;
+  /** cppTango version the addon was built against, e.g. `9.3.4`. */
+  tangoVersion: string;
+}
+
+let cached: { path: string; mod?: TangoAddonModule; error?: TangoAddonUnavailableError } | undefined;
+
+function addonPath(): string {
+  return process.env['LABRIG_TANGO_ADDON'] || TANGO_ADDON_PATH;
+}
+
+/** Load the built addon (once); throws {@link TangoAddonUnavailableError} when absent or unloadable. */
+export function loadTangoAddon(): TangoAddonModule {
+  const path = addonPath();
+  if (cached?.path !== path) {
+    cached = { path };
+    if (!existsSync(path)) cached.error = new TangoAddonUnavailableError({ path, detail: 'the native addon is not built' });
+    else {
+      try {
+        cached.mod = createRequire(import.meta.url)(path) as TangoAddonModule;
+      } catch (e) {
+        cached.error = new TangoAddonUnavailableError({ path, detail: `cannot load it: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+  }
+  if (cached.error) throw cached.error;
+  return cached.mod!;
+}
+
+/** Tell whether the native addon is built and loads here (what `?backend=auto` asks). */
+export function tangoAddonAvailable(): boolean {
+  try {
+    loadTangoAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Options of the addon backend. */
+export interface AddonOptions {
+  /** Default limit of each call, ms (default 3000). */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  what: string;
+  timer: NodeJS.Timeout;
+}
+
+interface Sub {
+  attr: string;
+  cb: (e: TangoEvent) => void;
+}
+
+type NativeError =
+  | { kind: 'DevFailed'; levels: Array<{ reason: string; desc: string; origin: string; severity: string }> }
+  | { kind: 'InvalidInput' | 'Native'; message: string };
+
+/** The native cppTango backend (see the module notes). */
+export class TangoAddonBackend implements TangoBackend {
+  readonly kind = 'addon';
+  readonly #timeoutMs: number;
+  #dev: NativeDevice | undefined;
+  #nextId = 1;
+  #nextSub = 1;
+  readonly #pending = new Map<number, Pending>();
+  readonly #subs = new Map<number, Sub>();
+  #refs = 0;
+  #closed = false;
+  #device = 'tango addon';
+
+  /** A backend; throws {@link TangoAddonUnavailableError} at once when the addon is not built. */
+  constructor(options: AddonOptions = {}) {
+    const timeoutMs = options.timeoutMs ?? 3000;
+    if (!(timeoutMs > 0)) throw new InvalidInputError({ what: 'tango addon timeoutMs', value: timeoutMs, reason: 'must be > 0' });
+    this.#timeoutMs = timeoutMs;
+    const mod = loadTangoAddon();
+    this.#dev = new mod.Device((kind, id, ok, value) => this.#dispatch(kind, id, ok, value));
+  }
+
+  // The event loop stays alive while a call is pending or a subscription is live.
+  #hold(): void {
+    if (this.#refs++ === 0) this.#dev?.ref();
+  }
+
+  #release(): void {
+    if (--this.#refs === 0) this.#dev?.unref();
+  }
+
+  #dispatch(kind: number, id: number, ok: boolean, value: unknown): void {
+    if (kind === 1) {
+      const sub = this.#subs.get(id);
+      if (!sub) return;
+      if (ok) sub.cb({ reading: value as TangoReading });
+      else sub.cb({ error: this.#error(`change event of ${sub.attr}`, value as NativeError) });
+      return;
+    }
+    const p = this.#pending.get(id);
+    if (!p) return; // timed out earlier
+    this.#pending.delete(id);
+    clearTimeout(p.timer);
+    this.#release();
+    if (ok) p.resolve(value);
+    else p.reject(this.#error(p.what, value as NativeError));
+  }
+
+  #error(what: string, e: NativeError): Error {
+    if (e.kind === 'DevFailed') {
+      const levels: TangoErrorLevel[] = e.levels.map((l) => ({
+        reason: l.reason,
+        desc: l.desc,
+        origin: l.origin,
+        severity: l.severity === 'WARN' || l.severity === 'PANIC' ? l.severity : 'ERR',
+      }));
+      return new TangoError({ device: this.#device, operation: what, levels });
+    }
+    if (e.kind === 'InvalidInput') return new InvalidInputError({ what: `${this.#device}: ${what}`, value: undefined, reason: e.message });
+    return new TangoError({ device: this.#device, operation: what, levels: [{ reason: 'LABRIG_AddonError', desc: e.message, origin: 'labrig tango addon', severity: 'ERR' }] });
+  }
+
+  #call<T>(what: string, options: TangoCallOptions | undefined, send: (dev: NativeDevice, id: number, timeoutMs: number) => void): Promise<T> {
+    const dev = this.#dev;
+    if (this.#closed || !dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    if (!(timeoutMs > 0)) return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be > 0' }));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.#pending.delete(id)) return;
+        this.#release();
+        reject(new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: timeoutMs }));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, what, timer });
+      this.#hold();
+      try {
+        // The caller's timer is the one that fires (TimeoutError); the proxy waits a little longer,
+        // so a late reply is dropped here instead of racing the timer (as the sidecar does).
+        send(dev, id, Math.ceil(timeoutMs) + 500);
+      } catch (e) {
+        this.#pending.delete(id);
+        clearTimeout(timer);
+        this.#release();
+        reject(e instanceof Error ? new InvalidInputError({ what: `${this.#device}: ${what}`, value: undefined, reason: e.message }) : e);
+      }
+    });
+  }
+
+  async connect(address: TangoAddress, options: TangoCallOptions = {}): Promise<TangoDeviceInfo> {
+    this.#device = address.device;
+    const timeoutMs = options.timeoutMs ?? Math.max(this.#timeoutMs, 10000);
+    return this.#call<TangoDeviceInfo>(`connect ${address.tangoName}`, { timeoutMs }, (d, id) =>
+      // The proxy's per-call limit stays the backend default; `timeoutMs` bounds the whole connect.
+      d.connect(id, address.tangoName, this.#timeoutMs + 500),
+    );
+  }
+
+  async readAttributes(names: readonly string[], options?: TangoCallOptions): Promise<TangoReading[]> {
+    if (names.length === 0) return [];
+    return this.#call<TangoReading[]>(`read ${names.join(', ')}`, options, (d, id, ms) => d.read(id, [...names], ms));
+  }
+
+  async writeAttribute(name: string, value: TangoValue | number[] | string[] | boolean[], options?: TangoCallOptions): Promise<void> {
+    await this.#call<void>(`write ${name}`, options, (d, id, ms) => d.write(id, name, value, ms));
+  }
+
+  async command(name: string, arg?: TangoCommandValue, options?: TangoCallOptions): Promise<TangoCommandValue> {
+    return this.#call<TangoCommandValue>(`command ${name}`, options, (d, id, ms) => d.command(id, name, arg !== undefined, arg, ms));
+  }
+
+  async subscribe(attribute: string, cb: (event: TangoEvent) => void, options?: TangoCallOptions): Promise<() => Promise<void>> {
+    const sub = this.#nextSub++;
+    // Registered before the call: cppTango delivers the first event (current value) inside it.
+    this.#subs.set(sub, { attr: attribute, cb });
+    this.#hold();
+    try {
+      await this.#call<void>(`subscribe ${attribute}`, options, (d, id, ms) => d.subscribe(id, attribute, sub, ms));
+    } catch (e) {
+      if (this.#subs.delete(sub)) this.#release();
+      throw e;
+    }
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      if (!this.#subs.delete(sub)) return; // closed meanwhile
+      this.#release();
+      if (!this.#closed) await this.#call<void>(`unsubscribe ${attribute}`, undefined, (d, id) => d.unsubscribe(id, sub)).catch(() => undefined);
+    };
+  }
+
+  async state(options?: TangoCallOptions): Promise<string> {
+    return this.#call<string>('state', options, (d, id, ms) => d.state(id, ms));
+  }
+
+  async status(options?: TangoCallOptions): Promise<string> {
+    return this.#call<string>('status', options, (d, id, ms) => d.status(id, ms));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const dev = this.#dev;
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      this.#pending.delete(id);
+      p.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
+    }
+    this.#subs.clear();
+    if (!dev) return;
+    // The native close unsubscribes and deletes the proxy on the worker, after any call still
+    // running there; its reply is the last message. Bounded: a worker stuck in a call the server
+    // never answers is left behind (its proxy with it) rather than waited for.
+    const id = this.#nextId++;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve();
+      }, Math.max(this.#timeoutMs, 3000) + 2000);
+      this.#pending.set(id, { resolve: () => resolve(), reject: () => resolve(), what: 'close', timer });
+      dev.ref();
+      dev.close(id);
+    });
+    this.#refs = 0;
+    this.#dev = undefined;
+  }
+}

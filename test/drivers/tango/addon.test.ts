@@ -1,0 +1,125 @@
+/**
+ * The native cppTango addon backend passes the same backend conformance suite as the sidecar,
+ * against the real TangoTest and labrig's event server; plus what only the addon has: a script
+ * using it exits promptly (no cppTango exit hang), with or without close(), and an unbuilt
+ * addon is a typed error. Skips with a message where the addon is not built (no libtango-dev).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+import { InvalidInputError } from '../../../src/core/errors.js';
+import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
+import { TANGO_ADDON_PATH, TangoAddonBackend, TangoAddonUnavailableError, loadTangoAddon, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
+import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { runBackendConformance } from './backend-conformance.js';
+
+const skip = !tangoTestAvailable()
+  ? 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)'
+  : !tangoAddonAvailable()
+    ? `the Tango addon is not built (${TANGO_ADDON_PATH}): install libtango-dev and run npm run build:native`
+    : false;
+t.setTimeout(300000);
+
+t.test('conformance', { skip }, async (t) => {
+  runBackendConformance(t, () => new TangoAddonBackend({ timeoutMs: 5000 }));
+});
+
+const ADDON_TS = fileURLToPath(new URL('../../../src/drivers/tango/addon.ts', import.meta.url));
+
+/** Run a module script under tsx; resolves with its exit code, stdout and how long it took. */
+async function runScript(t: Test, source: string, limitMs: number): Promise<{ code: number | null; out: string; ms: number }> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, limitMs);
+  t.teardown(() => {
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  clearTimeout(timer);
+  return { code: killed ? null : code, out, ms: Date.now() - t0 };
+}
+
+t.test('a script using the addon exits promptly', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  for (const closeIt of [true, false]) {
+    const src = `
+      import { TangoAddonBackend } from ${JSON.stringify(ADDON_TS)};
+      import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
+      const b = new TangoAddonBackend({ timeoutMs: 5000 });
+      await b.connect(parseTangoAddress(${JSON.stringify(ev.address)}), { timeoutMs: 20000 });
+      const [r] = await b.readAttributes(['setpoint']);
+      let events = 0;
+      const unsub = await b.subscribe('counter', () => events++);
+      await b.command('Start');
+      while (events < 3) await new Promise((r) => setTimeout(r, 20));
+      await b.command('Stop');
+      ${closeIt ? 'await unsub(); await b.close();' : '// neither unsubscribe nor close: the script just ends'}
+      console.log('done', typeof r.value, events >= 3);
+      ${closeIt ? '' : 'process.exitCode = 0;'}
+    `;
+    // Without close() the live subscription keeps the loop alive (like an open socket) until the
+    // script ends it; a script that closes exits by itself once its work is done.
+    const source = closeIt ? src : src + '\nsetTimeout(() => process.exit(0), 50);';
+    const r = await runScript(t, source, 60000);
+    t.equal(r.code, 0, `exit code (close: ${closeIt}); output: ${r.out.slice(-800)}`);
+    t.match(r.out, /done number true/);
+    t.ok(r.ms < 60000, `exited after ${r.ms} ms (close: ${closeIt})`);
+  }
+});
+
+t.test('without close: a connected device does not keep the process alive', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const src = `
+    import { TangoAddonBackend } from ${JSON.stringify(ADDON_TS)};
+    import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
+    const b = new TangoAddonBackend({ timeoutMs: 5000 });
+    await b.connect(parseTangoAddress(${JSON.stringify(ev.address)}), { timeoutMs: 20000 });
+    console.log('state', await b.state());
+  `;
+  const r = await runScript(t, src, 60000);
+  t.equal(r.code, 0, `exit code; output: ${r.out.slice(-800)}`);
+  t.match(r.out, /state ON/);
+});
+
+t.test('bad values are InvalidInputError before anything is sent', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const b = new TangoAddonBackend({ timeoutMs: 5000 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  t.type(await b.writeAttribute('setpoint', 'ten').catch((e: unknown) => e), InvalidInputError);
+  t.type(await b.writeAttribute('setpoint', { nope: 1 } as never).catch((e: unknown) => e), InvalidInputError);
+  t.type(await b.readAttributes(['setpoint'], { timeoutMs: 0 }).catch((e: unknown) => e), InvalidInputError);
+  await b.writeAttribute('setpoint', 12.5);
+  t.equal((await b.readAttributes(['setpoint']))[0]!.value, 12.5, 'the device still answers');
+});
+
+t.test('an unbuilt addon is a typed error naming the file', async (t) => {
+  const saved = process.env['LABRIG_TANGO_ADDON'];
+  process.env['LABRIG_TANGO_ADDON'] = '/nonexistent/labrig_tango.node';
+  t.teardown(() => {
+    if (saved === undefined) delete process.env['LABRIG_TANGO_ADDON'];
+    else process.env['LABRIG_TANGO_ADDON'] = saved;
+  });
+  t.equal(tangoAddonAvailable(), false);
+  const e = (() => {
+    try {
+      return new TangoAddonBackend();
+    } catch (x) {
+      return x;
+    }
+  })();
+  t.type(e, TangoAddonUnavailableError);
+  t.match(String(e), /not built.*\/nonexistent\/labrig_tango\.node/);
+  t.throws(() => loadTangoAddon(), TangoAddonUnavailableError);
+});
