@@ -17,7 +17,7 @@ import type { ExitStatus, Msg } from './messages.js';
 import type { RunBundler } from './bundler.js';
 import { DocumentEmitter } from './emitter.js';
 import { StatusGroups, callHook } from './groups.js';
-import type { EngineHost } from './host.js';
+import type { EngineHost, HandlerEntry } from './host.js';
 import type { EngineContext, RunEngineResult } from './types.js';
 import type { RunEngineState } from './states.js';
 import { closeFrames, finishExecution, quiesce, resumeDevices, suspensionFrame } from './cleanup.js';
@@ -26,6 +26,10 @@ import { setLongTimeout } from '../timers.js';
 import type { AnyGen, Frame, ReplayFrame } from './frames.js';
 
 const INTERRUPTED = Symbol('interrupted');
+
+/** What the synchronous core of the loop asks the async shell to do next. */
+const Outcome = { Continue: 0, Request: 1, Finish: 2, Yield: 3, AwaitStep: 4, AwaitReply: 5 } as const;
+type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
 /**
  * The open runs by key, plus `list`: the same runs as an array, replaced (never mutated) on every
@@ -104,12 +108,21 @@ export class Execution implements EngineContext {
   #lastSeen: unknown;
   #waiter: ((v: unknown) => void) | undefined;
   #softOk = false;
+  /** A step of an async generator or a handler's reply, for drive() to await. */
+  #pending: Promise<unknown> | undefined;
+  #pendingFrame: Frame | undefined;
+  #pendingSoft = false;
+  /** Messages dispatched (the event-loop yield is checked every 256). */
+  #n = 0;
+  #lastYield = performance.now();
+  readonly #handlers: ReadonlyMap<string, HandlerEntry>;
   #ac: AbortController | undefined;
   #finished: Promise<RunEngineResult>;
   #resolveFinished!: (r: RunEngineResult) => void;
 
   constructor(host: EngineHost, gen: AnyGen, callMd: Record<string, unknown>, planName: string | undefined) {
     this.host = host;
+    this.#handlers = host.handlers;
     this.rewindable = host.rewindable;
     this.callMd = callMd;
     this.planName = planName;
@@ -314,23 +327,66 @@ export class Execution implements EngineContext {
 
   /** Run messages until the plan ends ('done', after cleanup) or the engine pauses ('paused'). */
   async drive(): Promise<'paused' | 'done'> {
-    const frames = this.frames;
-    const handlers = this.host.handlers;
-    const yieldMs = this.host.yieldEveryMs;
-    let n = 0;
-    let lastYield = performance.now();
+    this.#lastYield = performance.now();
     for (;;) {
-      if (this.request !== Req.None) {
-        const r = await this.#onRequest();
-        if (r !== undefined) return r;
+      switch (this.#runSync()) {
+        case Outcome.Request: {
+          const r = await this.#onRequest();
+          if (r !== undefined) return r;
+          break;
+        }
+        case Outcome.Finish:
+          await finishExecution(this);
+          return 'done';
+        case Outcome.Yield:
+          await yieldToLoop();
+          this.#lastYield = performance.now();
+          break;
+        case Outcome.AwaitStep: {
+          const frame = this.#pendingFrame!;
+          let step: unknown;
+          try {
+            step = await this.#await(this.#pending!, false);
+          } catch (e) {
+            if (this.#stepThrew(e)) {
+              await finishExecution(this);
+              return 'done';
+            }
+            break;
+          }
+          if (step === INTERRUPTED) break;
+          const msg = this.#stepped(step as IteratorResult<Msg, unknown>);
+          if (msg === undefined) {
+            if (this.frames.length === 0) {
+              await finishExecution(this);
+              return 'done';
+            }
+            break;
+          }
+          if (this.#dispatch(msg, frame) === Outcome.AwaitReply) await this.#awaitReply();
+          else await this.#maybeYield();
+          break;
+        }
+        case Outcome.AwaitReply:
+          await this.#awaitReply();
+          break;
       }
+    }
+  }
+
+  /**
+   * Step the plan and dispatch its messages for as long as everything is synchronous: returns
+   * what the async {@link drive} must do next (handle a request, await a step or a reply, yield to
+   * the event loop, or finish). A synchronous plan with synchronous devices never leaves it.
+   */
+  #runSync(): Outcome {
+    const frames = this.frames;
+    for (;;) {
+      if (this.request !== Req.None) return Outcome.Request;
       if (this.asyncErrors.length > 0 && !this.#hasErr) this.throwIn(this.asyncErrors.shift());
       const frame = frames[frames.length - 1];
-      if (frame === undefined) {
-        await finishExecution(this);
-        return 'done';
-      }
-      let msg: Msg;
+      if (frame === undefined) return Outcome.Finish;
+      let msg: Msg | undefined;
       if (frame.replay !== undefined) {
         if (this.#hasErr || frame.i >= frame.replay.length) {
           frames.pop();
@@ -339,9 +395,8 @@ export class Execution implements EngineContext {
         }
         msg = frame.replay[frame.i++]!;
       } else {
-        let step: IteratorResult<Msg, unknown>;
+        let s: IteratorResult<Msg, unknown> | Promise<IteratorResult<Msg, unknown>>;
         try {
-          let s: IteratorResult<Msg, unknown> | Promise<IteratorResult<Msg, unknown>>;
           if (this.#hasErr) {
             const e = this.#err;
             this.#hasErr = false;
@@ -352,74 +407,109 @@ export class Execution implements EngineContext {
             this.#resp = undefined;
             s = frame.gen.next(v);
           }
-          if (frame.async) {
-            const r = await this.#await(s as Promise<IteratorResult<Msg, unknown>>, false);
-            if (r === INTERRUPTED) continue;
-            step = r as IteratorResult<Msg, unknown>;
-          } else step = s as IteratorResult<Msg, unknown>;
         } catch (e) {
-          frames.pop();
-          if (frames.length === 0) {
-            this.#planFailed(e);
-            await finishExecution(this);
-            return 'done';
-          }
-          this.throwIn(e);
+          if (this.#stepThrew(e)) return Outcome.Finish;
           continue;
         }
-        if (step.done === true) {
-          frames.pop();
-          if (frames.length === 0) {
-            this.planResult = step.value;
-            this.#planReturned();
-            await finishExecution(this);
-            return 'done';
-          }
-          this.#resp = undefined;
+        if (frame.async) {
+          this.#pending = s as Promise<IteratorResult<Msg, unknown>>;
+          this.#pendingFrame = frame;
+          return Outcome.AwaitStep;
+        }
+        msg = this.#stepped(s as IteratorResult<Msg, unknown>);
+        if (msg === undefined) {
+          if (frames.length === 0) return Outcome.Finish;
           continue;
         }
-        msg = step.value;
       }
-      // Dispatch one message.
-      let r: unknown;
-      try {
-        if (typeof msg !== 'object' || msg === null || typeof msg.command !== 'string') {
-          throw new InvalidInputError({ what: 'plan message', value: msg, reason: "must be an object with a string 'command' (a Msg)" });
-        }
-        const cmd = msg.command;
-        const o = (msg as { obj?: unknown }).obj;
-        if (o !== this.#lastSeen && typeof o === 'object' && o !== null) {
-          this.seen.add(o);
-          this.#lastSeen = o;
-        }
-        const entry = handlers.get(cmd);
-        const cache = this.cache;
-        this.#lastCached = false;
-        if (cache !== null && frame.cache && this.rewindable && entry !== undefined && entry.replay) {
-          cache[this.cacheLen++] = msg;
-          this.#lastCached = true;
-        }
-        const hook = this.host.msgHook;
-        if (hook !== undefined) hook(msg);
-        if (entry === undefined) throw new InvalidInputError({ what: 'command', value: cmd, reason: 'is not a registered command (see RunEngine.registerCommand)' });
-        r = entry.fn(msg, this);
-        if (r instanceof Promise) {
-          this.emitter.flush();
-          r = await this.#await(r, entry.replay && this.rewindable);
-          if (r === INTERRUPTED) continue;
-        }
-      } catch (e) {
-        this.throwIn(e);
-        continue;
+      const out = this.#dispatch(msg, frame);
+      if (out !== Outcome.Continue) return out;
+      if ((++this.#n & 255) === 0 && performance.now() - this.#lastYield >= this.host.yieldEveryMs) return Outcome.Yield;
+    }
+  }
+
+  /** A generator frame threw `e`: pop it; true when it was the plan itself (which has now failed). */
+  #stepThrew(e: unknown): boolean {
+    this.frames.pop();
+    if (this.frames.length === 0) {
+      this.#planFailed(e);
+      return true;
+    }
+    this.throwIn(e);
+    return false;
+  }
+
+  /** The message of a generator step, or undefined when the generator returned (its frame is popped). */
+  #stepped(step: IteratorResult<Msg, unknown>): Msg | undefined {
+    if (step.done !== true) return step.value;
+    this.frames.pop();
+    if (this.frames.length === 0) {
+      this.planResult = step.value;
+      this.#planReturned();
+    } else this.#resp = undefined;
+    return undefined;
+  }
+
+  /**
+   * Dispatch one message to its handler. A synchronous reply is stored for the plan at once
+   * (Continue); a promise is kept for {@link drive} to await (AwaitReply); a throw goes to the plan.
+   */
+  #dispatch(msg: Msg, frame: Frame): Outcome {
+    try {
+      if (typeof msg !== 'object' || msg === null || typeof msg.command !== 'string') {
+        throw new InvalidInputError({ what: 'plan message', value: msg, reason: "must be an object with a string 'command' (a Msg)" });
+      }
+      const cmd = msg.command;
+      const o = (msg as { obj?: unknown }).obj;
+      if (o !== this.#lastSeen && typeof o === 'object' && o !== null) {
+        this.seen.add(o);
+        this.#lastSeen = o;
+      }
+      const entry = this.#handlers.get(cmd);
+      const cache = this.cache;
+      this.#lastCached = false;
+      if (cache !== null && frame.cache && this.rewindable && entry !== undefined && entry.replay) {
+        cache[this.cacheLen++] = msg;
+        this.#lastCached = true;
+      }
+      const hook = this.host.msgHook;
+      if (hook !== undefined) hook(msg);
+      if (entry === undefined) throw new InvalidInputError({ what: 'command', value: cmd, reason: 'is not a registered command (see RunEngine.registerCommand)' });
+      const r = entry.fn(msg, this);
+      if (r instanceof Promise) {
+        this.#pending = r;
+        this.#pendingSoft = entry.replay && this.rewindable;
+        return Outcome.AwaitReply;
       }
       this.#resp = r;
-      if ((++n & 255) === 0) {
-        const t = performance.now();
-        if (t - lastYield >= yieldMs) {
-          await yieldToLoop();
-          lastYield = performance.now();
-        }
-      }
+    } catch (e) {
+      this.throwIn(e);
+    }
+    return Outcome.Continue;
+  }
+
+  /** Await the reply a handler returned as a promise; store it for the plan (or throw its failure in). */
+  async #awaitReply(): Promise<void> {
+    const p = this.#pending!;
+    this.#pending = undefined;
+    this.emitter.flush();
+    let r: unknown;
+    try {
+      r = await this.#await(p, this.#pendingSoft);
+    } catch (e) {
+      this.throwIn(e);
+      return;
+    }
+    if (r === INTERRUPTED) return;
+    this.#resp = r;
+    await this.#maybeYield();
+  }
+
+  /** Count a message; every 256, yield to the event loop if `yieldEveryMs` has passed since the last yield. */
+  async #maybeYield(): Promise<void> {
+    if ((++this.#n & 255) === 0 && performance.now() - this.#lastYield >= this.host.yieldEveryMs) {
+      await yieldToLoop();
+      this.#lastYield = performance.now();
     }
   }
 
