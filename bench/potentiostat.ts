@@ -1,7 +1,8 @@
 /**
  * Potentiostat benchmarks: BL_GetData records drained and decoded per second through koffi (the
- * BioLogic driver's path: BL_GetData + decodeRecords) vs the same loop in C inside eclib-sim
- * (ratio), and eclib-sim's sustained record rate (records released per wall second by its C
+ * BioLogic driver's path: BL_GetData into caller-owned buffers + decodeRecords) vs the same loop in C
+ * inside eclib-sim (ratio), the same through koffi's struct marshalling (an object built per call:
+ * the path the driver no longer takes, for comparison), and eclib-sim's sustained record rate (records released per wall second by its C
  * thread at a speed where the clock, not the simulator, would limit a real instrument).
  * Needs a C compiler (builds native/eclib-sim into a temporary directory).
  */
@@ -10,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadEClib } from '../src/drivers/biologic/io.js';
+import { GetDataReader, loadEClib } from '../src/drivers/biologic/io.js';
 import { decodeRecords, eccOf } from '../src/drivers/biologic/protocol.js';
 import type { PstatPoint } from '../src/drivers/potentiostat/backend.js';
 import { checkTechnique } from '../src/drivers/potentiostat/techniques.js';
@@ -39,7 +40,7 @@ export async function benchPotentiostat(): Promise<void> {
     lib.lib.check(lib.LoadFirmware(id[0], mask, new Int32Array(16), 16, false, false, null, null), 'BL_LoadFirmware');
     const t = checkTechnique({ kind: 'cv', startV: 0, vertex1V: 0.6, vertex2V: -0.2, endV: 0, scanRateVPerS: 1, cycles: 1, recordEveryV: 0.0002 });
     const load = (): void => {
-      const ecc = eccOf(t)!;
+      const ecc = eccOf(t)![0]!;
       const arr = lib.koffi.alloc('TEccParam_t', ecc.params.length);
       ecc.params.forEach((p, i) => {
         const out: Record<string, unknown> = {};
@@ -62,9 +63,15 @@ export async function benchPotentiostat(): Promise<void> {
       }
       return (performance.now() - t0) / 1000;
     };
+    const getDataObjects = lib.lib.bind<(id: number, ch: number, buf: Uint32Array, i: Record<string, number>, v: Record<string, number>) => number>(
+      'int32_t BL_GetData(int32_t id, uint8_t ch, uint32_t *buf, _Out_ TDataInfos_t *infos, _Out_ TCurrentValues_t *v)',
+    );
     const buf = new Uint32Array(1000);
     const f32 = new Float32Array(buf.buffer);
+    const reader = new GetDataReader();
     const rounds = 5;
+    let objRecords = 0;
+    let objS = 0;
     let ffiRecords = 0;
     let ffiS = 0;
     let cRecords = 0;
@@ -73,19 +80,30 @@ export async function benchPotentiostat(): Promise<void> {
     let simS = 0;
     for (let r = 0; r < rounds; r++) {
       simS += startAndWait();
-      const infos: Record<string, number> = {};
-      const cv: Record<string, number> = {};
       const out: PstatPoint[] = [];
       const t0 = performance.now();
       for (;;) {
-        lib.lib.check(lib.GetData(id[0], 0, buf, infos, cv), 'BL_GetData');
-        const rows = infos['NbRows']!;
-        if (rows === 0) break;
-        decodeRecords({ rows, cols: infos['NbCols']!, techniqueId: infos['TechniqueID']!, processIndex: infos['ProcessIndex']!, startTime: infos['StartTime']!, timeBase: cv['TimeBase']! }, buf, f32, out);
+        lib.lib.check(reader.read(lib, id[0], 0), 'BL_GetData');
+        if (reader.rows === 0) break;
+        decodeRecords(reader.block(), reader.words, reader.singles, out);
       }
       ffiS += (performance.now() - t0) / 1000;
       ffiRecords += out.length;
       simRecords += out.length;
+      simS += startAndWait();
+      const infos: Record<string, number> = {};
+      const cv: Record<string, number> = {};
+      const out2: PstatPoint[] = [];
+      const t1 = performance.now();
+      for (;;) {
+        lib.lib.check(getDataObjects(id[0], 0, buf, infos, cv), 'BL_GetData');
+        const rows = infos['NbRows']!;
+        if (rows === 0) break;
+        decodeRecords({ rows, cols: infos['NbCols']!, techniqueId: infos['TechniqueID']!, processIndex: infos['ProcessIndex']!, startTime: infos['StartTime']!, timeBase: cv['TimeBase']! }, buf, f32, out2);
+      }
+      objS += (performance.now() - t1) / 1000;
+      objRecords += out2.length;
+      simRecords += out2.length;
       simS += startAndWait();
       const s: [number] = [0];
       const c: [number] = [0];
@@ -99,7 +117,8 @@ export async function benchPotentiostat(): Promise<void> {
     const cRate = cRecords / cS;
     console.log(`  BL_GetData + decode via koffi: ${(ffiRate / 1e6).toFixed(2)} M records/s (${ffiRecords} records)`);
     console.log(`  BL_GetData + decode in C:      ${(cRate / 1e6).toFixed(2)} M records/s (${cRecords} records)`);
-    console.log(`  ratio C / koffi: ${(cRate / ffiRate).toFixed(1)}x`);
+    console.log(`  ratio C / koffi: ${(cRate / ffiRate).toFixed(1)}x (koffi / C ${(ffiRate / cRate).toFixed(3)})`);
+    console.log(`  for comparison, TDataInfos_t/TCurrentValues_t marshalled as objects per call: ${(objRecords / objS / 1e6).toFixed(2)} M records/s (caller-owned buffers ${((ffiRate / (objRecords / objS))).toFixed(2)}x that)`);
     console.log(`  eclib-sim sustained rate (CV records computed and released by its C thread): ${(simRecords / simS / 1e3).toFixed(0)} k records/s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
