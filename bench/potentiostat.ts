@@ -70,56 +70,75 @@ export async function benchPotentiostat(): Promise<void> {
     const f32 = new Float32Array(buf.buffer);
     const reader = new GetDataReader();
     const rounds = 5;
-    let objRecords = 0;
-    let objS = 0;
-    let ffiRecords = 0;
-    let ffiS = 0;
-    let cRecords = 0;
-    let cS = 0;
-    let simRecords = 0;
-    let simS = 0;
-    for (let r = 0; r < rounds; r++) {
-      simS += startAndWait();
+    const acc = { ffi: { n: 0, call: 0, decode: 0 }, obj: { n: 0, call: 0, decode: 0 }, c: { n: 0, s: 0 }, sim: { n: 0, s: 0 } };
+    // Drain the channel through one BL_GetData form; time the calls and the decoding apart.
+    const drain = (form: 'ffi' | 'obj'): void => {
       const out: PstatPoint[] = [];
-      const t0 = performance.now();
-      for (;;) {
-        lib.lib.check(reader.read(lib, id[0], 0), 'BL_GetData');
-        if (reader.rows === 0) break;
-        decodeRecords(reader.block(), reader.words, reader.singles, out);
-      }
-      ffiS += (performance.now() - t0) / 1000;
-      ffiRecords += out.length;
-      simRecords += out.length;
-      simS += startAndWait();
       const infos: Record<string, number> = {};
       const cv: Record<string, number> = {};
-      const out2: PstatPoint[] = [];
-      const t1 = performance.now();
+      const a = acc[form];
       for (;;) {
-        lib.lib.check(getDataObjects(id[0], 0, buf, infos, cv), 'BL_GetData');
-        const rows = infos['NbRows']!;
-        if (rows === 0) break;
-        decodeRecords({ rows, cols: infos['NbCols']!, techniqueId: infos['TechniqueID']!, processIndex: infos['ProcessIndex']!, startTime: infos['StartTime']!, timeBase: cv['TimeBase']! }, buf, f32, out2);
+        const t0 = performance.now();
+        if (form === 'ffi') lib.lib.check(reader.read(lib, id[0], 0), 'BL_GetData');
+        else lib.lib.check(getDataObjects(id[0], 0, buf, infos, cv), 'BL_GetData');
+        const t1 = performance.now();
+        a.call += t1 - t0;
+        if (form === 'ffi') {
+          if (reader.rows === 0) break;
+          decodeRecords(reader.block(), reader.words, reader.singles, out);
+        } else {
+          const rows = infos['NbRows']!;
+          if (rows === 0) break;
+          decodeRecords({ rows, cols: infos['NbCols']!, techniqueId: infos['TechniqueID']!, processIndex: infos['ProcessIndex']!, startTime: infos['StartTime']!, timeBase: cv['TimeBase']! }, buf, f32, out);
+        }
+        a.decode += performance.now() - t1;
       }
-      objS += (performance.now() - t1) / 1000;
-      objRecords += out2.length;
-      simRecords += out2.length;
-      simS += startAndWait();
+      a.n += out.length;
+      acc.sim.n += out.length;
+    };
+    for (let r = -1; r < rounds; r++) {
+      // Round −1 warms the JIT up (decodeRecords, the koffi calls) and is not counted; the two
+      // koffi forms alternate which goes first.
+      if (r === 0) {
+        for (const k of ['ffi', 'obj'] as const) Object.assign(acc[k], { n: 0, call: 0, decode: 0 });
+        Object.assign(acc.c, { n: 0, s: 0 });
+        Object.assign(acc.sim, { n: 0, s: 0 });
+      }
+      for (const form of (r % 2 === 0 ? ['ffi', 'obj'] : ['obj', 'ffi']) as Array<'ffi' | 'obj'>) {
+        acc.sim.s += startAndWait();
+        drain(form);
+      }
+      acc.sim.s += startAndWait();
       const s: [number] = [0];
       const c: [number] = [0];
       const n = benchC(id[0], 0, s, c);
-      cRecords += n;
-      cS += s[0];
-      simRecords += n;
+      acc.c.n += n;
+      acc.c.s += s[0];
+      acc.sim.n += n;
     }
+    // The bare call on an empty channel (no record): what each form costs per poll.
+    const calls = 20000;
+    const per = (f: () => void): number => {
+      const t0 = performance.now();
+      for (let k = 0; k < calls; k++) f();
+      return ((performance.now() - t0) * 1000) / calls;
+    };
+    const infos: Record<string, number> = {};
+    const cv: Record<string, number> = {};
+    per(() => reader.read(lib, id[0], 1));
+    const usReader = per(() => reader.read(lib, id[0], 1));
+    per(() => getDataObjects(id[0], 1, buf, infos, cv));
+    const usObjects = per(() => getDataObjects(id[0], 1, buf, infos, cv));
     lib.Disconnect(id[0]);
-    const ffiRate = ffiRecords / ffiS;
-    const cRate = cRecords / cS;
-    console.log(`  BL_GetData + decode via koffi: ${(ffiRate / 1e6).toFixed(2)} M records/s (${ffiRecords} records)`);
-    console.log(`  BL_GetData + decode in C:      ${(cRate / 1e6).toFixed(2)} M records/s (${cRecords} records)`);
-    console.log(`  ratio C / koffi: ${(cRate / ffiRate).toFixed(1)}x (koffi / C ${(ffiRate / cRate).toFixed(3)})`);
-    console.log(`  for comparison, TDataInfos_t/TCurrentValues_t marshalled as objects per call: ${(objRecords / objS / 1e6).toFixed(2)} M records/s (caller-owned buffers ${((ffiRate / (objRecords / objS))).toFixed(2)}x that)`);
-    console.log(`  eclib-sim sustained rate (CV records computed and released by its C thread): ${(simRecords / simS / 1e3).toFixed(0)} k records/s`);
+    const ffiRate = acc.ffi.n / ((acc.ffi.call + acc.ffi.decode) / 1000);
+    const objRate = acc.obj.n / ((acc.obj.call + acc.obj.decode) / 1000);
+    const cRate = acc.c.n / acc.c.s;
+    console.log(`  BL_GetData + decode via koffi (the driver's path, caller-owned buffers): ${(ffiRate / 1e6).toFixed(2)} M records/s (${acc.ffi.n} records; calls ${acc.ffi.call.toFixed(1)} ms, decoding into points ${acc.ffi.decode.toFixed(1)} ms)`);
+    console.log(`  BL_GetData + decode in C (no objects built):                          ${(cRate / 1e6).toFixed(2)} M records/s (${acc.c.n} records)`);
+    console.log(`  ratio koffi / C: ${(ffiRate / cRate).toFixed(4)} (C ${(cRate / ffiRate).toFixed(0)}x faster)`);
+    console.log(`  TDataInfos_t/TCurrentValues_t marshalled as objects per call instead: ${(objRate / 1e6).toFixed(2)} M records/s (calls ${acc.obj.call.toFixed(1)} ms, decoding ${acc.obj.decode.toFixed(1)} ms)`);
+    console.log(`  one BL_GetData poll of an empty channel: caller-owned buffers ${usReader.toFixed(2)} us, objects ${usObjects.toFixed(2)} us (ratio ${(usObjects / usReader).toFixed(1)}x)`);
+    console.log(`  eclib-sim sustained rate (CV records computed and released by its C thread, drained): ${(acc.sim.n / acc.sim.s / 1e3).toFixed(0)} k records/s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

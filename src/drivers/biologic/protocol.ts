@@ -199,42 +199,33 @@ export function decodeRecords(b: DataBlock, u32: Uint32Array, f32: Float32Array,
     throw new DeviceError({ device: 'BioLogic', vendorMessage: `BL_GetData: technique ${b.techniqueId} (process ${b.processIndex}) gave ${c} columns, ${family === 'sp300' ? 'SP-300' : 'VMP3'}-family records have ${expected}`, kind: 'data' });
   }
   const sp = family === 'sp300';
-  const [lo, hi] = b.eweRange ?? [-Infinity, Infinity];
+  const lo = b.eweRange?.[0] ?? -Infinity;
+  const hi = b.eweRange?.[1] ?? Infinity;
   const iFlag = b.iOverflow ? OVERLOAD_CURRENT : 0;
-  const flags = (ewe: number): number => iFlag | (ewe <= lo || ewe >= hi ? OVERLOAD_POTENTIAL : 0);
-  const time = (o: number): number => b.startTime + b.timeBase * (u32[o]! * 4294967296 + u32[o + 1]!);
-  for (let r = 0; r < b.rows; r++) {
-    const o = r * c;
-    switch (b.techniqueId) {
-      case TECHNIQUE_ID.ocv: {
-        const ewe = f32[o + 2]!;
-        out.push({ kind: 'time', t: time(o), ewe, i: 0, cycle: 0, overload: flags(ewe) });
-        break;
-      }
-      case TECHNIQUE_ID.ca:
-      case TECHNIQUE_ID.cp: {
-        const ewe = f32[o + 2]!;
-        out.push({ kind: 'time', t: time(o), ewe, i: f32[o + 3]!, cycle: u32[o + 4]!, overload: flags(ewe) });
-        break;
-      }
-      case TECHNIQUE_ID.cv:
-      case TECHNIQUE_ID.vscan: {
-        // VMP3: t_high, t_low, Ec, <I>, Ewe, cycle; SP-300: t_high, t_low, <I>, Ewe, cycle.
-        const ewe = f32[o + (sp ? 3 : 4)]!;
-        out.push({ kind: 'time', t: time(o), ewe, i: f32[o + (sp ? 2 : 3)]!, cycle: u32[o + (sp ? 4 : 5)]!, overload: flags(ewe) });
-        break;
-      }
-      case TECHNIQUE_ID.peis:
-        if (b.processIndex === 1) {
-          const zMod = f32[o + 1]! / f32[o + 2]!;
-          const ph = (f32[o + 3]! * Math.PI) / 180;
-          // Column 13 is the time within the technique; StartTime places queued techniques (a frequency list) in sequence.
-          out.push({ kind: 'eis', t: b.startTime + f32[o + 13]!, freq: f32[o]!, zRe: zMod * Math.cos(ph), zIm: zMod * Math.sin(ph), ewe: f32[o + 4]!, i: f32[o + 5]!, overload: iFlag });
-        }
-        break;
-      default:
-        break;
+  const { startTime, timeBase } = b;
+  const id = b.techniqueId;
+  if (id === TECHNIQUE_ID.peis) {
+    if (b.processIndex !== 1) return 0;
+    for (let o = 0, r = 0; r < b.rows; r++, o += c) {
+      const zMod = f32[o + 1]! / f32[o + 2]!;
+      const ph = (f32[o + 3]! * Math.PI) / 180;
+      // Column 13 is the time within the technique; StartTime places queued techniques (a frequency list) in sequence.
+      out.push({ kind: 'eis', t: startTime + f32[o + 13]!, freq: f32[o]!, zRe: zMod * Math.cos(ph), zIm: zMod * Math.sin(ph), ewe: f32[o + 4]!, i: f32[o + 5]!, overload: iFlag });
     }
+    return out.length - n0;
+  }
+  // Columns of Ewe, I (−1: none) and cycle (−1: none) per technique and family:
+  // OCV t, Ewe[, Ece]; CA/CP t, Ewe, I, cycle; CV/VSCAN VMP3 t, Ec, I, Ewe, cycle — SP-300 t, I, Ewe, cycle.
+  const sweep = id === TECHNIQUE_ID.cv || id === TECHNIQUE_ID.vscan;
+  const eCol = sweep ? (sp ? 3 : 4) : 2;
+  const iCol = id === TECHNIQUE_ID.ocv ? -1 : sweep && sp ? 2 : 3;
+  const cCol = id === TECHNIQUE_ID.ocv ? -1 : sweep ? (sp ? 4 : 5) : 4;
+  for (let o = 0, r = 0; r < b.rows; r++, o += c) {
+    const ewe = f32[o + eCol]!;
+    out.push({
+      kind: 'time', t: startTime + timeBase * (u32[o]! * 4294967296 + u32[o + 1]!), ewe,
+      i: iCol < 0 ? 0 : f32[o + iCol]!, cycle: cCol < 0 ? 0 : u32[o + cCol]!, overload: iFlag | (ewe <= lo || ewe >= hi ? OVERLOAD_POTENTIAL : 0),
+    });
   }
   return out.length - n0;
 }
