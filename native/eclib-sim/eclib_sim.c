@@ -1,10 +1,13 @@
 /*
  * eclib-sim: a simulator of BioLogic's EClib (EC-Lab Development Package) C API, with the same
  * function signatures and 4-byte-packed structures as BioLogic's BLStructs.h (see
- * ../shared/reference/biologic.md). Simulates a VMP3-family instrument with 4 channels, a technique
- * queue per channel, records produced in real time by a C thread, and the documented error codes.
+ * ../shared/reference/biologic.md). Simulates a 4-channel instrument of the VMP3 family (device code
+ * 5, VMP3: `name.ecc` techniques) or of the SP-300 family (SP-300 16, SP-200 21, SP-240 27, VSP-300
+ * 20, VMP-300 12, BP-300 32: `name4.ecc`/`name5.ecc`), with each family's record layouts, a
+ * technique queue per channel, records produced in real time by a C thread, and the documented
+ * error codes. Techniques: OCV, CA, CP, CV, VSCAN (linear sweeps), PEIS.
  * Cell: Randles circuit + reversible couple (the same laws as src/sim/electrochem).
- * Test doors (not in EClib): SIM_Configure, SIM_CutConnection.
+ * Test doors (not in EClib): SIM_Configure, SIM_SetDeviceCode, SIM_CutConnection, SIM_BenchGetData.
  */
 #include <math.h>
 #include <pthread.h>
@@ -38,12 +41,14 @@ _Static_assert(sizeof(TCurrentValues_t) == 76, "TCurrentValues_t is 76 bytes");
 enum { ERR_NOERROR = 0, ERR_GEN_NOTCONNECTED = -1, ERR_GEN_CHANNELNOTPLUGGED = -3, ERR_GEN_INVALIDPARAMETERS = -4, ERR_GEN_FILENOTEXISTS = -5,
        ERR_GEN_FUNCTIONFAILED = -6, ERR_GEN_CHANNEL_RUNNING = -13, ERR_INSTR_TOOMANYDATA = -102, ERR_COMM_COMMFAILED = -200,
        ERR_COMM_CONNECTIONFAILED = -201, ERR_COMM_INVALIDIPADDRESS = -203, ERR_COMM_MAXCONNREACHED = -207,
-       ERR_FIRM_FIRMWARENOTLOADED = -308, ERR_TECH_ECCFILENOTEXISTS = -400, ERR_TECH_LOADTECHNIQUEFAILED = -403, ERR_TECH_MEMFULL = -405 };
+       ERR_FIRM_FIRMWARENOTLOADED = -308, ERR_FIRM_FIRMWAREINCOMPATIBLE = -309, ERR_TECH_ECCFILENOTEXISTS = -400, ERR_TECH_INCOMPATIBLEECC = -401,
+       ERR_TECH_LOADTECHNIQUEFAILED = -403, ERR_TECH_MEMFULL = -405 };
 
 #define NCH 4
 #define NDEV 4
-#define MAXQ 8
+#define MAXQ 128 /* techniques queued per channel (a PEIS frequency list is one technique per frequency) */
 #define TIMEBASE 2.0e-5
+#define E_LIMIT 10.0 /* E range ±10 V: a potential beyond it is an overflow */
 #define PI 3.14159265358979323846
 
 typedef struct { char name[64]; int32_t type; int32_t val; int32_t index; } Param;
@@ -63,12 +68,13 @@ typedef struct {
   float ewe, i;
 } Channel;
 
-typedef struct { int used, cut; double speed; Channel ch[NCH]; pthread_t thread; int stop; } Device;
+typedef struct { int used, cut; double speed; int32_t code; int sp300; Channel ch[NCH]; pthread_t thread; int stop; } Device;
 
 static Device devs[NDEV];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static double g_speed = 1.0, g_rs = 50, g_rct = 500, g_cdl = 20e-6, g_e0 = 0.2, g_ocv = 0.25;
 static int g_n = 1;
+static int32_t g_device_code = 5; /* VMP3 */
 static const double F = 96485.33212, R = 8.314462618, T = 298.15, AREA = 0.0707, CONC = 1e-6, DIFF = 7e-6;
 
 static double now_s(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); return ts.tv_sec + ts.tv_nsec * 1e-9; }
@@ -78,6 +84,12 @@ static float bitsf(int32_t v) { float f; memcpy(&f, &v, 4); return f; }
 EXPORT void SIM_Configure(double speed, double rs, double rct, double cdl, double e0, int32_t n) {
   g_speed = speed > 0 ? speed : 1; g_rs = rs; g_rct = rct; g_cdl = cdl; g_e0 = e0; g_n = n > 0 ? n : 1;
 }
+
+/* SP-300 family (kernel4.bin, name4.ecc): VMP300 12, SP300 16, VSP300 20, SP200 21, SP240 27, BP300 32. */
+static int is_sp300(int32_t code) { return code == 12 || code == 16 || code == 20 || code == 21 || code == 27 || code == 32; }
+
+/* Test door: the device code (TDeviceInfos_t.DeviceCode) of instruments connected from now on. */
+EXPORT void SIM_SetDeviceCode(int32_t code) { pthread_mutex_lock(&mu); g_device_code = code; pthread_mutex_unlock(&mu); }
 
 static Device *dev_of(int32_t id) { return (id >= 0 && id < NDEV && devs[id].used) ? &devs[id] : NULL; }
 
@@ -95,7 +107,8 @@ EXPORT int32_t BL_GetErrorMsg(int32_t code, char *pmsg, uint32_t *psize) {
     case -13: m = "channel is running"; break; case -102: m = "too many data to transfer from the instrument"; break;
     case -200: m = "communication failed with the instrument"; break; case -201: m = "cannot establish connection with the instrument"; break;
     case -203: m = "invalid IP address"; break; case -207: m = "maximum connection allowed"; break; case -308: m = "no firmware loaded on the selected channel"; break;
-    case -400: m = "ECC file does not exist"; break; case -403: m = "failed to load the technique file"; break; case -405: m = "memory is full"; break;
+    case -309: m = "firmware of the selected channel is incompatible"; break;
+    case -400: m = "ECC file does not exist"; break; case -401: m = "ECC file not compatible with the channel firmware"; break; case -403: m = "failed to load the technique file"; break; case -405: m = "memory is full"; break;
     default: m = "unknown error"; break;
   }
   if (!pmsg || !psize) return ERR_GEN_INVALIDPARAMETERS;
@@ -132,62 +145,89 @@ static void block_alloc(Block *b, int rows, int cols, int pid, int tech) {
   b->ncols = cols; b->nrows = rows; b->pid = pid; b->tech = tech;
 }
 
-/* Build every record of technique `k` of channel `c` (VMP3-family layouts). */
-static void build(Channel *c, int k) {
+/* A potential sweep through `corners` (nc points) at `rate` V/s, recorded every `de` V: the
+ * faradaic current by the convolution method plus the double-layer charging current. `cycle_of`
+ * gives the cycle of segment s (1-based). Writes rows laid out as the family's CV/VSCAN records. */
+static void sweep(Block *b, const double *corners, int nc, double rate, double de, int cycles, int sp300, int k) {
+  double span = 0; for (int q = 1; q < nc; q++) span += fabs(corners[q] - corners[q - 1]);
+  double total = span / rate, h = fmax(total / 8000, fmin(de / rate, 0.0005 / rate));
+  int n = (int)floor(total / h);
+  double *pot = malloc(sizeof(double) * (n > 0 ? n : 1)), *cur = calloc(n > 0 ? n : 1, sizeof(double)), *w = malloc(sizeof(double) * (n + 1));
+  int *cyc = malloc(sizeof(int) * (n > 0 ? n : 1));
+  int seg = 1; double segStart = 0;
+  for (int q = 0; q < n; q++) {
+    double tt = (q + 0.5) * h;
+    while (seg < nc - 1 && tt > segStart + fabs(corners[seg] - corners[seg - 1]) / rate) { segStart += fabs(corners[seg] - corners[seg - 1]) / rate; seg++; }
+    double dir = corners[seg] > corners[seg - 1] ? 1 : -1;
+    pot[q] = corners[seg - 1] + dir * rate * (tt - segStart);
+    cyc[q] = (seg - 1) / 2 < cycles - 1 ? (seg - 1) / 2 : cycles - 1;
+  }
+  for (int m = 0; m <= n; m++) w[m] = sqrt(m + 1.0) - sqrt((double)m);
+  double scale = dscale() * sqrt(PI) / (2 * sqrt(h));
+  for (int q = 0; q < n; q++) { double acc = 0; for (int j = 0; j < q; j++) acc += cur[j] * w[q - j]; cur[q] = (scale * frac(pot[q]) - acc) / w[0]; }
+  int every = (int)fmax(1, lround(de / rate / h));
+  int rows = n / every, cols = sp300 ? 5 : 6;
+  block_alloc(b, rows, cols, 0, k);
+  for (int r = 0; r < rows; r++) {
+    int q = (r + 1) * every - 1; double tt = (q + 0.5) * h;
+    double i = cur[q] + (q > 0 ? g_cdl * (pot[q] - pot[q - 1]) / h : 0);
+    uint32_t *x = &b->words[r * cols]; put_time(x, tt);
+    if (sp300) { x[2] = fbits((float)i); x[3] = fbits((float)pot[q]); x[4] = (uint32_t)cyc[q]; }          /* t_high t_low I Ewe cycle */
+    else { x[2] = fbits((float)pot[q]); x[3] = fbits((float)i); x[4] = fbits((float)pot[q]); x[5] = (uint32_t)cyc[q]; } /* t_high t_low Ec I Ewe cycle */
+    b->t[r] = tt;
+  }
+  free(pot); free(cur); free(w); free(cyc);
+}
+
+/* Potential of a constant-current step `tt` s after it began (Sand's law before the transition
+ * time; the compliance limit after it, where the instrument flags an overflow). */
+static double chronopotential(double i, double tt) {
+  if (i == 0) return g_ocv;
+  if (i < 0) return g_e0 - 1 + i * g_rs; /* only R in the bulk: nothing to reduce */
+  double x = dscale() * sqrt(PI) / (2 * i), tau = x * x;
+  if (tt >= tau) return E_LIMIT;
+  return g_e0 + log(sqrt(tt) / (sqrt(tau) - sqrt(tt))) / fnrt() + i * g_rs;
+}
+
+/* Build every record of technique `k` of channel `c`, in the layouts of the instrument's family
+ * (biologic.md, "Data records"; VMP3 / SP-300). */
+static void build(Channel *c, int k, int sp300) {
   Tech *t = &c->q[k];
   Block *b0 = &c->blocks[k][0], *b1 = &c->blocks[k][1];
   memset(b1, 0, sizeof *b1);
-  if (t->id == 100) { /* OCV: t_high t_low Ewe Ece */
+  if (t->id == 100) { /* OCV: t_high t_low Ewe Ece (VMP3) | t_high t_low Ewe (SP-300) */
     double dur = num(t, "Rest_time_T", 0, 1), dt = num(t, "Record_every_dT", 0, 0.1);
-    int n = (int)floor(dur / dt + 1e-5);
-    block_alloc(b0, n, 4, 0, k);
-    for (int r = 0; r < n; r++) { double tt = (r + 1) * dt; float e = (float)(g_ocv - 1e-5 * tt + 2e-4 * gauss()); uint32_t *w = &b0->words[r * 4];
-      put_time(w, tt); w[2] = fbits(e); w[3] = fbits(0.0f); b0->t[r] = tt; }
-  } else if (t->id == 101) { /* CA: t_high t_low Ewe I cycle */
-    double e = num(t, "Voltage_step", 0, 0), dur = num(t, "Duration_step", 0, 1), dt = num(t, "Record_every_dT", 0, 0.1);
+    int n = (int)floor(dur / dt + 1e-5), cols = sp300 ? 3 : 4;
+    block_alloc(b0, n, cols, 0, k);
+    for (int r = 0; r < n; r++) { double tt = (r + 1) * dt; float e = (float)(g_ocv - 1e-5 * tt + 2e-4 * gauss()); uint32_t *w = &b0->words[r * cols];
+      put_time(w, tt); w[2] = fbits(e); if (!sp300) w[3] = fbits(0.0f); b0->t[r] = tt; }
+  } else if (t->id == 101 || t->id == 102) { /* CA / CP: t_high t_low Ewe I cycle (both families) */
+    int ca = t->id == 101;
+    double set = num(t, ca ? "Voltage_step" : "Current_step", 0, 0), dur = num(t, "Duration_step", 0, 1), dt = num(t, "Record_every_dT", 0, 0.1);
     int n = (int)floor(dur / dt + 1e-5);
     block_alloc(b0, n, 5, 0, k);
-    for (int r = 0; r < n; r++) { double tt = (r + 1) * dt; double i = dscale() * frac(e) / sqrt(PI * tt) + (g_rs > 0 ? (e - g_ocv) / g_rs * exp(-tt / (g_rs * g_cdl)) : 0);
+    for (int r = 0; r < n; r++) { double tt = (r + 1) * dt, e, i;
+      if (ca) { e = set; i = dscale() * frac(e) / sqrt(PI * tt) + (g_rs > 0 ? (e - g_ocv) / g_rs * exp(-tt / (g_rs * g_cdl)) : 0); }
+      else { i = set; e = chronopotential(set, tt); }
       uint32_t *w = &b0->words[r * 5]; put_time(w, tt); w[2] = fbits((float)e); w[3] = fbits((float)i); w[4] = 0; b0->t[r] = tt; }
-  } else if (t->id == 103) { /* CV: t_high t_low Ec I Ewe cycle */
+  } else if (t->id == 103) { /* CV: Ei -> E1 -> E2 (-> E1 -> E2 ...) -> Ef */
     double ei = num(t, "Voltage_step", 0, 0), e1 = num(t, "Voltage_step", 1, 0.5), e2 = num(t, "Voltage_step", 2, -0.1), ef = num(t, "Voltage_step", 4, 0);
-    double rate = num(t, "Scan_Rate", 0, 0.1), de = num(t, "Record_every_dE", 0, 0.001);
-    int cycles = (int)num(t, "N_Cycles", 0, 0) + 1;
+    int cycles = (int)num(t, "N_Cycles", 0, 0) + 1; if (cycles > 64) cycles = 64;
     double corners[2 + 2 * 64]; int nc = 0; corners[nc++] = ei;
-    for (int cy = 0; cy < cycles && cy < 64; cy++) { corners[nc++] = e1; corners[nc++] = e2; }
+    for (int cy = 0; cy < cycles; cy++) { corners[nc++] = e1; corners[nc++] = e2; }
     corners[nc++] = ef;
-    double span = 0; for (int q = 1; q < nc; q++) span += fabs(corners[q] - corners[q - 1]);
-    double total = span / rate, h = fmax(total / 8000, fmin(de / rate, 0.0005 / rate));
-    int n = (int)floor(total / h);
-    double *pot = malloc(sizeof(double) * n), *cur = calloc(n, sizeof(double)), *w = malloc(sizeof(double) * (n + 1));
-    int *cyc = malloc(sizeof(int) * n);
-    int seg = 1; double segStart = 0;
-    for (int q = 0; q < n; q++) {
-      double tt = (q + 0.5) * h;
-      while (seg < nc - 1 && tt > segStart + fabs(corners[seg] - corners[seg - 1]) / rate) { segStart += fabs(corners[seg] - corners[seg - 1]) / rate; seg++; }
-      double dir = corners[seg] > corners[seg - 1] ? 1 : -1;
-      pot[q] = corners[seg - 1] + dir * rate * (tt - segStart);
-      cyc[q] = (seg - 1) / 2 < cycles - 1 ? (seg - 1) / 2 : cycles - 1;
-    }
-    for (int m = 0; m <= n; m++) w[m] = sqrt(m + 1.0) - sqrt((double)m);
-    double scale = dscale() * sqrt(PI) / (2 * sqrt(h));
-    for (int q = 0; q < n; q++) { double acc = 0; for (int j = 0; j < q; j++) acc += cur[j] * w[q - j]; cur[q] = (scale * frac(pot[q]) - acc) / w[0]; }
-    int every = (int)fmax(1, lround(de / rate / h));
-    int rows = n / every;
-    block_alloc(b0, rows, 6, 0, k);
-    for (int r = 0; r < rows; r++) {
-      int q = (r + 1) * every - 1; double tt = (q + 0.5) * h;
-      double i = cur[q] + (q > 0 ? g_cdl * (pot[q] - pot[q - 1]) / h : 0);
-      uint32_t *x = &b0->words[r * 6]; put_time(x, tt); x[2] = fbits((float)pot[q]); x[3] = fbits((float)i); x[4] = fbits((float)pot[q]); x[5] = (uint32_t)cyc[q]; b0->t[r] = tt;
-    }
-    free(pot); free(cur); free(w); free(cyc);
-  } else if (t->id == 104) { /* PEIS: process 1 rows, 15 columns */
+    sweep(b0, corners, nc, num(t, "Scan_Rate", 0, 0.1), num(t, "Record_every_dE", 0, 0.001), cycles, sp300, k);
+  } else if (t->id == 124) { /* VSCAN: vertices Voltage_step[0..Scan_number+1], Scan_Rate[v] from the previous vertex */
+    int nv = (int)num(t, "Scan_number", 0, 0) + 2; if (nv > 100) nv = 100;
+    double corners[100]; for (int v = 0; v < nv; v++) corners[v] = num(t, "Voltage_step", v, 0);
+    sweep(b0, corners, nv, num(t, "Scan_Rate", 1, 0.1), num(t, "Record_every_dE", 0, 0.001), 1, sp300, k);
+  } else if (t->id == 104) { /* PEIS: process 1 rows, 15 columns (VMP3) / 14 (SP-300: no Irange) */
     double fi = num(t, "Initial_frequency", 0, 1e5), ff = num(t, "Final_frequency", 0, 1), amp = num(t, "Amplitude_Voltage", 0, 0.01);
     double edc = num(t, "Initial_Voltage_step", 0, 0);
     int nf = (int)num(t, "Frequency_number", 0, 10); if (nf < 1) nf = 1;
-    int lin = find(t, "sweep", 0) ? find(t, "sweep", 0)->val : 0;
+    int lin = find(t, "sweep", 0) ? find(t, "sweep", 0)->val : 0, cols = sp300 ? 14 : 15;
     block_alloc(b0, 0, 4, 0, k);
-    block_alloc(b1, nf, 15, 1, k);
+    block_alloc(b1, nf, cols, 1, k);
     double tt = 0;
     for (int r = 0; r < nf; r++) {
       double f = nf == 1 ? fi : lin ? fi + (ff - fi) * r / (nf - 1) : fi * pow(ff / fi, (double)r / (nf - 1));
@@ -195,9 +235,10 @@ static void build(Channel *c, int k) {
       double zr = g_rs + yr / yd, zi = -yi / yd, zm = hypot(zr, zi), ph = atan2(zi, zr) * 180 / PI;
       tt += fmax(3 / f, 0.02);
       float ea = (float)amp, ia = (float)(amp / zm), ic = (float)(dscale() * frac(edc) / sqrt(PI * 1e3));
-      uint32_t *x = &b1->words[r * 15];
+      uint32_t *x = &b1->words[r * cols];
       x[0] = fbits((float)f); x[1] = fbits(ea); x[2] = fbits(ia); x[3] = fbits((float)ph); x[4] = fbits((float)edc); x[5] = fbits(ic); x[6] = 0;
-      x[7] = fbits(0); x[8] = fbits(0); x[9] = fbits(0); x[10] = fbits(0); x[11] = 0; x[12] = 0; x[13] = fbits((float)tt); x[14] = fbits(0);
+      x[7] = fbits(0); x[8] = fbits(0); x[9] = fbits(0); x[10] = fbits(0); x[11] = 0; x[12] = 0; x[13] = fbits((float)tt);
+      if (!sp300) x[14] = fbits(12); /* current range (auto) */
       b1->t[r] = tt;
     }
   } else {
@@ -229,7 +270,10 @@ static void *acquire(void *arg) {
         while (c->released[k][p] < b->nrows && b->t[c->released[k][p]] <= simT) c->released[k][p]++;
         if (c->released[k][p] < b->nrows) all = 0;
         if (c->released[k][p] > 0 && b->ncols >= 5 && p == 0) { uint32_t *w = &b->words[(c->released[k][p] - 1) * b->ncols];
-          if (c->q[k].id == 103) { memcpy(&c->ewe, &w[4], 4); memcpy(&c->i, &w[3], 4); } else { memcpy(&c->ewe, &w[2], 4); memcpy(&c->i, &w[3], 4); } }
+          int sweepy = c->q[k].id == 103 || c->q[k].id == 124;
+          if (sweepy && d->sp300) { memcpy(&c->ewe, &w[3], 4); memcpy(&c->i, &w[2], 4); }
+          else if (sweepy) { memcpy(&c->ewe, &w[4], 4); memcpy(&c->i, &w[3], 4); }
+          else { memcpy(&c->ewe, &w[2], 4); memcpy(&c->i, &w[3], 4); } }
       }
       if (all) {
         double end = 0; for (int p = 0; p < 2; p++) { Block *b = &c->blocks[k][p]; if (b->nrows) end = fmax(end, b->t[b->nrows - 1]); }
@@ -253,11 +297,11 @@ EXPORT int32_t BL_Connect(const char *address, uint8_t timeout, int32_t *pID, TD
   for (int k = 0; k < NDEV; k++) if (!devs[k].used) { id = k; break; }
   if (id < 0) { pthread_mutex_unlock(&mu); return ERR_COMM_MAXCONNREACHED; }
   memset(&devs[id], 0, sizeof(Device));
-  devs[id].used = 1; devs[id].speed = g_speed;
+  devs[id].used = 1; devs[id].speed = g_speed; devs[id].code = g_device_code; devs[id].sp300 = is_sp300(g_device_code);
   pthread_create(&devs[id].thread, NULL, acquire, &devs[id]);
   pthread_mutex_unlock(&mu);
   *pID = id;
-  if (pInfos) { memset(pInfos, 0, sizeof *pInfos); pInfos->DeviceCode = 5; pInfos->NumberOfChannels = NCH; pInfos->NumberOfSlots = NCH; pInfos->FirmwareVersion = 1100;
+  if (pInfos) { memset(pInfos, 0, sizeof *pInfos); pInfos->DeviceCode = devs[id].code; pInfos->NumberOfChannels = NCH; pInfos->NumberOfSlots = NCH; pInfos->FirmwareVersion = 1100;
     pInfos->FirmwareDate_yyyy = 2024; pInfos->FirmwareDate_mm = 1; pInfos->FirmwareDate_dd = 1; pInfos->NbOfConnectedPC = 1; }
   return ERR_NOERROR;
 }
@@ -294,8 +338,12 @@ EXPORT int32_t BL_GetChannelsPlugged(int32_t id, uint8_t *p, uint8_t size) {
 }
 
 EXPORT int32_t BL_LoadFirmware(int32_t id, uint8_t *pChannels, int32_t *pResults, uint8_t length, bool showGauge, bool forceReload, const char *bin, const char *xlx) {
-  (void)showGauge; (void)forceReload; (void)bin; (void)xlx;
+  (void)showGauge; (void)forceReload; (void)xlx;
   ENTER(id); if (!pChannels) LEAVE(ERR_GEN_INVALIDPARAMETERS);
+  if (bin) { /* NULL: the default kernel; a named one must be the family's (kernel.bin VMP3, kernel4.bin SP-300) */
+    const char *b = strrchr(bin, '/'); b = b ? b + 1 : bin; const char *b2 = strrchr(b, '\\'); b = b2 ? b2 + 1 : b;
+    if (strcmp(b, d->sp300 ? "kernel4.bin" : "kernel.bin")) LEAVE(ERR_FIRM_FIRMWAREINCOMPATIBLE);
+  }
   for (int k = 0; k < length; k++) {
     int r = 0;
     if (pChannels[k]) { if (k >= NCH) r = ERR_GEN_CHANNELNOTPLUGGED; else if (d->ch[k].running) r = ERR_GEN_CHANNEL_RUNNING; else d->ch[k].loaded_fw = 1; }
@@ -324,6 +372,8 @@ EXPORT int32_t BL_DefineIntParameter(const char *lbl, int32_t v, int32_t index, 
 static const char *OCV_P[] = {"Rest_time_T", "Record_every_dE", "Record_every_dT", "E_Range", NULL};
 static const char *CA_P[] = {"Voltage_step", "vs_initial", "Duration_step", "Step_number", "Record_every_dT", "Record_every_dI", "N_Cycles", "I_Range", "E_Range", "Bandwidth", NULL};
 static const char *CV_P[] = {"vs_initial", "Voltage_step", "Scan_Rate", "Scan_number", "Record_every_dE", "Average_over_dE", "N_Cycles", "Begin_measuring_I", "End_measuring_I", "I_Range", "E_Range", "Bandwidth", NULL};
+static const char *CP_P[] = {"Current_step", "vs_initial", "Duration_step", "Step_number", "Record_every_dT", "Record_every_dE", "N_Cycles", "I_Range", "E_Range", "Bandwidth", NULL};
+static const char *VSCAN_P[] = {"Voltage_step", "vs_initial", "Scan_Rate", "Scan_number", "Record_every_dE", "N_Cycles", "Begin_measuring_I", "End_measuring_I", "I_Range", "E_Range", "Bandwidth", NULL};
 static const char *PEIS_P[] = {"vs_initial", "vs_final", "Initial_Voltage_step", "Final_Voltage_step", "Duration_step", "Step_number", "Record_every_dT", "Record_every_dI",
                                "Final_frequency", "Initial_frequency", "sweep", "Amplitude_Voltage", "Frequency_number", "Average_N_times", "Correction", "Wait_for_steady", "I_Range", "E_Range", "Bandwidth", NULL};
 
@@ -336,14 +386,25 @@ EXPORT int32_t BL_LoadTechnique(int32_t id, uint8_t ch, const char *fname, TEccP
   if (!fname) LEAVE(ERR_GEN_INVALIDPARAMETERS);
   const char *base = strrchr(fname, '/'); base = base ? base + 1 : fname;
   const char *b2 = strrchr(base, '\\'); base = b2 ? b2 + 1 : base;
-  int tid; const char **allowed;
-  if (!strcmp(base, "ocv.ecc")) { tid = 100; allowed = OCV_P; } else if (!strcmp(base, "ca.ecc")) { tid = 101; allowed = CA_P; }
-  else if (!strcmp(base, "cv.ecc")) { tid = 103; allowed = CV_P; } else if (!strcmp(base, "peis.ecc")) { tid = 104; allowed = PEIS_P; }
-  else LEAVE(ERR_TECH_ECCFILENOTEXISTS);
+  /* name.ecc for the VMP3 family, name4.ecc / name5.ecc for the SP-300 family; the other family's file is incompatible. */
+  static const struct { const char *name; int tid; const char **allowed; } TECHS[] = {
+    {"ocv", 100, OCV_P}, {"ca", 101, CA_P}, {"cp", 102, CP_P}, {"cv", 103, CV_P}, {"peis", 104, PEIS_P}, {"vscan", 124, VSCAN_P}};
+  int tid = 0; const char **allowed = NULL;
+  for (size_t q = 0; q < sizeof TECHS / sizeof TECHS[0]; q++) {
+    size_t n = strlen(TECHS[q].name);
+    if (strncmp(base, TECHS[q].name, n)) continue;
+    const char *rest = base + n; int four = rest[0] == '4' || rest[0] == '5';
+    if (strcmp(rest + four, ".ecc")) continue;
+    if (four != d->sp300) LEAVE(ERR_TECH_INCOMPATIBLEECC);
+    tid = TECHS[q].tid; allowed = TECHS[q].allowed;
+  }
+  if (!allowed) LEAVE(ERR_TECH_ECCFILENOTEXISTS);
   if (params.len < 0 || (params.len > 0 && !params.pParams)) LEAVE(ERR_GEN_INVALIDPARAMETERS);
   for (int k = 0; k < params.len; k++) {
     int ok = 0; for (const char **a = allowed; *a; a++) if (!strcmp(*a, params.pParams[k].ParamStr)) ok = 1;
     if (!ok) LEAVE(ERR_GEN_INVALIDPARAMETERS);
+    /* CP: "I Auto-range is not allowed" (the manual's CP parameters) */
+    if (tid == 102 && !strcmp(params.pParams[k].ParamStr, "I_Range") && params.pParams[k].ParamVal == 12) LEAVE(ERR_GEN_INVALIDPARAMETERS);
   }
   if (first) free_channel(c);
   if (c->nq >= MAXQ) LEAVE(ERR_TECH_MEMFULL);
@@ -361,7 +422,7 @@ EXPORT int32_t BL_StartChannel(int32_t id, uint8_t ch) {
   if (!c->loaded_fw) LEAVE(ERR_FIRM_FIRMWARENOTLOADED);
   if (c->running) LEAVE(ERR_GEN_CHANNEL_RUNNING);
   if (c->nq == 0) LEAVE(ERR_TECH_LOADTECHNIQUEFAILED);
-  for (int k = 0; k < c->nq; k++) { for (int p = 0; p < 2; p++) { free(c->blocks[k][p].words); free(c->blocks[k][p].t); memset(&c->blocks[k][p], 0, sizeof(Block)); c->released[k][p] = c->taken[k][p] = 0; } build(c, k); }
+  for (int k = 0; k < c->nq; k++) { for (int p = 0; p < 2; p++) { free(c->blocks[k][p].words); free(c->blocks[k][p].t); memset(&c->blocks[k][p], 0, sizeof(Block)); c->released[k][p] = c->taken[k][p] = 0; } build(c, k, d->sp300); }
   c->tech_index = 0; c->start_time[0] = 0; c->start_wall = now_s(); c->running = 1;
   LEAVE(ERR_NOERROR);
 }
@@ -375,7 +436,8 @@ EXPORT int32_t BL_StopChannel(int32_t id, uint8_t ch) {
 static void current_values(Device *d, Channel *c, TCurrentValues_t *v) {
   memset(v, 0, sizeof *v);
   v->State = c->running ? 1 : 0; v->TimeBase = (float)TIMEBASE; v->Ewe = c->running ? c->ewe : (float)g_ocv; v->I = c->running ? c->i : 0;
-  v->EweRangeMin = -10; v->EweRangeMax = 10; v->IRange = 12;
+  v->EweRangeMin = -E_LIMIT; v->EweRangeMax = E_LIMIT; v->IRange = 12;
+  v->Eoverflow = c->running && fabsf(c->ewe) >= (float)E_LIMIT;
   v->ElapsedTime = c->running ? (float)((now_s() - c->start_wall) * d->speed) : 0;
   int filled = 0; for (int k = 0; k < c->nq; k++) for (int p = 0; p < 2; p++) filled += (c->released[k][p] - c->taken[k][p]) * c->blocks[k][p].ncols;
   v->MemFilled = filled * 4;

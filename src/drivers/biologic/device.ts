@@ -1,9 +1,11 @@
 /**
  * The BioLogic vendor backend of {@link PotentiostatChannel}: one channel of an EClib instrument.
  * Connect (`BL_Connect`, channel plugged?, `BL_LoadFirmware`, `BL_GetChannelInfos`); per
- * technique the parameters built by `BL_Define*Parameter`, `BL_LoadTechnique(first, last)`,
- * `BL_StartChannel`, then `BL_GetData` polled every `pollMs` until the channel stops and its
- * memory is empty, records decoded per technique. Status codes become DeviceError through
+ * technique the parameters built by `BL_Define*Parameter`, `BL_LoadTechnique(first, last)` (a
+ * PEIS frequency list queues one single-frequency PEIS per frequency), `BL_StartChannel`, then
+ * `BL_GetData` (into buffers allocated once) polled every `pollMs` until the channel stops and
+ * its memory is empty, records decoded per technique in the layouts of the instrument's family
+ * (VMP3 or SP-300, from the device code BL_Connect reports). Status codes become DeviceError through
  * `BL_GetErrorMsg` (lost instrument: DisconnectedError).
  * @module
  */
@@ -11,8 +13,8 @@ import { DeviceError, DisconnectedError, InvalidInputError } from '../../core/er
 import { PotentiostatChannel } from '../potentiostat/channel.js';
 import type { PotentiostatBackend, PstatPoint, PstatReadings, TechniqueRun } from '../potentiostat/backend.js';
 import type { CurrentRange, Technique, TechniqueKind } from '../potentiostat/techniques.js';
-import type { EClib } from './io.js';
-import { decodeRecords, DISCONNECT_CODES, eccOf } from './protocol.js';
+import { GetDataReader, type EClib } from './io.js';
+import { decodeRecords, DISCONNECT_CODES, eccOf, familyOf, MAX_FREQUENCY_LIST, type EccTechnique, type InstrumentFamily } from './protocol.js';
 
 /** Options of a BioLogic channel. */
 export interface BiologicOptions {
@@ -28,13 +30,13 @@ export interface BiologicOptions {
 
 /** The BioLogic backend (see the module notes). */
 export class BiologicBackend implements PotentiostatBackend {
-  readonly techniques: readonly TechniqueKind[] = ['ocv', 'ca', 'cv', 'peis'];
+  readonly techniques: readonly TechniqueKind[] = ['ocv', 'ca', 'cp', 'lsv', 'cv', 'peis'];
   #id = -1;
   #model: string;
   readonly #lib: EClib;
   readonly #o: BiologicOptions;
-  readonly #buf = new Uint32Array(1000);
-  readonly #f32 = new Float32Array(this.#buf.buffer);
+  readonly #reader = new GetDataReader();
+  #family: InstrumentFamily = 'vmp3';
 
   constructor(lib: EClib, options: BiologicOptions) {
     if (!Number.isInteger(options.channel) || options.channel < 1 || options.channel > 128) {
@@ -61,7 +63,7 @@ export class BiologicBackend implements PotentiostatBackend {
   }
 
   unsupported(t: Technique): string | undefined {
-    if (eccOf(t) === undefined) return t.kind === 'peis' ? 'PEIS takes a frequency range here, not a list' : `no .ecc mapping for ${t.kind}`;
+    if (eccOf(t, this.#family) === undefined) return t.kind === 'peis' ? `a PEIS frequency list of more than ${MAX_FREQUENCY_LIST} frequencies (each is one queued technique); give a log range` : `no .ecc mapping for ${t.kind}`;
     return undefined;
   }
 
@@ -81,7 +83,8 @@ export class BiologicBackend implements PotentiostatBackend {
       this.#check(this.#lib.LoadFirmware(this.#id, mask, results, mask.length, false, false, null, null), 'BL_LoadFirmware');
       this.#check(results[this.#ch]!, 'BL_LoadFirmware (channel result)');
       this.#check(this.#lib.GetChannelInfos(this.#id, this.#ch, {}), 'BL_GetChannelInfos');
-      this.#model = `BioLogic device ${infos['DeviceCode']} ${this.#o.address} ch ${this.#o.channel}`;
+      this.#family = familyOf(infos['DeviceCode']!);
+      this.#model = `BioLogic device ${infos['DeviceCode']} (${this.#family === 'sp300' ? 'SP-300' : 'VMP3'} family) ${this.#o.address} ch ${this.#o.channel}`;
     } catch (e) {
       this.#lib.Disconnect(this.#id);
       this.#id = -1;
@@ -111,24 +114,31 @@ export class BiologicBackend implements PotentiostatBackend {
     return { ewe: v['Ewe']!, i: v['I']!, state: v['State'] === 1 ? 'running' : 'idle', cellOn: v['State'] === 1 };
   }
 
-  /** Load `t`'s parameters (BL_Define*Parameter) and the technique (BL_LoadTechnique). */
+  /** The instrument's family (VMP3 or SP-300 record layouts and `.ecc` names), known once connected. */
+  get family(): InstrumentFamily {
+    return this.#family;
+  }
+
+  /** Load `t`'s techniques: parameters by BL_Define*Parameter, then BL_LoadTechnique (first/last mark the queue). */
   #load(t: Technique): void {
-    const ecc = eccOf(t)!;
+    const queue: EccTechnique[] = eccOf(t, this.#family)!;
     const k = this.#lib.koffi;
-    const arr = k.alloc('TEccParam_t', ecc.params.length);
-    ecc.params.forEach((p, i) => {
-      const out: Record<string, unknown> = {};
-      const code = p.type === 'single' ? this.#lib.DefineSglParameter(p.label, p.value as number, p.index, out)
-        : p.type === 'int' ? this.#lib.DefineIntParameter(p.label, p.value as number, p.index, out)
-          : this.#lib.DefineBoolParameter(p.label, p.value as boolean, p.index, out);
-      this.#check(code, `BL_Define${p.type === 'single' ? 'Sgl' : p.type === 'int' ? 'Int' : 'Bool'}Parameter(${p.label})`);
-      k.encode(arr, i * 76, 'TEccParam_t', out);
+    queue.forEach((ecc, q) => {
+      const arr = k.alloc('TEccParam_t', ecc.params.length);
+      try {
+        ecc.params.forEach((p, i) => {
+          const out: Record<string, unknown> = {};
+          const code = p.type === 'single' ? this.#lib.DefineSglParameter(p.label, p.value as number, p.index, out)
+            : p.type === 'int' ? this.#lib.DefineIntParameter(p.label, p.value as number, p.index, out)
+              : this.#lib.DefineBoolParameter(p.label, p.value as boolean, p.index, out);
+          this.#check(code, `BL_Define${p.type === 'single' ? 'Sgl' : p.type === 'int' ? 'Int' : 'Bool'}Parameter(${p.label})`);
+          k.encode(arr, i * 76, 'TEccParam_t', out);
+        });
+        this.#check(this.#lib.LoadTechnique(this.#id, this.#ch, ecc.file, { len: ecc.params.length, pParams: arr }, q === 0, q === queue.length - 1, false), `BL_LoadTechnique(${ecc.file})`);
+      } finally {
+        k.free(arr);
+      }
     });
-    try {
-      this.#check(this.#lib.LoadTechnique(this.#id, this.#ch, ecc.file, { len: ecc.params.length, pParams: arr }, true, true, false), `BL_LoadTechnique(${ecc.file})`);
-    } finally {
-      k.free(arr);
-    }
   }
 
   async start(t: Technique, onData: () => void): Promise<TechniqueRun> {
@@ -141,20 +151,18 @@ export class BiologicBackend implements PotentiostatBackend {
     let finished = false;
     let settle!: (e?: Error) => void;
     const done = new Promise<void>((res, rej) => (settle = (e) => (e ? rej(e) : res())));
-    const infos: Record<string, number> = {};
-    const cv: Record<string, number> = {};
+    const reader = this.#reader;
     const poll = (): boolean => {
       for (;;) {
-        this.#check(this.#lib.GetData(this.#id, this.#ch, this.#buf, infos, cv), 'BL_GetData');
-        const rows = infos['NbRows']!;
-        if (rows > 0) {
-          const added = decodeRecords({ rows, cols: infos['NbCols']!, techniqueId: infos['TechniqueID']!, processIndex: infos['ProcessIndex']!, startTime: infos['StartTime']!, timeBase: cv['TimeBase']! }, this.#buf, this.#f32, points);
+        this.#check(reader.read(this.#lib, this.#id, this.#ch), 'BL_GetData');
+        if (reader.rows > 0) {
+          const added = decodeRecords(reader.block(this.#family), reader.words, reader.singles, points);
           count += added;
-          elapsed = cv['ElapsedTime']!;
+          elapsed = reader.elapsedS;
           if (added > 0) onData();
           continue;
         }
-        return cv['State'] === 0;
+        return reader.state === 0;
       }
     };
     const timer = setInterval(() => {

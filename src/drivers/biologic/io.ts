@@ -7,7 +7,7 @@
  */
 import type Koffi from 'koffi';
 import { loadKoffi, loadLibrary, type NativeLibrary } from '../../protocols/ffi/index.js';
-import { ECLIB_ERRORS } from './protocol.js';
+import { ECLIB_ERRORS, type DataBlock, type InstrumentFamily } from './protocol.js';
 
 let types: { koffi: typeof Koffi } | undefined;
 
@@ -53,7 +53,8 @@ export interface EClib {
   StartChannel(id: number, ch: number): number;
   StopChannel(id: number, ch: number): number;
   GetCurrentValues(id: number, ch: number, v: Record<string, number>): number;
-  GetData(id: number, ch: number, buf: Uint32Array, infos: Record<string, number>, v: Record<string, number>): number;
+  /** BL_GetData into caller-owned memory: `infos` 40 bytes (TDataInfos_t), `v` 76 bytes (TCurrentValues_t); see {@link GetDataReader}. */
+  GetData(id: number, ch: number, buf: Uint32Array, infos: Uint8Array, v: Uint8Array): number;
 }
 
 /** Whether TEccParams_t (by value) must go through the on-stack stand-in: SysV x86-64. */
@@ -98,7 +99,9 @@ export function loadEClib(path?: string): EClib {
     StartChannel: b('int32_t BL_StartChannel(int32_t id, uint8_t ch)'),
     StopChannel: b('int32_t BL_StopChannel(int32_t id, uint8_t ch)'),
     GetCurrentValues: b('int32_t BL_GetCurrentValues(int32_t id, uint8_t ch, _Out_ TCurrentValues_t *v)'),
-    GetData: b('int32_t BL_GetData(int32_t id, uint8_t ch, uint32_t *buf, _Out_ TDataInfos_t *infos, _Out_ TCurrentValues_t *v)'),
+    // The structures as plain memory the caller owns (read by GetDataReader at BLStructs.h's packed
+    // offsets): no object built and decoded by koffi at every poll.
+    GetData: b('int32_t BL_GetData(int32_t id, uint8_t ch, uint32_t *buf, void *infos, void *v)'),
   };
   lib.useErrorText((code) => {
     const buf = Buffer.alloc(256);
@@ -106,4 +109,51 @@ export function loadEClib(path?: string): EClib {
     return e.GetErrorMsg(code, buf, size) === 0 ? buf.toString('latin1', 0, Math.max(0, size[0] - 1)).replace(/\0.*$/, '') : undefined;
   });
   return e;
+}
+
+/**
+ * BL_GetData into buffers allocated once: the 1000-word data buffer (with a float view of the same
+ * bytes), TDataInfos_t (40 bytes, pack 4: StartTime at offset 28) and TCurrentValues_t (76 bytes),
+ * read with a DataView at the offsets of BLStructs.h. One reader per channel poller.
+ */
+export class GetDataReader {
+  /** The data words (TDataBuffer_t). */
+  readonly words = new Uint32Array(1000);
+  /** The same bytes as IEEE singles. */
+  readonly singles = new Float32Array(this.words.buffer);
+  readonly #infos = new Uint8Array(40);
+  readonly #values = new Uint8Array(76);
+  readonly #i = new DataView(this.#infos.buffer);
+  readonly #v = new DataView(this.#values.buffer);
+
+  /** Call BL_GetData; returns its status code (the fields below then hold its answer). */
+  read(lib: EClib, id: number, ch: number): number {
+    return lib.GetData(id, ch, this.words, this.#infos, this.#values);
+  }
+
+  /** TDataInfos_t.NbRows. */
+  get rows(): number {
+    return this.#i.getInt32(4, true);
+  }
+
+  /** The block just read, for decodeRecords (with the family's layouts and the overflow state). */
+  block(family: InstrumentFamily = 'vmp3'): DataBlock {
+    const i = this.#i;
+    const v = this.#v;
+    return {
+      rows: i.getInt32(4, true), cols: i.getInt32(8, true), techniqueId: i.getInt32(16, true), processIndex: i.getInt32(20, true),
+      startTime: i.getFloat64(28, true), timeBase: v.getFloat32(8, true), family,
+      eweRange: [v.getFloat32(16, true), v.getFloat32(20, true)], iOverflow: v.getInt32(48, true) !== 0,
+    };
+  }
+
+  /** TCurrentValues_t.State (0 stop, 1 run, 2 pause). */
+  get state(): number {
+    return this.#v.getInt32(0, true);
+  }
+
+  /** TCurrentValues_t.ElapsedTime, s. */
+  get elapsedS(): number {
+    return this.#v.getFloat32(52, true);
+  }
 }

@@ -1,7 +1,8 @@
 /**
- * The BioLogic simulator descriptor: `sim:biologic[?speed=N&lib=PATH&rct=...]` loads
- * `native/eclib-sim` (built by `npm run build:native`, or the `lib` given), configures its cell
- * and speed, and returns `biologic://192.168.200.240?lib=<path>`. In-process (a shared library):
+ * The BioLogic simulator descriptor: `sim:biologic[?speed=N&model=sp300&lib=PATH&rct=...]` loads
+ * `native/eclib-sim` (built by `npm run build:native`, or the `lib` given), configures its cell,
+ * speed and instrument model (VMP3 family by default; `sp300`, `sp200`, `vsp300`: the SP-300
+ * family's `.ecc` names and record layouts), and returns `biologic://192.168.200.240?lib=<path>`. In-process (a shared library):
  * `labrig sim biologic` has nothing to serve and says so.
  * @module
  */
@@ -17,10 +18,14 @@ import { checkCell } from '../electrochem/model.js';
 /** Usage of `labrig sim biologic`. */
 export const BIOLOGIC_SIM_USAGE = 'usage: labrig sim biologic (in-process only: use sim:biologic in a rig or URI)';
 
+/** Instrument models `sim:biologic` simulates, by their EClib device code (TDeviceInfos_t.DeviceCode). */
+export const BIOLOGIC_SIM_MODELS: Readonly<Record<string, number>> = { vmp3: 5, sp150: 14, sp300: 16, vsp300: 20, sp200: 21 };
+
 /** Parameters of `sim:biologic`. */
 export const BIOLOGIC_SIM_PARAMS = {
   lib: { type: 'string', doc: 'path of libeclib-sim (default native/eclib-sim/build/libeclib-sim.so)' },
   speed: { type: 'number', above: 0, max: 10000, default: 1, doc: 'simulated seconds per wall-clock second' },
+  model: { type: 'string', choices: Object.keys(BIOLOGIC_SIM_MODELS), lowerCase: true, default: 'vmp3', doc: 'instrument simulated: vmp3, sp150 (VMP3 family) or sp300, sp200, vsp300 (SP-300 family)' },
   ...CELL_PARAMS,
 } as const satisfies ParamSchema;
 
@@ -28,6 +33,7 @@ export const BIOLOGIC_SIM_PARAMS = {
 export interface BiologicSimParams extends CellSimParams {
   lib?: string;
   speed?: number;
+  model?: string;
 }
 
 /** Where `npm run build:native` puts the library. */
@@ -55,6 +61,7 @@ export const biologicSimulator = defineSimulator<BiologicSimParams>({
     ec.bind<(s: number, rs: number, rct: number, cdl: number, e0: number, n: number) => void>('void SIM_Configure(double speed, double rs, double rct, double cdl, double e0, int32_t n)')(
       params.speed ?? 1, cell.randles.rs, cell.randles.rct, cell.randles.cdl, cell.redox.e0, cell.redox.n,
     );
+    ec.bind<(code: number) => void>('void SIM_SetDeviceCode(int32_t code)')(BIOLOGIC_SIM_MODELS[params.model ?? 'vmp3'] ?? 5);
     return { uri: `biologic://192.168.200.240?lib=${encodeURIComponent(lib)}`, handle: ec, close: async () => undefined };
   },
   usage: BIOLOGIC_SIM_USAGE,

@@ -24,7 +24,7 @@ if (!built) {
   t.test('the C test client (written from the published usage, not labrig) passes against eclib-sim', async (t) => {
     const r = spawnSync(built.client, [built.lib], { encoding: 'utf8', timeout: 60000 });
     t.equal(r.status, 0, r.stderr);
-    t.match(r.stdout, /ok: 20 OCV records/);
+    t.match(r.stdout, /ok: 20 OCV records, t_last=2.000 s; 20 CP records; SP-300: 20 OCV records, \d+ VSCAN records/, 'OCV, CP and, on an SP-300, OCV and a voltage scan');
   });
 
   t.test('sim:biologic: OCV → CV → PEIS through koffi writes valid runs; CV peak separation and EIS diameter match the cell', async (t) => {

@@ -31,8 +31,12 @@ if (!built) {
     const pstat = createBiologic('pstat', lib, { address: '192.168.200.240', channel: 1 });
     await pstat.connect();
     t.teardown(() => pstat.close());
-    t.throws(() => pstat.check({ kind: 'cp', currentA: 1e-6, durationS: 1, recordEveryS: 0.1 }), UnsupportedError);
-    t.throws(() => pstat.check({ kind: 'peis', dcV: 0, amplitudeV: 0.01, frequencies: [1000, 10] }), UnsupportedError);
+    // Every technique of the vocabulary maps to EClib now; a frequency list beyond the queue is not supported.
+    const long = Array.from({ length: 101 }, (_, k) => 10 + k);
+    t.throws(() => pstat.check({ kind: 'peis', dcV: 0, amplitudeV: 0.01, frequencies: long }), UnsupportedError);
+    t.throws(() => pstat.check({ kind: 'peis', dcV: 0, amplitudeV: 0.01, frequencies: long }), /more than 100 frequencies/);
+    t.doesNotThrow(() => pstat.check({ kind: 'cp', currentA: 1e-6, durationS: 1, recordEveryS: 0.1 }), 'CP is supported');
+    t.doesNotThrow(() => pstat.check({ kind: 'peis', dcV: 0, amplitudeV: 0.01, frequencies: [1000, 10] }), 'a short frequency list is supported');
     await withEngine(t, {}, async ({ re, rec }) => {
       let seen = 0;
       re.subscribe((name, doc: any) => {

@@ -48,3 +48,26 @@ t.test('the default mock: runs every technique without hardware', async (t) => {
     t.equal(rowsOf(rec.docs, rec.of('start')[2].uid).length, 31);
   });
 });
+
+t.test('sim:gamry: PEIS by frequency list and by log range, each point the Randles impedance', async (t) => {
+  const { peis } = await import('../../../src/drivers/potentiostat/plans.js');
+  const { randlesImpedance } = await import('../../../src/sim/electrochem/model.js');
+  const { pstat } = await open(t);
+  const list = [20_000, 2_000, 500, 100, 31.6, 10, 1];
+  await withEngine(t, {}, async ({ re, rec }) => {
+    const r1 = await re.run(peis(pstat, { dcV: 0.2, amplitudeV: 0.01, frequencies: list }, { pollS: 0.02 }));
+    t.equal(r1.exitStatus, 'success', r1.reason);
+    const r2 = await re.run(peis(pstat, { dcV: 0.2, amplitudeV: 0.01, frequencies: { startHz: 1e4, endHz: 1, pointsPerDecade: 3 } }, { pollS: 0.02 }));
+    t.equal(r2.exitStatus, 'success', r2.reason);
+    const [a, b] = rec.of('start').map((s) => rowsOf(rec.docs, s.uid));
+    t.same(a!.map((p) => p['pstat-freq']), list, 'one event per listed frequency, in the given order');
+    t.equal(b!.length, 13, 'the log range: 4 decades × 3 + 1');
+    t.ok(b!.every((p, k) => Math.abs(p['pstat-freq']! / (1e4 * 10 ** (-k / 3)) - 1) < 1e-9), 'log-spaced from 10 kHz to 1 Hz');
+    let worst = 0;
+    for (const p of [...a!, ...b!]) {
+      const z = randlesImpedance({ rs: 50, rct: 500, cdl: 20e-6 }, p['pstat-freq']!);
+      worst = Math.max(worst, Math.abs(p['pstat-z_re']! / z.re - 1), Math.abs(p['pstat-z_im']! / z.im - 1));
+    }
+    t.ok(worst < 0.01, `every point within ${(worst * 100).toFixed(3)} % of the Randles impedance (< 1 %)`);
+  });
+});
