@@ -24,7 +24,7 @@ export interface NidaqmxSimBuild {
 
 /** Build the simulator library if needed; throw with the build's message when it cannot be built. */
 export function nidaqmxSim(): NidaqmxSimBuild {
-  const r = spawnSync(process.execPath, [join(root, 'native', 'build.mjs')], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(root, 'native', 'build.mjs')], { encoding: 'utf8', timeout: 600_000 }); // the first build compiles the C++ Tango addon too: minutes on a loaded machine
   const lib = join(build, 'libnidaqmx-sim.so');
   if (r.status !== 0 || !existsSync(lib)) throw new Error(`building the NI-DAQmx simulator failed (npm run build:native):\n${r.stderr}`);
   return { lib, alias: join(build, 'libnidaqmx.so'), examples: join(build, 'nidaqmx-examples'), cbench: join(build, 'nidaqmx-cbench') };
