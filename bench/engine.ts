@@ -3,13 +3,15 @@
  * events/second for a count plan of 100,000 events with a soft detector (documents built and
  * delivered to one subscriber), peak memory, and a flat-memory check over 1,000,000 events.
  *
- * Runs alone with `node --import tsx bench/engine.ts` (add `--expose-gc` for exact heap figures).
+ * Runs alone with `node --import tsx bench/engine.ts` (add `--expose-gc` for exact heap figures);
+ * `--floor` runs only the floor case, `--plan-kinds` only sync vs async generator plans.
  */
 import { pathToFileURL } from 'node:url';
 import { RunEngine } from '../src/core/engine/index.js';
 import type { Msg } from '../src/core/engine/index.js';
 import { Status } from '../src/core/status.js';
-import { count } from '../src/core/engine/plans/index.js';
+import { count } from '../src/core/plans/index.js';
+import { newUid } from '../src/core/documents/compose.js';
 import type { DataKeys, Readings } from '../src/core/protocols.js';
 import { fmtRate, header } from './util.js';
 
@@ -112,6 +114,15 @@ export async function benchEngine(): Promise<Record<string, number>> {
   line('bare loop: µs per event (uid, time, data, timestamps, seq_num)', floor['usPerEventFloorLoop']!.toFixed(3));
   line('labrig count([det], 20000): µs per event', floor['usPerEventFloorCount']!.toFixed(3));
   line('ratio loop/labrig (goal ≥ 0.4)', floor['floorRatio']!.toFixed(2));
+  line('bare loop with labrig\'s newUid: µs per event', floor['usPerEventFloorLoopNewUid']!.toFixed(3));
+  line('ratio loop (same uid function)/labrig', floor['floorRatioSameUid']!.toFixed(2));
+
+  header('engine: the same count messages from a sync vs an async generator plan (decision 0011)');
+  const kinds = await benchPlanKinds();
+  Object.assign(out, kinds);
+  line('sync generator plan: µs per event', kinds['usPerEventSyncPlan']!.toFixed(3));
+  line('async generator plan: µs per event', kinds['usPerEventAsyncPlan']!.toFixed(3));
+  line('async/sync', `${kinds['asyncPlanCostRatio']!.toFixed(1)}x`);
 
   header('engine: 1,000,000 events, flat memory check');
   const heap0 = heapMiB();
@@ -150,16 +161,18 @@ export async function benchFloor(n = 20_000, rounds = 25): Promise<Record<string
   const subscriber = (_name: string, doc: unknown): void => {
     sink += (doc as { seq_num?: number }).seq_num ?? 0;
   };
-  const loop = (): number => {
+  // `uid` makes the event uids: crypto.randomUUID() (the bare loop as issue 14 defines it), or
+  // labrig's own pooled newUid (the same uid cost as labrig's, so the ratio shows only the engine).
+  const loop = (uid: () => string): number => {
     const det = softDetector('det');
-    const descriptor = crypto.randomUUID();
+    const descriptor = uid();
     const t0 = performance.now();
     for (let seq = 1; seq <= n; seq++) {
       det.trigger();
       const r = det.read();
       const reading = r['det']!;
       const event = {
-        uid: crypto.randomUUID(),
+        uid: uid(),
         descriptor,
         seq_num: seq,
         time: Date.now() / 1000,
@@ -179,25 +192,92 @@ export async function benchFloor(n = 20_000, rounds = 25): Promise<Record<string
     if (r.exitStatus !== 'success') throw new Error(`count failed: ${r.reason}`);
     return performance.now() - t0;
   };
-  loop();
+  const webUid = (): string => crypto.randomUUID();
+  loop(webUid);
+  loop(newUid);
   await labrig();
   let bestLoop = Infinity;
+  let bestLoopNewUid = Infinity;
   let bestCount = Infinity;
   // Best of many short interleaved rounds: on a loaded machine the minimum is the figure least
   // disturbed by other processes, for both sides alike.
   for (let k = 0; k < rounds; k++) {
-    bestLoop = Math.min(bestLoop, loop());
+    bestLoop = Math.min(bestLoop, loop(webUid));
+    bestLoopNewUid = Math.min(bestLoopNewUid, loop(newUid));
     bestCount = Math.min(bestCount, await labrig());
   }
   if (sink === 0) throw new Error('subscriber saw nothing');
   const usLoop = (bestLoop * 1000) / n;
+  const usLoopNewUid = (bestLoopNewUid * 1000) / n;
   const usCount = (bestCount * 1000) / n;
-  return { usPerEventFloorLoop: usLoop, usPerEventFloorCount: usCount, floorRatio: usLoop / usCount };
+  return {
+    usPerEventFloorLoop: usLoop,
+    usPerEventFloorLoopNewUid: usLoopNewUid,
+    usPerEventFloorCount: usCount,
+    floorRatio: usLoop / usCount,
+    floorRatioSameUid: usLoopNewUid / usCount,
+  };
+}
+
+/** The messages of `count([det], num)` (as {@link countPlan}), from a sync or an async generator. */
+function shotPlans(det: ReturnType<typeof softDetector>, num: number) {
+  const shot: Msg[] = [
+    { command: 'checkpoint' }, { command: 'checkpoint' }, { command: 'trigger', obj: det, group: 'g' }, { command: 'wait', group: 'g' },
+    { command: 'create', name: 'primary' }, { command: 'read', obj: det }, { command: 'save' },
+  ];
+  const open: Msg = { command: 'open_run', md: { plan_name: 'count' } };
+  const close: Msg = { command: 'close_run' };
+  return {
+    *sync(): Generator<Msg, void, unknown> {
+      yield open;
+      for (let i = 0; i < num; i++) for (let k = 0; k < shot.length; k++) yield shot[k]!;
+      yield close;
+    },
+    async *async(): AsyncGenerator<Msg, void, unknown> {
+      yield open;
+      for (let i = 0; i < num; i++) for (let k = 0; k < shot.length; k++) yield shot[k]!;
+      yield close;
+    },
+  };
+}
+
+/**
+ * Cost of async generator plans (decision 0011): the same count messages from a sync and an
+ * async generator, best of `rounds` interleaved rounds of `n` events.
+ */
+export async function benchPlanKinds(n = 20_000, rounds = 15): Promise<Record<string, number>> {
+  const re = new RunEngine();
+  let docs = 0;
+  re.subscribe(() => {
+    docs++;
+  });
+  let bestSync = Infinity;
+  let bestAsync = Infinity;
+  for (let k = 0; k <= rounds; k++) {
+    let t0 = performance.now();
+    const a = await re.run(shotPlans(softDetector('det'), n).sync());
+    const dtSync = performance.now() - t0;
+    t0 = performance.now();
+    const b = await re.run(shotPlans(softDetector('det'), n).async());
+    const dtAsync = performance.now() - t0;
+    if (a.exitStatus !== 'success' || b.exitStatus !== 'success') throw new Error(`plan kinds: ${a.reason} ${b.reason}`);
+    if (k === 0) continue; // warm-up
+    bestSync = Math.min(bestSync, dtSync);
+    bestAsync = Math.min(bestAsync, dtAsync);
+  }
+  if (docs === 0) throw new Error('subscriber saw nothing');
+  const usSync = (bestSync * 1000) / n;
+  const usAsync = (bestAsync * 1000) / n;
+  return { usPerEventSyncPlan: usSync, usPerEventAsyncPlan: usAsync, asyncPlanCostRatio: usAsync / usSync };
 }
 
 if (process.argv.includes('--floor')) {
   const f = await benchFloor();
-  console.log(`floor loop ${f['usPerEventFloorLoop']!.toFixed(3)} µs/event, labrig count ${f['usPerEventFloorCount']!.toFixed(3)} µs/event, ratio ${f['floorRatio']!.toFixed(2)}`);
+  console.log(`floor loop ${f['usPerEventFloorLoop']!.toFixed(3)} µs/event, labrig count ${f['usPerEventFloorCount']!.toFixed(3)} µs/event, ratio ${f['floorRatio']!.toFixed(2)}`
+    + ` (loop with labrig's newUid ${f['usPerEventFloorLoopNewUid']!.toFixed(3)} µs/event, ratio ${f['floorRatioSameUid']!.toFixed(2)})`);
+} else if (process.argv.includes('--plan-kinds')) {
+  const k = await benchPlanKinds();
+  console.log(`sync plan ${k['usPerEventSyncPlan']!.toFixed(3)} µs/event, async plan ${k['usPerEventAsyncPlan']!.toFixed(3)} µs/event, async/sync ${k['asyncPlanCostRatio']!.toFixed(1)}x`);
 } else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await benchEngine();
 }

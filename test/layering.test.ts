@@ -78,3 +78,30 @@ t.test('imports point downward; drivers never import simulators', async (t) => {
   }
   t.same(bad, [], 'no upward or sideways import');
 });
+
+t.test('plans do not depend on the engine: src/core/plans imports only its message types and SRLatch from src/core/engine', async (t) => {
+  const plans = join(src, 'core', 'plans');
+  const engine = join(src, 'core', 'engine');
+  const allowed = new Set(['messages.js', 'latch.js'].map((f) => join(engine, f)));
+  const bad: string[] = [];
+  for (const f of all.filter((f) => f.startsWith(plans + sep))) {
+    for (const spec of importsOf(readFileSync(f, 'utf8'))) {
+      const target = resolve(dirname(f), spec);
+      if (target.startsWith(engine + sep) && !allowed.has(target)) bad.push(`${relative(root, f)} imports '${spec}'`);
+    }
+  }
+  t.same(bad, [], 'plans, stubs, preprocessors and dry-run need no engine internals');
+  t.ok(all.some((f) => f.startsWith(plans + sep)), 'src/core/plans exists');
+});
+
+t.test('the engine does not depend on plans', async (t) => {
+  const plans = join(src, 'core', 'plans');
+  const engine = join(src, 'core', 'engine');
+  const bad: string[] = [];
+  for (const f of all.filter((f) => f.startsWith(engine + sep))) {
+    for (const spec of importsOf(readFileSync(f, 'utf8'))) {
+      if (resolve(dirname(f), spec).startsWith(plans + sep)) bad.push(`${relative(root, f)} imports '${spec}'`);
+    }
+  }
+  t.same(bad, [], 'src/core/engine imports nothing from src/core/plans');
+});

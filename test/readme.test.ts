@@ -13,8 +13,8 @@ const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
 
 const subpaths: Record<string, string> = {
   labrig: 'src/index.ts',
-  'labrig/plans': 'src/core/engine/plans/index.ts',
-  'labrig/plan-stubs': 'src/core/engine/plan-stubs/index.ts',
+  'labrig/plans': 'src/core/plans/index.ts',
+  'labrig/plan-stubs': 'src/core/plans/stubs/index.ts',
   'labrig/sim': 'src/sim/index.ts',
   'labrig/writers': 'src/writers/index.ts',
   'labrig/testing': 'src/testing/index.ts',

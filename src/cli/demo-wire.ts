@@ -13,8 +13,8 @@
 import { resolve } from 'node:path';
 import { CanceledError, InvalidInputError, isCanceled, toError } from '../core/errors.js';
 import { RunEngine } from '../core/engine/index.js';
-import { gridScan } from '../core/engine/plans/index.js';
-import { baselineWrapper } from '../core/engine/preprocessors/index.js';
+import { gridScan } from '../core/plans/index.js';
+import { baselineWrapper } from '../core/plans/preprocessors/index.js';
 import { isReadable, type Readable } from '../core/protocols.js';
 import { Status } from '../core/status.js';
 import { isAlicatController, type AlicatFlowController } from '../drivers/alicat/index.js';

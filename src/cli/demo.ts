@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { RunEngine } from '../core/engine/index.js';
-import { scan } from '../core/engine/plans/index.js';
+import { scan } from '../core/plans/index.js';
 import type { DocumentName, RunStart, Event, EventPage } from '../core/documents/types.js';
 import { SoftMotor, SoftPointDetector } from '../sim/soft/index.js';
 import { JsonlWriter } from '../writers/jsonl.js';

@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import type { Device } from '../core/device/device.js';
 import { InvalidInputError, toError } from '../core/errors.js';
 import { RunEngine } from '../core/engine/index.js';
-import { count, gridScan, listScan, relScan, scan, type RunPlan } from '../core/engine/plans/index.js';
+import { count, gridScan, listScan, relScan, scan, type RunPlan } from '../core/plans/index.js';
 import { isMovable, isReadable, type Movable, type Readable } from '../core/protocols.js';
 import { installSignalHandlers, loadRig, resolvePath, type Rig, type SignalHandlers } from '../rig/index.js';
 import { reasonOf } from '../protocols/params.js';

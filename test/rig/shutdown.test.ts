@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunEngine } from '../../src/core/engine/index.js';
-import { count } from '../../src/core/engine/plans/index.js';
+import { count } from '../../src/core/plans/index.js';
 import { installSignalHandlers, exitCodeFor, type EStopReport } from '../../src/rig/index.js';
 import { SoftPointDetector } from '../../src/sim/soft/index.js';
 import { JsonlWriter } from '../../src/writers/jsonl.js';

@@ -13,7 +13,7 @@ import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { RunEngine } from '../../src/core/engine/run-engine.js';
-import { scan } from '../../src/core/engine/plans/scan.js';
+import { scan } from '../../src/core/plans/scan.js';
 import { softSignalRAndSetter, softSignalRW } from '../../src/core/signal/factories.js';
 import { operatorPageHtml } from '../../src/server/page.js';
 import { registerProcedures } from '../../src/server/procedures/index.js';

@@ -8,7 +8,7 @@ import { InvalidInputError, UnsupportedError } from '../errors.js';
 import { isMovable, isReadable, isStoppable } from '../protocols.js';
 import type { RunEngine } from '../engine/index.js';
 import type { Plan } from '../engine/index.js';
-import { count, gridScan } from '../engine/plans/index.js';
+import { count, gridScan } from '../plans/index.js';
 import type { ParamSchema } from './params.js';
 import type { ActionContext, ActionDefinition } from './types.js';
 

@@ -9,7 +9,7 @@
  * @module
  */
 import { isCanceled } from '../../core/errors.js';
-import { collect, complete, kickoff, prepare, sleep, wait, shortUid, type PlanGen } from '../../core/engine/plan-stubs/index.js';
+import { collect, complete, kickoff, prepare, sleep, wait, shortUid, type PlanGen } from '../../core/plans/stubs/index.js';
 import type { PotentiostatChannel } from './channel.js';
 import type { CaTechnique, CpTechnique, CvTechnique, LsvTechnique, OcvTechnique, PeisTechnique, Technique } from './techniques.js';
 

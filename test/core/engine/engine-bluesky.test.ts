@@ -9,10 +9,10 @@ import { Status } from '../../../src/core/status.js';
 import type { DataKeys, Readings } from '../../../src/core/protocols.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import { count } from '../../../src/core/engine/plans/count.js';
-import { gridScan, relGridScan } from '../../../src/core/engine/plans/grid.js';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
-import { contingencyWrapper } from '../../../src/core/engine/preprocessors/index.js';
+import { count } from '../../../src/core/plans/count.js';
+import { gridScan, relGridScan } from '../../../src/core/plans/grid.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
+import { contingencyWrapper } from '../../../src/core/plans/preprocessors/index.js';
 import { countPlan, makeDet, makeMotor, makeSignal, now, until, withEngine } from './engine-fixtures.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -156,7 +156,7 @@ t.test('pause inside an open create/save bundle of an unrewindable plan keeps th
 });
 
 t.test('RunEngine rewindable setting and rewindableWrapper turn replay off; a device with rewindable=false refuses replay (bluesky)', async (t) => {
-  const { rewindableWrapper } = await import('../../../src/core/engine/preprocessors/index.js');
+  const { rewindableWrapper } = await import('../../../src/core/plans/preprocessors/index.js');
   for (const how of ['engine', 'wrapper', 'device'] as const) {
     await withEngine(t, how === 'engine' ? { rewindable: false } : {}, async ({ re }) => {
       t.equal(re.rewindable, how !== 'engine');

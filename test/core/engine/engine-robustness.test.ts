@@ -8,7 +8,7 @@ import { Status } from '../../../src/core/status.js';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
 import type { DataKeys } from '../../../src/core/protocols.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
-import { count } from '../../../src/core/engine/plans/count.js';
+import { count } from '../../../src/core/plans/count.js';
 import { setLongTimeout } from '../../../src/core/timers.js';
 import { countPlan, makeDet, makeMotor, now, until, withEngine } from './engine-fixtures.js';
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { Status } from '../../../src/core/status.js';
 import { SoftPointDetector } from '../../../src/sim/soft/detector.js';
-import { count } from '../../../src/core/engine/plans/index.js';
+import { count } from '../../../src/core/plans/index.js';
 import { withEngine } from './engine-fixtures.js';
 
 // Type-checking the quickstart loads the compiler and much of src: slow on a loaded machine.
@@ -66,7 +66,7 @@ t.test('the README quickstart type-checks under strict tsc (typed subscriber: do
     baseUrl: root,
     paths: {
       labrig: map('src/index.ts'),
-      'labrig/plans': map('src/core/engine/plans/index.ts'),
+      'labrig/plans': map('src/core/plans/index.ts'),
       'labrig/sim': map('src/sim/index.ts'),
       'labrig/writers': map('src/writers/index.ts'),
     },

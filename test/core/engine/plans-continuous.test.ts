@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Action, continuous, eventMapOf, isContinuous } from '../../../src/core/engine/continuous.js';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
 import type { Readable } from '../../../src/core/protocols.js';

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { checkLimits, listMessages, printSummaryWrapper, summarizePlan, summarizePlanAsync, PlanSimulator } from '../../../src/core/engine/dry-run.js';
-import { count, gridScan, relScan, scan } from '../../../src/core/engine/plans/index.js';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
-import { baselineWrapper } from '../../../src/core/engine/preprocessors/index.js';
+import { checkLimits, listMessages, printSummaryWrapper, summarizePlan, summarizePlanAsync, PlanSimulator } from '../../../src/core/plans/dry-run.js';
+import { count, gridScan, relScan, scan } from '../../../src/core/plans/index.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
+import { baselineWrapper } from '../../../src/core/plans/preprocessors/index.js';
 import { LimitsError } from '../../../src/core/errors.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
 import { FakeEngine, makeDetector, makeMotor } from './plans-harness.js';

@@ -4,9 +4,9 @@
  */
 import t from 'tap';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import { count, gridScan, relScan, scan, adaptiveScan } from '../../../src/core/engine/plans/index.js';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
-import { baselineDecorator, relativeSetWrapper } from '../../../src/core/engine/preprocessors/index.js';
+import { count, gridScan, relScan, scan, adaptiveScan } from '../../../src/core/plans/index.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
+import { baselineDecorator, relativeSetWrapper } from '../../../src/core/plans/preprocessors/index.js';
 import { Action, continuous, eventMapOf } from '../../../src/core/engine/continuous.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
 import type { Readable } from '../../../src/core/protocols.js';

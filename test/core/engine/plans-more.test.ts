@@ -9,9 +9,9 @@ import type { Msg } from '../../../src/core/engine/messages.js';
 import {
   logScan, spiral, spiralFermat, spiralSquare, spiralPoints, spiralSquarePoints, x2xScan, rampPlan, tuneCentroid, repeater,
   scan, gridScan, scanNd,
-} from '../../../src/core/engine/plans/index.js';
-import { flyDuringWrapper, lazilyStageWrapper } from '../../../src/core/engine/preprocessors/index.js';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
+} from '../../../src/core/plans/index.js';
+import { flyDuringWrapper, lazilyStageWrapper } from '../../../src/core/plans/preprocessors/index.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
 import { makeDet, makeMotor, makeSignal, now, withEngine } from './engine-fixtures.js';
 
 const close = (a: number[], b: number[], eps = 1e-9): boolean => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) < eps);

@@ -1,10 +1,10 @@
 import t from 'tap';
 import {
   adaptiveScan, count, gridScan, listGridScan, listScan, relGridScan, relListScan, relScan, scan, scanNd, linspace, outerProduct,
-} from '../../../src/core/engine/plans/index.js';
+} from '../../../src/core/plans/index.js';
 import { InvalidInputError, UnsupportedError } from '../../../src/core/errors.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
-import { oneShot } from '../../../src/core/engine/plan-stubs/index.js';
+import { oneShot } from '../../../src/core/plans/stubs/index.js';
 import { FakeEngine, makeDetector, makeMotor, show } from './plans-harness.js';
 
 const step = (dets: string[], sets: string[], reads: string[]): string[] => [

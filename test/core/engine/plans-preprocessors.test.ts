@@ -1,7 +1,7 @@
 import t from 'tap';
-import * as bpp from '../../../src/core/engine/preprocessors/index.js';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
-import { count, scan } from '../../../src/core/engine/plans/index.js';
+import * as bpp from '../../../src/core/plans/preprocessors/index.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
+import { count, scan } from '../../../src/core/plans/index.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { FakeEngine, makeDetector, makeMotor, show } from './plans-harness.js';

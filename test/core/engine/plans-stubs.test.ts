@@ -1,5 +1,5 @@
 import t from 'tap';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
 import { SRLatch } from '../../../src/core/engine/latch.js';
 import { Status } from '../../../src/core/status.js';
 import { InvalidInputError, UnsupportedError } from '../../../src/core/errors.js';

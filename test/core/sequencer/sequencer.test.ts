@@ -6,7 +6,7 @@
 import t from 'tap';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { RunEngine } from '../../../src/core/engine/index.js';
-import { count } from '../../../src/core/engine/plans/index.js';
+import { count } from '../../../src/core/plans/index.js';
 import { Executor, defineAction } from '../../../src/core/executor/index.js';
 import {
   SequenceRunner, actionNode, builtinTemplates, defineTemplate, executorNode, loop, parallel, parseObservationBlock, planNode, sequence, toDot,

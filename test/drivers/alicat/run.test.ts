@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import { count, scan } from '../../../src/core/engine/plans/index.js';
+import { count, scan } from '../../../src/core/plans/index.js';
 import { openAlicat } from '../../../src/drivers/alicat/index.js';
 import { FaultInjector } from '../../../src/sim/faults.js';
 import { invalidDocuments } from '../../helpers/schemas.js';

@@ -12,7 +12,7 @@ import { startGalilSim, type GalilSim } from '../../../src/sim/galil/index.js';
 import { createGalil, openGalil, type GalilController } from '../../../src/drivers/galil/index.js';
 import { createRequestChannel } from '../../../src/protocols/channel/channel.js';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import { scan } from '../../../src/core/engine/plans/scan.js';
+import { scan } from '../../../src/core/plans/scan.js';
 import { TranscriptStream } from '../../helpers/transcript.js';
 import { invalidDocuments } from '../../helpers/schemas.js';
 

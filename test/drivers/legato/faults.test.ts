@@ -10,7 +10,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { DisconnectedError, LabrigError, TimeoutError } from '../../../src/core/errors.js';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import { scan } from '../../../src/core/engine/plans/scan.js';
+import { scan } from '../../../src/core/plans/scan.js';
 import { createRequestChannel } from '../../../src/protocols/channel/channel.js';
 import { LegatoFramer, LegatoIO, openLegato, type LegatoPump } from '../../../src/drivers/legato/index.js';
 import { FaultInjector } from '../../../src/sim/faults.js';

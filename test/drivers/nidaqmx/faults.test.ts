@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
 import { DeviceError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { NotFoundError } from '../../../src/protocols/discovery/not-found.js';
 import { openDaqmx, openNidaqmx, type NidaqmxDevice, type NidaqmxFamilyOptions } from '../../../src/drivers/nidaqmx/index.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import * as bps from '../../../src/core/engine/plan-stubs/index.js';
+import * as bps from '../../../src/core/plans/stubs/index.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { npyHeader, NpyAppender, openNidaqmx } from '../../../src/drivers/nidaqmx/index.js';
 import { invalidDocuments } from '../../helpers/schemas.js';

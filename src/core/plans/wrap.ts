@@ -4,12 +4,12 @@
  * around run_decorator, written as try/finally in a synchronous generator.
  * @module
  */
-import { isCanceled } from '../../errors.js';
-import { deviceName } from '../../protocols.js';
-import type { ExitStatus, Msg } from '../messages.js';
-import { rootAncestor, separateDevices } from '../plan-stubs/devices.js';
-import { stageAll, unstageAll } from '../plan-stubs/run.js';
-import type { PlanGen, Reply } from '../plan-stubs/replies.js';
+import { isCanceled } from '../errors.js';
+import { deviceName } from '../protocols.js';
+import type { ExitStatus, Msg } from '../engine/messages.js';
+import { rootAncestor, separateDevices } from './stubs/devices.js';
+import { stageAll, unstageAll } from './stubs/run.js';
+import type { PlanGen, Reply } from './stubs/replies.js';
 
 /**
  * Tell how a run ends when the plan throws `err`: an error carrying an `exitStatus` of

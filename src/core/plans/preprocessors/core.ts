@@ -12,7 +12,7 @@
  * @module
  */
 import { InvalidInputError } from '../../errors.js';
-import type { Msg, Plan } from '../messages.js';
+import type { Msg, Plan } from '../../engine/messages.js';
 
 /** How to resume a plan: send a value, throw an error into it, or return from it. */
 export type ResumeMode = 'next' | 'throw' | 'return';

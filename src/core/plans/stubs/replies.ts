@@ -11,8 +11,8 @@
  */
 import type { Location, Readings } from '../../protocols.js';
 import type { Status } from '../../status.js';
-import type { Command, Msg } from '../messages.js';
-import type { SRLatch } from '../latch.js';
+import type { Command, Msg } from '../../engine/messages.js';
+import type { SRLatch } from '../../engine/latch.js';
 
 /** The reply to each command, as the engine sends it into the plan. */
 export interface ReplyRegistry {

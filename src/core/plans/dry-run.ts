@@ -10,8 +10,8 @@ import { LimitsError } from '../errors.js';
 import { deviceName, isCheckable } from '../protocols.js';
 import type { Location, Readings } from '../protocols.js';
 import { Status } from '../status.js';
-import type { Msg, Plan } from './messages.js';
-import { hintedFields } from './plan-stubs/devices.js';
+import type { Msg, Plan } from '../engine/messages.js';
+import { hintedFields } from './stubs/devices.js';
 import { msgMutator } from './preprocessors/mutate.js';
 import type { SameKind } from './preprocessors/core.js';
 

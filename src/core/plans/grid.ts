@@ -3,10 +3,10 @@
  * lists, and their relative forms. The first axis is the slowest; any other axis may snake.
  * @module
  */
-import { InvalidInputError } from '../../errors.js';
-import { isMovable } from '../../protocols.js';
-import type { Movable, Readable } from '../../protocols.js';
-import { axisFields, checkCount, checkDetectors, checkFinite, checkMotor } from '../plan-stubs/devices.js';
+import { InvalidInputError } from '../errors.js';
+import { isMovable } from '../protocols.js';
+import type { Movable, Readable } from '../protocols.js';
+import { axisFields, checkCount, checkDetectors, checkFinite, checkMotor } from './stubs/devices.js';
 import { linspace, outerProduct, type Axis } from './patterns.js';
 import { listArgs, relativeToStart, scanNd, splitOptions, type ScanOptions } from './scan.js';
 import { defaultHint, mergeMd, names, type RunPlan } from './wrap.js';

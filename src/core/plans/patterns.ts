@@ -4,7 +4,7 @@
  * lazily, so a large grid costs no memory up front.
  * @module
  */
-import type { Motor } from '../plan-stubs/devices.js';
+import type { Motor } from './stubs/devices.js';
 
 /** One step of a scan: where each motor goes. */
 export type Step = ReadonlyMap<Motor, number>;

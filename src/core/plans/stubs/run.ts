@@ -6,7 +6,7 @@ import { InvalidInputError } from '../../errors.js';
 import { isStageable } from '../../protocols.js';
 import type { Collectable, Configurable, Flyable, Preparable, Readable, Stageable, Stoppable, Subscribable } from '../../protocols.js';
 import { isStatus } from '../../status.js';
-import type { ExitStatus } from '../messages.js';
+import type { ExitStatus } from '../../engine/messages.js';
 import { separateDevices, rootAncestor } from './devices.js';
 import { shortUid, type PlanGen, type Reply } from './replies.js';
 

@@ -5,9 +5,9 @@
 import { InvalidInputError } from '../../errors.js';
 import { deviceName, isMovable } from '../../protocols.js';
 import type { Movable } from '../../protocols.js';
-import type { Msg, MsgOf, Plan } from '../messages.js';
-import { currentSetpoint, mv } from '../plan-stubs/motion.js';
-import { shortUid, type PlanGen } from '../plan-stubs/replies.js';
+import type { Msg, MsgOf, Plan } from '../../engine/messages.js';
+import { currentSetpoint, mv } from '../stubs/motion.js';
+import { shortUid, type PlanGen } from '../stubs/replies.js';
 import { drive, type PlanResult, type Proc, type SameKind } from './core.js';
 import { finalizeProc } from './finalize.js';
 import { mutateProc, pchain, singleGen } from './mutate.js';

@@ -3,13 +3,13 @@
  * given positions), their relative forms, and scanNd (any trajectory).
  * @module
  */
-import { InvalidInputError } from '../../errors.js';
-import { isMovable } from '../../protocols.js';
-import type { Movable, Readable } from '../../protocols.js';
-import { oneNdStep } from '../plan-stubs/acquire.js';
-import { axisFields, checkDetectors, checkFinite, checkMotor, checkCount, type Motor } from '../plan-stubs/devices.js';
-import type { PlanGen } from '../plan-stubs/replies.js';
-import { relativeSetWrapper, resetPositionsWrapper } from '../preprocessors/motion-wrappers.js';
+import { InvalidInputError } from '../errors.js';
+import { isMovable } from '../protocols.js';
+import type { Movable, Readable } from '../protocols.js';
+import { oneNdStep } from './stubs/acquire.js';
+import { axisFields, checkDetectors, checkFinite, checkMotor, checkCount, type Motor } from './stubs/devices.js';
+import type { PlanGen } from './stubs/replies.js';
+import { relativeSetWrapper, resetPositionsWrapper } from './preprocessors/motion-wrappers.js';
 import { innerProduct, linspace, type Axis, type Step, type Trajectory } from './patterns.js';
 import { defaultHint, mergeMd, names, stagedRun, type RunPlan } from './wrap.js';
 

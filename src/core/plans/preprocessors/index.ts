@@ -6,9 +6,9 @@
  * Generator, an async one an AsyncGenerator.
  * @module
  */
-import type { Plan, Msg } from '../messages.js';
+import type { Plan, Msg } from '../../engine/messages.js';
 import type { Readable, Subscribable, Movable } from '../../protocols.js';
-import type { SuspenderLike } from '../messages.js';
+import type { SuspenderLike } from '../../engine/messages.js';
 import type { SameKind } from './core.js';
 import { finalizeWrapper, type PlanOrFactory } from './finalize.js';
 import {

@@ -25,3 +25,7 @@ export { linspace, innerProduct, outerProduct } from './patterns.js';
 export type { Axis, Step, Trajectory } from './patterns.js';
 export { inRun, staged, stagedRun, exitOf } from './wrap.js';
 export type { RunPlan } from './wrap.js';
+export {
+  PlanSimulator, walkPlan, walkPlanAsync, listMessages, summaryLines, summarizePlan, summarizePlanAsync, printSummaryWrapper, checkLimits,
+} from './dry-run.js';
+export type { DryRunOptions, WalkResult, CheckLimitsResult } from './dry-run.js';

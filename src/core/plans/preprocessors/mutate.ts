@@ -2,7 +2,7 @@
  * Plan mutation building blocks: rewrite, drop or surround messages of any plan.
  * @module
  */
-import type { Msg, Plan } from '../messages.js';
+import type { Msg, Plan } from '../../engine/messages.js';
 import { drive, emit, relay, type Proc, type SameKind } from './core.js';
 
 /**

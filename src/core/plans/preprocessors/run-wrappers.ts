@@ -5,12 +5,12 @@
  */
 import { InvalidInputError } from '../../errors.js';
 import type { Readable, Subscribable } from '../../protocols.js';
-import type { Msg, Plan, SuspenderLike } from '../messages.js';
-import { triggerAndRead } from '../plan-stubs/acquire.js';
-import { rootAncestor, separateDevices } from '../plan-stubs/devices.js';
-import { stageAll, unstageAll } from '../plan-stubs/run.js';
-import type { Reply } from '../plan-stubs/replies.js';
-import { exitOf } from '../plans/wrap.js';
+import type { Msg, Plan, SuspenderLike } from '../../engine/messages.js';
+import { triggerAndRead } from '../stubs/acquire.js';
+import { rootAncestor, separateDevices } from '../stubs/devices.js';
+import { stageAll, unstageAll } from '../stubs/run.js';
+import type { Reply } from '../stubs/replies.js';
+import { exitOf } from '../wrap.js';
 import { drive, emit, emitAll, isClosing, relay, type PlanResult, type Proc, type SameKind } from './core.js';
 import { finalizeProc } from './finalize.js';
 import { msgMutator, mutateProc, pchain, singleGen } from './mutate.js';

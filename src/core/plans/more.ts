@@ -4,14 +4,14 @@
  * (same points, same order) except spiralSquare, whose order is labrig's own (documented below).
  * @module
  */
-import { InvalidInputError, TimeoutError } from '../../errors.js';
-import { deviceName } from '../../protocols.js';
-import type { Movable, Readable, Subscribable } from '../../protocols.js';
-import type { Status } from '../../status.js';
-import { triggerAndRead } from '../plan-stubs/acquire.js';
-import { checkCount, checkDetectors, checkFinite, checkMotor, type Motor } from '../plan-stubs/devices.js';
-import { mv } from '../plan-stubs/motion.js';
-import type { PlanGen } from '../plan-stubs/replies.js';
+import { InvalidInputError, TimeoutError } from '../errors.js';
+import { deviceName } from '../protocols.js';
+import type { Movable, Readable, Subscribable } from '../protocols.js';
+import type { Status } from '../status.js';
+import { triggerAndRead } from './stubs/acquire.js';
+import { checkCount, checkDetectors, checkFinite, checkMotor, type Motor } from './stubs/devices.js';
+import { mv } from './stubs/motion.js';
+import type { PlanGen } from './stubs/replies.js';
 import { linspace, type Step, type Trajectory } from './patterns.js';
 import { relativeToStart, scanNd, type ScanOptions } from './scan.js';
 import { defaultHint, mergeMd, names, stagedRun, type RunPlan } from './wrap.js';

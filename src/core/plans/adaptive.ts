@@ -3,11 +3,11 @@
  * field changes fast, large ones where it is flat (bluesky's adaptive_scan).
  * @module
  */
-import { InvalidInputError } from '../../errors.js';
-import type { Movable, Readable } from '../../protocols.js';
-import { triggerAndRead } from '../plan-stubs/acquire.js';
-import { axisFields, checkDetectors, checkFinite, checkMotor } from '../plan-stubs/devices.js';
-import { shortUid } from '../plan-stubs/replies.js';
+import { InvalidInputError } from '../errors.js';
+import type { Movable, Readable } from '../protocols.js';
+import { triggerAndRead } from './stubs/acquire.js';
+import { axisFields, checkDetectors, checkFinite, checkMotor } from './stubs/devices.js';
+import { shortUid } from './stubs/replies.js';
 import { relativeToStart } from './scan.js';
 import { defaultHint, mergeMd, names, stagedRun, type RunPlan } from './wrap.js';
 

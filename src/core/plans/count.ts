@@ -2,14 +2,14 @@
  * count: read detectors a number of times (or until stopped), with optional delays.
  * @module
  */
-import { InvalidInputError } from '../../errors.js';
-import type { Readable, Triggerable } from '../../protocols.js';
-import type { Msg } from '../messages.js';
-import { isTriggerable } from '../../protocols.js';
-import { repeat } from '../plan-stubs/acquire.js';
-import { checkDetectors, rootAncestor, separateDevices } from '../plan-stubs/devices.js';
-import { shortUid, type PlanGen, type Reply } from '../plan-stubs/replies.js';
-import { stageAll, unstageAll } from '../plan-stubs/run.js';
+import { InvalidInputError } from '../errors.js';
+import type { Readable, Triggerable } from '../protocols.js';
+import type { Msg } from '../engine/messages.js';
+import { isTriggerable } from '../protocols.js';
+import { repeat } from './stubs/acquire.js';
+import { checkDetectors, rootAncestor, separateDevices } from './stubs/devices.js';
+import { shortUid, type PlanGen, type Reply } from './stubs/replies.js';
+import { stageAll, unstageAll } from './stubs/run.js';
 import { defaultHint, exitOf, mergeMd, names, stagedRun, type RunPlan } from './wrap.js';
 
 /** What count does at each shot (default: oneShot — checkpoint, then trigger and read the detectors). */

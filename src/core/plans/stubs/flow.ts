@@ -3,7 +3,7 @@
  * @module
  */
 import { InvalidInputError } from '../../errors.js';
-import type { SuspenderLike } from '../messages.js';
+import type { SuspenderLike } from '../../engine/messages.js';
 import type { PlanGen, Reply } from './replies.js';
 
 /** Mark a point the engine may rewind to on resume after a pause. */

@@ -6,7 +6,7 @@
 import { InvalidInputError, UnsupportedError } from '../../errors.js';
 import { deviceName, hasCache, isTriggerable } from '../../protocols.js';
 import type { HasCache, Readable, Readings } from '../../protocols.js';
-import type { SRLatch } from '../latch.js';
+import type { SRLatch } from '../../engine/latch.js';
 import { triggerAndRead } from './acquire.js';
 import { shortUid, type PlanGen, type Reply } from './replies.js';
 

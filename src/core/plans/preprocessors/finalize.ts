@@ -3,7 +3,7 @@
  * plans by outcome (contingency).
  * @module
  */
-import type { Plan } from '../messages.js';
+import type { Plan } from '../../engine/messages.js';
 import { drive, emit, isClosing, relay, type Proc, type SameKind, type PlanResult } from './core.js';
 
 /** A plan, or a function making one (called only when it is needed). */
