@@ -9,18 +9,12 @@ import { RunEngine } from '../core/engine/index.js';
 import { parseParamArgs, validateParams, type ActionDefinition } from '../core/executor/index.js';
 import { toError } from '../core/errors.js';
 import { loadRig } from '../rig/index.js';
+import { CONSOLE_IO } from './console-io.js';
 import { rigExecutor, type SeqIO } from './seq.js';
 
 export const ACTION_USAGE = 'usage: labrig action <name> --rig RIG.yaml [key=value...] (labrig action --help lists actions)';
 
-const STD_IO: SeqIO = {
-  out: (l) => console.log(l),
-  err: (l) => console.error(l),
-  onInterrupt(h) {
-    process.on('SIGINT', h);
-    return () => void process.off('SIGINT', h);
-  },
-};
+const STD_IO: SeqIO = CONSOLE_IO;
 
 function describe(def: ActionDefinition): string[] {
   const params = Object.entries(def.params).map(([k, s]) => `    ${k}=${s.type}${s.required === false || s.default !== undefined ? ` (optional${s.default !== undefined ? `, default ${JSON.stringify(s.default)}` : ''})` : ''}${s.choices ? ` one of ${s.choices.join('|')}` : ''}${s.min !== undefined ? ` >= ${s.min}` : ''}${s.doc ? `  ${s.doc}` : ''}`);

@@ -16,6 +16,7 @@ import {
   SequenceRunner, builtinTemplates, childrenOf, parseObservationBlock, toDot, type NodeState, type ObservationBlock, type SeqNode,
 } from '../core/sequencer/index.js';
 import { formatEStop, loadRig, type Rig } from '../rig/index.js';
+import { CONSOLE_IO } from './console-io.js';
 
 /** Where output goes and how interrupts arrive (tests pass their own). */
 export interface SeqIO {
@@ -30,12 +31,7 @@ export interface SeqIO {
 }
 
 const STD_IO: SeqIO = {
-  out: (l) => console.log(l),
-  err: (l) => console.error(l),
-  onInterrupt(h) {
-    process.on('SIGINT', h);
-    return () => void process.off('SIGINT', h);
-  },
+  ...CONSOLE_IO,
   onLine(h) {
     if (!process.stdin.isTTY) return () => undefined;
     const onData = (): void => h();
