@@ -159,7 +159,7 @@ export function operatorPageHtml(options: OperatorPageOptions = {}): string {
     s.className = on ? 'on' : '';
   }
   socket('status', '/ws/status', function (m) {
-    if (m.type === 'action' && m.record) row('actions', m.record.id, [m.record.id, m.record.name, m.record.status || m.record.state || '']);
+    if (m.type === 'action' && m.record) row('actions', m.record.id, [m.record.id, m.record.name, m.record.state || '']);
     else if (m.type === 'set') row('actions', m.id, [m.id, 'set ' + (m.device || '') + (m.path ? ':' + m.path : '') + ' = ' + fmt(m.value), m.state || '']);
     else if (m.type === 'estop') showEStop(m.estop, m.elapsedMs !== undefined ? '(' + fmt(m.elapsedMs) + ' ms)' : '');
   });

@@ -112,8 +112,18 @@ t.test('operator page in chromium: live values, procedures, live plot, e-stop wi
   // Devices with live values.
   await page.waitForFunction("document.querySelectorAll('#devices tbody tr').length === 2");
   await page.waitForFunction("document.querySelector('#device-motor td.value')?.textContent === '0'");
+  // A set, reported on /ws/status the way createServer reports one (SetRecord), while it runs.
+  const setRecord = { type: 'set', id: 'set-1', device: 'motor', path: '', value: 2.5, startedAt: Date.now() };
+  const status = (m: unknown): void => statusClients.forEach((c) => c.send(JSON.stringify(m)));
+  const until = Date.now() + 30_000;
+  while (statusClients.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  status({ ...setRecord, state: 'running' });
+  await page.waitForFunction("document.querySelector('#actions-set-1 td:last-child')?.textContent === 'running'");
   await motor.set(2.5);
+  status({ ...setRecord, state: 'finished', endedAt: Date.now() });
   await page.waitForFunction("document.querySelector('#device-motor td.value')?.textContent === '2.5'");
+  await page.waitForFunction("document.querySelector('#actions-set-1 td:last-child')?.textContent === 'finished'");
+  t.match(await page.$eval('#actions-set-1', (e) => e.textContent), 'set motor = 2.5');
   t.equal(await page.$eval('#rig-name', (e) => e.textContent), '(page-bench)');
   // The plot is empty before any run.
   const plotBox = async (): Promise<{ png: Uint8Array; w: number; h: number }> => {
