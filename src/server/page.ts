@@ -2,7 +2,8 @@
  * The operator page `labrig serve` shows at `/`: one self-contained HTML document (inline CSS and
  * script, no build step, nothing fetched from another host) that shows
  *
- * - the rig's devices (`GET /api/devices`) with live values (`/ws/live?signals=<every device>`);
+ * - the rig's devices (`GET /api/devices`) with live values (`/ws/live`: each device's read keys
+ *   that are readable parts of it, from `GET /api/devices/:name`, else the device's readback);
  * - actions and device sets with their states (`/ws/status`), procedures with theirs
  *   (`GET /api/v1.0/procedures`, then the SSE stream `/api/v1.0/stream`), and the stream's
  *   newest messages;
@@ -36,6 +37,7 @@ export function operatorPageHtml(options: OperatorPageOptions = {}): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <style>
   :root { font: 14px/1.4 system-ui, sans-serif; color: #222; background: #f4f5f7; }
   body { margin: 0; }
@@ -122,25 +124,43 @@ export function operatorPageHtml(options: OperatorPageOptions = {}): string {
     open();
   }
 
-  // Devices and live values.
+  // Devices and live values: each device's read keys (its describe's dataKeys) that are readable
+  // parts of it (stage:A.readback), else the device itself (its readback).
   var valueCells = {};
+  function liveNames(d) {
+    return api('GET', '/api/devices/' + encodeURIComponent(d.name)).then(function (desc) {
+      var keys = desc.dataKeys || {};
+      if (Object.keys(keys).length) valueCells[d.name].only = keys;
+      var seen = {};
+      var names = (desc.parts || []).filter(function (p) {
+        if ((p.kind !== 'r' && p.kind !== 'rw') || !keys[p.key] || seen[p.key]) return false;
+        seen[p.key] = true; return true;
+      }).map(function (p) { return d.name + ':' + p.path; });
+      return names.length ? names : [d.name];
+    }).catch(function () { return [d.name]; });
+  }
+  function shortKey(device, key) { return key.indexOf(device + '-') === 0 ? key.slice(device.length + 1) : key; }
   api('GET', '/api/devices').then(function (r) {
     if (r.name) $('rig-name').textContent = '(' + r.name + ')';
     var body = $('devices').tBodies[0];
-    var names = [];
-    (r.devices || []).forEach(function (d) {
+    var devices = r.devices || [];
+    devices.forEach(function (d) {
       var tr = el('tr'); tr.id = 'device-' + d.name;
       tr.appendChild(el('td', d.name)); tr.appendChild(el('td', d.family + (d.simulated ? ' (sim)' : '')));
       var td = el('td', '…', 'value'); tr.appendChild(td); body.appendChild(tr);
       valueCells[d.name] = { td: td, keys: {} };
-      names.push(d.name);
     });
+    return Promise.all(devices.map(liveNames));
+  }).then(function (lists) {
+    var names = [].concat.apply([], lists).slice(0, 200);
     if (names.length) socket('live', '/ws/live?signals=' + encodeURIComponent(names.join(',')), function (m) {
       if (m.type !== 'live') return;
-      var c = valueCells[m.device]; if (!c) return;
+      var c = valueCells[m.device]; if (!c || (c.only && !c.only[m.key])) return;
       c.keys[m.key] = m.value;
       var ks = Object.keys(c.keys);
-      c.td.textContent = ks.length === 1 ? fmt(c.keys[ks[0]]) : ks.map(function (k) { return k + '=' + fmt(c.keys[k]); }).join('  ');
+      var nums = ks.filter(function (k) { return typeof c.keys[k] === 'number'; });
+      if (nums.length) ks = nums;  // flags and status words stay out of the table when there are numbers
+      c.td.textContent = ks.length === 1 && ks[0] === m.device ? fmt(c.keys[ks[0]]) : ks.map(function (k) { return shortKey(m.device, k) + '=' + fmt(c.keys[k]); }).join('  ');
       c.td.dataset.updated = String(Date.now());
     });
   }).catch(function (e) { $('devices').tBodies[0].appendChild(el('tr')).appendChild(el('td', 'devices: ' + e.message)); });
@@ -159,7 +179,7 @@ export function operatorPageHtml(options: OperatorPageOptions = {}): string {
     s.className = on ? 'on' : '';
   }
   socket('status', '/ws/status', function (m) {
-    if (m.type === 'action' && m.record) row('actions', m.record.id, [m.record.id, m.record.name, m.record.status || m.record.state || '']);
+    if (m.type === 'action' && m.record) row('actions', m.record.id, [m.record.id, m.record.name, m.record.state || '']);
     else if (m.type === 'set') row('actions', m.id, [m.id, 'set ' + (m.device || '') + (m.path ? ':' + m.path : '') + ' = ' + fmt(m.value), m.state || '']);
     else if (m.type === 'estop') showEStop(m.estop, m.elapsedMs !== undefined ? '(' + fmt(m.elapsedMs) + ' ms)' : '');
   });

@@ -51,6 +51,11 @@ t.test('operator page in chromium: live values, procedures, live plot, e-stop wi
   const estops: number[] = [];
   app.get('/', (_req, reply) => void reply.type('text/html; charset=utf-8').send(operatorPageHtml({ title: 'page bench' })));
   app.get('/api/devices', async () => ({ name: 'page-bench', devices: Object.keys(signals).map((n) => ({ name: n, family: 'soft', uri: `soft://${n}`, simulated: true })) }));
+  // describe as createServer answers it: the motor's readback is a readable part; det has none listed.
+  app.get<{ Params: { name: string } }>('/api/devices/:name', async (req, reply) => (req.params.name === 'motor'
+    ? { name: 'motor', dataKeys: { motor: { source: 'soft://motor', dtype: 'number', shape: [] } }, parts: [{ path: 'readback', key: 'motor', kind: 'r', movable: false }] }
+    : reply.code(404).send({ error: { type: 'NOT_FOUND', message: `no describe for ${req.params.name}` } })));
+  const liveNames: string[] = [];
   app.get('/ws/documents', { websocket: true }, (ws: Sock) => {
     docClients.add(ws);
     ws.on('close', () => docClients.delete(ws));
@@ -61,8 +66,10 @@ t.test('operator page in chromium: live values, procedures, live plot, e-stop wi
   });
   app.get<{ Querystring: { signals?: string } }>('/ws/live', { websocket: true }, (ws: Sock, req) => {
     liveClients.add(ws);
-    const offs = (req.query.signals ?? '').split(',').filter((n) => signals[n]).map((n) => signals[n]!.subscribe((readings) => {
-      for (const [key, r] of Object.entries(readings)) if (ws.readyState === 1) ws.send(JSON.stringify({ type: 'live', signal: n, device: n, path: '', key, value: r.value, timestamp: r.timestamp }));
+    const names = (req.query.signals ?? '').split(',');
+    liveNames.push(...names);
+    const offs = names.map((n) => ({ n, dev: n.split(':')[0]!, path: n.split(':')[1] })).filter(({ dev }) => signals[dev]).map(({ n, dev, path }) => signals[dev]!.subscribe((readings) => {
+      for (const [key, r] of Object.entries(readings)) if (ws.readyState === 1) ws.send(JSON.stringify({ type: 'live', signal: n, device: dev, path: path ?? '', key, value: r.value, timestamp: r.timestamp }));
     }));
     ws.on('close', () => {
       liveClients.delete(ws);
@@ -112,9 +119,20 @@ t.test('operator page in chromium: live values, procedures, live plot, e-stop wi
   // Devices with live values.
   await page.waitForFunction("document.querySelectorAll('#devices tbody tr').length === 2");
   await page.waitForFunction("document.querySelector('#device-motor td.value')?.textContent === '0'");
+  // A set, reported on /ws/status the way createServer reports one (SetRecord), while it runs.
+  const setRecord = { type: 'set', id: 'set-1', device: 'motor', path: '', value: 2.5, startedAt: Date.now() };
+  const status = (m: unknown): void => statusClients.forEach((c) => c.send(JSON.stringify(m)));
+  const until = Date.now() + 30_000;
+  while (statusClients.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  status({ ...setRecord, state: 'running' });
+  await page.waitForFunction("document.querySelector('#actions-set-1 td:last-child')?.textContent === 'running'");
   await motor.set(2.5);
+  status({ ...setRecord, state: 'finished', endedAt: Date.now() });
   await page.waitForFunction("document.querySelector('#device-motor td.value')?.textContent === '2.5'");
+  await page.waitForFunction("document.querySelector('#actions-set-1 td:last-child')?.textContent === 'finished'");
+  t.match(await page.$eval('#actions-set-1', (e) => e.textContent), 'set motor = 2.5');
   t.equal(await page.$eval('#rig-name', (e) => e.textContent), '(page-bench)');
+  t.same(liveNames, ['motor:readback', 'det'], 'live signals: a described readable part, else the device');
   // The plot is empty before any run.
   const plotBox = async (): Promise<{ png: Uint8Array; w: number; h: number }> => {
     const el = (await page.$('#plot'))!;

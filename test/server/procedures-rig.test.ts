@@ -1,8 +1,7 @@
 /**
  * Procedures on a rig of wire simulators (opened in each procedure's process from the rig file):
  * a built-in plan and an Observation Block run as procedures with their documents on the bus, a
- * stop with abort e-stops the rig; and the service keeps the newest ten procedures, never
- * dropping the one executing.
+ * stop with abort e-stops the rig.
  */
 import t from 'tap';
 import { isFinal, isState, RIG, startHarness, type Harness } from './procedures-helpers.js';
@@ -48,22 +47,4 @@ t.test('stop with abort e-stops the rig the procedure runs on', async (t) => {
   t.equal(r.status, 200);
   t.match(r.body.abort_message, /aborted \(rig e-stopped: .*"ok":true/, 'the child e-stopped its rig and said so');
   t.equal(r.body.procedure.state, 'STOPPED');
-});
-
-t.test('the newest ten procedures are kept; the executing one is never dropped', async (t) => {
-  const h = await startHarness(t);
-  const ids: number[] = [];
-  for (let i = 0; i < 10; i++) ids.push(await ready(h, i === 1 ? 'file://wait-stop.ts' : 'file://hello.ts', { args: [`n${i}`] }));
-  t.equal((await h.call('PUT', `/api/v1.0/procedures/${ids[1]}`, { state: 'RUNNING' })).status, 200, 'procedure 2 executes');
-  await h.waitEvent((e) => e.topic === 'user.script.announce' && e.data['msg'] === 'waiting for stop', 'running');
-  ids.push(await ready(h, 'file://hello.ts'));
-  let list = (await h.call('GET', '/api/v1.0/procedures')).body.procedures as Array<{ id: number }>;
-  t.same(list.map((p) => p.id), ids.slice(1), 'the 11th create drops the oldest');
-  t.equal((await h.call('GET', `/api/v1.0/procedures/${ids[0]}`)).status, 404, 'the dropped one is gone');
-  ids.push(await ready(h, 'file://hello.ts'));
-  list = (await h.call('GET', '/api/v1.0/procedures')).body.procedures as Array<{ id: number }>;
-  t.same(list.map((p) => p.id), [ids[1], ...ids.slice(3)], 'the executing procedure is kept; the next oldest goes');
-  t.equal(list.length, 10);
-  const stop = await h.call('PUT', `/api/v1.0/procedures/${ids[1]}`, { state: 'STOPPED' });
-  t.equal(stop.status, 200);
 });

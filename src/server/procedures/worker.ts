@@ -9,12 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { InvalidInputError, toError } from '../../core/errors.js';
 import { RunEngine } from '../../core/engine/index.js';
-import { Executor, builtinActions, builtinPlans } from '../../core/executor/index.js';
-import { SequenceRunner, builtinTemplates, parseObservationBlock, type ObservationBlock } from '../../core/sequencer/index.js';
-import { loadRig, type Rig } from '../../rig/index.js';
+import type { ObservationBlock } from '../../core/sequencer/index.js';
+import type { Rig } from '../../rig/index.js';
 import type { ScriptContext, ScriptModule } from './script-api.js';
 import type { FromChild, FunctionArgs, LoadSpec, ProcedureState, ToChild } from './types.js';
 
@@ -56,15 +54,17 @@ function stackOf(e: unknown): string {
   return err.stack ?? `${err.name}: ${err.message}`;
 }
 
-function loadOb(path: string): ObservationBlock {
+async function loadOb(path: string): Promise<ObservationBlock> {
   const text = readFileSync(path, 'utf8');
-  const obj: unknown = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  const { parseObservationBlock, builtinTemplates } = await import('../../core/sequencer/index.js');
+  const obj: unknown = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : (await import('yaml')).parse(text);
   return parseObservationBlock(obj, builtinTemplates());
 }
 
 async function load(spec: LoadSpec, init: FunctionArgs): Promise<void> {
   state('LOADING');
-  if (spec.rigFile) rig = await loadRig(spec.rigFile);
+  // Only what this procedure needs is imported: a plain script starts without the rig's families.
+  if (spec.rigFile) rig = await (await import('../../rig/index.js')).loadRig(spec.rigFile);
   const device = (n: string): unknown => {
     if (!rig) throw new InvalidInputError({ what: 'device', value: n, reason: 'the server gave procedures no rig' });
     return rig.get(n);
@@ -77,6 +77,7 @@ async function load(spec: LoadSpec, init: FunctionArgs): Promise<void> {
     if (typeof mod.init === 'function') await mod.init(ctx(init.kwargs), ...init.args);
     runMain = async (run) => void (await mod.main!(ctx(run.kwargs), ...run.args));
   } else if (spec.kind === 'plan') {
+    const { builtinPlans } = await import('../../core/executor/index.js');
     const plans = builtinPlans() as Record<string, (args: Record<string, unknown>, dev: (n: string) => unknown) => unknown>;
     const build = plans[spec.plan!];
     if (!build) throw new InvalidInputError({ what: 'plan', value: spec.plan, reason: `unknown (have ${Object.keys(plans).join(', ')})` });
@@ -88,7 +89,9 @@ async function load(spec: LoadSpec, init: FunctionArgs): Promise<void> {
       if (res.exitStatus !== 'success') throw new Error(`plan ${spec.plan} ended ${res.exitStatus}${res.reason ? `: ${res.reason}` : ''}`);
     };
   } else {
-    const ob = loadOb(spec.path!);
+    const ob = await loadOb(spec.path!);
+    const { Executor, builtinActions, builtinPlans } = await import('../../core/executor/index.js');
+    const { SequenceRunner } = await import('../../core/sequencer/index.js');
     state('IDLE');
     state('RUNNING');
     runMain = async () => {
