@@ -106,7 +106,7 @@ export async function serveCli(args: string[], io: ServeIO = STD_IO): Promise<nu
       ...(p.host !== undefined ? { host: p.host } : {}),
       ...(p.port !== undefined ? { port: p.port } : {}),
       ...(p.token !== undefined ? { token: p.token } : {}),
-      ...(p.scripts !== undefined ? { scriptsDir: p.scripts } : {}),
+      ...(p.scripts !== undefined ? { scriptsDir: p.scripts, rigFile: resolve(p.rig) } : {}),
       ...(p.zmqPort !== undefined ? { zmq: { port: p.zmqPort } } : {}),
       warn: (l) => io.err(l),
     });

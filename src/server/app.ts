@@ -18,6 +18,9 @@ import { registerDeviceRoutes } from './devices.js';
 import { errorReply } from './errors.js';
 import { Channel } from './hub.js';
 import { serveLive } from './live.js';
+import { operatorPageHtml } from './page.js';
+import { registerProcedures, type ProceduresService } from './procedures/index.js';
+import { startZmqPublisher, type ZmqPublisher } from './zmq.js';
 import { checkBind, checkRequest, isLoopback } from './security.js';
 
 /** Default bound on request bodies, bytes. */
@@ -33,10 +36,15 @@ export interface ServerOptions {
   port?: number;
   /** Token every request must carry (`Authorization: Bearer`, or `?token=` on a GET); at least 8 characters. */
   token?: string;
-  /** Allow-listed folder of procedures (for the procedure routes). */
+  /** Allow-listed folder of procedures: with it, the OET-style procedure routes and SSE stream are served. */
   scriptsDir?: string;
-  /** Publish documents on 0MQ at this port too. */
-  zmq?: { port: number };
+  /** Rig file each procedure's own process opens for its script (procedures do not share the served rig). */
+  rigFile?: string;
+  /**
+   * Publish documents on 0MQ too (bluesky RemoteDispatcher framing). Binds 127.0.0.1 unless
+   * `host` says otherwise: 0MQ has no token, so another address is the caller's explicit choice.
+   */
+  zmq?: { port: number; host?: string };
   /** Bound on request bodies, bytes. Default 64 KiB. */
   bodyLimit?: number;
   /** More actions besides the built-in ones. */
@@ -61,6 +69,10 @@ export interface LabrigServer {
   readonly executor: Executor;
   /** The run engine `plan.run` uses. */
   readonly engine: RunEngine;
+  /** The procedure service (with `scriptsDir`). */
+  readonly procedures: ProceduresService | undefined;
+  /** The 0MQ publisher (with `zmq`); its `port` is the bound port. */
+  readonly zmq: ZmqPublisher | undefined;
   /** Counters of the read coalescing: requests served and reads that reached a device. */
   readonly stats: { readonly readRequests: number; readonly deviceReads: number };
   /** Stop running actions and sets' streams, close every socket and stop listening. Idempotent. */
@@ -128,18 +140,17 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
     const list = (req.query.signals ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     serveLive(ws, rig, list);
   });
-  // TODO(lead, at merge with serveproc): register the procedure routes and SSE stream,
-  //   `await registerProcedures(app, { scriptsDir: options.scriptsDir, bus, rig })`;
-  //   start the 0MQ publisher when `options.zmq` is given,
-  //   `zmqPub = await startZmqPublisher({ port: options.zmq.port, bus })` (closed in close());
-  //   and serve the operator page, `app.get('/', (_r, reply) => reply.type('text/html').send(operatorPageHtml()))`.
-  void options.scriptsDir;
-  void options.zmq;
+  const procedures = options.scriptsDir === undefined ? undefined : registerProcedures(app, { scriptsDir: options.scriptsDir, bus, rig, bodyLimit, ...(options.rigFile === undefined ? {} : { rigFile: options.rigFile }) });
+  const page = operatorPageHtml();
+  app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
+  let zmq: ZmqPublisher | undefined;
 
   try {
+    if (options.zmq) zmq = await startZmqPublisher({ port: options.zmq.port, host: options.zmq.host ?? '127.0.0.1', bus });
     await app.listen({ host, port });
   } catch (e) {
     for (const off of offs) off();
+    await zmq?.close().catch(() => undefined);
     await app.close().catch(() => undefined);
     throw e;
   }
@@ -160,6 +171,7 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
     if (engine.state !== 'idle') await engine.abort('server closing').catch(() => undefined);
     for (const s of running) s.cancel('server closing');
     for (const c of Object.values(channels)) c.closeAll();
+    await zmq?.close().catch((e: unknown) => console.error(`labrig serve: closing the 0MQ publisher: ${String(e)}`));
     await app.close();
   })());
 
@@ -171,6 +183,8 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
     bus,
     executor,
     engine,
+    procedures,
+    zmq,
     get stats() {
       return { readRequests: reads.requests, deviceReads: reads.deviceReads };
     },

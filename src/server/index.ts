@@ -8,7 +8,9 @@
  *   `GET /api/sets/:id`, `POST /api/devices/:name/stop`, `POST /api/estop?switch=true|false`;
  * - `GET /api/actions`, `POST /api/actions/:name` `{ params, asRun?, md? }` → the record,
  *   `GET /api/actions/:id`, `POST /api/actions/:id/stop`, `POST /api/actions/stop?match=NAME`;
- * - websockets `/ws/status`, `/ws/data`, `/ws/live?signals=dev:path,...`, `/ws/documents`.
+ * - websockets `/ws/status`, `/ws/data`, `/ws/live?signals=dev:path,...`, `/ws/documents`;
+ * - with `scriptsDir`: OET-style procedures under `/api/v1.0/procedures` and the SSE stream
+ *   `/api/v1.0/stream`; with `zmq`: documents on 0MQ; `GET /` the operator page.
  *
  * ```ts
  * const rig = await loadRig('rig.yaml');
@@ -24,3 +26,6 @@ export { NotFoundError, UnauthorizedError, ForbiddenError, errorReply, ERROR_BOD
 export { checkBind, checkRequest, isLoopback, type RequestFacts } from './security.js';
 export type { SetRecord, EStopResultJson } from './devices.js';
 export type { DeviceInfo, PartInfo, NodeKind } from './device-ops.js';
+export { registerProcedures, procedureErrorReply, PathEscapeError, type ProceduresOptions, type ProceduresService } from './procedures/index.js';
+export { startZmqPublisher, encodeZmqDocument, type ZmqPublisher, type ZmqPublisherOptions } from './zmq.js';
+export { operatorPageHtml, type OperatorPageOptions } from './page.js';
