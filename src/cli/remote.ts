@@ -98,8 +98,8 @@ class Client {
     return parsed;
   }
 
-  ws(path: string): Promise<WsClient> {
-    return connectWs(`${this.base.replace(/^http/, 'ws')}${path}`, this.headers);
+  ws(path: string, onMessage?: (data: unknown) => void): Promise<WsClient> {
+    return connectWs(`${this.base.replace(/^http/, 'ws')}${path}`, this.headers, 10_000, onMessage);
   }
 }
 
@@ -268,15 +268,14 @@ async function action(client: Client, rest: string[], f: Flags, io: RemoteIO): P
   }
   const [name, ...kv] = need(rest, 1, 'action NAME [key=value...]');
   const params = keyValues(kv as string[]);
-  const data = f.wait ? await client.ws('/ws/data') : undefined;
+  const rows: unknown[] = [];
+  let id: string | undefined;
+  const data = f.wait ? await client.ws('/ws/data', (m) => {
+    const msg = JSON.parse(String(m)) as { action?: string; data?: unknown };
+    if (id === undefined) rows.push(msg);
+    else if (msg.action === id) io.out(JSON.stringify(msg.data));
+  }) : undefined;
   try {
-    const rows: unknown[] = [];
-    let id: string | undefined;
-    data?.on('message', (m) => {
-      const msg = JSON.parse(String(m)) as { action?: string; data?: unknown };
-      if (id === undefined) rows.push(msg);
-      else if (msg.action === id) io.out(JSON.stringify(msg.data));
-    });
     const rec = await client.call('POST', `/api/actions/${enc(name)}`, { params });
     id = rec.id as string;
     for (const m of rows as Array<{ action?: string; data?: unknown }>) if (m.action === id) io.out(JSON.stringify(m.data));
@@ -344,8 +343,7 @@ async function listen(client: Client, f: Flags, io: RemoteIO): Promise<number> {
   };
   try {
     if (f.ws !== undefined || f.live !== undefined) {
-      const ws = await client.ws(f.live !== undefined ? `/ws/live?signals=${enc(f.live)}` : `/ws/${f.ws}`);
-      ws.on('message', (m) => {
+      const ws = await client.ws(f.live !== undefined ? `/ws/live?signals=${enc(f.live)}` : `/ws/${f.ws}`, (m) => {
         io.out(String(m));
         counted();
       });
