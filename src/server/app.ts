@@ -119,7 +119,7 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
   });
 
   const reads = new ReadCoalescer();
-  const { running } = registerDeviceRoutes(app, { rig, executor, status: channels.status, reads });
+  const { running } = registerDeviceRoutes(app, { rig, executor, status: channels.status, reads, bus });
   registerActionRoutes(app, { rig, executor });
   app.get('/ws/status', { websocket: true }, (ws) => channels.status.add(ws));
   app.get('/ws/data', { websocket: true }, (ws) => channels.data.add(ws));
