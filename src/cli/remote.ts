@@ -178,7 +178,7 @@ export async function remoteCli(args: string[], io: RemoteIO = STD_IO): Promise<
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`the URL must be http:// or https:// (got ${url.protocol})`);
     if (!f.positionals[1]) throw new UsageError('missing the command');
   } catch (e) {
-    io.err(`labrig remote: ${oneLine(e)}\n${REMOTE_USAGE}`);
+    io.err(`labrig remote: ${e instanceof UsageError ? e.message : oneLine(e)} (see labrig remote --help)`);
     return 2;
   }
   const client = new Client(url.origin, f.token ?? ((io.env ?? process.env)['LABRIG_TOKEN'] || undefined));
@@ -247,7 +247,7 @@ export async function remoteCli(args: string[], io: RemoteIO = STD_IO): Promise<
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`labrig remote: ${e.message}\n${REMOTE_USAGE}`);
+      io.err(`labrig remote: ${e.message} (see labrig remote --help)`);
       return 2;
     }
     io.err(`labrig remote: ${e instanceof RemoteError ? e.message : oneLine(toError(e))}`);
