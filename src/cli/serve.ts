@@ -103,6 +103,7 @@ export async function serveCli(args: string[], io: ServeIO = STD_IO): Promise<nu
   try {
     server = await createServer({
       rig,
+      rigFile: resolve(p.rig),
       ...(p.host !== undefined ? { host: p.host } : {}),
       ...(p.port !== undefined ? { port: p.port } : {}),
       ...(p.token !== undefined ? { token: p.token } : {}),

@@ -35,6 +35,8 @@ export interface ServerOptions {
   token?: string;
   /** Allow-listed folder of procedures (for the procedure routes). */
   scriptsDir?: string;
+  /** The rig file the rig came from, for procedures that open it in their own process. */
+  rigFile?: string;
   /** Publish documents on 0MQ at this port too. */
   zmq?: { port: number };
   /** Bound on request bodies, bytes. Default 64 KiB. */
@@ -128,12 +130,14 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
     const list = (req.query.signals ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     serveLive(ws, rig, list);
   });
-  // TODO(lead, at merge with serveproc): register the procedure routes and SSE stream,
-  //   `await registerProcedures(app, { scriptsDir: options.scriptsDir, bus, rig })`;
+  // TODO(lead, at merge with serveproc): register the procedure routes and SSE stream when
+  //   `options.scriptsDir` is given,
+  //   `await registerProcedures(app, { scriptsDir: options.scriptsDir, bus, rig, rigFile: options.rigFile })`;
   //   start the 0MQ publisher when `options.zmq` is given,
   //   `zmqPub = await startZmqPublisher({ port: options.zmq.port, bus })` (closed in close());
   //   and serve the operator page, `app.get('/', (_r, reply) => reply.type('text/html').send(operatorPageHtml()))`.
   void options.scriptsDir;
+  void options.rigFile;
   void options.zmq;
 
   try {
