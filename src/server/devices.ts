@@ -92,7 +92,26 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     }),
   }));
 
-  app.get<{ Params: { name: string } }>('/api/devices/:name', { schema: { params: nameParams, response: errors } }, async (req) => describeMember(memberOf(rig, req.params.name)));
+  app.get<{ Params: { name: string } }>('/api/devices/:name', {
+    schema: {
+      params: nameParams,
+      response: {
+        200: {
+          type: 'object', required: ['name', 'family', 'uri', 'simulated', 'movable', 'moveAliases', 'dataKeys', 'parts'],
+          properties: {
+            name: { type: 'string' }, family: { type: 'string' }, uri: { type: 'string' }, simulated: { type: 'boolean' }, movable: { type: 'boolean' },
+            moveAliases: { type: 'array', items: { type: 'string' } },
+            dataKeys: { type: 'object', additionalProperties: { type: 'object', required: ['source', 'dtype', 'shape'], additionalProperties: true } },
+            parts: {
+              type: 'array',
+              items: { type: 'object', required: ['path', 'key', 'kind', 'movable'], properties: { path: { type: 'string' }, key: { type: 'string' }, kind: { enum: ['r', 'rw', 'w', 'x', 'device'] }, movable: { type: 'boolean' } } },
+            },
+          },
+        },
+        ...errors,
+      },
+    },
+  }, async (req) => describeMember(memberOf(rig, req.params.name)));
 
   app.get<{ Params: { name: string }; Querystring: { path?: string } }>('/api/devices/:name/read', {
     schema: {
@@ -176,7 +195,23 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     return reply.code(202).send({ id: rec.id, device: m.name, path });
   });
 
-  app.get<{ Params: { id: string } }>('/api/sets/:id', { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } }, response: errors } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/api/sets/:id', {
+    schema: {
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+      response: {
+        200: {
+          type: 'object', required: ['id', 'device', 'path', 'state', 'startedAt'],
+          properties: {
+            id: { type: 'string' }, device: { type: 'string' }, path: { type: 'string' }, value: {}, state: { enum: ['running', 'finished', 'failed'] },
+            runUid: { type: 'string' }, startedAt: { type: 'number' }, endedAt: { type: 'number' },
+            progress: { type: 'object', additionalProperties: true },
+            error: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } },
+          },
+        },
+        ...errors,
+      },
+    },
+  }, async (req) => {
     const rec = sets.get(req.params.id);
     if (!rec) throw new NotFoundError({ what: 'set', value: req.params.id });
     return rec;
