@@ -297,7 +297,12 @@ async function action(client: Client, rest: string[], f: Flags, io: RemoteIO): P
 async function proc(client: Client, rest: string[], f: Flags, io: RemoteIO): Promise<number> {
   const [sub, ...more] = rest;
   const base = '/api/v1.0/procedures';
-  const line = (p: any): string => `${p.id ?? '?'} ${p.state ?? '?'} ${p.script?.script_uri ?? p.script_uri ?? ''}`;
+  // OET answers one procedure as `{ procedure: {...} }`, several as `{ procedures: [...] }`.
+  const one = (r: any): any => r?.procedure ?? r;
+  const line = (r: any): string => {
+    const p = one(r);
+    return `${p?.id ?? '?'} ${p?.state ?? '?'} ${p?.script?.script_uri ?? p?.script_uri ?? ''}`;
+  };
   switch (sub) {
     case 'create': {
       const [uri, ...kv] = need(more, 1, 'proc create SCRIPT_URI [key=value...]');
@@ -314,7 +319,8 @@ async function proc(client: Client, rest: string[], f: Flags, io: RemoteIO): Pro
     case 'stop': {
       const [id] = need(more, 1, 'proc stop ID [--abort]');
       const p = await client.call('PUT', `${base}/${enc(id)}`, { state: 'STOPPED', abort: f.abort });
-      f.json ? io.out(JSON.stringify(p)) : io.out(Array.isArray(p) ? p.map(line).join('\n') : line(p));
+      const list = Array.isArray(p) ? p : Array.isArray(p?.procedures) ? p.procedures : [p];
+      f.json ? io.out(JSON.stringify(p)) : io.out(list.map(line).join('\n'));
       return 0;
     }
     case 'list': {

@@ -130,12 +130,13 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
     const list = (req.query.signals ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     serveLive(ws, rig, list);
   });
-  // TODO(lead, at merge with serveproc): register the procedure routes and SSE stream when
-  //   `options.scriptsDir` is given,
-  //   `await registerProcedures(app, { scriptsDir: options.scriptsDir, bus, rig, rigFile: options.rigFile })`;
-  //   start the 0MQ publisher when `options.zmq` is given,
-  //   `zmqPub = await startZmqPublisher({ port: options.zmq.port, bus })` (closed in close());
-  //   and serve the operator page, `app.get('/', (_r, reply) => reply.type('text/html').send(operatorPageHtml()))`.
+  // TODO(lead, at merge with serveproc): wire part 2 here. Tried on a trial merge of both branches
+  // (typechecks; page, procedure list/create/SSE and `labrig remote proc`/`listen` answered):
+  //   if (options.scriptsDir) await registerProcedures(app, { scriptsDir: options.scriptsDir, bus, rig,
+  //     ...(options.rigFile ? { rigFile: options.rigFile } : {}) });
+  //   app.get('/', (_r, reply) => reply.type('text/html').send(operatorPageHtml()));
+  //   if (options.zmq) zmqPub = await startZmqPublisher({ port: options.zmq.port, bus });  // close it in close()
+  // with imports from './procedures/index.js', './page.js' and './zmq.js'.
   void options.scriptsDir;
   void options.rigFile;
   void options.zmq;
