@@ -98,8 +98,8 @@ class Client {
     return parsed;
   }
 
-  ws(path: string): Promise<WsClient> {
-    return connectWs(`${this.base.replace(/^http/, 'ws')}${path}`, this.headers);
+  ws(path: string, onMessage?: (data: unknown) => void): Promise<WsClient> {
+    return connectWs(`${this.base.replace(/^http/, 'ws')}${path}`, this.headers, 10_000, onMessage);
   }
 }
 
@@ -178,7 +178,7 @@ export async function remoteCli(args: string[], io: RemoteIO = STD_IO): Promise<
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`the URL must be http:// or https:// (got ${url.protocol})`);
     if (!f.positionals[1]) throw new UsageError('missing the command');
   } catch (e) {
-    io.err(`labrig remote: ${oneLine(e)}\n${REMOTE_USAGE}`);
+    io.err(`labrig remote: ${e instanceof UsageError ? e.message : oneLine(e)} (see labrig remote --help)`);
     return 2;
   }
   const client = new Client(url.origin, f.token ?? ((io.env ?? process.env)['LABRIG_TOKEN'] || undefined));
@@ -247,7 +247,7 @@ export async function remoteCli(args: string[], io: RemoteIO = STD_IO): Promise<
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`labrig remote: ${e.message}\n${REMOTE_USAGE}`);
+      io.err(`labrig remote: ${e.message} (see labrig remote --help)`);
       return 2;
     }
     io.err(`labrig remote: ${e instanceof RemoteError ? e.message : oneLine(toError(e))}`);
@@ -268,15 +268,14 @@ async function action(client: Client, rest: string[], f: Flags, io: RemoteIO): P
   }
   const [name, ...kv] = need(rest, 1, 'action NAME [key=value...]');
   const params = keyValues(kv as string[]);
-  const data = f.wait ? await client.ws('/ws/data') : undefined;
+  const rows: unknown[] = [];
+  let id: string | undefined;
+  const data = f.wait ? await client.ws('/ws/data', (m) => {
+    const msg = JSON.parse(String(m)) as { action?: string; data?: unknown };
+    if (id === undefined) rows.push(msg);
+    else if (msg.action === id) io.out(JSON.stringify(msg.data));
+  }) : undefined;
   try {
-    const rows: unknown[] = [];
-    let id: string | undefined;
-    data?.on('message', (m) => {
-      const msg = JSON.parse(String(m)) as { action?: string; data?: unknown };
-      if (id === undefined) rows.push(msg);
-      else if (msg.action === id) io.out(JSON.stringify(msg.data));
-    });
     const rec = await client.call('POST', `/api/actions/${enc(name)}`, { params });
     id = rec.id as string;
     for (const m of rows as Array<{ action?: string; data?: unknown }>) if (m.action === id) io.out(JSON.stringify(m.data));
@@ -298,7 +297,12 @@ async function action(client: Client, rest: string[], f: Flags, io: RemoteIO): P
 async function proc(client: Client, rest: string[], f: Flags, io: RemoteIO): Promise<number> {
   const [sub, ...more] = rest;
   const base = '/api/v1.0/procedures';
-  const line = (p: any): string => `${p.id ?? '?'} ${p.state ?? '?'} ${p.script?.script_uri ?? p.script_uri ?? ''}`;
+  // OET answers one procedure as `{ procedure: {...} }`, several as `{ procedures: [...] }`.
+  const one = (r: any): any => r?.procedure ?? r;
+  const line = (r: any): string => {
+    const p = one(r);
+    return `${p?.id ?? '?'} ${p?.state ?? '?'} ${p?.script?.script_uri ?? p?.script_uri ?? ''}`;
+  };
   switch (sub) {
     case 'create': {
       const [uri, ...kv] = need(more, 1, 'proc create SCRIPT_URI [key=value...]');
@@ -315,7 +319,8 @@ async function proc(client: Client, rest: string[], f: Flags, io: RemoteIO): Pro
     case 'stop': {
       const [id] = need(more, 1, 'proc stop ID [--abort]');
       const p = await client.call('PUT', `${base}/${enc(id)}`, { state: 'STOPPED', abort: f.abort });
-      f.json ? io.out(JSON.stringify(p)) : io.out(Array.isArray(p) ? p.map(line).join('\n') : line(p));
+      const list = Array.isArray(p) ? p : Array.isArray(p?.procedures) ? p.procedures : [p];
+      f.json ? io.out(JSON.stringify(p)) : io.out(list.map(line).join('\n'));
       return 0;
     }
     case 'list': {
@@ -344,8 +349,7 @@ async function listen(client: Client, f: Flags, io: RemoteIO): Promise<number> {
   };
   try {
     if (f.ws !== undefined || f.live !== undefined) {
-      const ws = await client.ws(f.live !== undefined ? `/ws/live?signals=${enc(f.live)}` : `/ws/${f.ws}`);
-      ws.on('message', (m) => {
+      const ws = await client.ws(f.live !== undefined ? `/ws/live?signals=${enc(f.live)}` : `/ws/${f.ws}`, (m) => {
         io.out(String(m));
         counted();
       });

@@ -103,10 +103,11 @@ export async function serveCli(args: string[], io: ServeIO = STD_IO): Promise<nu
   try {
     server = await createServer({
       rig,
+      rigFile: resolve(p.rig),
       ...(p.host !== undefined ? { host: p.host } : {}),
       ...(p.port !== undefined ? { port: p.port } : {}),
       ...(p.token !== undefined ? { token: p.token } : {}),
-      ...(p.scripts !== undefined ? { scriptsDir: p.scripts, rigFile: resolve(p.rig) } : {}),
+      ...(p.scripts !== undefined ? { scriptsDir: p.scripts } : {}),
       ...(p.zmqPort !== undefined ? { zmq: { port: p.zmqPort } } : {}),
       warn: (l) => io.err(l),
     });

@@ -19,6 +19,19 @@ export interface ActionRoutesOptions {
 }
 
 const errors = { '4xx': ERROR_BODY_SCHEMA, '5xx': ERROR_BODY_SCHEMA } as const;
+
+/** JSON schema of an action record as the routes answer it. */
+export const ACTION_RECORD_SCHEMA = {
+  type: 'object',
+  required: ['id', 'name', 'params', 'group', 'concurrent', 'state', 'times', 'dataCount'],
+  properties: {
+    id: { type: 'string' }, name: { type: 'string' }, params: { type: 'object', additionalProperties: true },
+    group: { type: 'string' }, concurrent: { type: 'boolean' },
+    state: { enum: ['queued', 'active', 'finished', 'errored', 'aborted', 'skipped', 'estopped'] },
+    phase: { type: 'string' }, errorCode: { type: 'string' }, errorMessage: { type: 'string' }, errorPhase: { type: 'string' },
+    times: { type: 'object', additionalProperties: { type: 'number' } }, result: {}, dataCount: { type: 'integer' }, runUid: { type: 'string' },
+  },
+} as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 160 } } } as const;
 
 /** A record as JSON (what exec returned reduced to JSON). */
@@ -50,7 +63,27 @@ async function precheck(rig: Rig, params: Record<string, unknown>): Promise<void
 export function registerActionRoutes(app: FastifyInstance, options: ActionRoutesOptions): void {
   const { rig, executor } = options;
 
-  app.get('/api/actions', { schema: { response: errors } }, async () => ({
+  app.get('/api/actions', {
+    schema: {
+      response: {
+        200: {
+          type: 'object', required: ['actions', 'active', 'estop'],
+          properties: {
+            actions: {
+              type: 'array',
+              items: {
+                type: 'object', required: ['name', 'doc', 'params', 'concurrent', 'group'],
+                properties: { name: { type: 'string' }, doc: { type: 'string' }, params: { type: 'object', additionalProperties: true }, concurrent: { type: 'boolean' }, group: { type: 'string' } },
+              },
+            },
+            active: { type: 'array', items: ACTION_RECORD_SCHEMA },
+            estop: { type: 'boolean' },
+          },
+        },
+        ...errors,
+      },
+    },
+  }, async () => ({
     actions: executor.actions.map((d) => ({ name: d.name, doc: d.doc ?? '', params: d.params, concurrent: d.concurrent !== false, group: d.group ?? d.name })),
     active: executor.active.map(recordJson),
     estop: executor.eStopped,
@@ -74,7 +107,7 @@ export function registerActionRoutes(app: FastifyInstance, options: ActionRoutes
         type: ['object', 'null'], additionalProperties: false,
         properties: { params: { type: 'object' }, asRun: { type: 'boolean' }, md: { type: 'object' } },
       },
-      response: errors,
+      response: { 200: ACTION_RECORD_SCHEMA, ...errors },
     },
   }, async (req) => {
     const name = req.params.name;
@@ -86,13 +119,15 @@ export function registerActionRoutes(app: FastifyInstance, options: ActionRoutes
     return recordJson(h.record);
   });
 
-  app.get<{ Params: { id: string } }>('/api/actions/:id', { schema: { params: idParams, response: errors } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/api/actions/:id', { schema: { params: idParams, response: { 200: ACTION_RECORD_SCHEMA, ...errors } } }, async (req) => {
     const rec = findRecord(executor, req.params.id);
     if (!rec) throw new NotFoundError({ what: 'action', value: req.params.id });
     return recordJson(rec);
   });
 
-  app.post<{ Params: { id: string } }>('/api/actions/:id/stop', { schema: { params: idParams, response: errors } }, async (req) => {
+  app.post<{ Params: { id: string } }>('/api/actions/:id/stop', {
+    schema: { params: idParams, response: { 200: { type: 'object', required: ['stopped', 'record'], properties: { stopped: { type: 'boolean' }, record: ACTION_RECORD_SCHEMA } }, ...errors } },
+  }, async (req) => {
     const rec = findRecord(executor, req.params.id);
     if (!rec) throw new NotFoundError({ what: 'action', value: req.params.id });
     const stopped = executor.stop(rec.id);

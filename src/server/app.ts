@@ -16,7 +16,7 @@ import { DocumentBus } from './bus.js';
 import { ReadCoalescer } from './device-ops.js';
 import { registerDeviceRoutes } from './devices.js';
 import { errorReply } from './errors.js';
-import { Channel } from './hub.js';
+import { Channel, safeStringify, sendTo } from './hub.js';
 import { serveLive } from './live.js';
 import { operatorPageHtml } from './page.js';
 import { registerProcedures, type ProceduresService } from './procedures/index.js';
@@ -131,9 +131,16 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
   });
 
   const reads = new ReadCoalescer();
-  const { running } = registerDeviceRoutes(app, { rig, executor, status: channels.status, reads });
+  const { running, sets } = registerDeviceRoutes(app, { rig, executor, status: channels.status, reads, bus });
   registerActionRoutes(app, { rig, executor });
-  app.get('/ws/status', { websocket: true }, (ws) => channels.status.add(ws));
+  // A new status client first gets the state as it stands, in the messages' usual shapes: the
+  // e-stop if in force, then every queued or running action and every running set.
+  app.get('/ws/status', { websocket: true }, (ws) => {
+    channels.status.add(ws);
+    if (executor.eStopped) sendTo(ws, safeStringify({ type: 'estop', estop: true }));
+    for (const rec of executor.active) sendTo(ws, safeStringify({ type: 'action', record: recordJson(rec) }));
+    for (const rec of sets.values()) if (rec.state === 'running') sendTo(ws, safeStringify({ type: 'set', ...rec }));
+  });
   app.get('/ws/data', { websocket: true }, (ws) => channels.data.add(ws));
   app.get('/ws/documents', { websocket: true }, (ws) => channels.documents.add(ws));
   app.get<{ Querystring: { signals?: string } }>('/ws/live', { websocket: true }, (ws, req) => {

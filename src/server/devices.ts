@@ -7,7 +7,12 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidStateError, toError } from '../core/errors.js';
 import type { Executor } from '../core/executor/index.js';
+import { composeRun } from '../core/documents/index.js';
+import type { AnyDocument } from '../core/documents/types.js';
+import type { Device } from '../core/device/device.js';
+import type { DataKeys, Readings } from '../core/protocols.js';
 import type { Status } from '../core/status.js';
+import type { DocumentBus } from './bus.js';
 import { eStopMembers, type EStopReport, type EStopResult, type Rig } from '../rig/index.js';
 import { describeMember, memberOf, nodeOf, readNode, ReadCoalescer, startSet } from './device-ops.js';
 import { ERROR_BODY_SCHEMA, NotFoundError } from './errors.js';
@@ -20,6 +25,8 @@ export interface SetRecord {
   path: string;
   value: unknown;
   state: 'running' | 'finished' | 'failed';
+  /** uid of the run that records the set (start, the readback as one event, stop). */
+  runUid?: string;
   /** ms since the epoch. */
   startedAt: number;
   endedAt?: number;
@@ -49,6 +56,8 @@ export interface DeviceRoutesOptions {
   executor: Executor;
   status: Channel;
   reads: ReadCoalescer;
+  /** Where the documents of each set's run go. */
+  bus: DocumentBus;
   /** Finished set records kept for `GET /api/sets/:id`. Default 200. */
   setHistory?: number;
 }
@@ -62,7 +71,7 @@ const eStopResultSchema = {
 
 /** Register the device and e-stop routes on `app`. */
 export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): { sets: Map<string, SetRecord>; running: Set<Status<unknown>> } {
-  const { rig, executor, status, reads } = options;
+  const { rig, executor, status, reads, bus } = options;
   const keep = options.setHistory ?? 200;
   const sets = new Map<string, SetRecord>();
   const running = new Set<Status<unknown>>();
@@ -83,7 +92,26 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     }),
   }));
 
-  app.get<{ Params: { name: string } }>('/api/devices/:name', { schema: { params: nameParams, response: errors } }, async (req) => describeMember(memberOf(rig, req.params.name)));
+  app.get<{ Params: { name: string } }>('/api/devices/:name', {
+    schema: {
+      params: nameParams,
+      response: {
+        200: {
+          type: 'object', required: ['name', 'family', 'uri', 'simulated', 'movable', 'moveAliases', 'dataKeys', 'parts'],
+          properties: {
+            name: { type: 'string' }, family: { type: 'string' }, uri: { type: 'string' }, simulated: { type: 'boolean' }, movable: { type: 'boolean' },
+            moveAliases: { type: 'array', items: { type: 'string' } },
+            dataKeys: { type: 'object', additionalProperties: { type: 'object', required: ['source', 'dtype', 'shape'], additionalProperties: true } },
+            parts: {
+              type: 'array',
+              items: { type: 'object', required: ['path', 'key', 'kind', 'movable'], properties: { path: { type: 'string' }, key: { type: 'string' }, kind: { enum: ['r', 'rw', 'w', 'x', 'device'] }, movable: { type: 'boolean' } } },
+            },
+          },
+        },
+        ...errors,
+      },
+    },
+  }, async (req) => describeMember(memberOf(rig, req.params.name)));
 
   app.get<{ Params: { name: string }; Querystring: { path?: string } }>('/api/devices/:name/read', {
     schema: {
@@ -135,6 +163,9 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     const path = body.path ?? '';
     const started = await startSet(m, path, body.value ?? undefined, body.timeoutMs);
     const rec: SetRecord = { id: `set-${++counter}`, device: m.name, path, value: body.value ?? null, state: 'running', startedAt: Date.now() };
+    const run = composeRun({ plan_name: 'set', device: m.name, path, value: rec.value, set_id: rec.id });
+    rec.runUid = run.start.uid;
+    bus.publish('start', run.start as AnyDocument);
     remember(rec);
     running.add(started.status);
     const unwatch = started.status.watch((p) => {
@@ -150,17 +181,37 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
         rec.state = 'failed';
         rec.error = { type: (err as { code?: string }).code ?? err.name, message: err.message };
       },
-    ).finally(() => {
+    ).then(() => recordReadback(run, started.node, rec.state === 'finished')).finally(() => {
       unwatch();
       running.delete(started.status);
       rec.endedAt = Date.now();
-      publish(rec);
+      try {
+        bus.publish('stop', run.composeStop(rec.state === 'finished' ? { exitStatus: 'success' } : { exitStatus: 'fail', reason: rec.error?.message ?? 'failed' }) as AnyDocument);
+      } finally {
+        publish(rec);
+      }
     });
     publish(rec);
     return reply.code(202).send({ id: rec.id, device: m.name, path });
   });
 
-  app.get<{ Params: { id: string } }>('/api/sets/:id', { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } }, response: errors } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/api/sets/:id', {
+    schema: {
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+      response: {
+        200: {
+          type: 'object', required: ['id', 'device', 'path', 'state', 'startedAt'],
+          properties: {
+            id: { type: 'string' }, device: { type: 'string' }, path: { type: 'string' }, value: {}, state: { enum: ['running', 'finished', 'failed'] },
+            runUid: { type: 'string' }, startedAt: { type: 'number' }, endedAt: { type: 'number' },
+            progress: { type: 'object', additionalProperties: true },
+            error: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } },
+          },
+        },
+        ...errors,
+      },
+    },
+  }, async (req) => {
     const rec = sets.get(req.params.id);
     if (!rec) throw new NotFoundError({ what: 'set', value: req.params.id });
     return rec;
@@ -207,6 +258,23 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     status.broadcast({ type: 'estop', ...out });
     return out;
   });
+
+  /** After a set, read the node back into the run as one `primary` event (when it is readable). */
+  async function recordReadback(run: ReturnType<typeof composeRun>, node: Device, ok: boolean): Promise<void> {
+    const r = node as unknown as { read?: () => Promise<Readings>; describe?: () => Promise<DataKeys> };
+    if (!ok || typeof r.read !== 'function' || typeof r.describe !== 'function') return;
+    try {
+      const [keys, readings] = await Promise.all([r.describe(), readNode(node)]);
+      const desc = run.composeDescriptor({ name: 'primary', dataKeys: keys });
+      bus.publish('descriptor', desc.descriptor as AnyDocument);
+      bus.publish('event', desc.composeEvent({
+        data: Object.fromEntries(Object.entries(readings).map(([k, v]) => [k, v.value])),
+        timestamps: Object.fromEntries(Object.entries(readings).map(([k, v]) => [k, v.timestamp])),
+      }) as AnyDocument);
+    } catch (e) {
+      console.error(`labrig serve: reading back after ${run.start['set_id'] as string}: ${toError(e).message}`);
+    }
+  }
 
   return { sets, running };
 }

@@ -50,11 +50,13 @@ export function wsClient(url: string, headers: Record<string, string> = {}, hand
 
 /**
  * Open `url` and resolve once connected; reject with the server's status (`401`, ...) or the
- * error, within `timeoutMs`.
+ * error, within `timeoutMs`. Pass `onMessage` to receive every message: one attached after the
+ * promise resolved can miss those the server sent at once (they arrive with the handshake).
  */
-export function connectWs(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<WsClient> {
+export function connectWs(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000, onMessage?: (data: unknown) => void): Promise<WsClient> {
   return new Promise((resolve, reject) => {
     const ws = wsClient(url, headers, timeoutMs);
+    if (onMessage) ws.on('message', onMessage);
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`websocket ${url}: no connection after ${timeoutMs} ms`));

@@ -56,6 +56,9 @@ t.test('definitions; stop one; stop matching; refusals', async (t) => {
   const a = await api(server, 'POST', '/api/actions/axis.move', { params: { device: 'stage', axis: 'A', position: -45 } });
   t.equal(a.status, 200);
   await until(async () => Math.abs((await api(server, 'GET', '/api/devices/stage/read?path=A')).body.readings['stage-A'].value) > 0.5, 15_000, 'moving');
+  const late = await listen(t, server, '/ws/status');
+  const snap = await late.waitFor((m) => m.type === 'action', 15_000, 'snapshot of the running action');
+  t.match(snap.record, { id: a.body.id, state: 'active' }, 'a new status client sees the running action at once');
   const s = await api(server, 'POST', `/api/actions/${a.body.id}/stop`);
   t.equal(s.status, 200);
   t.equal(s.body.stopped, true);

@@ -29,8 +29,17 @@ t.test('bad command lines exit 2 without starting anything', async (t) => {
   const b = io();
   t.equal(await serveCli(['--rig', RIG_FILE, '--host', '0.0.0.0'], { ...b }), 2, 'non-loopback without a token: refused before the rig opens');
   t.match(b.errors.join('\n'), /needs a token/);
+  for (const flag of ['--help', '-h']) {
+    const h = io();
+    t.equal(await serveCli([flag], { ...h }), 0);
+    t.match(h.lines[0], /^usage: labrig serve/);
+    const r = io();
+    t.equal(await remoteCli([flag], r), 0);
+    t.match(r.lines[0], /^usage: labrig remote/);
+  }
   const c = io();
   t.equal(await remoteCli(['not a url', 'devices'], c), 2);
+  t.match(c.errors[0], /^labrig remote: 'not a url' is not a URL .*\(see labrig remote --help\)$/, 'one line with the fix');
   t.equal(await remoteCli(['http://127.0.0.1:1'], c), 2);
   t.equal(await remoteCli(['http://127.0.0.1:1', 'frobnicate'], c), 2, 'unknown command');
 });

@@ -31,6 +31,7 @@ t.test('list, describe and read the rig', async (t) => {
 t.test('set moves the axis: 202 with an id, progress and completion on /ws/status', async (t) => {
   const { server } = await served(t);
   const status = await listen(t, server, '/ws/status');
+  const docs = await listen(t, server, '/ws/documents');
   const res = await api(server, 'POST', '/api/devices/stage/set', { path: 'A', value: 3 });
   t.equal(res.status, 202);
   t.match(res.body, { id: /^set-\d+$/, device: 'stage', path: 'A' });
@@ -40,6 +41,13 @@ t.test('set moves the axis: 202 with an id, progress and completion on /ws/statu
   t.ok(running.length >= 1, 'the start (and progress) came first');
   const rec = await api(server, 'GET', `/api/sets/${res.body.id}`);
   t.equal(rec.body.state, 'finished');
+  // The set is recorded as a run: start, the readback as one event, stop.
+  await docs.waitFor((m) => m.name === 'stop' && m.doc.run_start === rec.body.runUid, 15_000, 'set run stop');
+  const run = docs.messages.filter((m) => m.doc.uid === rec.body.runUid || m.doc.run_start === rec.body.runUid || (m.name === 'event' && docs.messages.some((d) => d.name === 'descriptor' && d.doc.uid === m.doc.descriptor && d.doc.run_start === rec.body.runUid)));
+  t.same(run.map((m) => m.name), ['start', 'descriptor', 'event', 'stop']);
+  t.match(run[0].doc, { plan_name: 'set', device: 'stage', path: 'A', value: 3, set_id: res.body.id });
+  t.ok(Math.abs(run[2].doc.data['stage-A'] - 3) < 0.01, 'the event holds the readback');
+  t.equal(run[3].doc.exit_status, 'success');
   const read = await api(server, 'GET', '/api/devices/stage/read?path=A');
   t.ok(Math.abs(read.body.readings['stage-A'].value - 3) < 0.01, `at 3 mm (${read.body.readings['stage-A'].value})`);
   const sp = await api(server, 'POST', '/api/devices/stage/set', { path: 'A.velocity', value: 15 });
@@ -86,6 +94,7 @@ t.test('bad requests get 4xx with a typed body, never a 500 or a stack', async (
 
 t.test('stop one device reports its confirmation', async (t) => {
   const { server } = await served(t);
+  const docs = await listen(t, server, '/ws/documents');
   const res = await api(server, 'POST', '/api/devices/stage/set', { path: 'A', value: -40 });
   t.equal(res.status, 202);
   await until(async () => Math.abs((await api(server, 'GET', '/api/devices/stage/read?path=A')).body.readings['stage-A'].value) > 0.5, 15_000, 'axis moving');
@@ -96,6 +105,8 @@ t.test('stop one device reports its confirmation', async (t) => {
   await until(async () => (await api(server, 'GET', `/api/sets/${res.body.id}`)).body.state !== 'running', 15_000, 'set ended');
   const rec = await api(server, 'GET', `/api/sets/${res.body.id}`);
   t.equal(rec.body.state, 'failed', 'the interrupted move is reported failed');
+  const stopDoc = await docs.waitFor((m) => m.name === 'stop' && m.doc.run_start === rec.body.runUid, 15_000, 'set run stop');
+  t.equal(stopDoc.doc.exit_status, 'fail');
   const pos = (await api(server, 'GET', '/api/devices/stage/read?path=A')).body.readings['stage-A'].value;
   t.ok(pos > -40 + 0.5, `stopped short of the target (${pos})`);
 });

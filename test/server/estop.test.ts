@@ -45,6 +45,9 @@ t.test('POST /api/estop stops every device and reports each confirmation and tim
   t.equal(p2, p1, 'the stage no longer moves');
   t.ok(p2 < 45 - 0.5, `stopped short of the target (${p2})`);
 
+  const late = await listen(t, server, '/ws/status');
+  const first = await late.waitFor(() => true, 15_000, 'snapshot');
+  t.same(first, { type: 'estop', estop: true }, 'a client connecting during the e-stop is told at once');
   const refusedSet = await api(server, 'POST', '/api/devices/stage/set', { path: 'A', value: 1 });
   t.equal(refusedSet.status, 409);
   t.equal(refusedSet.body.error.type, 'INVALID_STATE');

@@ -57,10 +57,9 @@ export interface Listener {
 
 /** Connect to `path` of `server` (closed at the end of `t`). */
 export async function listen(t: Test, server: { url: string }, path: string, headers: Record<string, string> = {}): Promise<Listener> {
-  const ws = await connectWs(`${server.url.replace(/^http/, 'ws')}${path}`, headers);
   const messages: any[] = [];
   const waiters = new Set<() => void>();
-  ws.on('message', (d) => {
+  const ws = await connectWs(`${server.url.replace(/^http/, 'ws')}${path}`, headers, 10_000, (d) => {
     messages.push(JSON.parse(String(d)));
     for (const w of [...waiters]) w();
   });
