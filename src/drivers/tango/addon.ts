@@ -43,10 +43,11 @@ export class TangoAddonUnavailableError extends InvalidStateError {
   }
 }
 
-type Dispatch = (kind: number, id: number, ok: boolean, value: unknown) => void;
+/** The function the native device calls: `kind` 0 = reply to request `id`, 1 = event of subscription `id`. */
+export type Dispatch = (kind: number, id: number, ok: boolean, value: unknown) => void;
 
-/** The native `Device` class as the addon exports it (see tango_addon.cc for each call). */
-interface NativeDevice {
+/** The native `Device` as the addon exports it (see tango_addon.cc for each call; replies come to the dispatcher). */
+export interface NativeDevice {
   connect(id: number, tangoName: string, timeoutMs: number): void;
   read(id: number, names: string[], timeoutMs: number): void;
   write(id: number, name: string, value: unknown, timeoutMs: number): void;
@@ -56,6 +57,8 @@ interface NativeDevice {
   state(id: number, timeoutMs: number): void;
   status(id: number, timeoutMs: number): void;
   close(id: number): void;
+  /** Reply to `id` from the worker without any Tango call (the round-trip floor, for the bench). */
+  echo(id: number): void;
   ref(): void;
   unref(): void;
 }
