@@ -8,7 +8,9 @@
  * declaration wants to write).
  * @module
  */
+import type { ConnectOptions } from '../../core/device/device.js';
 import { StandardReadable } from '../../core/device/standard-readable.js';
+import { setMockValue } from '../../core/signal/mock.js';
 import { InvalidInputError, NotConnectedError } from '../../core/errors.js';
 import { SignalR } from '../../core/signal/signal.js';
 import { SignalRW } from '../../core/signal/writable.js';
@@ -120,6 +122,15 @@ export class TangoDevice extends StandardReadable {
     }
     this.addReadables(readables, 'read');
     this.setName(name);
+  }
+
+  /** Connect every signal; on the mock tier `state` then reads `ON` (the default mock behaviour). */
+  override async connect(options: ConnectOptions = {}): Promise<void> {
+    await super.connect(options);
+    if (options.mock) {
+      setMockValue(this.state, 'ON');
+      setMockValue(this.status, 'mock Tango device');
+    }
   }
 
   protected override childEntries(): Iterable<[string, unknown]> {
