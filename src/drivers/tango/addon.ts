@@ -73,13 +73,13 @@ export interface TangoAddonModule {
 
 let cached: { path: string; mod?: TangoAddonModule; error?: TangoAddonUnavailableError } | undefined;
 
-function addonPath(): string {
+function resolvedAddonPath(): string {
   return process.env['LABRIG_TANGO_ADDON'] || TANGO_ADDON_PATH;
 }
 
 /** Load the built addon (once); throws {@link TangoAddonUnavailableError} when absent or unloadable. */
 export function loadTangoAddon(): TangoAddonModule {
-  const path = addonPath();
+  const path = resolvedAddonPath();
   if (cached?.path !== path) {
     cached = { path };
     if (!existsSync(path)) cached.error = new TangoAddonUnavailableError({ path, detail: 'the native addon is not built' });
@@ -294,4 +294,19 @@ export class TangoAddonBackend implements TangoBackend {
     this.#refs = 0;
     this.#dev = undefined;
   }
+}
+
+/** Where the built addon is looked for (env `LABRIG_TANGO_ADDON`, else {@link TANGO_ADDON_PATH}). */
+export function addonPath(): string {
+  return resolvedAddonPath();
+}
+
+/** Tell whether the native addon is built and loads (the family's `?backend=auto` test). */
+export function addonAvailable(): boolean {
+  return tangoAddonAvailable();
+}
+
+/** Make an addon backend; throws {@link TangoAddonUnavailableError} when the addon is not built. */
+export function loadAddonBackend(options: AddonOptions = {}): TangoBackend {
+  return new TangoAddonBackend(options);
 }
