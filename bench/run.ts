@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   legato: async () => (await import('./drivers-legato.js')).benchLegato(),
   writers: async () => (await import('./writers.js')).benchWriters(),
   sequencer: async () => (await import('./sequencer.js')).benchSequencer(),
+  'tango-addon': async () => (await import('./tango-addon.js')).benchTangoAddon(),
   potentiostat: async () => (await import('./potentiostat.js')).benchPotentiostat(),
   nidaqmx: async () => (await import('./nidaqmx.js')).benchNidaqmx(),
   serve: async () => (await import('./serve.js')).benchServe(),

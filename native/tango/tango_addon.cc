@@ -988,7 +988,8 @@ class Device : public Napi::ObjectWrap<Device> {
                         InstanceMethod("subscribe", &Device::Subscribe), InstanceMethod("unsubscribe", &Device::Unsubscribe),
                         InstanceMethod("state", &Device::State), InstanceMethod("status", &Device::Status),
                         InstanceMethod("close", &Device::Close), InstanceMethod("ref", &Device::Ref),
-                        InstanceMethod("unref", &Device::Unref)});
+                        InstanceMethod("unref", &Device::Unref),
+                        InstanceMethod("echo", &Device::Echo)});
   }
 
   // new Device(dispatch)
@@ -1010,6 +1011,12 @@ class Device : public Napi::ObjectWrap<Device> {
  private:
   Core *core_ = nullptr;
   bool closed_ = false;
+
+  // Queue `job` (which replies to `id` through the dispatcher).
+  Napi::Value submit(const Napi::CallbackInfo &info, std::function<void()> job) {
+    core_->enqueue(std::move(job));
+    return info.Env().Undefined();
+  }
 
   bool usable(const Napi::CallbackInfo &info) {
     if (closed_ || !core_) {
@@ -1060,7 +1067,7 @@ class Device : public Napi::ObjectWrap<Device> {
     for (uint32_t i = 0; i < arr.Length(); i++) names.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
     int tmo = info[2].As<Napi::Number>().Int32Value();
     Core *c = core_;
-    c->enqueue([c, id, names, tmo]() mutable {
+    return submit(info, [c, id, names, tmo]() mutable {
       c->reply(id, guarded([&]() -> Builder {
         requireDev(*c);
         c->setTimeout(tmo);
@@ -1081,7 +1088,6 @@ class Device : public Napi::ObjectWrap<Device> {
         };
       }));
     });
-    return info.Env().Undefined();
   }
 
   // write(id, name, value, timeoutMs)
@@ -1098,14 +1104,13 @@ class Device : public Napi::ObjectWrap<Device> {
     }
     int tmo = info[3].As<Napi::Number>().Int32Value();
     Core *c = core_;
-    c->enqueue([c, id, name, v, tmo] {
+    return submit(info, [c, id, name, v, tmo] {
       c->reply(id, guarded([&] {
         requireDev(*c);
         c->setTimeout(tmo);
         return writeAttr(*c, name, v);
       }));
     });
-    return info.Env().Undefined();
   }
 
   // command(id, name, hasArg, arg, timeoutMs)
@@ -1123,14 +1128,13 @@ class Device : public Napi::ObjectWrap<Device> {
     }
     int tmo = info[4].As<Napi::Number>().Int32Value();
     Core *c = core_;
-    c->enqueue([c, id, name, v, hasArg, tmo] {
+    return submit(info, [c, id, name, v, hasArg, tmo] {
       c->reply(id, guarded([&] {
         requireDev(*c);
         c->setTimeout(tmo);
         return runCommand(*c, name, v, hasArg);
       }));
     });
-    return info.Env().Undefined();
   }
 
   // subscribe(id, attr, sub, timeoutMs): events of `sub` arrive as dispatch(1, sub, ...)
@@ -1186,7 +1190,7 @@ class Device : public Napi::ObjectWrap<Device> {
     double id = info[0].As<Napi::Number>().DoubleValue();
     int tmo = info[1].As<Napi::Number>().Int32Value();
     Core *c = core_;
-    c->enqueue([c, id, tmo] {
+    return submit(info, [c, id, tmo] {
       c->reply(id, guarded([&]() -> Builder {
         requireDev(*c);
         c->setTimeout(tmo);
@@ -1194,7 +1198,6 @@ class Device : public Napi::ObjectWrap<Device> {
         return [s](Napi::Env env) { return Napi::String::New(env, s); };
       }));
     });
-    return info.Env().Undefined();
   }
 
   // status(id, timeoutMs)
@@ -1203,7 +1206,7 @@ class Device : public Napi::ObjectWrap<Device> {
     double id = info[0].As<Napi::Number>().DoubleValue();
     int tmo = info[1].As<Napi::Number>().Int32Value();
     Core *c = core_;
-    c->enqueue([c, id, tmo] {
+    return submit(info, [c, id, tmo] {
       c->reply(id, guarded([&]() -> Builder {
         requireDev(*c);
         c->setTimeout(tmo);
@@ -1211,7 +1214,6 @@ class Device : public Napi::ObjectWrap<Device> {
         return [s](Napi::Env env) { return Napi::String::New(env, s); };
       }));
     });
-    return info.Env().Undefined();
   }
 
   // close(id): unsubscribe everything, delete the proxy (while the process is alive), stop the
@@ -1240,6 +1242,14 @@ class Device : public Napi::ObjectWrap<Device> {
       c->stop();
     });
     return info.Env().Undefined();
+  }
+
+  // echo(id): a reply from the worker without any Tango call (measures the thread round trip).
+  Napi::Value Echo(const Napi::CallbackInfo &info) {
+    if (!usable(info)) return info.Env().Undefined();
+    double id = info[0].As<Napi::Number>().DoubleValue();
+    Core *c = core_;
+    return submit(info, [c, id] { c->reply(id, {true, Builder()}); });
   }
 
   Napi::Value Ref(const Napi::CallbackInfo &info) {

@@ -17,6 +17,7 @@ import { modbusFamily } from '../drivers/modbus/family.js';
 import { nidaqmxFamily } from '../drivers/nidaqmx/family.js';
 import { opcuaFamily } from '../drivers/opcua/family.js';
 import { registerFamily } from '../drivers/registry.js';
+import { tangoFamily } from '../drivers/tango/family.js';
 import { alicatSimulator } from '../sim/alicat/family.js';
 import { biologicSimulator } from '../sim/biologic/family.js';
 import type { AnySimulator } from '../sim/family.js';
@@ -27,6 +28,7 @@ import { modbusSimulator } from '../sim/modbus/family.js';
 import { nidaqmxSimulator } from '../sim/nidaqmx/family.js';
 import { opcuaSimulator } from '../sim/opcua/family.js';
 import { registerSimulator } from '../sim/registry.js';
+import { tangoSimulator } from '../sim/tango/family.js';
 
 /** A family as labrig ships it: the driver descriptor and, when it has one, its simulator's. */
 export interface FamilyBundle {
@@ -44,6 +46,7 @@ export const BUILTIN_FAMILIES: readonly FamilyBundle[] = [
   { family: gamryFamily, simulator: gamrySimulator },
   { family: biologicFamily, simulator: biologicSimulator },
   { family: nidaqmxFamily, simulator: nidaqmxSimulator },
+  { family: tangoFamily, simulator: tangoSimulator },
 ];
 
 /** Register every built-in family and simulator (idempotent: registering the same descriptor again does nothing). */

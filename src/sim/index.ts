@@ -3,7 +3,7 @@
  * pairs and fault injection at the top level; simulator descriptors and their registry
  * (`registerSimulator`: what makes `sim:<name>` and `labrig sim <name>` work, for labrig's own
  * simulators and third-party ones alike); the helpers a wire simulator is built from; and the
- * wire-faithful simulators per family as namespaces (`galil`, `alicat`, `legato`, `modbus`, `nidaqmx`; OPC UA
+ * wire-faithful simulators per family as namespaces (`galil`, `alicat`, `legato`, `modbus`, `nidaqmx`, `tango`; OPC UA
  * at labrig/sim/opcua, since node-opcua is slow to load), e.g. `sim.galil.startGalilSim()`.
  * @module
  */
@@ -22,3 +22,4 @@ export * as electrochem from './electrochem/index.js';
 export * as gamry from './gamry/index.js';
 export * as biologic from './biologic/index.js';
 export * as nidaqmx from './nidaqmx/index.js';
+export * as tango from './tango/index.js';

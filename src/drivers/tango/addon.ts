@@ -43,10 +43,11 @@ export class TangoAddonUnavailableError extends InvalidStateError {
   }
 }
 
-type Dispatch = (kind: number, id: number, ok: boolean, value: unknown) => void;
+/** The function the native device calls: `kind` 0 = reply to request `id`, 1 = event of subscription `id`. */
+export type Dispatch = (kind: number, id: number, ok: boolean, value: unknown) => void;
 
-/** The native `Device` class as the addon exports it (see tango_addon.cc for each call). */
-interface NativeDevice {
+/** The native `Device` as the addon exports it (see tango_addon.cc for each call; replies come to the dispatcher). */
+export interface NativeDevice {
   connect(id: number, tangoName: string, timeoutMs: number): void;
   read(id: number, names: string[], timeoutMs: number): void;
   write(id: number, name: string, value: unknown, timeoutMs: number): void;
@@ -56,6 +57,8 @@ interface NativeDevice {
   state(id: number, timeoutMs: number): void;
   status(id: number, timeoutMs: number): void;
   close(id: number): void;
+  /** Reply to `id` from the worker without any Tango call (the round-trip floor, for the bench). */
+  echo(id: number): void;
   ref(): void;
   unref(): void;
 }
@@ -70,13 +73,13 @@ export interface TangoAddonModule {
 
 let cached: { path: string; mod?: TangoAddonModule; error?: TangoAddonUnavailableError } | undefined;
 
-function addonPath(): string {
+function resolvedAddonPath(): string {
   return process.env['LABRIG_TANGO_ADDON'] || TANGO_ADDON_PATH;
 }
 
 /** Load the built addon (once); throws {@link TangoAddonUnavailableError} when absent or unloadable. */
 export function loadTangoAddon(): TangoAddonModule {
-  const path = addonPath();
+  const path = resolvedAddonPath();
   if (cached?.path !== path) {
     cached = { path };
     if (!existsSync(path)) cached.error = new TangoAddonUnavailableError({ path, detail: 'the native addon is not built' });
@@ -291,4 +294,19 @@ export class TangoAddonBackend implements TangoBackend {
     this.#refs = 0;
     this.#dev = undefined;
   }
+}
+
+/** Where the built addon is looked for (env `LABRIG_TANGO_ADDON`, else {@link TANGO_ADDON_PATH}). */
+export function addonPath(): string {
+  return resolvedAddonPath();
+}
+
+/** Tell whether the native addon is built and loads (the family's `?backend=auto` test). */
+export function addonAvailable(): boolean {
+  return tangoAddonAvailable();
+}
+
+/** Make an addon backend; throws {@link TangoAddonUnavailableError} when the addon is not built. */
+export function loadAddonBackend(options: AddonOptions = {}): TangoBackend {
+  return new TangoAddonBackend(options);
 }

@@ -14,3 +14,4 @@ export {
   type TangoServer,
   type TangoServerOptions,
 } from './server.js';
+export { tangoSimulator, TANGO_SIM_PARAMS, TANGO_SIM_USAGE, type TangoSimParams } from './family.js';

@@ -1,0 +1,111 @@
+/**
+ * The Tango family: `tango://host:port/domain/family/member` (through the Tango database at
+ * host:port), `tango://domain/family/member` (through TANGO_HOST) and
+ * `tango://host:port/domain/family/member#dbase=no` (the device server directly). A device is
+ * built from the server's own description (`device.ts`). `?backend=sidecar|addon|auto` picks the
+ * backend: auto = the native addon when `native/tango` is built, else the PyTango sidecar.
+ * @module
+ */
+import { InvalidInputError } from '../../core/errors.js';
+import type { Transport } from '../../protocols/address.js';
+import type { ParamSchema } from '../../protocols/params.js';
+import type { AddressBase } from '../../protocols/uri.js';
+import { defineFamily } from '../family.js';
+import { parseTangoAddress, type TangoAddress, type TangoBackend } from './backend.js';
+import type { TangoDevice } from './device.js';
+
+/** A checked `tango://` address. */
+export interface TangoUriAddress extends AddressBase {
+  scheme: 'tango';
+  tango: TangoAddress;
+  /** Limit of each call, ms. */
+  timeoutMs: number;
+  /** Limit of connecting (describing the device), ms. */
+  connectTimeoutMs: number;
+}
+
+/** Parameters of a `tango://` address. */
+export const TANGO_ADDRESS_PARAMS = {
+  timeoutMs: { type: 'integer', min: 1, units: 'ms', default: 3000, doc: 'limit of each attribute read/write and command' },
+  connectTimeoutMs: { type: 'integer', min: 1, units: 'ms', default: 15000, doc: 'limit of connecting (starting the backend, describing the device)' },
+} as const satisfies ParamSchema;
+
+/** The `tango://` address parser (the family opens the backend itself). */
+export const tangoTransport: Transport<TangoUriAddress, never> = {
+  kind: 'tango',
+  params: TANGO_ADDRESS_PARAMS,
+  fragment: true,
+  address(p, v) {
+    const text = p.uri.replace(/\?[^#]*/, '');
+    return {
+      scheme: 'tango',
+      uri: p.uri,
+      params: {},
+      tango: parseTangoAddress(text, process.env),
+      timeoutMs: (v['timeoutMs'] as number | undefined) ?? 3000,
+      connectTimeoutMs: (v['connectTimeoutMs'] as number | undefined) ?? 15000,
+    };
+  },
+};
+
+/** Parameters of a Tango device (besides the address's). */
+export const TANGO_DEVICE_PARAMS = {
+  backend: { type: 'string', choices: ['auto', 'sidecar', 'addon'], lowerCase: true, default: 'auto', doc: 'auto: the native addon if built, else the PyTango sidecar' },
+  pollMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 500, doc: 'polling period of attributes whose server pushes no change events' },
+  resubscribeMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 1000, doc: 'delay between resubscription attempts after the event channel failed' },
+  read: { type: 'list', items: { type: 'string', doc: 'attribute name' }, doc: 'attributes the device reads in a plan (default: State only)' },
+} as const satisfies ParamSchema;
+
+/** Options of the Tango family. */
+export interface TangoFamilyOptions {
+  backend?: 'auto' | 'sidecar' | 'addon';
+  pollMs?: number;
+  resubscribeMs?: number;
+  read?: string[];
+}
+
+/** Make the backend `choice` names (auto: addon when built, else sidecar). */
+export async function tangoBackendFor(choice: 'auto' | 'sidecar' | 'addon' = 'auto', timeoutMs?: number): Promise<TangoBackend> {
+  const { addonAvailable, loadAddonBackend } = await import('./addon.js');
+  if (choice === 'addon' || (choice === 'auto' && addonAvailable())) return loadAddonBackend(timeoutMs === undefined ? {} : { timeoutMs });
+  const { TangoSidecarBackend } = await import('./sidecar.js');
+  return new TangoSidecarBackend(timeoutMs === undefined ? {} : { timeoutMs });
+}
+
+/** The Tango family descriptor (see the module notes). */
+export const tangoFamily = defineFamily<TangoFamilyOptions, TangoDevice>({
+  name: 'tango',
+  title: 'Tango Controls devices: attributes as signals, commands as callables (PyTango sidecar or native addon)',
+  schemes: [{ scheme: 'tango', transport: tangoTransport, example: 'tango://127.0.0.1:10000/sys/tg_test/1#dbase=no' }],
+  params: TANGO_DEVICE_PARAMS,
+  check(o) {
+    for (const r of o.read ?? []) {
+      if (typeof r !== 'string' || r === '') throw new InvalidInputError({ what: "parameter 'read'", value: r, reason: 'attribute names must be non-empty strings' });
+    }
+  },
+  async open(target, options, { name }) {
+    const a = target.address as TangoUriAddress;
+    const backend = await tangoBackendFor(options.backend, a.timeoutMs);
+    const { connectTangoDevice } = await import('./device.js');
+    const d = await connectTangoDevice(backend, a.tango, undefined, {
+      name,
+      timeoutMs: a.timeoutMs,
+      connectTimeoutMs: a.connectTimeoutMs,
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(options.resubscribeMs === undefined ? {} : { resubscribeMs: options.resubscribeMs }),
+      ...(options.read === undefined ? {} : { read: options.read }),
+    });
+    try {
+      await d.connect();
+    } catch (e) {
+      await d.close();
+      throw e;
+    }
+    return d;
+  },
+  async createMock(_options, { name }) {
+    const { mockTangoDevice } = await import('./mock.js');
+    return mockTangoDevice(name);
+  },
+  confirmStopped: () => Promise.resolve('nothing to stop (a Tango device has no common stop command)'),
+});
