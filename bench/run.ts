@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   sequencer: async () => (await import('./sequencer.js')).benchSequencer(),
   potentiostat: async () => (await import('./potentiostat.js')).benchPotentiostat(),
   nidaqmx: async () => (await import('./nidaqmx.js')).benchNidaqmx(),
+  tango: async () => (await import('./tango.js')).benchTango(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
