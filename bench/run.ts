@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   potentiostat: async () => (await import('./potentiostat.js')).benchPotentiostat(),
   nidaqmx: async () => (await import('./nidaqmx.js')).benchNidaqmx(),
   serve: async () => (await import('./serve.js')).benchServe(),
+  tango: async () => (await import('./tango.js')).benchTango(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
