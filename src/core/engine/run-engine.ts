@@ -191,12 +191,11 @@ export class RunEngine implements SuspendTarget {
     if (exec === undefined || exec.finishing) throw new InvalidStateError(`RunEngine.requestPause: no plan is running (state '${s}')`);
     if (defer) {
       if (s !== 'running' && s !== 'suspending') throw new InvalidStateError(`RunEngine.requestPause: cannot defer a pause in state '${s}'`);
-      exec.deferredPause = true;
+      exec.deferPause();
       return;
     }
     this.#sm.to('pausing');
-    exec.interrupted = true;
-    exec.requestInterrupt(Req.Pause);
+    exec.interruptForPause();
   }
 
   /** Stop the plan, letting it clean up; its runs end with exit_status `success`. */
@@ -301,18 +300,9 @@ export class RunEngine implements SuspendTarget {
     } catch (e) {
       return Promise.reject(e);
     }
-    exec.interrupted = true;
-    if (next !== 'stopping') {
-      exec.exitStatus = 'abort';
-      exec.reason = reason;
-    }
-    if (next !== 'halting') exec.interruptError = new CanceledError(`RunEngine ${verb(next)}${reason ? `: ${reason}` : ''}`);
-    if (prev === 'paused') {
-      if (next === 'halting') exec.requestInterrupt(Req.Halt);
-      else exec.throwIn(exec.interruptError);
-      return this.#segment(exec);
-    }
-    exec.requestInterrupt(next === 'halting' ? Req.Halt : next === 'aborting' ? Req.Abort : Req.Stop);
+    const interruptError = next === 'halting' ? undefined : new CanceledError(`RunEngine ${verb(next)}${reason ? `: ${reason}` : ''}`);
+    exec.end(next, reason, interruptError, prev === 'paused');
+    if (prev === 'paused') return this.#segment(exec);
     return exec.finished;
   }
 
