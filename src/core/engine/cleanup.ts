@@ -132,12 +132,7 @@ export async function closeFrames(exec: Execution): Promise<void> {
 
 /** Clean up after the plan, whatever happened, then go idle and settle the final result. */
 export async function finishExecution(exec: Execution): Promise<void> {
-  exec.finishing = true;
-  exec.groups.clear();
-  exec.asyncErrors.length = 0;
-  exec.abortWaits();
-  exec.tripWaiter = undefined;
-  exec.frames.length = 0;
+  exec.beginFinishing();
   await stopMoved(exec);
   for (const run of exec.runs.values()) {
     safe(exec, 'stop monitors', () => run.clearMonitors());

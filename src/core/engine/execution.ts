@@ -71,27 +71,26 @@ export class Execution implements EngineContext {
   readonly moved = new Set<object>();
   readonly seen = new Set<object>();
   readonly frames: Frame[] = [];
-  /** Messages since the last checkpoint (the first `cacheLen`); the plan's start is one (as bluesky); null once cleared. */
-  cache: Msg[] | null = [];
-  cacheLen = 0;
-  /** clear_checkpoint makes the plan unrewindable for good (as bluesky). */
-  checkpointCleared = false;
-  rewindable: boolean;
-  deferredPause = false;
-  /** Set once cleanup has started; later requests are ignored. */
-  finishing = false;
-  request: Req = Req.None;
   /** Failures of Statuses nobody waited for yet, thrown into the plan at the next message. */
   readonly asyncErrors: unknown[] = [];
-  exitStatus: ExitStatus = 'success';
-  reason = '';
-  exception: Error | undefined;
-  interrupted = false;
-  planResult: unknown;
+  /** Messages since the last checkpoint (the first `#cacheLen`); the plan's start is one (as bluesky); null once cleared. */
+  #cache: Msg[] | null = [];
+  #cacheLen = 0;
+  /** clear_checkpoint makes the plan unrewindable for good (as bluesky). */
+  #checkpointCleared = false;
+  #rewindable: boolean;
+  #deferredPause = false;
+  #finishing = false;
+  #request: Req = Req.None;
+  #exitStatus: ExitStatus = 'success';
+  #reason = '';
+  #exception: Error | undefined;
+  #interrupted = false;
+  #planResult: unknown;
   /** The error thrown into the plan by stop/abort (recognised when it comes back out). */
-  interruptError: Error | undefined;
+  #interruptError: Error | undefined;
   /** Resolves the wait of the suspension frame when trips change. */
-  tripWaiter: (() => void) | undefined;
+  #tripWaiter: (() => void) | undefined;
   /** The waiting hook, made throw-safe (for `wait`). */
   readonly waitingListener = (s: readonly Status<unknown>[] | undefined): void => {
     this.callHook(this.host.waitingHook, s);
@@ -123,7 +122,7 @@ export class Execution implements EngineContext {
   constructor(host: EngineHost, gen: AnyGen, callMd: Record<string, unknown>, planName: string | undefined) {
     this.host = host;
     this.#handlers = host.handlers;
-    this.rewindable = host.rewindable;
+    this.#rewindable = host.rewindable;
     this.callMd = callMd;
     this.planName = planName;
     this.planType = typeof (gen as AsyncGenerator<Msg>)[Symbol.asyncIterator] === 'function' ? 'async_generator' : 'generator';
@@ -134,6 +133,99 @@ export class Execution implements EngineContext {
     );
     this.frames.push(genFrame(gen, true));
     this.#finished = new Promise((r) => (this.#resolveFinished = r));
+  }
+
+  /** Whether plans may be rewound (the engine's setting at start, changed by `rewindable` messages). */
+  get rewindable(): boolean {
+    return this.#rewindable;
+  }
+
+  /** Allow or forbid replay for the rest of this plan (the `rewindable` message). */
+  setRewindable(allow: boolean): void {
+    this.#rewindable = allow;
+  }
+
+  /** Whether a deferred pause waits for the next checkpoint. */
+  get deferredPause(): boolean {
+    return this.#deferredPause;
+  }
+
+  /** Pause at the next checkpoint (`pause` with `defer`, or `requestPause(true)`). */
+  deferPause(): void {
+    this.#deferredPause = true;
+  }
+
+  /** At a checkpoint: whether a deferred pause was waiting (it is consumed). */
+  takeDeferredPause(): boolean {
+    const d = this.#deferredPause;
+    this.#deferredPause = false;
+    return d;
+  }
+
+  /** Set once cleanup has started; later requests are ignored. */
+  get finishing(): boolean {
+    return this.#finishing;
+  }
+
+  /** How the plan ended so far (`success` until it fails or is aborted). */
+  get exitStatus(): ExitStatus {
+    return this.#exitStatus;
+  }
+
+  /** Why the plan failed or was aborted ('' otherwise). */
+  get reason(): string {
+    return this.#reason;
+  }
+
+  /** Whether the plan was interrupted (pause, stop, abort, halt). */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** The engine is pausing: mark the plan interrupted and wake its current wait. */
+  interruptForPause(): void {
+    this.#interrupted = true;
+    this.requestInterrupt(Req.Pause);
+  }
+
+  /**
+   * The engine is stopping, aborting or halting (`next`) with `reason`: record the outcome and
+   * interrupt the plan — at once when it was paused (`wasPaused`), else at its next message.
+   */
+  end(next: 'stopping' | 'aborting' | 'halting', reason: string, interruptError: Error | undefined, wasPaused: boolean): void {
+    this.#interrupted = true;
+    if (next !== 'stopping') {
+      this.#exitStatus = 'abort';
+      this.#reason = reason;
+    }
+    if (interruptError !== undefined) this.#interruptError = interruptError;
+    const kind = next === 'halting' ? Req.Halt : next === 'aborting' ? Req.Abort : Req.Stop;
+    if (wasPaused && kind !== Req.Halt) this.throwIn(this.#interruptError);
+    else this.requestInterrupt(kind);
+  }
+
+  /** Start cleanup: forget pending groups, errors, waits and frames; later requests are ignored. */
+  beginFinishing(): void {
+    this.#finishing = true;
+    this.groups.clear();
+    this.asyncErrors.length = 0;
+    this.abortWaits();
+    this.#tripWaiter = undefined;
+    this.frames.length = 0;
+  }
+
+  /** Wait until the tripped suspenders change (one released or another tripped) or the engine is interrupted. */
+  waitForTrips(): Promise<void> {
+    const signal = this.signal;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        if (this.#tripWaiter === done) this.#tripWaiter = undefined;
+        resolve();
+      };
+      this.#tripWaiter = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Promise of the final result (after cleanup). */
@@ -153,7 +245,7 @@ export class Execution implements EngineContext {
 
   /** Whether a pause or suspension can be resumed (the checkpoint was not cleared); as bluesky's `resumable`. */
   get resumable(): boolean {
-    return this.cache !== null;
+    return this.#cache !== null;
   }
 
   /**
@@ -161,7 +253,7 @@ export class Execution implements EngineContext {
    * no device the plan touched refuses replay (`rewindable: false`, as bluesky's devices may say).
    */
   get replayAllowed(): boolean {
-    if (!this.rewindable) return false;
+    if (!this.#rewindable) return false;
     for (const o of this.seen) if ((o as { rewindable?: unknown }).rewindable === false) return false;
     return true;
   }
@@ -222,23 +314,23 @@ export class Execution implements EngineContext {
 
   /** Mark a checkpoint: clear the rewind cache and remember seq_nums. */
   checkpoint(): void {
-    if (this.checkpointCleared) return;
-    if (this.cache === null || this.cache.length > 1024) this.cache = [];
-    this.cacheLen = 0;
+    if (this.#checkpointCleared) return;
+    if (this.#cache === null || this.#cache.length > 1024) this.#cache = [];
+    this.#cacheLen = 0;
     const runs = this.runs.list;
     for (let i = 0; i < runs.length; i++) runs[i]!.snapshot();
   }
 
   /** Checkpoint implied by a step that must not be replayed (stage, monitor, subscribe...). */
   implicitCheckpoint(): void {
-    if (!this.checkpointCleared) this.checkpoint();
+    if (!this.#checkpointCleared) this.checkpoint();
   }
 
   /** Make the plan unrewindable (clear_checkpoint). */
   clearCheckpoint(): void {
-    this.cache = null;
-    this.cacheLen = 0;
-    this.checkpointCleared = true;
+    this.#cache = null;
+    this.#cacheLen = 0;
+    this.#checkpointCleared = true;
   }
 
   /** Queue an error to be thrown into the top frame at the next step. */
@@ -255,15 +347,15 @@ export class Execution implements EngineContext {
   /** Ask the loop to handle `kind` at its next step; wake a pending await if allowed. */
   requestInterrupt(kind: Req): void {
     if (kind >= Req.Stop) {
-      if (kind > this.request) this.request = kind;
-    } else if (this.request < Req.Stop) this.request = kind;
+      if (kind > this.#request) this.#request = kind;
+    } else if (this.#request < Req.Stop) this.#request = kind;
     if (this.#waiter !== undefined && (kind >= Req.Stop || this.#softOk)) this.#wake();
   }
 
   /** Wake the suspension frame's wait (a suspender tripped or released). */
   notifyTrips(): void {
-    const w = this.tripWaiter;
-    this.tripWaiter = undefined;
+    const w = this.#tripWaiter;
+    this.#tripWaiter = undefined;
     w?.();
   }
 
@@ -276,7 +368,7 @@ export class Execution implements EngineContext {
 
   /** Build the frame that replays the messages since the last checkpoint, and roll seq_nums back. */
   rewindFrame(): ReplayFrame {
-    let msgs: readonly Msg[] = this.cache === null ? [] : this.cache.slice(0, this.cacheLen);
+    let msgs: readonly Msg[] = this.#cache === null ? [] : this.#cache.slice(0, this.#cacheLen);
     let deliverLast = this.#lastCached;
     let saved = this.#resp;
     const top = this.frames[this.frames.length - 1];
@@ -286,7 +378,7 @@ export class Execution implements EngineContext {
       deliverLast = top.deliverLast;
       saved = top.saved;
     }
-    this.cacheLen = 0;
+    this.#cacheLen = 0;
     for (const run of this.runs.values()) run.rewind();
     return { replay: msgs, i: 0, deliverLast, saved, cache: true };
   }
@@ -300,11 +392,11 @@ export class Execution implements EngineContext {
   settle(): RunEngineResult {
     const r: RunEngineResult = {
       runStartUids: [...this.runStartUids],
-      planResult: this.planResult,
-      exitStatus: this.exitStatus,
-      interrupted: this.interrupted,
-      reason: this.reason,
-      exception: this.exception,
+      planResult: this.#planResult,
+      exitStatus: this.#exitStatus,
+      interrupted: this.#interrupted,
+      reason: this.#reason,
+      exception: this.#exception,
     };
     this.#resolveFinished(r);
     return r;
@@ -312,7 +404,7 @@ export class Execution implements EngineContext {
 
   /** Get ready to continue after a pause: devices resume, monitors restart, the plan rewinds. */
   async prepareResume(): Promise<void> {
-    this.interrupted = false;
+    this.#interrupted = false;
     for (const run of this.runs.values()) run.recordInterruption('resume');
     const replay = this.replayAllowed;
     if (this.host.trips.length > 0) {
@@ -382,7 +474,7 @@ export class Execution implements EngineContext {
   #runSync(): Outcome {
     const frames = this.frames;
     for (;;) {
-      if (this.request !== Req.None) return Outcome.Request;
+      if (this.#request !== Req.None) return Outcome.Request;
       if (this.asyncErrors.length > 0 && !this.#hasErr) this.throwIn(this.asyncErrors.shift());
       const frame = frames[frames.length - 1];
       if (frame === undefined) return Outcome.Finish;
@@ -444,7 +536,7 @@ export class Execution implements EngineContext {
     if (step.done !== true) return step.value;
     this.frames.pop();
     if (this.frames.length === 0) {
-      this.planResult = step.value;
+      this.#planResult = step.value;
       this.#planReturned();
     } else this.#resp = undefined;
     return undefined;
@@ -466,10 +558,10 @@ export class Execution implements EngineContext {
         this.#lastSeen = o;
       }
       const entry = this.#handlers.get(cmd);
-      const cache = this.cache;
+      const cache = this.#cache;
       this.#lastCached = false;
-      if (cache !== null && frame.cache && this.rewindable && entry !== undefined && entry.replay) {
-        cache[this.cacheLen++] = msg;
+      if (cache !== null && frame.cache && this.#rewindable && entry !== undefined && entry.replay) {
+        cache[this.#cacheLen++] = msg;
         this.#lastCached = true;
       }
       const hook = this.host.msgHook;
@@ -478,7 +570,7 @@ export class Execution implements EngineContext {
       const r = entry.fn(msg, this);
       if (r instanceof Promise) {
         this.#pending = r;
-        this.#pendingSoft = entry.replay && this.rewindable;
+        this.#pendingSoft = entry.replay && this.#rewindable;
         return Outcome.AwaitReply;
       }
       this.#resp = r;
@@ -519,7 +611,7 @@ export class Execution implements EngineContext {
     return new Promise<unknown>((resolve, reject) => {
       this.#waiter = resolve;
       p.then(resolve, reject);
-      if (this.request !== Req.None && (soft || this.request >= Req.Stop)) this.#wake();
+      if (this.#request !== Req.None && (soft || this.#request >= Req.Stop)) this.#wake();
     }).finally(() => {
       this.#waiter = undefined;
     });
@@ -533,8 +625,8 @@ export class Execution implements EngineContext {
   }
 
   async #onRequest(): Promise<'paused' | 'done' | undefined> {
-    const req = this.request;
-    this.request = Req.None;
+    const req = this.#request;
+    this.#request = Req.None;
     this.abortWaits();
     switch (req) {
       case Req.Halt:
@@ -543,23 +635,23 @@ export class Execution implements EngineContext {
         return 'done';
       case Req.Stop:
       case Req.Abort:
-        this.throwIn(this.interruptError ?? new CanceledError('RunEngine interrupted'));
+        this.throwIn(this.#interruptError ?? new CanceledError('RunEngine interrupted'));
         return undefined;
       case Req.Pause:
       case Req.Suspend: {
         const kind = req === Req.Pause ? 'pause' : 'suspend';
         if (!this.resumable) {
           this.host.transition('aborting');
-          this.interrupted = true;
-          this.exitStatus = 'abort';
-          this.reason = `${kind} requested, but the plan cleared its checkpoint (clear_checkpoint); aborting`;
-          this.interruptError = new CanceledError(this.reason);
-          this.throwIn(this.interruptError);
+          this.#interrupted = true;
+          this.#exitStatus = 'abort';
+          this.#reason = `${kind} requested, but the plan cleared its checkpoint (clear_checkpoint); aborting`;
+          this.#interruptError = new CanceledError(this.#reason);
+          this.throwIn(this.#interruptError);
           return undefined;
         }
         await quiesce(this, kind);
         // A stop, abort or halt may have come in while devices were brought to rest.
-        if (this.request >= Req.Stop) return undefined;
+        if (this.#request >= Req.Stop) return undefined;
         if (req === Req.Pause) {
           if (this.host.state !== 'pausing') return undefined;
           this.host.transition('paused');
@@ -576,19 +668,19 @@ export class Execution implements EngineContext {
 
   #planReturned(): void {
     const s = this.host.state;
-    if (s === 'aborting' || s === 'halting') this.exitStatus = 'abort';
-    else if (s !== 'stopping') this.exitStatus = 'success';
+    if (s === 'aborting' || s === 'halting') this.#exitStatus = 'abort';
+    else if (s !== 'stopping') this.#exitStatus = 'success';
   }
 
   #planFailed(thrown: unknown): void {
     const e = toError(thrown);
-    if (e === this.interruptError) {
+    if (e === this.#interruptError) {
       this.#planReturned();
       return;
     }
-    this.exitStatus = 'fail';
-    this.reason = e.message;
-    this.exception = e;
+    this.#exitStatus = 'fail';
+    this.#reason = e.message;
+    this.#exception = e;
   }
 
   /** Call a user hook, reporting (never raising) what it throws. */

@@ -5,7 +5,7 @@
  */
 export { RunEngine, defaultScanIdSource } from './run-engine.js';
 export type {
-  RunEngineResult, RunEngineOptions, PlanSource, Preprocessor, MsgHook, StateHook, WaitingHook, MdValidator,
+  RunEngineResult, RunEngineOptions, RunEngineSettings, PlanSource, Preprocessor, MsgHook, StateHook, WaitingHook, MdValidator,
   MdNormalizer, ScanIdSource, InputProvider, EngineContext, CommandHandler,
 } from './types.js';
 export { RUN_ENGINE_STATES, STATE_TRANSITIONS, StateMachine, canTransition } from './states.js';

@@ -31,7 +31,7 @@ import { suspensionFrame } from './cleanup.js';
 import type { Suspender, SuspendTarget } from './suspenders.js';
 import type {
   CommandHandler, EngineTimeouts, InputProvider, MdNormalizer, MdValidator, MsgHook, PlanSource, Preprocessor,
-  RunEngineOptions, RunEngineResult, ScanIdSource, StateHook, WaitingHook,
+  RunEngineOptions, RunEngineResult, RunEngineSettings, ScanIdSource,
 } from './types.js';
 
 /** bluesky's default: the last scan_id plus one. */
@@ -53,7 +53,7 @@ export class RunEngine implements SuspendTarget {
   readonly #suspenders: SuspenderLike[] = [];
   readonly #trips: SuspensionSource[] = [];
   readonly #report: (err: Error, context: string) => void;
-  readonly #host: HostSettings & EngineHost;
+  readonly #host: RunEngineSettings & EngineHost;
   #exec: Execution | undefined;
   /** A deferred pause the last plan requested and never reached (reported until the next run). */
   #lastDeferred = false;
@@ -85,100 +85,31 @@ export class RunEngine implements SuspendTarget {
     this.#host = this.#makeHost(options);
   }
 
-  /** Sees every message before it is processed. */
-  get msgHook(): MsgHook | undefined {
-    return this.#host.msgHook;
+  /** The current settings, as a frozen copy (change them with {@link configure}). */
+  get settings(): Readonly<RunEngineSettings> {
+    const h = this.#host;
+    const out = {} as Record<string, unknown>;
+    for (const k of SETTING_KEYS) out[k] = h[k];
+    return Object.freeze(out as unknown as RunEngineSettings);
   }
-  set msgHook(v: MsgHook | undefined) {
-    this.#host.msgHook = v;
-  }
-  /** Told of every state change `(next, previous)`. */
-  get stateHook(): StateHook | undefined {
-    return this.#host.stateHook;
-  }
-  set stateHook(v: StateHook | undefined) {
-    this.#host.stateHook = v;
-  }
-  /** Told when the engine starts (Statuses) and stops (undefined) waiting, e.g. for progress bars. */
-  get waitingHook(): WaitingHook | undefined {
-    return this.#host.waitingHook;
-  }
-  set waitingHook(v: WaitingHook | undefined) {
-    this.#host.waitingHook = v;
-  }
-  /** Throws to refuse a run's metadata. */
-  get mdValidator(): MdValidator | undefined {
-    return this.#host.mdValidator;
-  }
-  set mdValidator(v: MdValidator | undefined) {
-    this.#host.mdValidator = v;
-  }
-  /** Transforms a run's metadata (throws to refuse it). */
-  get mdNormalizer(): MdNormalizer | undefined {
-    return this.#host.mdNormalizer;
-  }
-  set mdNormalizer(v: MdNormalizer | undefined) {
-    this.#host.mdNormalizer = v;
-  }
-  /** Computes each run's scan_id. */
-  get scanIdSource(): ScanIdSource {
-    return this.#host.scanIdSource;
-  }
-  set scanIdSource(v: ScanIdSource) {
-    this.#host.scanIdSource = v;
-  }
-  /** Emit an `interruptions` stream in each run (pause, suspend, resume). */
-  get recordInterruptions(): boolean {
-    return this.#host.recordInterruptions;
-  }
-  set recordInterruptions(v: boolean) {
-    this.#host.recordInterruptions = v;
-  }
-  /** Rows per event page for each stream (1: plain events). Read when a plan starts. */
-  get eventPageSize(): number {
-    return this.#host.eventPageSize;
-  }
-  set eventPageSize(v: number) {
-    if (typeof v !== 'number' || !(v >= 1)) throw new InvalidInputError({ what: 'eventPageSize', value: v, reason: 'must be a number >= 1' });
-    this.#host.eventPageSize = v;
-  }
-  /** Answers `input` messages. */
-  get inputProvider(): InputProvider | undefined {
-    return this.#host.inputProvider;
-  }
-  set inputProvider(v: InputProvider | undefined) {
-    this.#host.inputProvider = v;
-  }
-  /** Bound, in ms, on each cleanup step at the end of a run. */
-  get cleanupTimeoutMs(): number {
-    return this.#host.cleanupTimeoutMs;
-  }
-  set cleanupTimeoutMs(v: number) {
-    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError({ what: 'cleanupTimeoutMs', value: v, reason: 'must be a number of milliseconds >= 0' });
-    this.#host.cleanupTimeoutMs = v;
-  }
-  /** Whether plans start rewindable (bluesky's `RE.rewindable`); a plan may change it for itself. */
-  get rewindable(): boolean {
-    return this.#host.rewindable;
-  }
-  set rewindable(v: boolean) {
-    if (typeof v !== 'boolean') throw new InvalidInputError({ what: 'rewindable', value: v, reason: 'must be a boolean' });
-    this.#host.rewindable = v;
-  }
-  /** Engine-level bounds on device verbs (a validated copy; assign a new object to change them). */
-  get timeouts(): EngineTimeouts {
-    return this.#host.timeouts;
-  }
-  set timeouts(v: EngineTimeouts) {
-    this.#host.timeouts = checkTimeouts(v);
-  }
-  /** Longest stretch of work, in ms, before yielding to the event loop. */
-  get yieldEveryMs(): number {
-    return this.#host.yieldEveryMs;
-  }
-  set yieldEveryMs(v: number) {
-    if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError({ what: 'yieldEveryMs', value: v, reason: 'must be a number of milliseconds >= 0' });
-    this.#host.yieldEveryMs = v;
+
+  /**
+   * Change settings: each key of `patch` replaces that setting (`undefined` removes a hook). Every
+   * value is checked before any is applied; an unknown key or a bad value throws InvalidInputError
+   * naming it and changes nothing.
+   */
+  configure(patch: Partial<RunEngineSettings>): void {
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+      throw new InvalidInputError({ what: 'RunEngine.configure patch', value: patch, reason: 'must be an object of settings' });
+    }
+    const checked: Partial<Record<keyof RunEngineSettings, unknown>> = {};
+    for (const key of Object.keys(patch)) {
+      if (!isSettingKey(key)) {
+        throw new InvalidInputError({ what: 'RunEngine setting', value: key, reason: `is not a setting (one of ${SETTING_KEYS.join(', ')})` });
+      }
+      checked[key] = SETTING_CHECKS[key](patch[key]);
+    }
+    Object.assign(this.#host, checked);
   }
 
   /** The current state (idle, running, pausing, paused, halting, stopping, aborting, suspending, panicked). */
@@ -260,12 +191,11 @@ export class RunEngine implements SuspendTarget {
     if (exec === undefined || exec.finishing) throw new InvalidStateError(`RunEngine.requestPause: no plan is running (state '${s}')`);
     if (defer) {
       if (s !== 'running' && s !== 'suspending') throw new InvalidStateError(`RunEngine.requestPause: cannot defer a pause in state '${s}'`);
-      exec.deferredPause = true;
+      exec.deferPause();
       return;
     }
     this.#sm.to('pausing');
-    exec.interrupted = true;
-    exec.requestInterrupt(Req.Pause);
+    exec.interruptForPause();
   }
 
   /** Stop the plan, letting it clean up; its runs end with exit_status `success`. */
@@ -370,18 +300,9 @@ export class RunEngine implements SuspendTarget {
     } catch (e) {
       return Promise.reject(e);
     }
-    exec.interrupted = true;
-    if (next !== 'stopping') {
-      exec.exitStatus = 'abort';
-      exec.reason = reason;
-    }
-    if (next !== 'halting') exec.interruptError = new CanceledError(`RunEngine ${verb(next)}${reason ? `: ${reason}` : ''}`);
-    if (prev === 'paused') {
-      if (next === 'halting') exec.requestInterrupt(Req.Halt);
-      else exec.throwIn(exec.interruptError);
-      return this.#segment(exec);
-    }
-    exec.requestInterrupt(next === 'halting' ? Req.Halt : next === 'aborting' ? Req.Abort : Req.Stop);
+    const interruptError = next === 'halting' ? undefined : new CanceledError(`RunEngine ${verb(next)}${reason ? `: ${reason}` : ''}`);
+    exec.end(next, reason, interruptError, prev === 'paused');
+    if (prev === 'paused') return this.#segment(exec);
     return exec.finished;
   }
 
@@ -404,7 +325,7 @@ export class RunEngine implements SuspendTarget {
     }
   }
 
-  #makeHost(o: RunEngineOptions): HostSettings & EngineHost {
+  #makeHost(o: RunEngineOptions): RunEngineSettings & EngineHost {
     const eventPageSize = o.eventPageSize ?? 1;
     if (typeof eventPageSize !== 'number' || !(eventPageSize >= 1)) throw new InvalidInputError({ what: 'eventPageSize', value: eventPageSize, reason: 'must be a number >= 1' });
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -440,24 +361,45 @@ export class RunEngine implements SuspendTarget {
   }
 }
 
-/** The engine settings an Execution reads (mutable through the RunEngine's accessors). */
-interface HostSettings {
-  msgHook: MsgHook | undefined;
-  stateHook: StateHook | undefined;
-  waitingHook: WaitingHook | undefined;
-  mdValidator: MdValidator | undefined;
-  mdNormalizer: MdNormalizer | undefined;
-  scanIdSource: ScanIdSource;
-  recordInterruptions: boolean;
-  inputProvider: InputProvider | undefined;
-  eventPageSize: number;
-  cleanupTimeoutMs: number;
-  yieldEveryMs: number;
-  rewindable: boolean;
-  timeouts: EngineTimeouts;
-}
+/** The settings, in the order `settings` lists them. */
+const SETTING_KEYS = [
+  'msgHook', 'stateHook', 'waitingHook', 'mdValidator', 'mdNormalizer', 'scanIdSource', 'recordInterruptions', 'eventPageSize',
+  'inputProvider', 'cleanupTimeoutMs', 'yieldEveryMs', 'rewindable', 'timeouts',
+] as const satisfies readonly (keyof RunEngineSettings)[];
 
+const optionalFn = (what: string) => (v: unknown): unknown => {
+  if (v !== undefined && typeof v !== 'function') throw new InvalidInputError({ what, value: v, reason: 'must be a function or undefined' });
+  return v;
+};
+const msSetting = (what: string) => (v: unknown): number => {
+  if (typeof v !== 'number' || !(v >= 0)) throw new InvalidInputError({ what, value: v, reason: 'must be a number of milliseconds >= 0' });
+  return v;
+};
 
+/** How `configure` checks each setting (and what it stores). */
+const SETTING_CHECKS: { readonly [K in keyof RunEngineSettings]: (v: unknown) => unknown } = {
+  msgHook: optionalFn('msgHook'),
+  stateHook: optionalFn('stateHook'),
+  waitingHook: optionalFn('waitingHook'),
+  mdValidator: optionalFn('mdValidator'),
+  mdNormalizer: optionalFn('mdNormalizer'),
+  scanIdSource: (v) => {
+    if (typeof v !== 'function') throw new InvalidInputError({ what: 'scanIdSource', value: v, reason: 'must be a function (md) => number' });
+    return v;
+  },
+  recordInterruptions: (v) => checkBool('recordInterruptions', v),
+  eventPageSize: (v) => {
+    if (typeof v !== 'number' || !(v >= 1)) throw new InvalidInputError({ what: 'eventPageSize', value: v, reason: 'must be a number >= 1' });
+    return v;
+  },
+  inputProvider: optionalFn('inputProvider'),
+  cleanupTimeoutMs: msSetting('cleanupTimeoutMs'),
+  yieldEveryMs: msSetting('yieldEveryMs'),
+  rewindable: (v) => checkBool('rewindable', v),
+  timeouts: (v) => checkTimeouts(v as EngineTimeouts),
+};
+
+const isSettingKey = (k: string): k is keyof RunEngineSettings => Object.hasOwn(SETTING_CHECKS, k);
 
 /** Check a duration setting in ms (finite, >= 0); undefined stays undefined. */
 function checkTimeoutMs(what: string, v: unknown): number | undefined {

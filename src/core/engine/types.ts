@@ -82,6 +82,40 @@ export interface RunEngineOptions {
 }
 
 /**
+ * The RunEngine's settings, one object: read them from `re.settings` (a frozen copy), change them
+ * with `re.configure(patch)` (every value checked first; an invalid patch changes nothing).
+ * Hooks and bounds apply from the next message; `eventPageSize` and `rewindable` when a plan starts.
+ */
+export interface RunEngineSettings {
+  /** Sees every message before it is processed. */
+  msgHook: MsgHook | undefined;
+  /** Told of every state change `(next, previous)`. */
+  stateHook: StateHook | undefined;
+  /** Told when the engine starts (Statuses) and stops (undefined) waiting, e.g. for progress bars. */
+  waitingHook: WaitingHook | undefined;
+  /** Throws to refuse a run's metadata. */
+  mdValidator: MdValidator | undefined;
+  /** Transforms a run's metadata (throws to refuse it). */
+  mdNormalizer: MdNormalizer | undefined;
+  /** Computes each run's scan_id. */
+  scanIdSource: ScanIdSource;
+  /** Emit an `interruptions` stream in each run (pause, suspend, resume). */
+  recordInterruptions: boolean;
+  /** Rows per event page for each stream (1: plain events). */
+  eventPageSize: number;
+  /** Answers `input` messages. */
+  inputProvider: InputProvider | undefined;
+  /** Bound, in ms, on each cleanup step at the end of a run. */
+  cleanupTimeoutMs: number;
+  /** Longest stretch of work, in ms, before the engine yields to the event loop. */
+  yieldEveryMs: number;
+  /** Whether plans start rewindable (bluesky's `RE.rewindable`); a plan may change it for itself. */
+  rewindable: boolean;
+  /** Engine-level bounds on device verbs (a validated copy). */
+  timeouts: EngineTimeouts;
+}
+
+/**
  * Bounds, in ms, on how long the engine waits for a device verb before it fails the plan with a
  * TimeoutError naming the device. `read`/`trigger`: the promise or Status they return; `set`: the
  * move's Status when a `wait` waits for it; `wait`: any `wait` without its own `timeoutMs`.

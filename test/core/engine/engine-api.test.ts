@@ -87,16 +87,20 @@ t.test('metadata: persistent store, scan_id, validator, normalizer, custom scanI
     t.equal(store.get('scan_id'), 2, 'the last scan_id persists in the store');
     t.same(store.keys().sort(), ['beamline', 'operator', 'scan_id']);
 
-    re.mdValidator = (md) => {
-      if (typeof md['sample'] !== 'string') throw new InvalidInputError({ what: 'sample', value: md['sample'], reason: 'is required' });
-    };
+    re.configure({
+      mdValidator: (md) => {
+        if (typeof md['sample'] !== 'string') throw new InvalidInputError({ what: 'sample', value: md['sample'], reason: 'is required' });
+      },
+    });
     const bad = await re.run(() => countPlan([makeDet('d')], 1));
     t.equal(bad.exitStatus, 'fail');
     t.match(bad.reason, /sample: is required/);
     t.equal(rec.of('start').length, 2, 'no run_start for refused metadata');
 
-    re.mdNormalizer = (md) => ({ ...md, sample: String(md['sample']).toUpperCase() });
-    re.scanIdSource = async (md) => (md['scan_id'] as number) + 100;
+    re.configure({
+      mdNormalizer: (md) => ({ ...md, sample: String(md['sample']).toUpperCase() }),
+      scanIdSource: async (md) => (md['scan_id'] as number) + 100,
+    });
     const good = await re.run(() => countPlan([makeDet('d')], 1), { sample: 'a1' });
     t.equal(good.exitStatus, 'success');
     const last = rec.of('start').at(-1);
@@ -106,8 +110,7 @@ t.test('metadata: persistent store, scan_id, validator, normalizer, custom scanI
     function myPlan() {
       return countPlan([makeDet('d')], 0);
     }
-    re.mdValidator = undefined;
-    re.mdNormalizer = undefined;
+    re.configure({ mdValidator: undefined, mdNormalizer: undefined });
     await re.run(myPlan);
     t.equal(rec.of('start').at(-1).plan_name, 'count', 'open_run metadata names the plan');
     await re.run(function namedPlan() {

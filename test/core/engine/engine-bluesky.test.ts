@@ -159,7 +159,7 @@ t.test('RunEngine rewindable setting and rewindableWrapper turn replay off; a de
   const { rewindableWrapper } = await import('../../../src/core/plans/preprocessors/index.js');
   for (const how of ['engine', 'wrapper', 'device'] as const) {
     await withEngine(t, how === 'engine' ? { rewindable: false } : {}, async ({ re }) => {
-      t.equal(re.rewindable, how !== 'engine');
+      t.equal(re.settings.rewindable, how !== 'engine');
       const d = Object.assign(makeDet('d', { triggerMs: 30 }), how === 'device' ? { rewindable: false } : {});
       t.teardown(() => d.dispose());
       const plan = countPlan([d], 2);

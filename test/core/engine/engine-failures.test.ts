@@ -186,9 +186,11 @@ t.test('a plan that throws by itself fails; a msgHook that throws is thrown into
     t.type(r.exception, RangeError);
   });
   await withEngine(t, {}, async ({ re }) => {
-    re.msgHook = (m) => {
-      if (m.command === 'sleep') throw new Error('no sleeping');
-    };
+    re.configure({
+      msgHook: (m) => {
+        if (m.command === 'sleep') throw new Error('no sleeping');
+      },
+    });
     const caught: string[] = [];
     const r = await re.run(function* () {
       try {

@@ -79,9 +79,9 @@ t.test('bad timeout settings are refused with a typed error', async (t) => {
   t.throws(() => new RunEngine({ timeouts: { readMs: -1 } }), { name: 'InvalidInputError', what: 'timeouts.readMs' });
   t.throws(() => new RunEngine({ timeouts: { devices: { m: { setMs: Number.NaN } } } }), { name: 'InvalidInputError', what: 'timeouts.devices.m.setMs' });
   const re = new RunEngine();
-  t.throws(() => (re.timeouts = { waitMs: Infinity }), InvalidInputError);
-  re.timeouts = { waitMs: 5 };
-  t.equal(re.timeouts.waitMs, 5);
+  t.throws(() => re.configure({ timeouts: { waitMs: Infinity } }), InvalidInputError);
+  re.configure({ timeouts: { waitMs: 5 } });
+  t.equal(re.settings.timeouts.waitMs, 5);
 });
 
 t.test('readings are checked against their data keys: undefined, a function or an object under a number fail the run', async (t) => {

@@ -41,7 +41,7 @@ t.test('trip → suspend → clear → resume: pre/post plans run, the plan rewi
     re.installSuspender(sus);
     t.same(re.suspenders, [sus]);
     const states: string[] = [];
-    re.stateHook = (n) => states.push(n);
+    re.configure({ stateHook: (n) => states.push(n) });
     let tripped = false;
     re.subscribe((name, doc) => {
       if (name === 'event' && (doc as { seq_num: number; data: Record<string, unknown> }).seq_num === 3 && !tripped && 'd' in (doc as { data: object }).data) {

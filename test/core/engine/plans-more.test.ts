@@ -166,7 +166,7 @@ t.test('flyDuringWrapper kicks off after open_run and completes/collects before 
       collect: () => [{ data: { fly_x: 1 }, timestamps: { fly_x: now() }, time: now() }],
     };
     const seen: string[] = [];
-    re.msgHook = (m) => seen.push(m.command);
+    re.configure({ msgHook: (m) => seen.push(m.command) });
     const r2 = await re.run(flyDuringWrapper((function* (): Generator<Msg> {
       yield { command: 'open_run' };
       yield { command: 'null' };

@@ -13,10 +13,7 @@ export function checkpoint(_msg: MsgOf<'checkpoint'>, ctx: Execution): void {
     if (runs[i]!.bundling) throw new InvalidStateError("'checkpoint' between 'create' and 'save' is not allowed");
   }
   ctx.checkpoint();
-  if (ctx.deferredPause) {
-    ctx.deferredPause = false;
-    ctx.host.requestPause(false);
-  }
+  if (ctx.takeDeferredPause()) ctx.host.requestPause(false);
 }
 
 /** clear_checkpoint: make the rest of the plan unrewindable (a pause then aborts, as bluesky). */
@@ -26,7 +23,7 @@ export function clearCheckpoint(_msg: MsgOf<'clear_checkpoint'>, ctx: Execution)
 
 /** rewindable: allow or forbid replay (undefined: only ask); returns the setting. */
 export function rewindable(msg: MsgOf<'rewindable'>, ctx: Execution): boolean {
-  if (msg.allow !== undefined) ctx.rewindable = msg.allow === true;
+  if (msg.allow !== undefined) ctx.setRewindable(msg.allow === true);
   return ctx.rewindable;
 }
 

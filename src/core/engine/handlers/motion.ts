@@ -24,13 +24,15 @@ export function checkMs(what: string, ms: unknown): number | undefined {
 export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj as { set?: (v: unknown, o?: Record<string, unknown>) => unknown };
   if (typeof obj?.set !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'set' });
-  ctx.moved.add(obj);
   let ret: unknown;
-  if (msg.timeoutMs === undefined && msg.propr === undefined) ret = obj.set(msg.value);
-  else {
+  if (msg.timeoutMs === undefined && msg.propr === undefined) {
+    ctx.moved.add(obj);
+    ret = obj.set(msg.value);
+  } else {
     const o: Record<string, unknown> = {};
     if (msg.timeoutMs !== undefined) o['timeoutMs'] = checkMs('set timeoutMs', msg.timeoutMs);
     if (msg.propr !== undefined) o['propr'] = msg.propr;
+    ctx.moved.add(obj);
     ret = obj.set(msg.value, o);
   }
   // The name is built only when the device did not return a Status (hot path: it did).
@@ -44,6 +46,7 @@ export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
 export function trigger(msg: MsgOf<'trigger'>, ctx: Execution): Status<unknown> {
   const obj = msg.obj;
   if (typeof obj?.trigger !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'trigger' });
+  if (msg.timeoutMs !== undefined) checkMs('trigger timeoutMs', msg.timeoutMs);
   const ret = obj.trigger();
   const st = isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.trigger`);
   ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'triggerMs', msg.timeoutMs), `trigger of ${deviceName(obj)}`), msg.group);

@@ -10,7 +10,7 @@ import type { Readings } from '../../protocols.js';
 import { deviceName } from '../../protocols.js';
 import { RunBundler } from '../bundler.js';
 import { verbTimeout } from './deadline.js';
-import { withTimeout } from './motion.js';
+import { checkMs, withTimeout } from './motion.js';
 import type { Execution } from '../execution.js';
 import { mdToObject } from '../md-store.js';
 import { checkRunStartMetadata, deepCopy } from '../md-check.js';
@@ -79,6 +79,7 @@ export function create(msg: MsgOf<'create'>, ctx: Execution): void {
 export function read(msg: MsgOf<'read'>, ctx: Execution): unknown {
   const obj = msg.obj;
   if (typeof obj?.read !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'read' });
+  if (msg.timeoutMs !== undefined) checkMs('read timeoutMs', msg.timeoutMs);
   const run = ctx.runs.get(msg.run);
   const epoch = run === undefined ? 0 : run.bundleEpoch;
   const r = obj.read();

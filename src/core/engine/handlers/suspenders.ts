@@ -22,16 +22,7 @@ export function removeSuspender(msg: MsgOf<'remove_suspender'>, ctx: Execution):
 /** __suspend_wait: wait until the tripped suspenders change (one released or another tripped). */
 export function suspendWait(_msg: Msg, ctx: Execution): Promise<void> | undefined {
   if (ctx.host.trips.length === 0) return undefined;
-  const signal = ctx.signal;
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      if (ctx.tripWaiter === done) ctx.tripWaiter = undefined;
-      resolve();
-    };
-    ctx.tripWaiter = done;
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return ctx.waitForTrips();
 }
 
 /** __suspend_resume: resume pausable devices and restart monitors once the suspenders released. */
