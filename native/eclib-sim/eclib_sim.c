@@ -7,7 +7,7 @@
  * technique queue per channel, records produced in real time by a C thread, and the documented
  * error codes. Techniques: OCV, CA, CP, CV, VSCAN (linear sweeps), PEIS.
  * Cell: Randles circuit + reversible couple (the same laws as src/sim/electrochem).
- * Test doors (not in EClib): SIM_Configure, SIM_SetDeviceCode, SIM_CutConnection, SIM_BenchGetData.
+ * Test doors (not in EClib): SIM_Configure, SIM_SetDeviceCode(For), SIM_CutConnection, SIM_BenchGetData.
  */
 #include <math.h>
 #include <pthread.h>
@@ -90,6 +90,24 @@ static int is_sp300(int32_t code) { return code == 12 || code == 16 || code == 2
 
 /* Test door: the device code (TDeviceInfos_t.DeviceCode) of instruments connected from now on. */
 EXPORT void SIM_SetDeviceCode(int32_t code) { pthread_mutex_lock(&mu); g_device_code = code; pthread_mutex_unlock(&mu); }
+
+/* Test door: the device code of the instrument at `address` (overrides SIM_SetDeviceCode for it),
+ * so simulated instruments of different families can live side by side. */
+static struct { char addr[64]; int32_t code; } g_addr_codes[16];
+EXPORT int32_t SIM_SetDeviceCodeFor(const char *address, int32_t code) {
+  if (!address || strlen(address) >= 64) return ERR_GEN_INVALIDPARAMETERS;
+  pthread_mutex_lock(&mu);
+  int slot = -1;
+  for (int k = 0; k < 16 && slot < 0; k++) if (g_addr_codes[k].addr[0] && !strcmp(g_addr_codes[k].addr, address)) slot = k;
+  for (int k = 0; k < 16 && slot < 0; k++) if (!g_addr_codes[k].addr[0]) slot = k;
+  if (slot >= 0) { strcpy(g_addr_codes[slot].addr, address); g_addr_codes[slot].code = code; }
+  pthread_mutex_unlock(&mu);
+  return slot >= 0 ? ERR_NOERROR : ERR_GEN_FUNCTIONFAILED;
+}
+static int32_t code_of(const char *address) {
+  for (int k = 0; k < 16; k++) if (g_addr_codes[k].addr[0] && !strcmp(g_addr_codes[k].addr, address)) return g_addr_codes[k].code;
+  return g_device_code;
+}
 
 static Device *dev_of(int32_t id) { return (id >= 0 && id < NDEV && devs[id].used) ? &devs[id] : NULL; }
 
@@ -297,7 +315,7 @@ EXPORT int32_t BL_Connect(const char *address, uint8_t timeout, int32_t *pID, TD
   for (int k = 0; k < NDEV; k++) if (!devs[k].used) { id = k; break; }
   if (id < 0) { pthread_mutex_unlock(&mu); return ERR_COMM_MAXCONNREACHED; }
   memset(&devs[id], 0, sizeof(Device));
-  devs[id].used = 1; devs[id].speed = g_speed; devs[id].code = g_device_code; devs[id].sp300 = is_sp300(g_device_code);
+  devs[id].used = 1; devs[id].speed = g_speed; devs[id].code = code_of(address); devs[id].sp300 = is_sp300(devs[id].code);
   pthread_create(&devs[id].thread, NULL, acquire, &devs[id]);
   pthread_mutex_unlock(&mu);
   *pID = id;

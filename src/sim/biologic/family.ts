@@ -2,8 +2,10 @@
  * The BioLogic simulator descriptor: `sim:biologic[?speed=N&model=sp300&lib=PATH&rct=...]` loads
  * `native/eclib-sim` (built by `npm run build:native`, or the `lib` given), configures its cell,
  * speed and instrument model (VMP3 family by default; `sp300`, `sp200`, `vsp300`: the SP-300
- * family's `.ecc` names and record layouts), and returns `biologic://192.168.200.240?lib=<path>`. In-process (a shared library):
- * `labrig sim biologic` has nothing to serve and says so.
+ * family's `.ecc` names and record layouts), and returns `biologic://192.168.200.240?lib=<path>`
+ * (the VMP3; the other models at .241 and up, each address with its device code, so both families
+ * can share a rig). In-process (a shared library): `labrig sim biologic` has nothing to serve and
+ * says so.
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -61,8 +63,12 @@ export const biologicSimulator = defineSimulator<BiologicSimParams>({
     ec.bind<(s: number, rs: number, rct: number, cdl: number, e0: number, n: number) => void>('void SIM_Configure(double speed, double rs, double rct, double cdl, double e0, int32_t n)')(
       params.speed ?? 1, cell.randles.rs, cell.randles.rct, cell.randles.cdl, cell.redox.e0, cell.redox.n,
     );
-    ec.bind<(code: number) => void>('void SIM_SetDeviceCode(int32_t code)')(BIOLOGIC_SIM_MODELS[params.model ?? 'vmp3'] ?? 5);
-    return { uri: `biologic://192.168.200.240?lib=${encodeURIComponent(lib)}`, handle: ec, close: async () => undefined };
+    // One simulated instrument address per model (192.168.200.240 the VMP3, .241... the others),
+    // its device code registered for that address: instruments of both families can share a rig.
+    const model = params.model ?? 'vmp3';
+    const address = `192.168.200.${240 + Object.keys(BIOLOGIC_SIM_MODELS).indexOf(model)}`;
+    ec.check(ec.bind<(a: string, code: number) => number>('int32_t SIM_SetDeviceCodeFor(const char *address, int32_t code)')(address, BIOLOGIC_SIM_MODELS[model] ?? 5), 'SIM_SetDeviceCodeFor');
+    return { uri: `biologic://${address}?lib=${encodeURIComponent(lib)}`, handle: ec, close: async () => undefined };
   },
   usage: BIOLOGIC_SIM_USAGE,
   cli: inProcessOnlyCli(BIOLOGIC_SIM_USAGE),

@@ -132,5 +132,12 @@ if (!built) {
       t.equal(rowsOf(rec.docs, starts[2].uid).length, 12, 'PEIS: one event per listed frequency');
       checkPhysics(t, rec.docs, starts.map((s) => s.uid), 'pstat', { rct: 800, nElectrons: 1 });
     });
+    // A VMP3 opened beside it keeps its own family (each simulated address has its device code;
+    // the cell model is one per library, so the second open also resets it to the defaults).
+    const other = await openDevice(`sim:biologic?lib=${encodeURIComponent(built.lib)}&speed=100`, { channel: 1 }, 'vmp3');
+    t.teardown(() => other.close());
+    t.match((other.device as unknown as PotentiostatChannel).model, /BioLogic device 5 \(VMP3 family\) 192\.168\.200\.240 ch 1/);
+    t.match(m.uri, /^biologic:\/\/192\.168\.200\.242\?/);
+    t.match(pstat.model, /SP-300 family/);
   });
 }

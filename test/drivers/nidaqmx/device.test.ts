@@ -65,6 +65,20 @@ for (const [tier, open] of [['mock', onMock], ['simulator library', onSim]] as c
       t.match(await ao.describe(), { 'valve-ao1': { dtype: 'number', units: 'V', limits: { control: { low: -5, high: 5 } } } });
     });
 
+    t.test('staged (as a run stages its detectors): every read asks the task, none is served from a cache', async (t) => {
+      const ai = await open(t, 'nidaqmx://Dev1/ai2:3', { name: 'cell' });
+      t.same(ai.hints.fields, ['cell-ai2', 'cell-ai3'], 'the inputs are hinted (live table columns)');
+      await ai.stage();
+      try {
+        const a = await ai.read();
+        const b = await ai.read();
+        t.type(a['cell-ai2']!.value, 'number');
+        if (tier === 'simulator library') t.equal(b['cell-ai2']!.value, (a['cell-ai2']!.value as number) + 1, 'the counter input moved on: a fresh sample per read');
+      } finally {
+        await ai.unstage();
+      }
+    });
+
     t.test('digital output lines are boolean signals', async (t) => {
       const dout = await open(t, 'nidaqmx://Dev1/port0/line0:1', { name: 'ttl', direction: 'output' });
       t.same(Object.keys(dout.signals), ['port0_line0', 'port0_line1']);
