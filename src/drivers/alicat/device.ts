@@ -26,13 +26,14 @@ import type { SignalRW } from '../../core/signal/writable.js';
 import type { Status } from '../../core/status.js';
 import { controlUnits, resolveAlicatConfig, setpointLimits, settleTolerance, type AlicatConfig, type ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
+import { withUnitCommands } from './unit.js';
 import { installControllerMock } from './mock.js';
 import { checkControlVariable, type ControlVariable } from './protocol.js';
 import { signalR, signalRW } from '../shared/signals.js';
 import { AlicatContext, commonSignals, type StampedFrame, type AlicatActions, type AlicatFlags } from './signals.js';
 
 /** An Alicat mass flow controller (Movable setpoint; see the module notes). */
-export class AlicatFlowController extends StandardMovable implements Stoppable {
+export class AlicatFlowController extends withUnitCommands(StandardMovable) implements Stoppable {
   /** The controlled value (mass flow, volumetric flow or pressure per the control variable); data key = device name. */
   readonly readback: SignalR<number>;
   /** Setpoint, in units of the control variable; writes are checked against 0..full scale. */
@@ -189,36 +190,6 @@ export class AlicatFlowController extends StandardMovable implements Stoppable {
   /** Select what the loop regulates (register 122). */
   setControlVariable(cv: ControlVariable): Status<void> {
     return this.controlVariable.set(cv);
-  }
-
-  /** Select a gas by name or number (unknown gases: InvalidInputError before any byte). */
-  selectGas(gas: string | number): Status<void> {
-    return this.gas.set(String(gas));
-  }
-
-  /** Lock the front display. */
-  lock(): Status<unknown> {
-    return this.actions.lock.trigger();
-  }
-
-  /** Unlock the front display. */
-  unlock(): Status<unknown> {
-    return this.actions.unlock.trigger();
-  }
-
-  /** Tare absolute pressure. */
-  tarePressure(): Status<unknown> {
-    return this.actions.tarePressure.trigger();
-  }
-
-  /** Tare flow (only with no flow through the unit). */
-  tareFlow(): Status<unknown> {
-    return this.actions.tareFlow.trigger();
-  }
-
-  /** Reset the totalizer. */
-  resetTotalizer(): Status<unknown> {
-    return this.actions.resetTotalizer.trigger();
   }
 
   /**

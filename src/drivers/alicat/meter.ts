@@ -12,11 +12,12 @@ import type { SignalRW } from '../../core/signal/writable.js';
 import type { Status } from '../../core/status.js';
 import { resolveAlicatConfig, type AlicatConfig, type ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
+import { withUnitCommands } from './unit.js';
 import { installMeterMock } from './mock.js';
 import { AlicatContext, commonSignals, type AlicatActions, type AlicatFlags } from './signals.js';
 
 /** An Alicat mass flow meter (readable; see the module notes). */
-export class AlicatFlowMeter extends StandardReadable {
+export class AlicatFlowMeter extends withUnitCommands(StandardReadable) {
   /** Absolute pressure (config `units.pressure`, default psia). */
   readonly pressure: SignalR<number>;
   /** Gas temperature (default degC). */
@@ -84,36 +85,6 @@ export class AlicatFlowMeter extends StandardReadable {
     } catch (e) {
       throw new NotConnectedError({ device: this.name, errors: new Map([['unit', toError(e)]]) });
     }
-  }
-
-  /** Select a gas by name or number (unknown gases: InvalidInputError before any byte). */
-  selectGas(gas: string | number): Status<void> {
-    return this.gas.set(String(gas));
-  }
-
-  /** Lock the front display. */
-  lock(): Status<unknown> {
-    return this.actions.lock.trigger();
-  }
-
-  /** Unlock the front display. */
-  unlock(): Status<unknown> {
-    return this.actions.unlock.trigger();
-  }
-
-  /** Tare absolute pressure. */
-  tarePressure(): Status<unknown> {
-    return this.actions.tarePressure.trigger();
-  }
-
-  /** Tare flow (only with no flow through the unit). */
-  tareFlow(): Status<unknown> {
-    return this.actions.tareFlow.trigger();
-  }
-
-  /** Reset the totalizer. */
-  resetTotalizer(): Status<unknown> {
-    return this.actions.resetTotalizer.trigger();
   }
 
   /** Stop every signal's polling, then release the channel (closed when this unit's opener opened it; a shared line stays open for other units). */
