@@ -70,11 +70,11 @@ const eStopResultSchema = {
 } as const;
 
 /** Register the device and e-stop routes on `app`. */
-export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): { sets: Map<string, SetRecord>; running: Set<Status<unknown>> } {
+export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): { sets: Map<string, SetRecord>; running: Map<Status<unknown>, Device> } {
   const { rig, executor, status, reads, bus } = options;
   const keep = options.setHistory ?? 200;
   const sets = new Map<string, SetRecord>();
-  const running = new Set<Status<unknown>>();
+  const running = new Map<Status<unknown>, Device>();
   let counter = 0;
   const nodes = new NodeCache();
 
@@ -168,7 +168,7 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     rec.runUid = run.start.uid;
     bus.publish('start', run.start as AnyDocument);
     remember(rec);
-    running.add(started.status);
+    running.set(started.status, started.node);
     const unwatch = started.status.watch((p) => {
       rec.progress = { current: p.current, initial: p.initial, target: p.target, fraction: p.fraction, ...(p.units ? { units: p.units } : {}) };
       publish(rec);
