@@ -61,10 +61,10 @@ t.test('closing the server stops a set still moving', async (t) => {
   const axis = await nodeOf(rig.member('stage'), 'B');
   // It decelerates after the stop, then stays put well short of the target.
   const read = async (): Promise<number> => (await readNode(axis))['stage-B']!.value as number;
-  const { p2 } = await until(async () => {
+  const { p2 } = (await until(async () => {
     const a = await read();
     await new Promise((r) => setTimeout(r, 250));
     return a === (await read()) ? { p2: a } : undefined;
-  }, 10_000, 'axis at rest after close');
+  }, 10_000, 'axis at rest after close'))!;
   t.ok(p2 > -45 + 0.5, `stopped short of the target (${p2})`);
 });
