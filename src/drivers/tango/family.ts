@@ -36,7 +36,12 @@ export const tangoTransport: Transport<TangoUriAddress, never> = {
   params: TANGO_ADDRESS_PARAMS,
   fragment: true,
   address(p, v) {
-    const text = p.uri.replace(/\?[^#]*/, '');
+    const hash = p.uri.indexOf('#');
+    const fragment = hash < 0 ? '' : p.uri.slice(hash);
+    if (fragment.includes('?')) {
+      throw new InvalidInputError({ what: 'tango address', value: p.uri, reason: 'parameters go before the fragment: tango://host:port/d/f/m?backend=sidecar#dbase=no' });
+    }
+    const text = (hash < 0 ? p.uri : p.uri.slice(0, hash)).replace(/\?.*$/, '') + fragment;
     return {
       scheme: 'tango',
       uri: p.uri,
