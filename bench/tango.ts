@@ -5,7 +5,8 @@
  *    timing `DeviceProxy.read_attribute`, the baseline, measured before and after labrig's loops
  *    and averaged) against labrig's sidecar backend (`readAttributes`) and a TangoDevice signal
  *    (`getValue`, the same through the bridge). Goal: sidecar ≤ 100 µs per read. The native addon
- *    row says "not built" until `native/tango` exists.
+ *    row says "not built" until `native/tango` exists. A JSON line echoed by a Python process over
+ *    stdio (no Tango) shows the floor a pipe sidecar cannot go below on this machine.
  * 2. Sidecar startup: spawn → PyTango imported, and spawn → device described (connect).
  * 3. Change-event delivery latency: the event server's `counter` ticking every 20 ms; latency =
  *    arrival time − the event's server timestamp (same host clock), for PyTango's callback
@@ -13,7 +14,7 @@
  *
  * Run alone: `npm run bench -- tango`.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { header, row } from './util.js';
 
 const PY = '/usr/bin/python3';
@@ -54,6 +55,26 @@ print(json.dumps(lat[1:]))
   const r = spawnSync(PY, ['-c', code], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`PyTango event loop: ${r.stderr || r.error}`);
   return JSON.parse(r.stdout) as number[];
+}
+
+/** Round trips per second of one JSON line through a Python echo process over stdio (the sidecar's IPC floor). */
+async function pipeEchoRate(seconds: number): Promise<number> {
+  const code = 'import sys\ni=sys.stdin.buffer; o=sys.stdout.buffer\nwhile True:\n    l=i.readline()\n    if not l: break\n    o.write(l); o.flush()\n';
+  const c = spawn(PY, ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let wake: () => void = () => undefined;
+  c.stdout!.on('data', () => wake());
+  const once = (): Promise<void> =>
+    new Promise((r) => {
+      wake = r;
+      c.stdin!.write('{"id":1,"op":"read","timeoutMs":3000,"names":["double_scalar"]}\n');
+    });
+  try {
+    return await loopRate(once, seconds);
+  } finally {
+    const gone = new Promise((r) => c.once('exit', r));
+    c.stdin!.end();
+    await gone;
+  }
 }
 
 function stats(xs: number[]): { median: number; p99: number; mean: number } {
@@ -101,12 +122,14 @@ export async function benchTango(): Promise<void> {
     const sig = dev.signals['double_scalar']!;
     const signal = await loopRate(() => sig.getValue(), seconds);
     const py2 = pyReads(tt.address, seconds);
+    const echo = await pipeEchoRate(seconds);
     const py = (py1 + py2) / 2;
     row('PyTango in-process read_attribute (baseline)', py);
     row('labrig sidecar readAttributes', sidecar, 'PyTango', py);
     row('labrig TangoDevice signal getValue (sidecar)', signal, 'PyTango', py);
+    row('pipe echo node ↔ python (IPC floor, no Tango)', echo, 'PyTango', py);
     console.log(`  ${'addon'.padEnd(44)} ${addonAvailable() ? 'built but not benchmarked here' : 'not built (native/tango)'}`);
-    console.log(`  per read: PyTango ${(1e6 / py).toFixed(1)} µs (runs ${(1e6 / py1).toFixed(1)}, ${(1e6 / py2).toFixed(1)}), sidecar ${(1e6 / sidecar).toFixed(1)} µs, signal ${(1e6 / signal).toFixed(1)} µs; goal sidecar ≤ 100 µs: ${1e6 / sidecar <= 100 ? 'met' : 'NOT met'}`);
+    console.log(`  per read: PyTango ${(1e6 / py).toFixed(1)} µs (runs ${(1e6 / py1).toFixed(1)}, ${(1e6 / py2).toFixed(1)}), sidecar ${(1e6 / sidecar).toFixed(1)} µs, signal ${(1e6 / signal).toFixed(1)} µs, pipe echo ${(1e6 / echo).toFixed(1)} µs; goal sidecar ≤ 100 µs: ${1e6 / sidecar <= 100 ? 'met' : 'NOT met'}`);
 
     header('tango: sidecar startup (3 starts)');
     const spawnMs: number[] = [];

@@ -10,6 +10,7 @@ import { RunEngine } from '../core/engine/index.js';
 import { InvalidInputError } from '../core/errors.js';
 import { Executor, builtinActions, builtinPlans, type ActionDefinition } from '../core/executor/index.js';
 import type { DocumentName, AnyDocument } from '../core/documents/types.js';
+import { isStoppable } from '../core/protocols.js';
 import type { Rig } from '../rig/index.js';
 import { registerActionRoutes, recordJson } from './actions.js';
 import { DocumentBus } from './bus.js';
@@ -75,7 +76,7 @@ export interface LabrigServer {
   readonly zmq: ZmqPublisher | undefined;
   /** Counters of the read coalescing: requests served and reads that reached a device. */
   readonly stats: { readonly readRequests: number; readonly deviceReads: number };
-  /** Stop running actions and sets' streams, close every socket and stop listening. Idempotent. */
+  /** Stop running actions and sets (on the devices), close every socket and stop listening. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -176,7 +177,16 @@ export async function createServer(options: ServerOptions): Promise<LabrigServer
     while (executor.active.length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     if (executor.active.length > 0) console.error(`labrig serve: actions still running after 5000 ms on close: ${executor.active.map((r) => r.id).join(', ')}`);
     if (engine.state !== 'idle') await engine.abort('server closing').catch(() => undefined);
-    for (const s of running) s.cancel('server closing');
+    // Sets still moving when the server closes are stopped on the device (bounded), not left going.
+    await Promise.all([...running].map(async ([status, node]) => {
+      if (isStoppable(node)) {
+        await Promise.race([
+          Promise.resolve().then(() => node.stop({ success: false })).catch(() => undefined),
+          new Promise((r) => setTimeout(r, 2000).unref()),
+        ]);
+      }
+      status.cancel('server closing');
+    }));
     for (const c of Object.values(channels)) c.closeAll();
     await zmq?.close().catch((e: unknown) => console.error(`labrig serve: closing the 0MQ publisher: ${String(e)}`));
     await app.close();

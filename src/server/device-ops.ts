@@ -80,6 +80,36 @@ export async function nodeOf(m: RigMember, path: string | undefined): Promise<De
   }
 }
 
+/**
+ * Remember resolved paths (a rig's trees do not change while it is open), so a read does not walk
+ * the tree each time; at most `capacity` entries (a family's address paths are unbounded), the
+ * oldest dropped first. Failures are not remembered.
+ */
+export class NodeCache {
+  readonly #nodes = new Map<string, Device>();
+  readonly #capacity: number;
+
+  constructor(capacity = 4096) {
+    this.#capacity = capacity;
+  }
+
+  /** The node at `path` of member `m` (see {@link nodeOf}). */
+  async get(m: RigMember, path: string | undefined): Promise<Device> {
+    const key = `${m.name}\0${path ?? ''}`;
+    const hit = this.#nodes.get(key);
+    if (hit) return hit;
+    const node = await nodeOf(m, path);
+    if (this.#nodes.size >= this.#capacity) this.#nodes.delete(this.#nodes.keys().next().value!);
+    this.#nodes.set(key, node);
+    return node;
+  }
+
+  /** Number of paths remembered. */
+  get size(): number {
+    return this.#nodes.size;
+  }
+}
+
 /** Read `node`: a signal from the device (not a cache), or a device's `read()`. */
 export async function readNode(node: Device): Promise<Readings> {
   if (node instanceof SignalR) return node.read(false);

@@ -14,7 +14,7 @@ import type { DataKeys, Readings } from '../core/protocols.js';
 import type { Status } from '../core/status.js';
 import type { DocumentBus } from './bus.js';
 import { eStopMembers, type EStopReport, type EStopResult, type Rig } from '../rig/index.js';
-import { describeMember, memberOf, nodeOf, readNode, ReadCoalescer, startSet } from './device-ops.js';
+import { describeMember, memberOf, NodeCache, readNode, ReadCoalescer, startSet } from './device-ops.js';
 import { ERROR_BODY_SCHEMA, NotFoundError } from './errors.js';
 import type { Channel } from './hub.js';
 
@@ -70,12 +70,13 @@ const eStopResultSchema = {
 } as const;
 
 /** Register the device and e-stop routes on `app`. */
-export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): { sets: Map<string, SetRecord>; running: Set<Status<unknown>> } {
+export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): { sets: Map<string, SetRecord>; running: Map<Status<unknown>, Device> } {
   const { rig, executor, status, reads, bus } = options;
   const keep = options.setHistory ?? 200;
   const sets = new Map<string, SetRecord>();
-  const running = new Set<Status<unknown>>();
+  const running = new Map<Status<unknown>, Device>();
   let counter = 0;
+  const nodes = new NodeCache();
 
   app.get('/api/devices', {
     schema: {
@@ -131,7 +132,7 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
   }, async (req) => {
     const m = memberOf(rig, req.params.name);
     const path = req.query.path ?? '';
-    const node = await nodeOf(m, path);
+    const node = await nodes.get(m, path);
     const readings = await reads.read(`${m.name}\0${path}`, () => readNode(node));
     return { device: m.name, ...(path ? { path } : {}), readings };
   });
@@ -167,7 +168,7 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     rec.runUid = run.start.uid;
     bus.publish('start', run.start as AnyDocument);
     remember(rec);
-    running.add(started.status);
+    running.set(started.status, started.node);
     const unwatch = started.status.watch((p) => {
       rec.progress = { current: p.current, initial: p.initial, target: p.target, fraction: p.fraction, ...(p.units ? { units: p.units } : {}) };
       publish(rec);

@@ -4,7 +4,7 @@
  * last client goes; closing the server stops the actions it started.
  */
 import t from 'tap';
-import { liveSignalOf, nodeOf } from '../../src/server/device-ops.js';
+import { liveSignalOf, nodeOf, readNode } from '../../src/server/device-ops.js';
 import { api, listen, served, until } from './helpers.js';
 
 t.setTimeout(90_000);
@@ -50,4 +50,21 @@ t.test('closing the server stops the actions it started', async (t) => {
   const rec = server.executor.history.find((r) => r.id === a.body.id);
   t.equal(rec?.state, 'aborted', 'the action was stopped, not left running');
   t.equal(server.executor.active.length, 0);
+});
+
+t.test('closing the server stops a set still moving', async (t) => {
+  const { rig, server } = await served(t);
+  const res = await api(server, 'POST', '/api/devices/stage/set', { path: 'B', value: -45 });
+  t.equal(res.status, 202);
+  await until(async () => (await api(server, 'GET', '/api/devices/stage/read?path=B')).body.readings['stage-B'].value < -0.5, 15_000, 'moving');
+  await server.close();
+  const axis = await nodeOf(rig.member('stage'), 'B');
+  // It decelerates after the stop, then stays put well short of the target.
+  const read = async (): Promise<number> => (await readNode(axis))['stage-B']!.value as number;
+  const { p2 } = (await until(async () => {
+    const a = await read();
+    await new Promise((r) => setTimeout(r, 250));
+    return a === (await read()) ? { p2: a } : undefined;
+  }, 10_000, 'axis at rest after close'))!;
+  t.ok(p2 > -45 + 0.5, `stopped short of the target (${p2})`);
 });

@@ -49,3 +49,18 @@ t.test('over HTTP: concurrent reads of one signal coalesce', async (t) => {
   t.ok(deviceReads >= 1 && deviceReads <= n);
   t.comment(`${n} concurrent HTTP reads cost ${deviceReads} device reads`);
 });
+
+t.test('resolved paths are remembered, failures are not, the oldest goes first', async (t) => {
+  const { rig } = await served(t, {}, { stage: { uri: 'sim:galil', axes: { A: {}, B: {} } } });
+  const { NodeCache } = await import('../../src/server/device-ops.js');
+  const cache = new NodeCache(2);
+  const m = rig.member('stage');
+  const a = await cache.get(m, 'A');
+  t.equal(await cache.get(m, 'A'), a, 'the same node from the cache');
+  await t.rejects(cache.get(m, 'Z.nothing'), /no such signal/);
+  t.equal(cache.size, 1, 'a failed path is not remembered');
+  await cache.get(m, 'B');
+  await cache.get(m, 'A.velocity');
+  t.equal(cache.size, 2, 'bounded');
+  t.equal(await cache.get(m, 'A'), a, 'evicted, resolved again to the same node');
+});

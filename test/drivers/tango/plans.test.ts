@@ -12,6 +12,7 @@ import { scan } from '../../../src/core/plans/scan.js';
 import type { SignalRW } from '../../../src/core/signal/writable.js';
 import { openTangoDevice, type TangoDevice } from '../../../src/drivers/tango/index.js';
 import { loadRig } from '../../../src/rig/index.js';
+import { readCli, setCli } from '../../../src/cli/read-set.js';
 import { startTangoEventServer, startTangoTest, tangoTestAvailable, type TangoServer } from '../../../src/sim/tango/index.js';
 import { invalidDocuments } from '../../helpers/schemas.js';
 
@@ -114,4 +115,17 @@ t.test('a rig with a Tango device next to sim:galil', { skip }, async (t) => {
     alive = false;
   }
   t.notOk(alive, 'the TangoTest the rig started is gone after close');
+});
+
+t.test('labrig read / set on a TangoTest address', { skip }, async (t) => {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const io = { out: (l: string) => void lines.push(l), err: (l: string) => void errors.push(l), progress: { isTTY: false, write: () => true } as never };
+  t.equal(await setCli([tt.address, 'string_scalar', 'hello'], io), 0, errors.join('; '));
+  t.same(lines, ['string_scalar hello'], 'set prints the value read back');
+  lines.length = 0;
+  t.equal(await readCli([tt.address, 'string_scalar', 'state', 'short_spectrum'], io), 0, errors.join('; '));
+  t.equal(lines[0], 'string_scalar hello');
+  t.equal(lines[1], 'state RUNNING');
+  t.match(lines[2], /^short_spectrum \[(-?\d+,)*-?\d+\]$|^short_spectrum \[\]$/, 'a spectrum prints as a JSON list');
 });
