@@ -88,9 +88,12 @@ export class RunEngine implements SuspendTarget {
   /** The current settings, as a frozen copy (change them with {@link configure}). */
   get settings(): Readonly<RunEngineSettings> {
     const h = this.#host;
-    const out = {} as Record<string, unknown>;
-    for (const k of SETTING_KEYS) out[k] = h[k];
-    return Object.freeze(out as unknown as RunEngineSettings);
+    const out: RunEngineSettings = {
+      msgHook: h.msgHook, stateHook: h.stateHook, waitingHook: h.waitingHook, mdValidator: h.mdValidator, mdNormalizer: h.mdNormalizer,
+      scanIdSource: h.scanIdSource, recordInterruptions: h.recordInterruptions, eventPageSize: h.eventPageSize, inputProvider: h.inputProvider,
+      cleanupTimeoutMs: h.cleanupTimeoutMs, yieldEveryMs: h.yieldEveryMs, rewindable: h.rewindable, timeouts: h.timeouts,
+    };
+    return Object.freeze(out);
   }
 
   /**
@@ -105,7 +108,7 @@ export class RunEngine implements SuspendTarget {
     const checked: Partial<Record<keyof RunEngineSettings, unknown>> = {};
     for (const key of Object.keys(patch)) {
       if (!isSettingKey(key)) {
-        throw new InvalidInputError({ what: 'RunEngine setting', value: key, reason: `is not a setting (one of ${SETTING_KEYS.join(', ')})` });
+        throw new InvalidInputError({ what: 'RunEngine setting', value: key, reason: `is not a setting (one of ${Object.keys(SETTING_CHECKS).join(', ')})` });
       }
       checked[key] = SETTING_CHECKS[key](patch[key]);
     }
@@ -361,11 +364,6 @@ export class RunEngine implements SuspendTarget {
   }
 }
 
-/** The settings, in the order `settings` lists them. */
-const SETTING_KEYS = [
-  'msgHook', 'stateHook', 'waitingHook', 'mdValidator', 'mdNormalizer', 'scanIdSource', 'recordInterruptions', 'eventPageSize',
-  'inputProvider', 'cleanupTimeoutMs', 'yieldEveryMs', 'rewindable', 'timeouts',
-] as const satisfies readonly (keyof RunEngineSettings)[];
 
 const optionalFn = (what: string) => (v: unknown): unknown => {
   if (v !== undefined && typeof v !== 'function') throw new InvalidInputError({ what, value: v, reason: 'must be a function or undefined' });

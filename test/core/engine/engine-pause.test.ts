@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Msg } from '../../../src/core/engine/messages.js';
-import { makeDet, makeMotor, makeSignal, withEngine } from './engine-fixtures.js';
+import { makeDet, makeMotor, makeSignal, until, withEngine } from './engine-fixtures.js';
 
 /** open_run; per step: checkpoint, two events of [motor, det]; close_run. */
 function* stepPlan(m: ReturnType<typeof makeMotor>, d: ReturnType<typeof makeDet>, steps: number): Generator<Msg, string, unknown> {
@@ -65,7 +65,8 @@ t.test('pause mid-step, resume: rewinds to the checkpoint, re-takes the events, 
 
 t.test('pause while waiting for a move: the wait is cut, the move stopped, then replayed from the checkpoint', async (t) => {
   await withEngine(t, {}, async ({ re, rec }) => {
-    const m = makeMotor('m', { moveMs: 40 });
+    // Long enough that the pause always lands inside the move, however loaded the machine is.
+    const m = makeMotor('m', { moveMs: 400 });
     const got: unknown[] = [];
     const p = re.run(function* () {
       yield { command: 'open_run' };
@@ -77,7 +78,7 @@ t.test('pause while waiting for a move: the wait is cut, the move stopped, then 
       yield { command: 'save' };
       yield { command: 'close_run' };
     });
-    await new Promise((r) => setTimeout(r, 10));
+    await until(() => m.sets() === 1);
     re.requestPause();
     const first = await p;
     t.equal(first.exitStatus, 'paused');

@@ -5,9 +5,8 @@
 import { InvalidInputError, TimeoutError, UnsupportedError } from '../../errors.js';
 import { deviceName } from '../../protocols.js';
 import type { Location } from '../../protocols.js';
-import type { Status } from '../../status.js';
 import { asStatus } from '../groups.js';
-import { isStatus } from '../../status.js';
+import { Status, isStatus } from '../../status.js';
 import { verbTimeout, withDeadline } from './deadline.js';
 import { setLongTimeout } from '../../timers.js';
 import type { Execution } from '../execution.js';
@@ -36,7 +35,7 @@ export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
     ret = obj.set(msg.value, o);
   }
   // The name is built only when the device did not return a Status (hot path: it did).
-  const st = isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.set`);
+  const st = ret instanceof Status || isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.set`);
   // The plan gets the device's Status (progress, watch); the group holds it under the engine's deadline.
   ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'setMs', undefined), `set of ${deviceName(obj)}`), msg.group);
   return st;
@@ -48,7 +47,7 @@ export function trigger(msg: MsgOf<'trigger'>, ctx: Execution): Status<unknown> 
   if (typeof obj?.trigger !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'trigger' });
   if (msg.timeoutMs !== undefined) checkMs('trigger timeoutMs', msg.timeoutMs);
   const ret = obj.trigger();
-  const st = isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.trigger`);
+  const st = ret instanceof Status || isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.trigger`);
   ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'triggerMs', msg.timeoutMs), `trigger of ${deviceName(obj)}`), msg.group);
   return st;
 }

@@ -86,16 +86,16 @@ export function read(msg: MsgOf<'read'>, ctx: Execution): unknown {
   if (r instanceof Promise) {
     const ms = verbTimeout(ctx, obj, 'readMs', msg.timeoutMs);
     const p = ms === undefined ? r : withTimeout(r, ms, `read of ${deviceName(obj)}`, ctx.signal);
-    return p.then((v) => afterRead(msg, ctx, v, epoch));
+    // The run may have closed (or another opened) while the read was pending: look it up again.
+    return p.then((v) => afterRead(msg, ctx.runs.get(msg.run), v, epoch));
   }
-  return afterRead(msg, ctx, r, epoch);
+  return afterRead(msg, run, r, epoch);
 }
 
-function afterRead(msg: MsgOf<'read'>, ctx: Execution, readings: Readings, epoch: number): Readings | Promise<Readings> {
+function afterRead(msg: MsgOf<'read'>, run: RunBundler | undefined, readings: Readings, epoch: number): Readings | Promise<Readings> {
   if (readings === null || typeof readings !== 'object') {
     throw new InvalidStateError(`${deviceName(msg.obj)}.read() returned ${String(readings)}; it must return readings`);
   }
-  const run = ctx.runs.get(msg.run);
   // A read that settles after a pause rewound its event belongs to no event any more.
   if (run !== undefined && run.bundling && run.bundleEpoch === epoch) {
     const p = run.addReading(msg.obj, readings);
