@@ -20,7 +20,7 @@ import { Execution } from './execution.js';
 import { Req, isGenerator } from './frames.js';
 import type { AnyGen } from './frames.js';
 import { builtinHandlers, isInternalCommand } from './handlers/index.js';
-import type { EngineHost, Handler, SuspensionSource } from './host.js';
+import type { EngineHost, SuspensionSource } from './host.js';
 import { MemoryMdStore } from './md-store.js';
 import { deepCopy } from './md-check.js';
 import type { MdStore } from './md-store.js';
@@ -269,7 +269,7 @@ export class RunEngine implements SuspendTarget {
       throw new InvalidInputError({ what: 'command name', value: name, reason: "must be a non-empty string not starting with '__'" });
     }
     if (typeof handler !== 'function') throw new InvalidInputError({ what: `handler of '${name}'`, value: handler, reason: 'must be a function (msg, ctx) => response' });
-    this.#handlers.set(name, { fn: handler as unknown as Handler, replay: options.replay ?? true });
+    this.#handlers.set(name, { fn: handler, replay: options.replay ?? true });
   }
 
   /** Remove command `name`. */
