@@ -9,13 +9,14 @@ import { TimeoutError, toError } from '../errors.js';
 import { deviceName } from '../protocols.js';
 import type { Msg } from './messages.js';
 import type { Execution } from './execution.js';
+import type { HandlerContext } from './host.js';
 import { genFrame, internalMsg } from './frames.js';
 import type { GenFrame } from './frames.js';
 import { collectFrom } from './collect.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 
 /** Call `fn` (a device verb), waiting at most cleanupTimeoutMs for what it returns; report failures. */
-export async function bounded(exec: Execution, what: string, fn: () => unknown): Promise<void> {
+export async function bounded(exec: HandlerContext, what: string, fn: () => unknown): Promise<void> {
   const ms = exec.host.cleanupTimeoutMs;
   let timer: LongTimer | undefined;
   try {
@@ -34,7 +35,7 @@ export async function bounded(exec: Execution, what: string, fn: () => unknown):
   }
 }
 
-function safe(exec: Execution, what: string, fn: () => void): void {
+function safe(exec: HandlerContext, what: string, fn: () => void): void {
   try {
     fn();
   } catch (e) {
@@ -68,7 +69,7 @@ export async function quiesce(exec: Execution, kind: 'pause' | 'suspend'): Promi
 }
 
 /** Undo {@link quiesce}'s device effects: resume pausable devices and restart monitors. */
-export async function resumeDevices(exec: Execution): Promise<void> {
+export async function resumeDevices(exec: HandlerContext): Promise<void> {
   for (const obj of exec.seen) {
     if (isPausable(obj)) await bounded(exec, `${deviceName(obj)}.resume()`, () => obj.resume());
   }

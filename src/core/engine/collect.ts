@@ -10,6 +10,7 @@ import type { DataKeys, PartialEvent } from '../protocols.js';
 import { deviceName } from '../protocols.js';
 import type { RunBundler, StreamInfo } from './bundler.js';
 import type { Execution } from './execution.js';
+import type { HandlerContext } from './host.js';
 
 /** Options of a collect (from the `collect` message). */
 export interface CollectOptions {
@@ -43,7 +44,7 @@ function tagged(keys: DataKeys, owner: string): DataKeys {
 const signature = (keys: Iterable<string>): string => [...keys].sort().join('\u0000');
 
 /** Collect from `obj` into `run`; returns the payload when asked. */
-export async function collectFrom(exec: Execution, run: RunBundler, obj: object, opts: CollectOptions): Promise<unknown> {
+export async function collectFrom(exec: HandlerContext, run: RunBundler, obj: object, opts: CollectOptions): Promise<unknown> {
   const dev = obj as CollectDevice;
   const name = deviceName(obj);
   if (typeof dev.describeCollect !== 'function') throw new UnsupportedError({ device: name, verb: 'describeCollect' });

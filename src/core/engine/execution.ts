@@ -431,8 +431,7 @@ export class Execution implements EngineContext {
           await finishExecution(this);
           return 'done';
         case Outcome.Yield:
-          await yieldToLoop();
-          this.#lastYield = performance.now();
+          await this.#yield();
           break;
         case Outcome.AwaitStep: {
           const frame = this.#pendingFrame!;
@@ -456,7 +455,7 @@ export class Execution implements EngineContext {
             break;
           }
           if (this.#dispatch(msg, frame) === Outcome.AwaitReply) await this.#awaitReply();
-          else await this.#maybeYield();
+          else if (this.#yieldDue()) await this.#yield();
           break;
         }
         case Outcome.AwaitReply:
@@ -516,7 +515,7 @@ export class Execution implements EngineContext {
       }
       const out = this.#dispatch(msg, frame);
       if (out !== Outcome.Continue) return out;
-      if ((++this.#n & 255) === 0 && performance.now() - this.#lastYield >= this.host.yieldEveryMs) return Outcome.Yield;
+      if (this.#yieldDue()) return Outcome.Yield;
     }
   }
 
@@ -594,15 +593,18 @@ export class Execution implements EngineContext {
     }
     if (r === INTERRUPTED) return;
     this.#resp = r;
-    await this.#maybeYield();
+    if (this.#yieldDue()) await this.#yield();
   }
 
-  /** Count a message; every 256, yield to the event loop if `yieldEveryMs` has passed since the last yield. */
-  async #maybeYield(): Promise<void> {
-    if ((++this.#n & 255) === 0 && performance.now() - this.#lastYield >= this.host.yieldEveryMs) {
-      await yieldToLoop();
-      this.#lastYield = performance.now();
-    }
+  /** Count a message; every 256, tell whether `yieldEveryMs` has passed since the last yield to the event loop. */
+  #yieldDue(): boolean {
+    return (++this.#n & 255) === 0 && performance.now() - this.#lastYield >= this.host.yieldEveryMs;
+  }
+
+  /** Yield to the event loop (timers, I/O and user code get in). */
+  async #yield(): Promise<void> {
+    await yieldToLoop();
+    this.#lastYield = performance.now();
   }
 
   /** Await `p`, or return INTERRUPTED as soon as a request arrives (`soft`: pause/suspend count too). */

@@ -12,7 +12,23 @@ import type {
 } from './types.js';
 import type { Execution } from './execution.js';
 
-/** A built-in or registered command handler, as stored in the engine's table. */
+/**
+ * What a built-in handler may use of the running plan: its runs, status groups, device sets,
+ * checkpoints, signal and settings — not the frame stack, the loop or the plan's outcome, which
+ * only the Execution itself changes (issue 8).
+ */
+export type HandlerContext = Pick<
+  Execution,
+  | 'host' | 'groups' | 'runs' | 'requireRun' | 'checkpoint' | 'implicitCheckpoint' | 'clearCheckpoint' | 'signal' | 'getSignal'
+  | 'moved' | 'staged' | 'planSubs' | 'planName' | 'planType' | 'callMd' | 'runStartUids' | 'waitingListener' | 'consume'
+  | 'waitForTrips' | 'takeDeferredPause' | 'sleep' | 'rewindable' | 'setRewindable' | 'pushPlan' | 'emitter' | 'reportAsyncError' | 'seen'
+>;
+
+/**
+ * A command handler as stored in the engine's table and called by the loop with the Execution:
+ * built-ins are written against {@link HandlerContext}, registered ones against the public
+ * EngineContext; both are narrower views of the Execution.
+ */
 export type Handler = (msg: Msg, ctx: Execution) => unknown;
 
 /** A command's handler and whether its messages are replayed on rewind. */

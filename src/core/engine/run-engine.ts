@@ -20,7 +20,7 @@ import { Execution } from './execution.js';
 import { Req, isGenerator } from './frames.js';
 import type { AnyGen } from './frames.js';
 import { builtinHandlers, isInternalCommand } from './handlers/index.js';
-import type { EngineHost, Handler, SuspensionSource } from './host.js';
+import type { EngineHost, SuspensionSource } from './host.js';
 import { MemoryMdStore } from './md-store.js';
 import { deepCopy } from './md-check.js';
 import type { MdStore } from './md-store.js';
@@ -88,9 +88,12 @@ export class RunEngine implements SuspendTarget {
   /** The current settings, as a frozen copy (change them with {@link configure}). */
   get settings(): Readonly<RunEngineSettings> {
     const h = this.#host;
-    const out = {} as Record<string, unknown>;
-    for (const k of SETTING_KEYS) out[k] = h[k];
-    return Object.freeze(out as unknown as RunEngineSettings);
+    const out: RunEngineSettings = {
+      msgHook: h.msgHook, stateHook: h.stateHook, waitingHook: h.waitingHook, mdValidator: h.mdValidator, mdNormalizer: h.mdNormalizer,
+      scanIdSource: h.scanIdSource, recordInterruptions: h.recordInterruptions, eventPageSize: h.eventPageSize, inputProvider: h.inputProvider,
+      cleanupTimeoutMs: h.cleanupTimeoutMs, yieldEveryMs: h.yieldEveryMs, rewindable: h.rewindable, timeouts: h.timeouts,
+    };
+    return Object.freeze(out);
   }
 
   /**
@@ -105,7 +108,7 @@ export class RunEngine implements SuspendTarget {
     const checked: Partial<Record<keyof RunEngineSettings, unknown>> = {};
     for (const key of Object.keys(patch)) {
       if (!isSettingKey(key)) {
-        throw new InvalidInputError({ what: 'RunEngine setting', value: key, reason: `is not a setting (one of ${SETTING_KEYS.join(', ')})` });
+        throw new InvalidInputError({ what: 'RunEngine setting', value: key, reason: `is not a setting (one of ${Object.keys(SETTING_CHECKS).join(', ')})` });
       }
       checked[key] = SETTING_CHECKS[key](patch[key]);
     }
@@ -266,7 +269,7 @@ export class RunEngine implements SuspendTarget {
       throw new InvalidInputError({ what: 'command name', value: name, reason: "must be a non-empty string not starting with '__'" });
     }
     if (typeof handler !== 'function') throw new InvalidInputError({ what: `handler of '${name}'`, value: handler, reason: 'must be a function (msg, ctx) => response' });
-    this.#handlers.set(name, { fn: handler as unknown as Handler, replay: options.replay ?? true });
+    this.#handlers.set(name, { fn: handler, replay: options.replay ?? true });
   }
 
   /** Remove command `name`. */
@@ -361,11 +364,6 @@ export class RunEngine implements SuspendTarget {
   }
 }
 
-/** The settings, in the order `settings` lists them. */
-const SETTING_KEYS = [
-  'msgHook', 'stateHook', 'waitingHook', 'mdValidator', 'mdNormalizer', 'scanIdSource', 'recordInterruptions', 'eventPageSize',
-  'inputProvider', 'cleanupTimeoutMs', 'yieldEveryMs', 'rewindable', 'timeouts',
-] as const satisfies readonly (keyof RunEngineSettings)[];
 
 const optionalFn = (what: string) => (v: unknown): unknown => {
   if (v !== undefined && typeof v !== 'function') throw new InvalidInputError({ what, value: v, reason: 'must be a function or undefined' });

@@ -4,7 +4,7 @@ import * as bps from '../../../src/core/plans/stubs/index.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
 import type { Readable } from '../../../src/core/protocols.js';
-import { FakeEngine, makeDetector } from './plans-harness.js';
+import { engineRun, makeDetector } from './plans-harness.js';
 
 t.test('Action: fields, lazy latch, event map, fire and toggle', (t) => {
   const a = new Action({ name: 'snap', description: 'Save one frame' });
@@ -67,16 +67,16 @@ t.test('a continuous plan reads while waiting and reacts to actions fired while 
   const det = makeDetector('cam', () => ++v);
   const snap = new Action({ name: 'snap' });
   const stop = new Action({ name: 'stop' });
-  const e = new FakeEngine();
   let primary = 0;
   // Fire actions from "outside", driven by progress rather than by wall-clock time.
-  e.onMsg = (m) => {
+  const e = await engineRun(liveView([det], snap, stop), (m) => {
     if (m.command !== 'save') return;
     if (primary === 3 || primary === 6) snap.fire();
     if (primary === 9) stop.fire();
     primary++;
-  };
-  const snaps = await e.runAsync(liveView([det], snap, stop));
+  });
+  t.equal(e.result.exitStatus, 'success', e.result.reason);
+  const snaps = e.result.planResult;
   t.equal(snaps, 2);
   const streams = e.events.map((ev) => ev.stream);
   t.equal(streams.filter((s) => s === 'snaps').length, 2);
@@ -92,7 +92,6 @@ t.test('a continuous plan reads while waiting and reacts to actions fired while 
 t.test('waitForActions with waitFor reset wakes when a toggled action is switched off', async (t) => {
   const rec = new Action({ name: 'record', togglable: true });
   rec.toggle();
-  const e = new FakeEngine();
   const seen: Array<string | undefined> = [];
   const plan = (function* (): Generator<Msg, void, unknown> {
     for (let i = 0; i < 3; i++) {
@@ -101,6 +100,7 @@ t.test('waitForActions with waitFor reset wakes when a toggled action is switche
       if (i === 1) rec.toggle();
     }
   })();
-  await e.runAsync(plan);
+  const e = await engineRun(plan);
+  t.equal(e.result.exitStatus, 'success', e.result.reason);
   t.same(seen, [undefined, undefined, 'record']);
 });

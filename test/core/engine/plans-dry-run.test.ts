@@ -5,7 +5,7 @@ import * as bps from '../../../src/core/plans/stubs/index.js';
 import { baselineWrapper } from '../../../src/core/plans/preprocessors/index.js';
 import { LimitsError } from '../../../src/core/errors.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
-import { FakeEngine, makeDetector, makeMotor } from './plans-harness.js';
+import { engineRun, makeDetector, makeMotor } from './plans-harness.js';
 
 const OPEN = '=================================== Open Run ===================================';
 const CLOSE = '================================== Close Run ===================================';
@@ -69,8 +69,8 @@ t.test('summarizePlanAsync handles async plans; printSummaryWrapper prints while
   }
   t.same(await summarizePlanAsync(p()), ['m -> 2.0']);
   const printed: string[] = [];
-  const e = new FakeEngine();
-  e.run(printSummaryWrapper(scan([makeDetector('d')], m, 0, 1, 2), (l) => printed.push(l)));
+  const e = await engineRun(printSummaryWrapper(scan([makeDetector('d')], m, 0, 1, 2), (l) => printed.push(l)));
+  t.equal(e.result.exitStatus, 'success', e.result.reason);
   t.same(printed.filter((l) => l.includes('->')), ['m -> 0.0', 'm -> 1.0']);
   t.equal(m.position, 1, 'the wrapped plan really ran');
 });

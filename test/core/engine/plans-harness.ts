@@ -7,6 +7,8 @@ import { Status } from '../../../src/core/status.js';
 import type { Location, Readings } from '../../../src/core/protocols.js';
 import type { Msg, Plan } from '../../../src/core/engine/messages.js';
 import type { SRLatch } from '../../../src/core/engine/latch.js';
+import { RunEngine } from '../../../src/core/engine/run-engine.js';
+import type { RunEngineResult } from '../../../src/core/engine/types.js';
 
 /** A soft motor: set moves at once; records calls. */
 export interface TestMotor {
@@ -112,6 +114,44 @@ export function show(m: Msg): string {
   if (m.command === 'create' || m.command === 'declare_stream') parts.push(r.name ?? '');
   if (m.command === 'sleep') parts.push('s');
   return parts.join(' ');
+}
+
+/** What {@link engineRun} saw of a plan run through the real RunEngine. */
+export interface EngineRunLog<R> {
+  result: RunEngineResult<R>;
+  /** Every message the engine processed, in order (its msgHook). */
+  log: Msg[];
+  /** Events, with the name of their stream. */
+  events: SavedEvent[];
+  /** Each run: start uid and exit status. */
+  runs: Array<{ uid: string; exitStatus: string | undefined }>;
+}
+
+/**
+ * Run `plan` through a real RunEngine, recording messages, events by stream and run outcomes.
+ * `onMsg` sees each message before the engine processes it (may fire actions or throw).
+ */
+export async function engineRun<R>(plan: Plan<R>, onMsg?: (m: Msg) => void): Promise<EngineRunLog<R>> {
+  const log: Msg[] = [];
+  const events: SavedEvent[] = [];
+  const runs: Array<{ uid: string; exitStatus: string | undefined }> = [];
+  const streams = new Map<string, string>();
+  const re = new RunEngine({
+    msgHook: (m) => {
+      log.push(m);
+      onMsg?.(m);
+    },
+  });
+  re.subscribe((name, doc) => {
+    if (name === 'start') runs.push({ uid: doc.uid, exitStatus: undefined });
+    else if (name === 'stop') {
+      const run = runs.find((r) => r.uid === doc.run_start);
+      if (run) run.exitStatus = doc.exit_status;
+    } else if (name === 'descriptor') streams.set(doc.uid, doc.name);
+    else if (name === 'event') events.push({ stream: streams.get(doc.descriptor) ?? '?', data: { ...doc.data } });
+  });
+  const result = await re.run(plan);
+  return { result, log, events, runs };
 }
 
 /** A minimal engine stand-in: replies to messages by calling the devices. */

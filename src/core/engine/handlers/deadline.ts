@@ -9,13 +9,13 @@ import { StatusTimeoutError, TimeoutError, WaitTimeoutError } from '../../errors
 import { deviceName } from '../../protocols.js';
 import { Status } from '../../status.js';
 import { setLongTimeout } from '../../timers.js';
-import type { Execution } from '../execution.js';
+import type { HandlerContext } from '../host.js';
 
 /** Which bound applies. */
 export type VerbBound = 'readMs' | 'triggerMs' | 'setMs';
 
 /** The timeout, in ms, for `verb` of `obj` (undefined: no bound). */
-export function verbTimeout(ctx: Execution, obj: unknown, verb: VerbBound, own: number | undefined): number | undefined {
+export function verbTimeout(ctx: HandlerContext, obj: unknown, verb: VerbBound, own: number | undefined): number | undefined {
   if (own !== undefined) return own;
   const t = ctx.host.timeouts;
   const per = t.devices;
@@ -31,7 +31,7 @@ export function verbTimeout(ctx: Execution, obj: unknown, verb: VerbBound, own: 
  * returned when it is already done or there is no bound. The timer ends with `st` or when the
  * engine is interrupted.
  */
-export function withDeadline(ctx: Execution, st: Status<unknown>, ms: number | undefined, operation: string): Status<unknown> {
+export function withDeadline(ctx: HandlerContext, st: Status<unknown>, ms: number | undefined, operation: string): Status<unknown> {
   if (ms === undefined || st.done) return st;
   const d = new Status<unknown>({ name: st.name });
   const signal = ctx.signal;

@@ -6,12 +6,12 @@ import { InvalidStateError, UnsupportedError } from '../../errors.js';
 import { deviceName } from '../../protocols.js';
 import type { Status } from '../../status.js';
 import { collectFrom } from '../collect.js';
-import type { Execution } from '../execution.js';
+import type { HandlerContext } from '../host.js';
 import { asStatus } from '../groups.js';
 import type { MsgOf } from '../messages.js';
 
 /** kickoff: start a fly scan (needs an open run); the flyer is collected at cleanup if the plan does not. */
-export function kickoff(msg: MsgOf<'kickoff'>, ctx: Execution): Status<unknown> {
+export function kickoff(msg: MsgOf<'kickoff'>, ctx: HandlerContext): Status<unknown> {
   const run = ctx.requireRun(msg.run, 'kickoff');
   const obj = msg.obj;
   if (typeof obj?.kickoff !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'kickoff' });
@@ -23,7 +23,7 @@ export function kickoff(msg: MsgOf<'kickoff'>, ctx: Execution): Status<unknown> 
 }
 
 /** complete: tell a flyer to finish; its Status joins `group`. */
-export function complete(msg: MsgOf<'complete'>, ctx: Execution): Status<unknown> {
+export function complete(msg: MsgOf<'complete'>, ctx: HandlerContext): Status<unknown> {
   const obj = msg.obj;
   if (typeof obj?.complete !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'complete' });
   const st = asStatus(obj.complete(), `${deviceName(obj)}.complete`);
@@ -32,13 +32,13 @@ export function complete(msg: MsgOf<'complete'>, ctx: Execution): Status<unknown
 }
 
 /** collect: emit what a flyer gathered (events, or stream_resource/stream_datum documents). */
-export function collect(msg: MsgOf<'collect'>, ctx: Execution): Promise<unknown> {
+export function collect(msg: MsgOf<'collect'>, ctx: HandlerContext): Promise<unknown> {
   const run = ctx.requireRun(msg.run, 'collect');
   return collectFrom(ctx, run, msg.obj, { name: msg.name, stream: msg.stream, returnPayload: msg.returnPayload });
 }
 
 /** prepare: prepare a device for a fly scan; its Status joins `group`. */
-export function prepare(msg: MsgOf<'prepare'>, ctx: Execution): Status<unknown> {
+export function prepare(msg: MsgOf<'prepare'>, ctx: HandlerContext): Status<unknown> {
   const obj = msg.obj;
   if (typeof obj?.prepare !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'prepare' });
   const st = asStatus(obj.prepare(msg.value), `${deviceName(obj)}.prepare`);
@@ -47,7 +47,7 @@ export function prepare(msg: MsgOf<'prepare'>, ctx: Execution): Status<unknown> 
 }
 
 /** monitor: emit an event on stream `name` (default the device's name) each time the device reports. */
-export function monitor(msg: MsgOf<'monitor'>, ctx: Execution): Promise<void> {
+export function monitor(msg: MsgOf<'monitor'>, ctx: HandlerContext): Promise<void> {
   const run = ctx.requireRun(msg.run, 'monitor');
   const obj = msg.obj;
   if (typeof obj?.subscribe !== 'function' || typeof obj.clearSub !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'subscribe' });
@@ -65,7 +65,7 @@ export function monitor(msg: MsgOf<'monitor'>, ctx: Execution): Promise<void> {
 }
 
 /** unmonitor: stop monitoring a device. */
-export function unmonitor(msg: MsgOf<'unmonitor'>, ctx: Execution): void {
+export function unmonitor(msg: MsgOf<'unmonitor'>, ctx: HandlerContext): void {
   ctx.requireRun(msg.run, 'unmonitor').removeMonitor(msg.obj);
   ctx.implicitCheckpoint();
 }

@@ -2,7 +2,7 @@
  * The table of built-in command handlers, one file per family of commands.
  * @module
  */
-import type { Execution } from '../execution.js';
+import type { HandlerContext } from '../host.js';
 import type { Handler, HandlerEntry } from '../host.js';
 import { UNCACHEABLE } from '../frames.js';
 import type { Command, MsgOf } from '../messages.js';
@@ -15,7 +15,7 @@ import { installSuspender, pushPlan, removeSuspender, suspendDone, suspendResume
 import { clearCache, stash, waitForActions } from './redsun.js';
 
 /** Every command of messages.ts with its handler (the compiler checks none is missing). */
-const BUILTIN: { [C in Command]: (msg: MsgOf<C>, ctx: Execution) => unknown } = {
+const BUILTIN: { [C in Command]: (msg: MsgOf<C>, ctx: HandlerContext) => unknown } = {
   open_run: openRun,
   close_run: closeRun,
   declare_stream: declareStream,

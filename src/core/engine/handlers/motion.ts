@@ -5,12 +5,11 @@
 import { InvalidInputError, TimeoutError, UnsupportedError } from '../../errors.js';
 import { deviceName } from '../../protocols.js';
 import type { Location } from '../../protocols.js';
-import type { Status } from '../../status.js';
 import { asStatus } from '../groups.js';
-import { isStatus } from '../../status.js';
+import { Status, isStatus } from '../../status.js';
 import { verbTimeout, withDeadline } from './deadline.js';
 import { setLongTimeout } from '../../timers.js';
-import type { Execution } from '../execution.js';
+import type { HandlerContext } from '../host.js';
 import type { MsgOf } from '../messages.js';
 
 /** Check an optional duration in ms. */
@@ -21,7 +20,7 @@ export function checkMs(what: string, ms: unknown): number | undefined {
 }
 
 /** set: start a move; the Status joins `group` and is returned to the plan. */
-export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
+export function set(msg: MsgOf<'set'>, ctx: HandlerContext): Status<unknown> {
   const obj = msg.obj as { set?: (v: unknown, o?: Record<string, unknown>) => unknown };
   if (typeof obj?.set !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'set' });
   let ret: unknown;
@@ -36,25 +35,25 @@ export function set(msg: MsgOf<'set'>, ctx: Execution): Status<unknown> {
     ret = obj.set(msg.value, o);
   }
   // The name is built only when the device did not return a Status (hot path: it did).
-  const st = isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.set`);
+  const st = ret instanceof Status || isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.set`);
   // The plan gets the device's Status (progress, watch); the group holds it under the engine's deadline.
   ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'setMs', undefined), `set of ${deviceName(obj)}`), msg.group);
   return st;
 }
 
 /** trigger: start an acquisition; the Status joins `group` and is returned to the plan. */
-export function trigger(msg: MsgOf<'trigger'>, ctx: Execution): Status<unknown> {
+export function trigger(msg: MsgOf<'trigger'>, ctx: HandlerContext): Status<unknown> {
   const obj = msg.obj;
   if (typeof obj?.trigger !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'trigger' });
   if (msg.timeoutMs !== undefined) checkMs('trigger timeoutMs', msg.timeoutMs);
   const ret = obj.trigger();
-  const st = isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.trigger`);
+  const st = ret instanceof Status || isStatus(ret) ? ret : asStatus(ret, `${deviceName(obj)}.trigger`);
   ctx.groups.add(st.done ? st : withDeadline(ctx, st, verbTimeout(ctx, obj, 'triggerMs', msg.timeoutMs), `trigger of ${deviceName(obj)}`), msg.group);
   return st;
 }
 
 /** wait: block until every Status of `group` (all groups if none) is done; true when done. */
-export function wait(msg: MsgOf<'wait'>, ctx: Execution): boolean | Promise<boolean> {
+export function wait(msg: MsgOf<'wait'>, ctx: HandlerContext): boolean | Promise<boolean> {
   const timeoutMs = msg.timeoutMs === undefined ? ctx.host.timeouts.waitMs : checkMs('wait timeoutMs', msg.timeoutMs);
   if (ctx.groups.size === 0) return true;
   return ctx.groups.wait(msg.group, {
@@ -97,7 +96,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number | undefined, what: stri
  * settled result per awaitable (`{status: 'fulfilled', value}` or `{status: 'rejected', reason}`),
  * as bluesky hands back the finished tasks rather than failing on the first rejection.
  */
-export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<PromiseSettledResult<unknown>[]> {
+export function waitFor(msg: MsgOf<'wait_for'>, ctx: HandlerContext): Promise<PromiseSettledResult<unknown>[]> {
   if (!Array.isArray(msg.awaitables)) throw new InvalidInputError({ what: 'wait_for awaitables', value: msg.awaitables, reason: 'must be an array of functions returning promises' });
   const ms = checkMs('wait_for timeoutMs', msg.timeoutMs);
   const ps = msg.awaitables.map((f, i) => {
@@ -112,7 +111,7 @@ export function waitFor(msg: MsgOf<'wait_for'>, ctx: Execution): Promise<Promise
 }
 
 /** locate: setpoint and readback of each device (one Location when a single device and `squeeze`). */
-export function locate(msg: MsgOf<'locate'>, _ctx: Execution): unknown {
+export function locate(msg: MsgOf<'locate'>, _ctx: HandlerContext): unknown {
   const objs = msg.objs;
   if (!Array.isArray(objs) || objs.length === 0) throw new InvalidInputError({ what: 'locate objs', value: objs, reason: 'must list at least one device' });
   const results = objs.map((o) => {
@@ -125,7 +124,7 @@ export function locate(msg: MsgOf<'locate'>, _ctx: Execution): unknown {
 }
 
 /** stop: stop a device now. */
-export function stop(msg: MsgOf<'stop'>, _ctx: Execution): unknown {
+export function stop(msg: MsgOf<'stop'>, _ctx: HandlerContext): unknown {
   const obj = msg.obj;
   if (typeof obj?.stop !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'stop' });
   return obj.stop();

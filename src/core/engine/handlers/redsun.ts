@@ -5,14 +5,14 @@
 import { InvalidInputError, UnsupportedError } from '../../errors.js';
 import { deviceName } from '../../protocols.js';
 import type { Status } from '../../status.js';
-import type { Execution } from '../execution.js';
+import type { HandlerContext } from '../host.js';
 import { asStatus } from '../groups.js';
 import type { SRLatch } from '../latch.js';
 import type { MsgOf } from '../messages.js';
 import { checkMs } from './motion.js';
 
 /** stash: put readings into a device's cache; the Status joins `group`. */
-export function stash(msg: MsgOf<'stash'>, ctx: Execution): Status<unknown> {
+export function stash(msg: MsgOf<'stash'>, ctx: HandlerContext): Status<unknown> {
   const obj = msg.obj;
   if (typeof obj?.stash !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'stash' });
   if (msg.readings === null || typeof msg.readings !== 'object') throw new InvalidInputError({ what: 'stash readings', value: msg.readings, reason: 'must be readings' });
@@ -22,7 +22,7 @@ export function stash(msg: MsgOf<'stash'>, ctx: Execution): Status<unknown> {
 }
 
 /** clear_cache: empty a device's cache; the Status joins `group`. */
-export function clearCache(msg: MsgOf<'clear_cache'>, ctx: Execution): Status<unknown> {
+export function clearCache(msg: MsgOf<'clear_cache'>, ctx: HandlerContext): Status<unknown> {
   const obj = msg.obj;
   if (typeof obj?.clear !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'clear' });
   const st = asStatus(obj.clear(), `${deviceName(obj)}.clear`);
@@ -37,7 +37,7 @@ const isLatch = (x: unknown): x is SRLatch =>
  * wait_for_actions: wait until one latch of `events` is set (or reset, with `waitFor: 'reset'`);
  * returns `[name, latch]`, or undefined when `timeoutMs` passes first (or the engine is interrupted).
  */
-export function waitForActions(msg: MsgOf<'wait_for_actions'>, ctx: Execution): [string, SRLatch] | undefined | Promise<[string, SRLatch] | undefined> {
+export function waitForActions(msg: MsgOf<'wait_for_actions'>, ctx: HandlerContext): [string, SRLatch] | undefined | Promise<[string, SRLatch] | undefined> {
   const events = msg.events;
   if (events === null || typeof events !== 'object') throw new InvalidInputError({ what: 'wait_for_actions events', value: events, reason: 'must map names to SRLatches' });
   const want = msg.waitFor ?? 'set';

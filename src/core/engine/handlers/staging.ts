@@ -5,7 +5,7 @@
 import { InvalidStateError, UnsupportedError } from '../../errors.js';
 import { deviceName } from '../../protocols.js';
 import { isStatus } from '../../status.js';
-import type { Execution } from '../execution.js';
+import type { HandlerContext } from '../host.js';
 import type { MsgOf } from '../messages.js';
 
 /** Whether `obj` has both `stage` and `unstage` (bluesky skips an object with only one of them). */
@@ -13,7 +13,7 @@ const stageable = (obj: unknown): obj is { stage(): unknown; unstage(): unknown 
   typeof (obj as { stage?: unknown } | undefined)?.stage === 'function' && typeof (obj as { unstage?: unknown }).unstage === 'function';
 
 /** stage: stage a device (devices without both `stage` and `unstage` are skipped, as bluesky); implies a checkpoint. */
-export function stage(msg: MsgOf<'stage'>, ctx: Execution): unknown {
+export function stage(msg: MsgOf<'stage'>, ctx: HandlerContext): unknown {
   const obj = msg.obj;
   if (!stageable(obj)) return undefined;
   const ret = obj.stage();
@@ -24,7 +24,7 @@ export function stage(msg: MsgOf<'stage'>, ctx: Execution): unknown {
 }
 
 /** unstage: unstage a device (skipped unless it has both `stage` and `unstage`); implies a checkpoint. */
-export function unstage(msg: MsgOf<'unstage'>, ctx: Execution): unknown {
+export function unstage(msg: MsgOf<'unstage'>, ctx: HandlerContext): unknown {
   const obj = msg.obj;
   if (!stageable(obj)) return undefined;
   const ret = obj.unstage();
@@ -35,7 +35,7 @@ export function unstage(msg: MsgOf<'unstage'>, ctx: Execution): unknown {
 }
 
 /** configure: change a device's configuration; later descriptors record it. Returns `[old, new]`. */
-export function configure(msg: MsgOf<'configure'>, ctx: Execution): unknown {
+export function configure(msg: MsgOf<'configure'>, ctx: HandlerContext): unknown {
   const obj = msg.obj;
   if (typeof obj?.configure !== 'function') throw new UnsupportedError({ device: deviceName(obj), verb: 'configure' });
   for (const run of ctx.runs.values()) {
