@@ -35,33 +35,9 @@ export type TangoDataType =
 /** Tango command argument types (`Tango::CmdArgType` names a command may take or return). */
 export type TangoArgType =
   | 'DevVoid'
-  | 'DevBoolean'
-  | 'DevShort'
-  | 'DevUShort'
-  | 'DevLong'
-  | 'DevULong'
-  | 'DevLong64'
-  | 'DevULong64'
-  | 'DevFloat'
-  | 'DevDouble'
-  | 'DevString'
-  | 'DevState'
+  | Exclude<TangoDataType, 'DevUChar'>
   | 'ConstDevString'
-  | 'DevVarCharArray'
-  | 'DevVarShortArray'
-  | 'DevVarUShortArray'
-  | 'DevVarLongArray'
-  | 'DevVarULongArray'
-  | 'DevVarLong64Array'
-  | 'DevVarULong64Array'
-  | 'DevVarFloatArray'
-  | 'DevVarDoubleArray'
-  | 'DevVarStringArray'
-  | 'DevVarBooleanArray'
-  | 'DevVarLongStringArray'
-  | 'DevVarDoubleStringArray'
-  | 'DevEncoded'
-  | 'DevEnum';
+  | `DevVar${'Char' | 'Short' | 'UShort' | 'Long' | 'ULong' | 'Long64' | 'ULong64' | 'Float' | 'Double' | 'String' | 'Boolean' | 'LongString' | 'DoubleString'}Array`;
 
 /** How an attribute may be accessed (`Tango::AttrWriteType`). */
 export type TangoWritable = 'READ' | 'WRITE' | 'READ_WRITE' | 'READ_WITH_WRITE';
