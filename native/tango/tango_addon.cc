@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -38,6 +39,23 @@
 namespace {
 
 using Builder = std::function<Napi::Value(Napi::Env)>;
+
+// Exit guard. After a change-event channel is lost (heartbeat timeout: the server went away and
+// came back), Debian's cppTango 9.3 keeps a dangling admin-device pointer in its event-channel
+// map, and its own atexit handler (which deletes those pointers) then crashes the process at
+// exit. Once that has happened (g_channelLost), our atexit handler, registered then (after
+// cppTango's, so it runs before them), ends the process with Node's exit code (passed in by
+// addon.ts from process.on('exit')) without running the rest. Unsubscribing or subscribing again
+// on that channel can still crash inside cppTango (see Release): not fixed here.
+std::atomic<bool> g_channelLost{false};
+std::atomic<int> g_exitCode{0};
+std::once_flag g_exitGuardOnce;
+
+void exitGuard() {
+  if (!g_channelLost.load()) return;
+  std::fflush(nullptr);
+  std::_Exit(g_exitCode.load());
+}
 
 struct Msg {
   int kind;   // 0 reply, 1 event
@@ -261,9 +279,18 @@ ReadingParts extractReading(Tango::DeviceAttribute &da) {
   r.quality = qualityName(q);
   const Tango::TimeVal &tv = da.get_date();
   r.timestamp = static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-  if (q == Tango::ATTR_INVALID || da.is_empty()) return r;
+  if (q == Tango::ATTR_INVALID) return r;
   Tango::AttrDataFormat f = da.get_data_format();
   bool image = f == Tango::IMAGE, scalar = f == Tango::SCALAR;
+  if (da.get_type() == Tango::DEV_STATE && scalar) {
+    // The State attribute travels in its own field, which is_empty() and the vector extractors
+    // do not look at.
+    Tango::DevState st;
+    da >> st;
+    r.value = [st](Napi::Env env) { return scalarJs(env, st); };
+    return r;
+  }
+  if (da.is_empty()) return r;
   switch (da.get_type()) {
     case Tango::DEV_BOOLEAN: extractTyped<bool>(da, r, image, scalar); break;
     case Tango::DEV_UCHAR: extractTyped<unsigned char>(da, r, image, scalar); break;
@@ -626,6 +653,8 @@ class EventCb : public Tango::CallBack {
   EventCb(Core *core, double sub) : core_(core), sub_(sub) {}
   void push_event(Tango::EventData *ed) override;
   std::atomic<bool> dead{false};
+  // The last thing this subscription heard was an error (e.g. API_EventTimeout: the server went).
+  std::atomic<bool> broken{false};
 
  private:
   Core *core_;
@@ -635,6 +664,26 @@ class EventCb : public Tango::CallBack {
 struct SubRec {
   int eventId;
   EventCb *cb;  // deliberately never deleted (cppTango may still hold it)
+};
+
+// Debian's cppTango 9.3 crashes (use after free of the admin device proxy in
+// EventConsumer::unsubscribe_event) when a subscription whose event channel was lost (heartbeat
+// timeout, server stopped and restarted) is unsubscribed; the PyTango sidecar process dies of
+// the same. Such a subscription is left to cppTango instead: its callback is silenced, and the
+// device proxy it points to is never deleted (keepProxy). A healthy one is unsubscribed.
+struct Release {
+  bool keepProxy = false;
+  void operator()(Tango::DeviceProxy *dev, SubRec &s) {
+    s.cb->dead = true;
+    if (s.cb->broken.load()) {
+      keepProxy = true;
+      return;
+    }
+    try {
+      if (dev) dev->unsubscribe_event(s.eventId);
+    } catch (...) {
+    }
+  }
 };
 
 class Core {
@@ -674,6 +723,9 @@ class Core {
   std::map<std::string, std::pair<long, long>> cmds;                   // lower name -> in, out
   std::map<double, SubRec> subs;
   std::string name;
+  // A subscription was left to cppTango (see Release): this proxy must outlive it, so it is
+  // never deleted.
+  bool keepProxy = false;
 
   void setTimeout(int ms) {
     if (dev && ms > 0 && ms != timeout) {
@@ -725,6 +777,12 @@ class Core {
 
 void EventCb::push_event(Tango::EventData *ed) {
   if (dead.load()) return;
+  broken.store(ed->err);
+  if (ed->err) {
+    g_channelLost.store(true);
+    // Registered now, after every handler cppTango registered, so that it runs before them.
+    std::call_once(g_exitGuardOnce, [] { std::atexit(exitGuard); });
+  }
   auto r = guarded([&]() -> Builder {
     if (ed->err) throw Tango::DevFailed(ed->errors);
     if (!ed->attr_value) throw std::runtime_error("event without a value");
@@ -1036,16 +1094,12 @@ class Device : public Napi::ObjectWrap<Device> {
     c->enqueue([c, id, name, tmo] {
       c->reply(id, guarded([&] {
         if (c->dev) {
-          for (auto &s : c->subs) {
-            s.second.cb->dead = true;
-            try {
-              c->dev->unsubscribe_event(s.second.eventId);
-            } catch (...) {
-            }
-          }
+          Release release;
+          for (auto &s : c->subs) release(c->dev, s.second);
           c->subs.clear();
-          delete c->dev;
+          if (!release.keepProxy && !c->keepProxy) delete c->dev;
           c->dev = nullptr;
+          c->keepProxy = false;
         }
         c->name = name;
         c->timeout = -1;
@@ -1173,10 +1227,10 @@ class Device : public Napi::ObjectWrap<Device> {
       c->reply(id, guarded([&] {
         auto it = c->subs.find(sub);
         if (it != c->subs.end()) {
-          it->second.cb->dead = true;
-          int eid = it->second.eventId;
+          Release release;
+          release(c->dev, it->second);
           c->subs.erase(it);
-          if (c->dev) c->dev->unsubscribe_event(eid);
+          if (release.keepProxy) c->keepProxy = true;
         }
         return Builder();
       }));
@@ -1224,16 +1278,11 @@ class Device : public Napi::ObjectWrap<Device> {
     double id = info[0].As<Napi::Number>().DoubleValue();
     Core *c = core_;
     c->enqueue([c, id] {
-      for (auto &s : c->subs) {
-        s.second.cb->dead = true;
-        try {
-          if (c->dev) c->dev->unsubscribe_event(s.second.eventId);
-        } catch (...) {
-        }
-      }
+      Release release;
+      for (auto &s : c->subs) release(c->dev, s.second);
       c->subs.clear();
       try {
-        delete c->dev;
+        if (!release.keepProxy && !c->keepProxy) delete c->dev;
       } catch (...) {
       }
       c->dev = nullptr;
@@ -1266,6 +1315,9 @@ class Device : public Napi::ObjectWrap<Device> {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Device", Device::Init(env));
   exports.Set("tangoVersion", Napi::String::New(env, Tango::TgLibVers));
+  exports.Set("setExitCode", Napi::Function::New(env, [](const Napi::CallbackInfo &info) {
+    if (info.Length() > 0 && info[0].IsNumber()) g_exitCode.store(info[0].As<Napi::Number>().Int32Value());
+  }));
   return exports;
 }
 

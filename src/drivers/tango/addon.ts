@@ -69,6 +69,8 @@ export interface TangoAddonModule {
   Device: new (dispatch: Dispatch) => NativeDevice;
   /** cppTango version the addon was built against, e.g. `9.3.4`. */
   tangoVersion: string;
+  /** Tell the addon's exit guard the process's exit code. */
+  setExitCode(code: number): void;
 }
 
 let cached: { path: string; mod?: TangoAddonModule; error?: TangoAddonUnavailableError } | undefined;
@@ -85,7 +87,10 @@ export function loadTangoAddon(): TangoAddonModule {
     if (!existsSync(path)) cached.error = new TangoAddonUnavailableError({ path, detail: 'the native addon is not built' });
     else {
       try {
-        cached.mod = createRequire(import.meta.url)(path) as TangoAddonModule;
+        const mod = createRequire(import.meta.url)(path) as TangoAddonModule;
+        // The addon's exit guard (see tango_addon.cc) ends the process with this code.
+        process.on('exit', (code) => mod.setExitCode(code));
+        cached.mod = mod;
       } catch (e) {
         cached.error = new TangoAddonUnavailableError({ path, detail: `cannot load it: ${e instanceof Error ? e.message : String(e)}` });
       }

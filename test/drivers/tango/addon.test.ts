@@ -10,7 +10,7 @@ import t, { type Test } from 'tap';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
 import { TANGO_ADDON_PATH, TangoAddonBackend, TangoAddonUnavailableError, loadTangoAddon, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
-import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { startTangoEventServer, startTangoTest, tangoTestAvailable } from '../../../src/sim/tango/index.js';
 import { runBackendConformance } from './backend-conformance.js';
 
 const skip = !tangoTestAvailable()
@@ -89,6 +89,52 @@ t.test('without close: a connected device does not keep the process alive', { sk
   const r = await runScript(t, src, 60000);
   t.equal(r.code, 0, `exit code; output: ${r.out.slice(-800)}`);
   t.match(r.out, /state ON/);
+});
+
+t.test('after the event channel is lost (server restarted): unsubscribe, close and exit do not crash', { skip }, async (t) => {
+  // cppTango 9.3 leaves a dangling pointer in its event-channel map after a heartbeat loss; the
+  // addon does not unsubscribe such a subscription and guards the exit (see tango_addon.cc).
+  // Subscribing again on that channel in the same process still crashes inside cppTango: known,
+  // not covered here (see docs/STATUS.md).
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const src = `
+    import { TangoAddonBackend } from ${JSON.stringify(ADDON_TS)};
+    import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
+    import { startTangoEventServer } from ${JSON.stringify(fileURLToPath(new URL('../../../src/sim/tango/index.ts', import.meta.url)))};
+    const ev = await startTangoEventServer();
+    try {
+      const b = new TangoAddonBackend({ timeoutMs: 5000 });
+      await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+      let err = '';
+      const unsub = await b.subscribe('counter', (e) => { if (e.error) err ||= e.error.reason ?? e.error.message; });
+      await ev.stop();
+      await ev.start();
+      const t0 = Date.now();
+      while (!err && Date.now() - t0 < 40000) await new Promise((r) => setTimeout(r, 100));
+      await unsub();
+      console.log('error event', err, 'state', await b.state());
+      await b.close();
+    } finally {
+      await ev.close();
+    }
+  `;
+  const r = await runScript(t, src, 90000);
+  t.equal(r.code, 0, `exit code; output: ${r.out.slice(-800)}`);
+  t.match(r.out, /error event API_EventTimeout state ON/, 'the channel loss was reported, the device still answers');
+});
+
+t.test('the State and Status attributes read as their values', { skip }, async (t) => {
+  const tt = await startTangoTest();
+  t.teardown(() => tt.close());
+  const b = new TangoAddonBackend({ timeoutMs: 5000 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+  const [state, status] = await b.readAttributes(['State', 'Status']);
+  t.equal(state!.value, 'RUNNING', 'State is its name, as state() says');
+  t.equal(state!.value, await b.state());
+  t.equal(status!.value, await b.status());
+  t.equal((await b.readAttributes(['State']))[0]!.value, 'RUNNING', 'alone too');
 });
 
 t.test('bad values are InvalidInputError before anything is sent', { skip }, async (t) => {
