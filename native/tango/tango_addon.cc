@@ -13,15 +13,22 @@
 // alive; a Device that was never closed leaks its proxy, worker and callbacks on purpose (the
 // object wrap's finalizer touches none of them).
 //
+// Known defect of Debian's cppTango 9.3 (no database): after a change-event channel is lost
+// (heartbeat timeout: the device server stopped and came back), cppTango's event consumer keeps
+// a dangling pointer to the server's admin device; unsubscribing, subscribing again on that
+// server, its own keep-alive thread's next reconnect attempt or its exit handler then crash the
+// process (SIGSEGV). The PyTango sidecar process dies of the same and is restarted; in-process
+// there is no such escape. See docs/STATUS.md.
+//
 // Errors reach JS as plain objects: {kind: 'DevFailed', levels: [{reason, desc, origin,
 // severity}]}, {kind: 'InvalidInput', message}, {kind: 'Native', message}.
 #include <napi.h>
 #include <tango.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -39,23 +46,6 @@
 namespace {
 
 using Builder = std::function<Napi::Value(Napi::Env)>;
-
-// Exit guard. After a change-event channel is lost (heartbeat timeout: the server went away and
-// came back), Debian's cppTango 9.3 keeps a dangling admin-device pointer in its event-channel
-// map, and its own atexit handler (which deletes those pointers) then crashes the process at
-// exit. Once that has happened (g_channelLost), our atexit handler, registered then (after
-// cppTango's, so it runs before them), ends the process with Node's exit code (passed in by
-// addon.ts from process.on('exit')) without running the rest. Unsubscribing or subscribing again
-// on that channel can still crash inside cppTango (see Release): not fixed here.
-std::atomic<bool> g_channelLost{false};
-std::atomic<int> g_exitCode{0};
-std::once_flag g_exitGuardOnce;
-
-void exitGuard() {
-  if (!g_channelLost.load()) return;
-  std::fflush(nullptr);
-  std::_Exit(g_exitCode.load());
-}
 
 struct Msg {
   int kind;   // 0 reply, 1 event
@@ -653,8 +643,6 @@ class EventCb : public Tango::CallBack {
   EventCb(Core *core, double sub) : core_(core), sub_(sub) {}
   void push_event(Tango::EventData *ed) override;
   std::atomic<bool> dead{false};
-  // The last thing this subscription heard was an error (e.g. API_EventTimeout: the server went).
-  std::atomic<bool> broken{false};
 
  private:
   Core *core_;
@@ -664,26 +652,6 @@ class EventCb : public Tango::CallBack {
 struct SubRec {
   int eventId;
   EventCb *cb;  // deliberately never deleted (cppTango may still hold it)
-};
-
-// Debian's cppTango 9.3 crashes (use after free of the admin device proxy in
-// EventConsumer::unsubscribe_event) when a subscription whose event channel was lost (heartbeat
-// timeout, server stopped and restarted) is unsubscribed; the PyTango sidecar process dies of
-// the same. Such a subscription is left to cppTango instead: its callback is silenced, and the
-// device proxy it points to is never deleted (keepProxy). A healthy one is unsubscribed.
-struct Release {
-  bool keepProxy = false;
-  void operator()(Tango::DeviceProxy *dev, SubRec &s) {
-    s.cb->dead = true;
-    if (s.cb->broken.load()) {
-      keepProxy = true;
-      return;
-    }
-    try {
-      if (dev) dev->unsubscribe_event(s.eventId);
-    } catch (...) {
-    }
-  }
 };
 
 class Core {
@@ -723,9 +691,6 @@ class Core {
   std::map<std::string, std::pair<long, long>> cmds;                   // lower name -> in, out
   std::map<double, SubRec> subs;
   std::string name;
-  // A subscription was left to cppTango (see Release): this proxy must outlive it, so it is
-  // never deleted.
-  bool keepProxy = false;
 
   void setTimeout(int ms) {
     if (dev && ms > 0 && ms != timeout) {
@@ -777,12 +742,6 @@ class Core {
 
 void EventCb::push_event(Tango::EventData *ed) {
   if (dead.load()) return;
-  broken.store(ed->err);
-  if (ed->err) {
-    g_channelLost.store(true);
-    // Registered now, after every handler cppTango registered, so that it runs before them.
-    std::call_once(g_exitGuardOnce, [] { std::atexit(exitGuard); });
-  }
   auto r = guarded([&]() -> Builder {
     if (ed->err) throw Tango::DevFailed(ed->errors);
     if (!ed->attr_value) throw std::runtime_error("event without a value");
@@ -1094,12 +1053,16 @@ class Device : public Napi::ObjectWrap<Device> {
     c->enqueue([c, id, name, tmo] {
       c->reply(id, guarded([&] {
         if (c->dev) {
-          Release release;
-          for (auto &s : c->subs) release(c->dev, s.second);
+          for (auto &s : c->subs) {
+            s.second.cb->dead = true;
+            try {
+              c->dev->unsubscribe_event(s.second.eventId);
+            } catch (...) {
+            }
+          }
           c->subs.clear();
-          if (!release.keepProxy && !c->keepProxy) delete c->dev;
+          delete c->dev;
           c->dev = nullptr;
-          c->keepProxy = false;
         }
         c->name = name;
         c->timeout = -1;
@@ -1203,15 +1166,26 @@ class Device : public Napi::ObjectWrap<Device> {
       c->reply(id, guarded([&] {
         requireDev(*c);
         c->setTimeout(tmo);
-        auto *cb = new EventCb(c, sub);
-        try {
-          int eid = c->dev->subscribe_event(attr, Tango::CHANGE_EVENT, cb);
-          c->subs[sub] = {eid, cb};
-        } catch (...) {
-          cb->dead = true;  // leaked: cppTango may keep a pointer to it after a failed subscribe
-          throw;
+        // Right after a device server restart (it answers, its event system not yet) a
+        // subscription can fail with API_CantConnectToDevice: retried every 250 ms while the
+        // call's time lasts (less a second for the last attempt).
+        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(tmo > 1000 ? tmo - 1000 : 0);
+        for (;;) {
+          auto *cb = new EventCb(c, sub);
+          try {
+            int eid = c->dev->subscribe_event(attr, Tango::CHANGE_EVENT, cb);
+            c->subs[sub] = {eid, cb};
+            return Builder();
+          } catch (Tango::DevFailed &e) {
+            cb->dead = true;  // leaked: cppTango may keep a pointer to it after a failed subscribe
+            bool cantConnect = e.errors.length() > 0 && std::string(e.errors[0].reason.in()) == "API_CantConnectToDevice";
+            if (!cantConnect || std::chrono::steady_clock::now() + std::chrono::milliseconds(250) > until) throw;
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+          } catch (...) {
+            cb->dead = true;
+            throw;
+          }
         }
-        return Builder();
       }));
     });
     return info.Env().Undefined();
@@ -1227,10 +1201,10 @@ class Device : public Napi::ObjectWrap<Device> {
       c->reply(id, guarded([&] {
         auto it = c->subs.find(sub);
         if (it != c->subs.end()) {
-          Release release;
-          release(c->dev, it->second);
+          it->second.cb->dead = true;
+          int eid = it->second.eventId;
           c->subs.erase(it);
-          if (release.keepProxy) c->keepProxy = true;
+          if (c->dev) c->dev->unsubscribe_event(eid);
         }
         return Builder();
       }));
@@ -1278,11 +1252,16 @@ class Device : public Napi::ObjectWrap<Device> {
     double id = info[0].As<Napi::Number>().DoubleValue();
     Core *c = core_;
     c->enqueue([c, id] {
-      Release release;
-      for (auto &s : c->subs) release(c->dev, s.second);
+      for (auto &s : c->subs) {
+        s.second.cb->dead = true;
+        try {
+          if (c->dev) c->dev->unsubscribe_event(s.second.eventId);
+        } catch (...) {
+        }
+      }
       c->subs.clear();
       try {
-        if (!release.keepProxy && !c->keepProxy) delete c->dev;
+        delete c->dev;
       } catch (...) {
       }
       c->dev = nullptr;
@@ -1315,9 +1294,6 @@ class Device : public Napi::ObjectWrap<Device> {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Device", Device::Init(env));
   exports.Set("tangoVersion", Napi::String::New(env, Tango::TgLibVers));
-  exports.Set("setExitCode", Napi::Function::New(env, [](const Napi::CallbackInfo &info) {
-    if (info.Length() > 0 && info[0].IsNumber()) g_exitCode.store(info[0].As<Napi::Number>().Int32Value());
-  }));
   return exports;
 }
 

@@ -11,6 +11,12 @@
  * that forgets `close()` still exits; `close()` deletes the proxy while the process is alive, and a device
  * never closed is left to the OS (no cppTango destructor runs during process exit, where Debian's
  * cppTango 9.3 can hang).
+ *
+ * Known defect (Debian's cppTango 9.3, no database): once a change-event channel is lost because
+ * its device server stopped and came back, cppTango crashes the process (SIGSEGV) on the next
+ * unsubscribe/subscribe through that server, or in its own keep-alive thread. The sidecar backend
+ * survives it (its process dies and is restarted); prefer `?backend=sidecar` where event servers
+ * restart while subscribed.
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -69,8 +75,6 @@ export interface TangoAddonModule {
   Device: new (dispatch: Dispatch) => NativeDevice;
   /** cppTango version the addon was built against, e.g. `9.3.4`. */
   tangoVersion: string;
-  /** Tell the addon's exit guard the process's exit code. */
-  setExitCode(code: number): void;
 }
 
 let cached: { path: string; mod?: TangoAddonModule; error?: TangoAddonUnavailableError } | undefined;
@@ -87,10 +91,7 @@ export function loadTangoAddon(): TangoAddonModule {
     if (!existsSync(path)) cached.error = new TangoAddonUnavailableError({ path, detail: 'the native addon is not built' });
     else {
       try {
-        const mod = createRequire(import.meta.url)(path) as TangoAddonModule;
-        // The addon's exit guard (see tango_addon.cc) ends the process with this code.
-        process.on('exit', (code) => mod.setExitCode(code));
-        cached.mod = mod;
+        cached.mod = createRequire(import.meta.url)(path) as TangoAddonModule;
       } catch (e) {
         cached.error = new TangoAddonUnavailableError({ path, detail: `cannot load it: ${e instanceof Error ? e.message : String(e)}` });
       }

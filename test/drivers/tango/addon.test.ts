@@ -91,13 +91,10 @@ t.test('without close: a connected device does not keep the process alive', { sk
   t.match(r.out, /state ON/);
 });
 
-t.test('after the event channel is lost (server restarted): unsubscribe, close and exit do not crash', { skip }, async (t) => {
-  // cppTango 9.3 leaves a dangling pointer in its event-channel map after a heartbeat loss; the
-  // addon does not unsubscribe such a subscription and guards the exit (see tango_addon.cc).
-  // Subscribing again on that channel in the same process still crashes inside cppTango: known,
-  // not covered here (see docs/STATUS.md).
-  const ev = await startTangoEventServer();
-  t.teardown(() => ev.close());
+// Known defect, kept as a todo (runs, does not fail the suite): Debian's cppTango 9.3 without a
+// database crashes the process after a subscribed event server restarts (see addon.ts). Run in a
+// child process; the expectation is what should happen once it is fixed or worked around.
+t.test('after the event server restarts, a new subscription delivers and the process exits cleanly', { skip, todo: 'cppTango 9.3 SIGSEGV after an event channel loss (docs/STATUS.md)' }, async (t) => {
   const src = `
     import { TangoAddonBackend } from ${JSON.stringify(ADDON_TS)};
     import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
@@ -107,21 +104,27 @@ t.test('after the event channel is lost (server restarted): unsubscribe, close a
       const b = new TangoAddonBackend({ timeoutMs: 5000 });
       await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
       let err = '';
+      let seen = 0;
       const unsub = await b.subscribe('counter', (e) => { if (e.error) err ||= e.error.reason ?? e.error.message; });
       await ev.stop();
       await ev.start();
       const t0 = Date.now();
       while (!err && Date.now() - t0 < 40000) await new Promise((r) => setTimeout(r, 100));
       await unsub();
-      console.log('error event', err, 'state', await b.state());
+      const unsub2 = await b.subscribe('counter', (e) => { if (!e.error) seen++; });
+      await b.command('Start');
+      while (seen < 5 && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 100));
+      await b.command('Stop');
+      await unsub2();
+      console.log('error event', err, 'events after resubscribe', seen);
       await b.close();
     } finally {
       await ev.close();
     }
   `;
   const r = await runScript(t, src, 90000);
-  t.equal(r.code, 0, `exit code; output: ${r.out.slice(-800)}`);
-  t.match(r.out, /error event API_EventTimeout state ON/, 'the channel loss was reported, the device still answers');
+  t.equal(r.code, 0, `exit code; output: ${r.out.slice(-600)}`);
+  t.match(r.out, /error event API_EventTimeout events after resubscribe [5-9]/);
 });
 
 t.test('the State and Status attributes read as their values', { skip }, async (t) => {
