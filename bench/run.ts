@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   'tango-addon': async () => (await import('./tango-addon.js')).benchTangoAddon(),
   potentiostat: async () => (await import('./potentiostat.js')).benchPotentiostat(),
   nidaqmx: async () => (await import('./nidaqmx.js')).benchNidaqmx(),
+  tango: async () => (await import('./tango.js')).benchTango(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -21,6 +21,9 @@ mkdirSync(pkgDir, { recursive: true });
 // 1. Compile: declarations, no source maps (they would point at the unshipped src/).
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkgDir, 'dist'), '--sourceMap', 'false', '--declarationMap', 'false'], { stdio: 'inherit' });
 
+// 1b. Python the compiled library runs: the Tango sidecar and the Tango event server.
+for (const f of ['drivers/tango/sidecar.py', 'sim/tango/event_server.py']) cpSync(join(root, 'src', f), join(pkgDir, 'dist', f));
+
 // 2. Documentation: the npm README, guides, driver READMEs, decision records.
 const copy = (from, to) => {
   if (existsSync(join(root, from))) cpSync(join(root, from), join(pkgDir, to), { recursive: true });

@@ -22,6 +22,7 @@ import { CanceledError, InvalidInputError } from '../core/errors.js';
 import type { Device } from '../core/device/device.js';
 import type { Status } from '../core/status.js';
 import { eStopMembers, formatEStop, installSignalHandlers, pathsByName, readableSignals, resolvePath, type RigMember, type SignalHandlerOptions, type SignalHandlers } from '../rig/index.js';
+import { jsonReplacer } from '../writers/jsonl.js';
 import { ProgressPrinter } from './progress.js';
 import { checkTarget } from './target.js';
 import { oneLine, UsageError, wantsHelp } from './usage.js';
@@ -121,7 +122,7 @@ function formatValue(value: unknown, key: DataKey | undefined): string {
   }
   if (typeof value === 'string') return value === '' || /\s/.test(value) ? JSON.stringify(value) : value;
   if (typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return JSON.stringify(value);
+  return JSON.stringify(value, jsonReplacer);
 }
 
 /** Read `node` (a signal uncached, or a device's read()) with its data keys. */
@@ -191,7 +192,7 @@ export async function readCli(args: string[], io: CliIO = STD_IO): Promise<numbe
         io.err(`labrig read: ${item.label ?? labels.get(item.node.name) ?? item.node.name}: ${oneLine(e)}`);
       }
     }
-    if (p.json) io.out(JSON.stringify(json));
+    if (p.json) io.out(JSON.stringify(json, jsonReplacer));
   } catch (e) {
     io.err(`labrig read: ${oneLine(e)}`);
     failures++;

@@ -85,7 +85,7 @@ function ioError(what: string, path: string, err: unknown): LabrigError {
 }
 
 /** Serialise typed arrays as plain arrays and bigints as numbers (or strings when unsafe). */
-function replacer(_key: string, value: unknown): unknown {
+export function jsonReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
   return value;
@@ -294,7 +294,7 @@ export class JsonlWriter {
   }
 
   #append(run: OpenRun, name: DocumentName, doc: AnyDocument): void {
-    const line = `${JSON.stringify([name, doc], replacer)}\n`;
+    const line = `${JSON.stringify([name, doc], jsonReplacer)}\n`;
     run.chunks.push(line);
     run.chars += line.length;
     if (WRITE_THROUGH.has(name) || run.chars >= this.#bufferChars || run.chunks.length >= this.#flushDocuments || this.#flushIntervalMs === 0) this.#flush(run);

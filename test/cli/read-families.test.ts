@@ -72,8 +72,8 @@ t.test('labrig read on the opc.tcp:// address labrig sim opcua prints', async (t
   t.equal(sim.get('ns=1;s=Setpoint'), 12);
 });
 
-const KNOWN_SCHEMES = ['galil+tcp://', 'galil+serial://', 'alicat+serial://', 'alicat+tcp://', 'legato+serial://', 'legato+tcp://', 'modbus+tcp://', 'modbus+rtu://', 'opc.tcp://', 'gamry://', 'biologic://', 'nidaqmx://'];
-const KNOWN_SIMULATORS = ['galil', 'alicat', 'legato', 'modbus', 'opcua', 'gamry', 'biologic', 'nidaqmx'];
+const KNOWN_SCHEMES = ['galil+tcp://', 'galil+serial://', 'alicat+serial://', 'alicat+tcp://', 'legato+serial://', 'legato+tcp://', 'modbus+tcp://', 'modbus+rtu://', 'opc.tcp://', 'gamry://', 'biologic://', 'nidaqmx://', 'tango://'];
+const KNOWN_SIMULATORS = ['galil', 'alicat', 'legato', 'modbus', 'opcua', 'gamry', 'biologic', 'nidaqmx', 'tango'];
 
 t.test('an unknown scheme lists the known ones', async (t) => {
   const io = capture();

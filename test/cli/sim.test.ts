@@ -52,7 +52,7 @@ t.test('labrig sim galil prints its URI first, serves the driver, and exits 0 on
 });
 
 t.test('unknown kinds and bad options are usage errors', async (t) => {
-  t.same(Object.keys(simKinds()), ['galil', 'alicat', 'legato', 'modbus', 'opcua', 'gamry', 'biologic', 'nidaqmx'], 'the registered simulators, in the built-in order');
+  t.same(Object.keys(simKinds()), ['galil', 'alicat', 'legato', 'modbus', 'opcua', 'gamry', 'biologic', 'nidaqmx', 'tango'], 'the registered simulators, in the built-in order');
   const errors: string[] = [];
   const error = console.error;
   console.error = (...a: unknown[]) => void errors.push(a.join(' '));

@@ -36,6 +36,10 @@ const exceptions: Record<string, { missing: string[]; why: string }> = {
     missing: ['protocol.ts', 'io.ts', 'signals.ts', 'mock.ts', 'transcripts', 'fault tests'],
     why: 'the generic Modbus family sits on src/protocols/modbus (its command layer is the RegisterBus, its signals come from the register map, its mock is the mock tier of those signals), whose codec, clients, pymodbus transcripts and faults are tested in test/protocols/modbus',
   },
+  tango: {
+    missing: ['io.ts', 'transcripts'],
+    why: 'Tango is spoken by the Tango client libraries (PyTango in the sidecar, cppTango in the addon), not by labrig: its command layer is the TangoBackend interface (backend.ts), and its simulators are real Tango device servers (Debian TangoTest, a PyTango event server) driven by those libraries, so the backend conformance suite against them (test/drivers/tango/backend-conformance.ts) takes the place of transcripts',
+  },
   opcua: {
     missing: ['protocol.ts', 'io.ts', 'signals.ts', 'mock.ts', 'transcripts', 'fault tests'],
     why: 'the generic OPC UA family sits on src/protocols/opcua (node-opcua; its command layer is the client, its signals come from the node map), whose client, reconnection and faults are tested in test/protocols/opcua',
@@ -105,6 +109,7 @@ const LIBRARY_FAMILIES: Record<string, string> = {
   nidaqmx: 'NI-DAQmx C ABI through koffi: tasks are the devices, values come from DAQmx calls',
   biologic: 'EClib C ABI through koffi, on the shared potentiostat channel (src/drivers/potentiostat)',
   gamry: 'GamryCOM object model behind a backend interface (COM or the in-process simulator), on the shared potentiostat channel',
+  tango: 'Tango client libraries (PyTango sidecar, cppTango addon) behind the TangoBackend interface; attributes as signals through TangoAttributeBackend',
 };
 
 t.test('one driver anatomy (src/drivers/README.md, decision 0013)', async (t) => {

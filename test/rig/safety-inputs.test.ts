@@ -27,6 +27,9 @@ const REQUIRED: Record<string, Record<string, unknown>> = {
   opcua: { nodes: { temp: 'ns=1;s=Temp' } },
 };
 
+/** Paths a host:port address needs after the port (a Tango device name). */
+const PATHS: Record<string, string> = { tango: '/sys/tg_test/1' };
+
 /** Every family scheme, with whether its authority is host:port. */
 function familySchemes(): Array<{ family: AnyFamily; scheme: string; hostPort: boolean; kind: string; example: string }> {
   return registeredFamilies().flatMap((family) =>
@@ -54,12 +57,12 @@ t.test('every host:port scheme refuses a bad port with an error naming the addre
   for (const s of hostPort) {
     const query = s.family?.name === 'alicat' ? '?unit=A' : '';
     for (const port of BAD_PORTS) {
-      const uri = `${s.scheme}://127.0.0.1:${port}${query}`;
+      const uri = `${s.scheme}://127.0.0.1:${port}${PATHS[s.family?.name ?? ''] ?? ''}${query}`;
       const options = REQUIRED[s.family?.name ?? ''] ?? {};
       const e = errorOf(() => (s.family ? checkEntry('dev', { uri, ...options }, 'rig') : parseAddress(uri)));
       t.ok(e.message.includes(uri) && /port/.test(e.message), `${uri}: ${e.message}`);
     }
-    const good = `${s.scheme}://127.0.0.1:4242${s.family?.name === 'alicat' ? '?unit=A' : ''}`;
+    const good = `${s.scheme}://127.0.0.1:4242${PATHS[s.family?.name ?? ''] ?? ''}${s.family?.name === 'alicat' ? '?unit=A' : ''}`;
     const entry = s.family ? checkEntry('dev', { uri: good, ...(REQUIRED[s.family.name] ?? {}) }, 'rig') : undefined;
     const port = entry ? (entry.target!.address as { port?: number }).port : (parseAddress(good) as unknown as { port: number }).port;
     t.equal(port, 4242, `${good} keeps port 4242`);
@@ -109,7 +112,7 @@ t.test('every numeric parameter of every family refuses an absurd value before a
   const port = (srv.address() as net.AddressInfo).port;
   let checked = 0;
   for (const s of familySchemes().filter((x) => x.hostPort)) {
-    const uri = `${s.scheme}://127.0.0.1:${port}${s.family.name === 'alicat' ? '?unit=A' : ''}`;
+    const uri = `${s.scheme}://127.0.0.1:${port}${PATHS[s.family.name] ?? ''}${s.family.name === 'alicat' ? '?unit=A' : ''}`;
     for (const name of numericParams(s.family).filter((n) => Object.hasOwn(s.family.params, n) || Object.hasOwn(s.family.schemes.find((x) => x.scheme === s.scheme)!.transport.params, n))) {
       for (const value of [1e30, -1e30]) {
         const e = await loadRig({ dev: { uri, ...(REQUIRED[s.family.name] ?? {}), [name]: value } }).then(

@@ -7,7 +7,7 @@
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
-import type { Transport } from '../../protocols/address.js';
+import { badPort, type Transport } from '../../protocols/address.js';
 import type { ParamSchema } from '../../protocols/params.js';
 import type { AddressBase } from '../../protocols/uri.js';
 import { defineFamily } from '../family.js';
@@ -17,6 +17,10 @@ import type { TangoDevice } from './device.js';
 /** A checked `tango://` address. */
 export interface TangoUriAddress extends AddressBase {
   scheme: 'tango';
+  /** Database (or, with `#dbase=no`, device server) host; undefined when TANGO_HOST is left to the library. */
+  host: string | undefined;
+  /** Its port. */
+  port: number | undefined;
   tango: TangoAddress;
   /** Limit of each call, ms. */
   timeoutMs: number;
@@ -36,12 +40,21 @@ export const tangoTransport: Transport<TangoUriAddress, never> = {
   params: TANGO_ADDRESS_PARAMS,
   fragment: true,
   address(p, v) {
-    const text = p.uri.replace(/\?[^#]*/, '');
+    if (p.portText !== undefined && p.port === undefined) throw badPort(p);
+    const hash = p.uri.indexOf('#');
+    const fragment = hash < 0 ? '' : p.uri.slice(hash);
+    if (fragment.includes('?')) {
+      throw new InvalidInputError({ what: 'tango address', value: p.uri, reason: 'parameters go before the fragment: tango://host:port/d/f/m?backend=sidecar#dbase=no' });
+    }
+    const text = (hash < 0 ? p.uri : p.uri.slice(0, hash)).replace(/\?.*$/, '') + fragment;
+    const tango = parseTangoAddress(text, process.env);
     return {
       scheme: 'tango',
       uri: p.uri,
       params: {},
-      tango: parseTangoAddress(text, process.env),
+      host: tango.host,
+      port: tango.port,
+      tango,
       timeoutMs: (v['timeoutMs'] as number | undefined) ?? 3000,
       connectTimeoutMs: (v['connectTimeoutMs'] as number | undefined) ?? 15000,
     };
@@ -76,7 +89,7 @@ export async function tangoBackendFor(choice: 'auto' | 'sidecar' | 'addon' = 'au
 export const tangoFamily = defineFamily<TangoFamilyOptions, TangoDevice>({
   name: 'tango',
   title: 'Tango Controls devices: attributes as signals, commands as callables (PyTango sidecar or native addon)',
-  schemes: [{ scheme: 'tango', transport: tangoTransport, example: 'tango://127.0.0.1:10000/sys/tg_test/1#dbase=no' }],
+  schemes: [{ scheme: 'tango', transport: tangoTransport, example: 'tango://tango-db:10000/sys/tg_test/1' }],
   params: TANGO_DEVICE_PARAMS,
   check(o) {
     for (const r of o.read ?? []) {

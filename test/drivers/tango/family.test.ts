@@ -1,0 +1,53 @@
+/**
+ * The Tango family descriptor without a server: URIs and parameters checked by the one schema,
+ * `?backend=` choices, the addon's absence detected cleanly, and the mock tier.
+ */
+import t from 'tap';
+import { InvalidInputError, UnsupportedError } from '../../../src/core/errors.js';
+import { mockFamily, resolveTarget } from '../../../src/drivers/family.js';
+import { addonAvailable, openTangoDevice, tangoBackendFor, tangoFamily, type TangoUriAddress } from '../../../src/drivers/tango/index.js';
+
+async function caught(p: Promise<unknown>): Promise<unknown> {
+  return p.then(() => undefined, (e: unknown) => e);
+}
+
+t.test('URI and options through the one schema', async (t) => {
+  const { target, options } = resolveTarget(tangoFamily, 'tango://127.0.0.1:10123/sys/tg_test/1?backend=sidecar&pollMs=250&timeoutMs=900#dbase=no', { read: ['double_scalar'] });
+  const a = target.address as TangoUriAddress;
+  t.equal(a.tango.tangoName, 'tango://127.0.0.1:10123/sys/tg_test/1#dbase=no');
+  t.equal(a.timeoutMs, 900);
+  t.same(options, { backend: 'sidecar', pollMs: 250, read: ['double_scalar'] });
+  const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['tango://127.0.0.1:1/a/b/c?backend=corba#dbase=no', {}, /backend/],
+    ['tango://127.0.0.1:1/a/b/c?frob=1', {}, /frob/],
+    ['tango://127.0.0.1:1/a/b/c?pollMs=1', {}, /pollMs/],
+    ['tango://127.0.0.1:1/a/b/c#dbase=no?backend=sidecar', {}, /parameters go before the fragment/],
+    ['tango://127.0.0.1:1/a/b', {}, /domain\/family\/member/],
+  ];
+  for (const [uri, o, re] of bad) {
+    let e: unknown;
+    try {
+      resolveTarget(tangoFamily, uri, o);
+    } catch (x) {
+      e = x;
+    }
+    t.ok(e instanceof InvalidInputError && re.test(e.message), `${uri}: ${String(e)}`);
+  }
+});
+
+t.test('backend=addon without the addon: UnsupportedError naming why; auto falls back to the sidecar', async (t) => {
+  t.notOk(addonAvailable(), 'native/tango is not built in this tree');
+  const e = await caught(openTangoDevice('tango://127.0.0.1:1/a/b/c?backend=addon#dbase=no'));
+  t.type(e, UnsupportedError);
+  t.match(String(e), /native addon is not built/);
+  const b = await tangoBackendFor('auto');
+  t.equal(b.kind, 'sidecar');
+  await b.close();
+});
+
+t.test('mock tier: state reads ON, nothing is started', async (t) => {
+  const d = await mockFamily(tangoFamily, {}, { name: 'tg' });
+  t.equal(await d.state.getValue(), 'ON');
+  t.same(Object.keys(await d.read()), ['tg-state']);
+  await d.close();
+});
