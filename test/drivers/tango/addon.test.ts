@@ -11,6 +11,8 @@ import { InvalidInputError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
 import { TANGO_ADDON_PATH, TangoAddonBackend, TangoAddonUnavailableError, loadTangoAddon, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
 import { startTangoEventServer, startTangoTest, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { openTangoDevice } from '../../../src/drivers/tango/index.js';
+import { tangoBackendFor } from '../../../src/drivers/tango/family.js';
 import { runBackendConformance } from './backend-conformance.js';
 
 const skip = !tangoTestAvailable()
@@ -153,6 +155,17 @@ t.test('bad values are InvalidInputError before anything is sent', { skip }, asy
   t.equal((await b.readAttributes(['setpoint']))[0]!.value, 12.5, 'the device still answers');
 });
 
+t.test('backend=auto picks the addon when it is built; backend=addon opens a device through it', { skip }, async (t) => {
+  const auto = await tangoBackendFor('auto');
+  t.teardown(() => auto.close());
+  t.equal(auto.kind, 'addon');
+  const tt = await startTangoTest();
+  t.teardown(() => tt.close());
+  const d = await openTangoDevice(`${tt.address.replace('#', '?backend=addon#')}`);
+  t.teardown(() => d.close());
+  t.equal(await d.state.getValue(), 'RUNNING');
+});
+
 t.test('an unbuilt addon is a typed error naming the file', async (t) => {
   const saved = process.env['LABRIG_TANGO_ADDON'];
   process.env['LABRIG_TANGO_ADDON'] = '/nonexistent/labrig_tango.node';
@@ -169,6 +182,6 @@ t.test('an unbuilt addon is a typed error naming the file', async (t) => {
     }
   })();
   t.type(e, TangoAddonUnavailableError);
-  t.match(String(e), /not built.*\/nonexistent\/labrig_tango\.node/);
+  t.match(String(e), /not built: \/nonexistent\/labrig_tango\.node/);
   t.throws(() => loadTangoAddon(), TangoAddonUnavailableError);
 });
