@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { InvalidInputError } from '../../../src/core/errors.js';
+import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
 import { TANGO_ADDON_PATH, TangoAddonBackend, TangoAddonUnavailableError, loadTangoAddon, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
 import { startTangoEventServer, startTangoTest, tangoTestAvailable } from '../../../src/sim/tango/index.js';
@@ -127,6 +127,26 @@ t.test('after the event server restarts, a new subscription delivers and the pro
   const r = await runScript(t, src, 90000);
   t.equal(r.code, 0, `exit code; output: ${r.out.slice(-600)}`);
   t.match(r.out, /error event API_EventTimeout events after resubscribe [5-9]/);
+});
+
+t.test('a server that stops answering: TimeoutError at the caller\'s limit, then recovery', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const b = new TangoAddonBackend({ timeoutMs: 5000 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  process.kill(ev.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
+  });
+  const e = await b.readAttributes(['setpoint'], { timeoutMs: 500 }).catch((x: unknown) => x);
+  t.type(e, TimeoutError, String(e));
+  // A second call queued behind the stuck one has its own limit too.
+  const e2 = await b.state({ timeoutMs: 300 }).catch((x: unknown) => x);
+  t.type(e2, TimeoutError, String(e2));
+  process.kill(ev.pid!, 'SIGCONT');
+  const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 10000 });
+  t.equal(r!.value, 0, 'answers again once the server runs');
 });
 
 t.test('the State and Status attributes read as their values', { skip }, async (t) => {
