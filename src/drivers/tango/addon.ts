@@ -11,12 +11,18 @@
  * that forgets `close()` still exits; `close()` deletes the proxy while the process is alive, and a device
  * never closed is left to the OS (no cppTango destructor runs during process exit, where Debian's
  * cppTango 9.3 can hang).
+ *
+ * Known defect (Debian's cppTango 9.3, no database): once a change-event channel is lost because
+ * its device server stopped and came back, cppTango crashes the process (SIGSEGV) on the next
+ * unsubscribe/subscribe through that server, or in its own keep-alive thread. The sidecar backend
+ * survives it (its process dies and is restarted); prefer `?backend=sidecar` where event servers
+ * restart while subscribed.
  * @module
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { DisconnectedError, InvalidInputError, InvalidStateError, TimeoutError } from '../../core/errors.js';
+import { DisconnectedError, InvalidInputError, TimeoutError, UnsupportedError } from '../../core/errors.js';
 import type {
   TangoAddress,
   TangoBackend,
@@ -32,13 +38,19 @@ import { TangoError, type TangoErrorLevel } from './errors.js';
 /** Where `npm run build:native` puts the addon (overridden by env `LABRIG_TANGO_ADDON`). */
 export const TANGO_ADDON_PATH = fileURLToPath(new URL('../../../native/tango/build/labrig_tango.node', import.meta.url));
 
-/** Raised when the native addon is not built or cannot be loaded; `path` is where it was looked for. */
-export class TangoAddonUnavailableError extends InvalidStateError {
+/**
+ * Raised when the native addon is not built or cannot be loaded (`backend=addon` unsupported
+ * here); `path` is where it was looked for.
+ */
+export class TangoAddonUnavailableError extends UnsupportedError {
   /** The `.node` file looked for. */
   readonly path: string;
   /** `path` names the file; `detail` says why it cannot be used. */
   constructor(options: { path: string; detail: string }) {
-    super(`tango addon backend unavailable: ${options.detail} (${options.path}); build it with \`npm run build:native\` where libtango-dev is installed, or use ?backend=sidecar`);
+    super({
+      device: 'tango',
+      verb: `backend=addon (${options.detail}: ${options.path}; build it with \`npm run build:native\` where libtango-dev is installed, or use backend=sidecar)`,
+    });
     this.path = options.path;
   }
 }

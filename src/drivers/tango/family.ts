@@ -3,7 +3,9 @@
  * host:port), `tango://domain/family/member` (through TANGO_HOST) and
  * `tango://host:port/domain/family/member#dbase=no` (the device server directly). A device is
  * built from the server's own description (`device.ts`). `?backend=sidecar|addon|auto` picks the
- * backend: auto = the native addon when `native/tango` is built, else the PyTango sidecar.
+ * backend: auto = the PyTango sidecar, which survives what cppTango 9.3 does not (a subscribed
+ * event server that restarts crashes a process holding the native addon; decision 0017); the
+ * addon (`native/tango`, faster events) only when asked for by `?backend=addon`.
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
@@ -63,7 +65,7 @@ export const tangoTransport: Transport<TangoUriAddress, never> = {
 
 /** Parameters of a Tango device (besides the address's). */
 export const TANGO_DEVICE_PARAMS = {
-  backend: { type: 'string', choices: ['auto', 'sidecar', 'addon'], lowerCase: true, default: 'auto', doc: 'auto: the native addon if built, else the PyTango sidecar' },
+  backend: { type: 'string', choices: ['auto', 'sidecar', 'addon'], lowerCase: true, default: 'auto', doc: 'auto: the PyTango sidecar (robust to event-server restarts); addon: the native cppTango addon' },
   pollMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 500, doc: 'polling period of attributes whose server pushes no change events' },
   resubscribeMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 1000, doc: 'delay between resubscription attempts after the event channel failed' },
   read: { type: 'list', items: { type: 'string', doc: 'attribute name' }, doc: 'attributes the device reads in a plan (default: State only)' },
@@ -77,10 +79,9 @@ export interface TangoFamilyOptions {
   read?: string[];
 }
 
-/** Make the backend `choice` names (auto: addon when built, else sidecar). */
+/** Make the backend `choice` names (auto: the sidecar; the addon only when named, see the module notes). */
 export async function tangoBackendFor(choice: 'auto' | 'sidecar' | 'addon' = 'auto', timeoutMs?: number): Promise<TangoBackend> {
-  const { addonAvailable, loadAddonBackend } = await import('./addon.js');
-  if (choice === 'addon' || (choice === 'auto' && addonAvailable())) return loadAddonBackend(timeoutMs === undefined ? {} : { timeoutMs });
+  if (choice === 'addon') return (await import('./addon.js')).loadAddonBackend(timeoutMs === undefined ? {} : { timeoutMs });
   const { TangoSidecarBackend } = await import('./sidecar.js');
   return new TangoSidecarBackend(timeoutMs === undefined ? {} : { timeoutMs });
 }

@@ -7,10 +7,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { InvalidInputError } from '../../../src/core/errors.js';
+import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
 import { TANGO_ADDON_PATH, TangoAddonBackend, TangoAddonUnavailableError, loadTangoAddon, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
-import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { startTangoEventServer, startTangoTest, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { openTangoDevice } from '../../../src/drivers/tango/index.js';
+import { tangoBackendFor } from '../../../src/drivers/tango/family.js';
 import { runBackendConformance } from './backend-conformance.js';
 
 const skip = !tangoTestAvailable()
@@ -91,6 +93,75 @@ t.test('without close: a connected device does not keep the process alive', { sk
   t.match(r.out, /state ON/);
 });
 
+// Known defect, kept as a todo (runs, does not fail the suite): Debian's cppTango 9.3 without a
+// database crashes the process after a subscribed event server restarts (see addon.ts). Run in a
+// child process; the expectation is what should happen once it is fixed or worked around.
+t.test('after the event server restarts, a new subscription delivers and the process exits cleanly', { skip, todo: 'cppTango 9.3 SIGSEGV after an event channel loss (docs/STATUS.md)' }, async (t) => {
+  const src = `
+    import { TangoAddonBackend } from ${JSON.stringify(ADDON_TS)};
+    import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
+    import { startTangoEventServer } from ${JSON.stringify(fileURLToPath(new URL('../../../src/sim/tango/index.ts', import.meta.url)))};
+    const ev = await startTangoEventServer();
+    try {
+      const b = new TangoAddonBackend({ timeoutMs: 5000 });
+      await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+      let err = '';
+      let seen = 0;
+      const unsub = await b.subscribe('counter', (e) => { if (e.error) err ||= e.error.reason ?? e.error.message; });
+      await ev.stop();
+      await ev.start();
+      const t0 = Date.now();
+      while (!err && Date.now() - t0 < 40000) await new Promise((r) => setTimeout(r, 100));
+      await unsub();
+      const unsub2 = await b.subscribe('counter', (e) => { if (!e.error) seen++; });
+      await b.command('Start');
+      while (seen < 5 && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 100));
+      await b.command('Stop');
+      await unsub2();
+      console.log('error event', err, 'events after resubscribe', seen);
+      await b.close();
+    } finally {
+      await ev.close();
+    }
+  `;
+  const r = await runScript(t, src, 90000);
+  t.equal(r.code, 0, `exit code; output: ${r.out.slice(-600)}`);
+  t.match(r.out, /error event API_EventTimeout events after resubscribe [5-9]/);
+});
+
+t.test('a server that stops answering: TimeoutError at the caller\'s limit, then recovery', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const b = new TangoAddonBackend({ timeoutMs: 5000 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  process.kill(ev.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
+  });
+  const e = await b.readAttributes(['setpoint'], { timeoutMs: 500 }).catch((x: unknown) => x);
+  t.type(e, TimeoutError, String(e));
+  // A second call queued behind the stuck one has its own limit too.
+  const e2 = await b.state({ timeoutMs: 300 }).catch((x: unknown) => x);
+  t.type(e2, TimeoutError, String(e2));
+  process.kill(ev.pid!, 'SIGCONT');
+  const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 10000 });
+  t.equal(r!.value, 0, 'answers again once the server runs');
+});
+
+t.test('the State and Status attributes read as their values', { skip }, async (t) => {
+  const tt = await startTangoTest();
+  t.teardown(() => tt.close());
+  const b = new TangoAddonBackend({ timeoutMs: 5000 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+  const [state, status] = await b.readAttributes(['State', 'Status']);
+  t.equal(state!.value, 'RUNNING', 'State is its name, as state() says');
+  t.equal(state!.value, await b.state());
+  t.equal(status!.value, await b.status());
+  t.equal((await b.readAttributes(['State']))[0]!.value, 'RUNNING', 'alone too');
+});
+
 t.test('bad values are InvalidInputError before anything is sent', { skip }, async (t) => {
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
@@ -102,6 +173,17 @@ t.test('bad values are InvalidInputError before anything is sent', { skip }, asy
   t.type(await b.readAttributes(['setpoint'], { timeoutMs: 0 }).catch((e: unknown) => e), InvalidInputError);
   await b.writeAttribute('setpoint', 12.5);
   t.equal((await b.readAttributes(['setpoint']))[0]!.value, 12.5, 'the device still answers');
+});
+
+t.test('backend=auto keeps the sidecar even where the addon is built (cppTango 9.3 restart crash); backend=addon opens a device through it', { skip }, async (t) => {
+  const auto = await tangoBackendFor('auto');
+  t.teardown(() => auto.close());
+  t.equal(auto.kind, 'sidecar');
+  const tt = await startTangoTest();
+  t.teardown(() => tt.close());
+  const d = await openTangoDevice(`${tt.address.replace('#', '?backend=addon#')}`);
+  t.teardown(() => d.close());
+  t.equal(await d.state.getValue(), 'RUNNING');
 });
 
 t.test('an unbuilt addon is a typed error naming the file', async (t) => {
@@ -120,6 +202,6 @@ t.test('an unbuilt addon is a typed error naming the file', async (t) => {
     }
   })();
   t.type(e, TangoAddonUnavailableError);
-  t.match(String(e), /not built.*\/nonexistent\/labrig_tango\.node/);
+  t.match(String(e), /not built: \/nonexistent\/labrig_tango\.node/);
   t.throws(() => loadTangoAddon(), TangoAddonUnavailableError);
 });

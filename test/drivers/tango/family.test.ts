@@ -36,7 +36,11 @@ t.test('URI and options through the one schema', async (t) => {
 });
 
 t.test('backend=addon without the addon: UnsupportedError naming why; auto falls back to the sidecar', async (t) => {
-  t.notOk(addonAvailable(), 'native/tango is not built in this tree');
+  // Where the addon is built, point its loader at a file that does not exist.
+  const saved = process.env['LABRIG_TANGO_ADDON'];
+  process.env['LABRIG_TANGO_ADDON'] = '/nonexistent/labrig_tango.node';
+  t.teardown(() => (saved === undefined ? delete process.env['LABRIG_TANGO_ADDON'] : (process.env['LABRIG_TANGO_ADDON'] = saved)));
+  t.notOk(addonAvailable(), 'no addon at that path');
   const e = await caught(openTangoDevice('tango://127.0.0.1:1/a/b/c?backend=addon#dbase=no'));
   t.type(e, UnsupportedError);
   t.match(String(e), /native addon is not built/);
