@@ -7,12 +7,13 @@
  * labrig remote URL set DEV [PATH] VALUE [--no-wait] [--timeout-ms N]
  * labrig remote URL estop [--clear]
  * labrig remote URL action NAME [key=value...] [--no-wait] | action --list
- * labrig remote URL proc create SCRIPT_URI [key=value...] | proc start ID [key=value...]
+ * labrig remote URL proc create SCRIPT_URI [ARG...] [key=value...] | proc start ID [ARG...] [key=value...]
  * labrig remote URL proc stop ID [--abort] | proc list | proc describe ID
  * labrig remote URL listen [--ws status|data|documents] [--live SIG,...] [--count N]
  * ```
  * `--token T` (or `LABRIG_TOKEN`) is sent as `Authorization: Bearer`. Values are JSON when they
- * parse as JSON (`5`, `true`, `"text"`, `[1,2]`), text otherwise. `listen` prints the server's
+ * parse as JSON (`5`, `true`, `"text"`, `[1,2]`), text otherwise; a procedure's `key=value` items are
+ * keyword arguments and its other items positional ones, in order. `listen` prints the server's
  * SSE stream (`/api/v1.0/stream`, OET's topics) one `topic json` line per event, or with `--ws`
  * / `--live` one JSON line per websocket message. Exit codes: 0 done, 1 refused or failed,
  * 2 bad command line.
@@ -28,7 +29,8 @@ export const REMOTE_USAGE = `usage: labrig remote <url> [--token T] <command>
   set DEV [PATH] VALUE [--no-wait] [--timeout-ms N]
   estop [--clear]
   action NAME [key=value...] [--no-wait] | action --list
-  proc create SCRIPT_URI [key=value...] | proc start ID [key=value...] | proc stop ID [--abort]
+  proc create SCRIPT_URI [ARG...] [key=value...] | proc start ID [ARG...] [key=value...]
+  proc stop ID [--abort]
   proc list | proc describe ID
   listen [--ws status|data|documents] [--live SIG,...] [--count N]`;
 
@@ -64,6 +66,20 @@ export function parseRemoteValue(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/**
+ * A procedure's function arguments, as `oet procedure create SCRIPT 'hello' --verbose=true`
+ * takes them: `name=value` items are keyword arguments, any other item a positional one.
+ */
+function functionArgs(items: readonly string[]): { args: unknown[]; kwargs: Record<string, unknown> } {
+  const args: unknown[] = [];
+  const named: string[] = [];
+  for (const item of items) {
+    if (/^[A-Za-z_][\w-]*=/.test(item)) named.push(item);
+    else args.push(parseRemoteValue(item));
+  }
+  return { args, kwargs: keyValues(named) };
 }
 
 function keyValues(items: readonly string[]): Record<string, unknown> {
@@ -305,14 +321,14 @@ async function proc(client: Client, rest: string[], f: Flags, io: RemoteIO): Pro
   };
   switch (sub) {
     case 'create': {
-      const [uri, ...kv] = need(more, 1, 'proc create SCRIPT_URI [key=value...]');
-      const p = await client.call('POST', base, { script_uri: uri, script_args: { init: { args: [], kwargs: keyValues(kv as string[]) } } });
+      const [uri, ...kv] = need(more, 1, 'proc create SCRIPT_URI [ARG...] [key=value...]');
+      const p = await client.call('POST', base, { script_uri: uri, script_args: { init: functionArgs(kv as string[]) } });
       f.json ? io.out(JSON.stringify(p)) : io.out(line(p));
       return 0;
     }
     case 'start': {
-      const [id, ...kv] = need(more, 1, 'proc start ID [key=value...]');
-      const p = await client.call('PUT', `${base}/${enc(id)}`, { state: 'RUNNING', script_args: { run: { args: [], kwargs: keyValues(kv as string[]) } } });
+      const [id, ...kv] = need(more, 1, 'proc start ID [ARG...] [key=value...]');
+      const p = await client.call('PUT', `${base}/${enc(id)}`, { state: 'RUNNING', script_args: { run: functionArgs(kv as string[]) } });
       f.json ? io.out(JSON.stringify(p)) : io.out(line(p));
       return 0;
     }
@@ -320,7 +336,11 @@ async function proc(client: Client, rest: string[], f: Flags, io: RemoteIO): Pro
       const [id] = need(more, 1, 'proc stop ID [--abort]');
       const p = await client.call('PUT', `${base}/${enc(id)}`, { state: 'STOPPED', abort: f.abort });
       const list = Array.isArray(p) ? p : Array.isArray(p?.procedures) ? p.procedures : [p];
-      f.json ? io.out(JSON.stringify(p)) : io.out(list.map(line).join('\n'));
+      if (f.json) io.out(JSON.stringify(p));
+      else {
+        io.out(list.map(line).join('\n'));
+        if (typeof p?.abort_message === 'string') io.out(p.abort_message);
+      }
       return 0;
     }
     case 'list': {
