@@ -33,7 +33,8 @@ import type {
   TangoReading,
   TangoValue,
 } from './backend.js';
-import { TangoError, type TangoErrorLevel } from './errors.js';
+import { TangoError } from './errors.js';
+import { devFailedError, type AttributeListener, type PendingCall } from './protocol.js';
 
 /** Where `npm run build:native` puts the addon (overridden by env `LABRIG_TANGO_ADDON`). */
 export const TANGO_ADDON_PATH = fileURLToPath(new URL('../../../native/tango/build/labrig_tango.node', import.meta.url));
@@ -123,17 +124,8 @@ export interface AddonOptions {
   timeoutMs?: number;
 }
 
-interface Pending {
-  resolve(v: unknown): void;
-  reject(e: Error): void;
-  what: string;
-  timer: NodeJS.Timeout;
-}
-
-interface Sub {
-  attr: string;
-  cb: (e: TangoEvent) => void;
-}
+type Pending = PendingCall;
+type Sub = AttributeListener;
 
 type NativeError =
   | { kind: 'DevFailed'; levels: Array<{ reason: string; desc: string; origin: string; severity: string }> }
@@ -188,15 +180,7 @@ export class TangoAddonBackend implements TangoBackend {
   }
 
   #error(what: string, e: NativeError): Error {
-    if (e.kind === 'DevFailed') {
-      const levels: TangoErrorLevel[] = e.levels.map((l) => ({
-        reason: l.reason,
-        desc: l.desc,
-        origin: l.origin,
-        severity: l.severity === 'WARN' || l.severity === 'PANIC' ? l.severity : 'ERR',
-      }));
-      return new TangoError({ device: this.#device, operation: what, levels });
-    }
+    if (e.kind === 'DevFailed') return devFailedError(this.#device, what, e);
     if (e.kind === 'InvalidInput') return new InvalidInputError({ what: `${this.#device}: ${what}`, value: undefined, reason: e.message });
     return new TangoError({ device: this.#device, operation: what, levels: [{ reason: 'LABRIG_AddonError', desc: e.message, origin: 'labrig tango addon', severity: 'ERR' }] });
   }

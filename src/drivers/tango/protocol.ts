@@ -10,6 +10,7 @@ import type {
   TangoArray,
   TangoCommandValue,
   TangoDataType,
+  TangoEvent,
   TangoQuality,
   TangoReading,
   TangoTypedArray,
@@ -160,17 +161,40 @@ export function encodeValue(value: unknown): unknown {
   return value;
 }
 
+/** A call in flight, as both backends keep it until its reply or its timer. */
+export interface PendingCall {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  /** The operation, for errors (`read double_scalar`). */
+  what: string;
+  timer: NodeJS.Timeout;
+}
+
+/** One labrig-side subscription of a backend: the attribute and its callback. */
+export interface AttributeListener {
+  attr: string;
+  cb: (e: TangoEvent) => void;
+}
+
+/** The levels of a DevFailed as a backend reports them. */
+export interface DevFailedLevels {
+  levels: Array<{ reason: string; desc: string; origin: string; severity: string }>;
+}
+
+/** A TangoError from a reported DevFailed (unknown severities become ERR). */
+export function devFailedError(device: string, operation: string, e: DevFailedLevels): TangoError {
+  const levels: TangoErrorLevel[] = e.levels.map((l) => ({
+    reason: l.reason,
+    desc: l.desc,
+    origin: l.origin,
+    severity: l.severity === 'WARN' || l.severity === 'PANIC' ? l.severity : 'ERR',
+  }));
+  return new TangoError({ device, operation, levels });
+}
+
 /** Turn a wire error into a TangoError (DevFailed) or a plain DeviceError-shaped TangoError. */
 export function decodeError(device: string, operation: string, e: WireError): TangoError {
-  if (e.kind === 'DevFailed') {
-    const levels: TangoErrorLevel[] = e.levels.map((l) => ({
-      reason: l.reason,
-      desc: l.desc,
-      origin: l.origin,
-      severity: l.severity === 'WARN' || l.severity === 'PANIC' ? l.severity : 'ERR',
-    }));
-    return new TangoError({ device, operation, levels });
-  }
+  if (e.kind === 'DevFailed') return devFailedError(device, operation, e);
   const reason = e.kind === 'Python' ? `PyTango_${e.type ?? 'Error'}` : 'SIDECAR_PROTOCOL';
   return new TangoError({ device, operation, levels: [{ reason, desc: e.message, origin: 'labrig sidecar', severity: 'ERR' }] });
 }

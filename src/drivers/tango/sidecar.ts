@@ -21,7 +21,7 @@ import type {
   TangoReading,
   TangoValue,
 } from './backend.js';
-import { decodeCommandResult, decodeError, decodeReading, encodeValue, type WireError, type WireReading } from './protocol.js';
+import { decodeCommandResult, decodeError, decodeReading, encodeValue, type AttributeListener, type PendingCall, type WireError, type WireReading } from './protocol.js';
 
 /** The sidecar script, next to this module. */
 export const SIDECAR_PY = fileURLToPath(new URL('./sidecar.py', import.meta.url));
@@ -38,17 +38,8 @@ export interface SidecarOptions {
   autoRestart?: boolean;
 }
 
-interface Pending {
-  resolve(v: unknown): void;
-  reject(e: Error): void;
-  what: string;
-  timer: NodeJS.Timeout;
-}
-
-interface Sub {
-  attr: string;
-  cb: (e: TangoEvent) => void;
-}
+type Pending = PendingCall;
+type Sub = AttributeListener;
 
 /** Measured start of one sidecar process (for the benchmark and the README). */
 export interface SidecarStartup {
