@@ -125,6 +125,8 @@ export interface EngineRunLog<R> {
   events: SavedEvent[];
   /** Each run: start uid and exit status. */
   runs: Array<{ uid: string; exitStatus: string | undefined }>;
+  /** Every document the engine emitted, as [name, doc]. */
+  docs: Array<[string, Record<string, unknown>]>;
 }
 
 /**
@@ -136,6 +138,7 @@ export async function engineRun<R>(plan: Plan<R>, onMsg?: (m: Msg) => void): Pro
   const events: SavedEvent[] = [];
   const runs: Array<{ uid: string; exitStatus: string | undefined }> = [];
   const streams = new Map<string, string>();
+  const docs: Array<[string, Record<string, unknown>]> = [];
   const re = new RunEngine({
     msgHook: (m) => {
       log.push(m);
@@ -143,6 +146,7 @@ export async function engineRun<R>(plan: Plan<R>, onMsg?: (m: Msg) => void): Pro
     },
   });
   re.subscribe((name, doc) => {
+    docs.push([name, doc as unknown as Record<string, unknown>]);
     if (name === 'start') runs.push({ uid: doc.uid, exitStatus: undefined });
     else if (name === 'stop') {
       const run = runs.find((r) => r.uid === doc.run_start);
@@ -151,7 +155,23 @@ export async function engineRun<R>(plan: Plan<R>, onMsg?: (m: Msg) => void): Pro
     else if (name === 'event') events.push({ stream: streams.get(doc.descriptor) ?? '?', data: { ...doc.data } });
   });
   const result = await re.run(plan);
-  return { result, log, events, runs };
+  return { result, log, events, runs, docs };
+}
+
+/**
+ * Like {@link engineRun}, with a synchronous plan enclosed in open_run ... close_run, for stubs
+ * that only make sense inside a run (create/save). The log leaves out those two messages; the
+ * result's planResult is what `plan` returned.
+ */
+export async function engineRunInRun<R>(plan: Generator<Msg, R, unknown>, onMsg?: (m: Msg) => void): Promise<EngineRunLog<R>> {
+  function* inRun(): Generator<Msg, R, unknown> {
+    yield { command: 'open_run' };
+    const r = yield* plan;
+    yield { command: 'close_run' };
+    return r;
+  }
+  const out = await engineRun(inRun(), onMsg);
+  return { ...out, log: out.log.filter((m) => m.command !== 'open_run' && m.command !== 'close_run') };
 }
 
 /** A minimal engine stand-in: replies to messages by calling the devices. */
