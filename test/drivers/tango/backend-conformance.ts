@@ -222,7 +222,18 @@ export function runBackendConformance(t: Test, factory: BackendFactory): void {
     // API_EventTimeout and stays silent): the caller drops the old subscription and makes a new one.
     await unsub();
     const before = seen.length;
-    const unsub2 = await b.subscribe('counter', cb, { timeoutMs: 10000 });
+    // The restarted server answers reads before its event channel takes subscribers: a subscribe
+    // in that window fails with API_CantConnectToDevice, so retry (bounded), as the bridge does.
+    let unsub2: (() => Promise<void>) | undefined;
+    const retryUntil = Date.now() + 20000;
+    while (!unsub2) {
+      try {
+        unsub2 = await b.subscribe('counter', cb, { timeoutMs: 10000 });
+      } catch (err) {
+        if (!(err instanceof TangoError) || err.reason !== 'API_CantConnectToDevice' || Date.now() > retryUntil) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     await b.command('Start');
     await until(() => seen.length >= before + 5, 20000, 'events from the restarted server');
     await b.command('Stop');
