@@ -117,10 +117,8 @@ export class StandardReadable extends Device implements Readable, Configurable, 
   }
 
   async #stageAll(verb: 'stage' | 'unstage'): Promise<void> {
-    const targets = this.#entries.filter(
-      (e) => (e.format === 'read' || e.format === 'hinted' || e.format === 'child') && isStageable(e.obj),
-    );
-    await Promise.all(targets.map((e) => (e.obj as unknown as Stageable)[verb]()));
+    const targets = this.#entries.flatMap((e) => ((e.format === 'read' || e.format === 'hinted' || e.format === 'child') && isStageable(e.obj) ? [e.obj] : []));
+    await Promise.all(targets.map((obj) => obj[verb]()));
   }
 
   #pick(formats: ReadonlySet<ReadableFormat>): Entry[] {

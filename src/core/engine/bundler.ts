@@ -344,14 +344,14 @@ export class RunBundler {
       switch (name) {
         case 'resource':
         case 'stream_resource':
-          this.emit(name, { ...doc, run_start: this.uid } as unknown as AnyDocument);
+          this.emit(name, { ...doc, run_start: this.uid } as AnyDocument);
           break;
         case 'datum':
         case 'datum_page':
-          this.emit(name, doc as unknown as AnyDocument);
+          this.emit(name, doc as AnyDocument);
           break;
         case 'stream_datum':
-          this.emit('stream_datum', this.#fillStreamDatum(doc, stream, eventSeq) as unknown as AnyDocument);
+          this.emit('stream_datum', this.#fillStreamDatum(doc, stream, eventSeq) as AnyDocument);
           break;
         default:
           throw new InvalidInputError({ what: 'asset document name', value: name, reason: 'must be resource, datum, datum_page, stream_resource or stream_datum' });

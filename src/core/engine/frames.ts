@@ -54,5 +54,5 @@ export function genFrame(gen: AnyGen, cache: boolean): GenFrame {
 
 /** An internal message (commands starting with `__` are the engine's own). */
 export function internalMsg(command: string, fields: Record<string, unknown> = {}): Msg {
-  return { command, ...fields } as unknown as Msg;
+  return { command, ...fields } as Msg;
 }

@@ -232,7 +232,7 @@ export class RunEngine implements SuspendTarget {
     if (i < 0) return;
     this.#suspenders.splice(i, 1);
     suspender.remove();
-    this.releaseSuspend(suspender as unknown as Suspender);
+    this.releaseSuspend(suspender as Suspender);
   }
 
   /** Remove every suspender. */

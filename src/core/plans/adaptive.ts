@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidInputError } from '../errors.js';
-import type { Movable, Readable } from '../protocols.js';
+import { isReadable, type Movable, type Readable } from '../protocols.js';
 import { triggerAndRead } from './stubs/acquire.js';
 import { axisFields, checkDetectors, checkFinite, checkMotor } from './stubs/devices.js';
 import { shortUid } from './stubs/replies.js';
@@ -63,7 +63,7 @@ export function adaptiveScan(detectors: readonly Readable[], a: AdaptiveScanArgs
   defaultHint(md, 'dimensions', [[axisFields(motor), 'primary']]);
   const direction = stop >= start ? 1 : -1;
   const devices: Readable[] = [...dets];
-  if (typeof (motor as Partial<Readable>).read === 'function' && !devices.includes(motor as unknown as Readable)) devices.push(motor as unknown as Readable);
+  if (isReadable(motor) && !devices.includes(motor)) devices.push(motor);
 
   return stagedRun([...dets, motor], md, function* () {
     let next = start;

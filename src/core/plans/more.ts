@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidInputError, TimeoutError } from '../errors.js';
-import { deviceName } from '../protocols.js';
+import { deviceName, isReadable } from '../protocols.js';
 import type { Movable, Readable, Subscribable } from '../protocols.js';
 import type { Status } from '../status.js';
 import { triggerAndRead } from './stubs/acquire.js';
@@ -279,7 +279,7 @@ export function tuneCentroid(detectors: readonly Readable[], signal: string, mot
     while (Math.abs(step) >= minStep && next >= low && next <= high) {
       yield { command: 'checkpoint' };
       yield* mv(motor, next);
-      const r = yield* triggerAndRead([...dets, motor as unknown as Readable]);
+      const r = yield* triggerAndRead(isReadable(motor) ? [...dets, motor] : dets);
       const I = r[signal]?.value;
       if (typeof I !== 'number') throw new InvalidInputError({ what: 'tuneCentroid signal', value: signal, reason: 'is not a numeric data key of the detectors' });
       const x = (r[deviceName(motor)]?.value as number | undefined) ?? next;

@@ -36,7 +36,7 @@ export function inferDtype(value: unknown): Dtype {
 /** Infer the shape of a value: `[length]` for arrays, `[]` for scalars. */
 export function inferShape(value: unknown): Array<number | null> {
   if (Array.isArray(value)) return [value.length];
-  if (ArrayBuffer.isView(value) && 'length' in value) return [(value as unknown as { length: number }).length];
+  if (ArrayBuffer.isView(value) && 'length' in value) return [(value as { length: number }).length];
   return [];
 }
 

@@ -38,8 +38,9 @@ export function suspendDone(_msg: Msg, ctx: HandlerContext): void {
 
 /** __push_plan: run a suspender's pre/post plan as a frame of its own. */
 export function pushPlan(msg: Msg, ctx: HandlerContext): void {
-  const factory = (msg as unknown as { plan: () => Plan }).plan;
-  const gen = factory();
+  const factory = (msg as Msg & { plan?: unknown }).plan;
+  if (typeof factory !== 'function') throw new InvalidInputError({ what: 'suspender pre/post plan', value: factory, reason: 'must be a function returning a plan generator' });
+  const gen: unknown = (factory as () => Plan)();
   if (!isGenerator(gen)) throw new InvalidInputError({ what: 'suspender pre/post plan', value: gen, reason: 'must be a function returning a plan generator' });
   ctx.pushPlan(gen);
 }

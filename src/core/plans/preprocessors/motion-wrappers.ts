@@ -68,7 +68,7 @@ export function resetPositionsWrapper<P extends Plan>(plan: P, devices?: readonl
  * `seconds` before its first use, and put the old value back at the end. Null: no change.
  */
 export function configureCountTimeWrapper<P extends Plan>(plan: P, seconds: number | null | undefined): SameKind<P> {
-  if (seconds === null || seconds === undefined) return plan as unknown as SameKind<P>;
+  if (seconds === null || seconds === undefined) return plan as SameKind<P>;
   if (!(seconds > 0) || !Number.isFinite(seconds)) throw new InvalidInputError({ what: 'count time', value: seconds, reason: 'must be finite seconds > 0' });
   const seen = new Set<unknown>();
   const original = new Map<Movable, number>();

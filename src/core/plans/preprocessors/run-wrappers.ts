@@ -55,7 +55,7 @@ export function stageWrapper<P extends Plan>(plan: P, devices: readonly unknown[
  */
 export function baselineWrapper<P extends Plan>(plan: P, devices: readonly Readable[], name = 'baseline'): SameKind<P> {
   const devs = separateDevices(devices.map(rootAncestor));
-  if (devs.length === 0) return plan as unknown as SameKind<P>;
+  if (devs.length === 0) return plan as SameKind<P>;
   return drive<P>(mutateProc(plan, (m) => {
     if (m.command === 'open_run') return [null, triggerAndRead(devs, name)];
     if (m.command === 'close_run') return [pchain(triggerAndRead(devs, name), singleGen(m))];
