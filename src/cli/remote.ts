@@ -92,6 +92,19 @@ function keyValues(items: readonly string[]): Record<string, unknown> {
   return out;
 }
 
+/** `fetch`, with a refused connection or a timeout named by its URL and cause instead of "fetch failed". */
+async function reach(url: string, init: RequestInit, timeoutMs?: number): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    const err = toError(e);
+    if (err.name === 'AbortError') throw err;
+    if (err.name === 'TimeoutError') throw new Error(`${url}: no answer within ${timeoutMs ?? '?'} ms`);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? err.message} (is labrig serve running there?)`);
+  }
+}
+
 class Client {
   constructor(readonly base: string, readonly token: string | undefined, readonly timeoutMs = 30_000) {}
 
@@ -102,7 +115,7 @@ class Client {
   async call(method: string, path: string, body?: unknown): Promise<any> {
     const headers: Record<string, string> = { ...this.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(this.timeoutMs) });
+    const res = await reach(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(this.timeoutMs) }, this.timeoutMs);
     const text = await res.text();
     let parsed: any;
     try {
@@ -380,7 +393,7 @@ async function listen(client: Client, f: Flags, io: RemoteIO): Promise<number> {
     }
     const abort = new AbortController();
     void stopped.then(() => abort.abort());
-    const res = await fetch(`${client.base}/api/v1.0/stream`, { headers: { ...client.headers, accept: 'text/event-stream' }, signal: abort.signal });
+    const res = await reach(`${client.base}/api/v1.0/stream`, { headers: { ...client.headers, accept: 'text/event-stream' }, signal: abort.signal });
     if (!res.ok || !res.body) throw new RemoteError(res.status, 'HTTP', `the server has no event stream (${res.status})`);
     const decoder = new TextDecoder();
     let buf = '';

@@ -7,38 +7,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { simCli, simKinds } from '../../src/cli/sim.js';
 import { openGalil } from '../../src/drivers/galil/index.js';
-
-const simModule = fileURLToPath(new URL('../../src/cli/sim.ts', import.meta.url));
+import { startSimChild, type SimChild } from '../helpers/sim-child.js';
 
 /** Start `labrig sim <args>` in a child process; resolve with the child and its first stdout line. */
-async function startChild(t: Test, args: string[]): Promise<{ child: ReturnType<typeof spawn>; first: string; exited: Promise<number | null> }> {
-  const code = `const { simCli } = await import(${JSON.stringify(simModule)}); process.exitCode = await simCli(${JSON.stringify(args)});`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const first = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`no address within 20 s; stderr: ${stderr}`)), 20_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(buf.slice(0, nl));
-      }
-    });
-    child.once('exit', (c) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${c} before printing an address; stderr: ${stderr}`));
-    });
-  });
-  return { child, first, exited };
-}
+const startChild = (t: Test, args: string[]): Promise<SimChild> => startSimChild(t, args, { timeoutMs: 20_000 });
 
 t.test('labrig sim galil prints its URI first, serves the driver, and exits 0 on SIGTERM', async (t) => {
   const { child, first, exited } = await startChild(t, ['galil', '--tcp', '127.0.0.1:0', '--axes', '2', '--faults', 'delay:1']);

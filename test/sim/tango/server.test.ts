@@ -6,6 +6,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { startTangoEventServer, startTangoTest, tangoTestAvailable, TANGO_PYTHON } from '../../../src/sim/tango/index.js';
+import { startSimChild } from '../../helpers/sim-child.js';
 
 const skip = tangoTestAvailable() ? false : 'TangoTest not installed (apt-get install tango-test python3-tango)';
 t.setTimeout(180000);
@@ -65,39 +66,12 @@ t.test('event server: stop and start again on the same port', { skip }, async (t
 });
 
 t.test('labrig sim tango prints the address, serves, and stops its server on SIGTERM', { skip }, async (t) => {
-  const { spawn } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
-  const simModule = fileURLToPath(new URL('../../../src/cli/sim.ts', import.meta.url));
-  const code = `const { simCli } = await import(${JSON.stringify(simModule)}); process.exitCode = await simCli(['tango', '--events']);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  });
-  const first = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`no address within 60 s; stderr: ${stderr}`)), 60_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(buf.slice(0, nl));
-      }
-    });
-    child.once('exit', (c) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${c} before printing an address; stderr: ${stderr}`));
-    });
-  });
+  const { child, first, exited, stderr: errText } = await startSimChild(t, ['tango', '--events'], { teardownSignal: 'SIGTERM' });
   t.match(first, /^tango:\/\/127\.0\.0\.1:\d+\/labrig\/events\/1#dbase=no$/);
   t.equal(pyState(first), 'ON', 'a PyTango client reads the state there');
   const end = Date.now() + 10000;
-  while (!/pid \d+/.test(stderr) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  const pid = Number(/pid (\d+)/.exec(stderr)?.[1]);
+  while (!/pid \d+/.test(errText()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  const pid = Number(/pid (\d+)/.exec(errText())?.[1]);
   t.ok(alive(pid), `the server runs (pid ${pid})`);
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'exit 0 after SIGTERM');
