@@ -3,8 +3,6 @@
  * the real driver there, and exits 0 on SIGTERM; unknown kinds and bad options are usage errors.
  */
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { simCli, simKinds } from '../../src/cli/sim.js';
 import { openGalil } from '../../src/drivers/galil/index.js';
 import { startSimChild, type SimChild } from '../helpers/sim-child.js';
