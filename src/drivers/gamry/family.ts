@@ -5,27 +5,24 @@
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
-import type { Transport } from '../../protocols/address.js';
 import type { ParamSchema, ParamValues } from '../../protocols/params.js';
-import type { AddressBase } from '../../protocols/uri.js';
-import { potentiostatFamily } from '../potentiostat/descriptor.js';
+import { instrumentScheme, potentiostatFamily, type InstrumentAddress } from '../potentiostat/descriptor.js';
+import type { GamryCom } from './protocol.js';
 
 /** A Gamry address: the device section and, for an in-process binding, its id. */
-export interface GamryAddress extends AddressBase {
-  section: string;
-  binding?: string;
-}
+export type GamryAddress = InstrumentAddress<'section', 'binding'>;
 
-const GAMRY_TRANSPORT: Transport<GamryAddress, never> = {
+const GAMRY_SCHEME = instrumentScheme({
   kind: 'com',
-  params: { binding: { type: 'string', doc: 'id of an in-process GamryCOM binding (set by sim:gamry)' } },
-  address(uri, params) {
-    const section = uri.authority;
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(section)) throw new InvalidInputError({ what: 'gamry device section', value: section, reason: 'must be a Gamry device label such as IFC1010-12345 (gamry://IFC1010-12345)' });
-    if (uri.path && uri.path !== '/') throw new InvalidInputError({ what: 'gamry address path', value: uri.path, reason: 'must be empty' });
-    return { scheme: uri.scheme, uri: uri.uri, params: {}, section, ...(typeof params['binding'] === 'string' ? { binding: params['binding'] } : {}) };
-  },
-};
+  field: 'section',
+  what: 'gamry device section',
+  pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+  expected: 'must be a Gamry device label such as IFC1010-12345 (gamry://IFC1010-12345)',
+  param: 'binding',
+  paramDoc: 'id of an in-process GamryCOM binding (set by sim:gamry)',
+  scheme: 'gamry',
+  example: 'gamry://IFC1010-12345',
+});
 
 /** Parameters of a Gamry potentiostat. */
 export const GAMRY_PARAMS = {
@@ -36,25 +33,21 @@ export const GAMRY_PARAMS = {
 /** Options of the Gamry family. */
 export type GamryFamilyOptions = ParamValues<typeof GAMRY_PARAMS>;
 
+/** The in-process binding offered under `binding` (sim:gamry), else the Windows COM binding. */
+async function comBinding(binding: string | undefined): Promise<GamryCom> {
+  if (binding === undefined) return (await import('./io.js')).openComBinding();
+  const com = (await import('./protocol.js')).offeredBinding(binding);
+  if (!com) throw new InvalidInputError({ what: 'gamry binding', value: binding, reason: 'no in-process binding has this id (it is set by sim:gamry)' });
+  return com;
+}
+
 /** The Gamry family descriptor (see the module notes). */
-export const gamryFamily = potentiostatFamily<GamryFamilyOptions>({
-  name: 'gamry',
+export const gamryFamily = potentiostatFamily<GamryFamilyOptions, GamryAddress>({
   title: 'Gamry potentiostats (GamryCOM object model)',
-  schemes: [{ scheme: 'gamry', transport: GAMRY_TRANSPORT, example: 'gamry://IFC1010-12345' }],
+  scheme: GAMRY_SCHEME,
   params: GAMRY_PARAMS,
-  async build(target, options, { name }) {
-    const a = target.address as GamryAddress;
-    const [{ createGamry }, { offeredBinding }] = await Promise.all([import('./device.js'), import('./protocol.js')]);
-    let com;
-    if (a.binding !== undefined) {
-      com = offeredBinding(a.binding);
-      if (!com) throw new InvalidInputError({ what: 'gamry binding', value: a.binding, reason: 'no in-process binding has this id (it is set by sim:gamry)' });
-    } else {
-      com = await (await import('./io.js')).openComBinding();
-    }
-    const d = createGamry(name, com, { section: a.section, ...options });
-    return d;
+  async build(a, options, { name }) {
+    const { createGamry } = await import('./device.js');
+    return createGamry(name, await comBinding(a.binding), { section: a.section, ...options });
   },
-  mockInstrument: 'Gamry (mock)',
-  simulator: 'gamry',
 });
