@@ -134,58 +134,14 @@ async function resumeAsync(e: PullEffect): Promise<IteratorResult<Msg, unknown>>
   return e.mode === 'next' ? g.next(e.value) : e.mode === 'throw' ? g.throw(e.value) : g.return(e.value);
 }
 
-/** Turn a procedure into a synchronous plan; fails with InvalidInputError if it meets an async plan. */
-export function* driveSync<R>(proc: Proc<R>): Generator<Msg, R, unknown> {
-  let mode: ResumeMode = 'next';
-  let value: unknown;
-  let done = false;
-  try {
-    for (;;) {
-      const r = mode === 'next' ? proc.next(value) : proc.throw(value);
-      if (r.done) {
-        done = true;
-        return r.value;
-      }
-      const eff = r.value;
-      if (eff.op === 'pull') {
-        try {
-          value = resumeSync(eff);
-          mode = 'next';
-        } catch (err) {
-          value = err;
-          mode = 'throw';
-        }
-      } else {
-        try {
-          value = yield eff.msg;
-          mode = 'next';
-        } catch (err) {
-          value = err;
-          mode = 'throw';
-        }
-      }
-    }
-  } catch (err) {
-    done = true;
-    throw err;
-  } finally {
-    if (!done) yield* closeSync(proc);
-  }
-}
-
-/** Close a procedure whose plan was closed from outside, forwarding cleanup messages. */
-function* closeSync<R>(proc: Proc<R>): Generator<Msg, void, unknown> {
-  let mode: 'next' | 'throw' = 'throw';
-  let value: unknown = CLOSING;
+/**
+ * Step a procedure from `mode`/`value` until it returns: its pulls are resumed in place, its
+ * messages yielded to the engine, and what the engine sends (or throws) is handed back to it.
+ */
+function* stepSync<R>(proc: Proc<R>, mode: 'next' | 'throw', value: unknown): Generator<Msg, R, unknown> {
   for (;;) {
-    let r: IteratorResult<Effect, R>;
-    try {
-      r = mode === 'next' ? proc.next(value) : proc.throw(value);
-    } catch (err) {
-      if (err === CLOSING) return;
-      throw err;
-    }
-    if (r.done) return;
+    const r = mode === 'next' ? proc.next(value) : proc.throw(value);
+    if (r.done) return r.value;
     const eff = r.value;
     try {
       value = eff.op === 'pull' ? resumeSync(eff) : yield eff.msg;
@@ -197,48 +153,11 @@ function* closeSync<R>(proc: Proc<R>): Generator<Msg, void, unknown> {
   }
 }
 
-/** Turn a procedure into an async plan (accepts sync and async inner plans). */
-export async function* driveAsync<R>(proc: Proc<R>): AsyncGenerator<Msg, R, unknown> {
-  let mode: ResumeMode = 'next';
-  let value: unknown;
-  let done = false;
-  try {
-    for (;;) {
-      const r = mode === 'next' ? proc.next(value) : proc.throw(value);
-      if (r.done) {
-        done = true;
-        return r.value;
-      }
-      const eff = r.value;
-      try {
-        value = eff.op === 'pull' ? await resumeAsync(eff) : yield eff.msg;
-        mode = 'next';
-      } catch (err) {
-        value = err;
-        mode = 'throw';
-      }
-    }
-  } catch (err) {
-    done = true;
-    throw err;
-  } finally {
-    if (!done) yield* closeAsync(proc);
-  }
-}
-
-/** Close a procedure whose async plan was closed from outside, forwarding cleanup messages. */
-async function* closeAsync<R>(proc: Proc<R>): AsyncGenerator<Msg, void, unknown> {
-  let mode: 'next' | 'throw' = 'throw';
-  let value: unknown = CLOSING;
+/** {@link stepSync} for async plans: a pull of an async plan is awaited. */
+async function* stepAsync<R>(proc: Proc<R>, mode: 'next' | 'throw', value: unknown): AsyncGenerator<Msg, R, unknown> {
   for (;;) {
-    let r: IteratorResult<Effect, R>;
-    try {
-      r = mode === 'next' ? proc.next(value) : proc.throw(value);
-    } catch (err) {
-      if (err === CLOSING) return;
-      throw err;
-    }
-    if (r.done) return;
+    const r = mode === 'next' ? proc.next(value) : proc.throw(value);
+    if (r.done) return r.value;
     const eff = r.value;
     try {
       value = eff.op === 'pull' ? await resumeAsync(eff) : yield eff.msg;
@@ -246,6 +165,52 @@ async function* closeAsync<R>(proc: Proc<R>): AsyncGenerator<Msg, void, unknown>
     } catch (err) {
       value = err;
       mode = 'throw';
+    }
+  }
+}
+
+/**
+ * Turn a procedure into a synchronous plan; fails with InvalidInputError if it meets an async
+ * plan. A plan closed from outside (`return()` by the engine) closes the procedure by throwing
+ * CLOSING into it, forwarding the cleanup messages it yields; CLOSING coming back out ends it.
+ */
+export function* driveSync<R>(proc: Proc<R>): Generator<Msg, R, unknown> {
+  let done = false;
+  try {
+    const result = yield* stepSync(proc, 'next', undefined);
+    done = true;
+    return result;
+  } catch (err) {
+    done = true;
+    throw err;
+  } finally {
+    if (!done) {
+      try {
+        yield* stepSync(proc, 'throw', CLOSING);
+      } catch (err) {
+        if (err !== CLOSING) throw err;
+      }
+    }
+  }
+}
+
+/** Turn a procedure into an async plan (accepts sync and async inner plans); closes as {@link driveSync}. */
+export async function* driveAsync<R>(proc: Proc<R>): AsyncGenerator<Msg, R, unknown> {
+  let done = false;
+  try {
+    const result = yield* stepAsync(proc, 'next', undefined);
+    done = true;
+    return result;
+  } catch (err) {
+    done = true;
+    throw err;
+  } finally {
+    if (!done) {
+      try {
+        yield* stepAsync(proc, 'throw', CLOSING);
+      } catch (err) {
+        if (err !== CLOSING) throw err;
+      }
     }
   }
 }
