@@ -88,17 +88,21 @@ export interface AlicatFlags extends AlicatFlagSignals {}
 
 /** One boolean signal per status code (true while the code is in the frame); read uncached, from a fresh poll. */
 export class AlicatFlags extends StandardReadable {
+  readonly #all: readonly SignalR<boolean>[];
+
   /** Build the flag signals of a unit. */
   constructor(name: string, ctx: AlicatContext) {
     super(name);
-    Object.assign(this, flagSignals(ctx));
-    this.addReadables(this.all(), 'uncached');
+    const byFlag: Readonly<Record<string, SignalR<boolean>>> = flagSignals(ctx);
+    Object.assign(this, byFlag);
+    this.#all = STATUS_CODE_LIST.map((c) => byFlag[STATUS_CODES[c].flag]!);
+    this.addReadables([...this.#all], 'uncached');
     this.setName(name);
   }
 
   /** Every flag signal, in status-code order. */
   all(): SignalR<boolean>[] {
-    return STATUS_CODE_LIST.map((c) => (this as unknown as Record<string, SignalR<boolean>>)[STATUS_CODES[c].flag]!);
+    return [...this.#all];
   }
 }
 
