@@ -2,7 +2,7 @@
  * TemperatureBath: a Movable whose `set(degC)` writes the setpoint and completes once the
  * temperature stayed within `tolerance` of it for `holdMs` (core `waitForStable`).
  */
-import { StandardMovable, SignalR, SignalRW, SignalX, waitForStable, type ConnectOptions } from 'labrig/core';
+import { StandardMovable, waitForStable, type ConnectOptions } from 'labrig/core';
 import { SignalContext, signalR, signalRW, signalX } from 'labrig/drivers/shared';
 import type { BathIO } from './io.js';
 import { installBathMock } from './mock.js';
@@ -17,16 +17,29 @@ export interface BathConfig {
   holdMs?: number;
 }
 
+/** Declare the bath's signals: one line each, documented once (the class gets its fields from here). */
+function bathSignals(ctx: SignalContext<BathIO>, maxTemp: number) {
+  const degC = { dtype: 'number' as const, units: 'degC', precision: 2 };
+  return {
+    /** Bath temperature, degC. */
+    temperature: signalR(ctx, { path: 'TEMP', get: (c) => c.temperature(), ...degC }),
+    /** Setpoint, degC (limited to -20..maxTemp). */
+    setpoint: signalRW(ctx, { path: 'SP', get: (c) => c.setpoint(), set: (c, v) => c.setSetpoint(v), ...degC, limits: { low: -20, high: maxTemp } }),
+    /** Start the circulator and heater. */
+    start: signalX(ctx, 'START', (c) => c.run(true)),
+    /** Stop them. */
+    halt: signalX(ctx, 'STOP', (c) => c.run(false)),
+  };
+}
+
+/** The bath's signals, each documented where `bathSignals` declares it. */
+export type BathSignals = Readonly<ReturnType<typeof bathSignals>>;
+
+/** The bath has every signal of `bathSignals` as a readonly field (declaration merging with the class below). */
+export interface TemperatureBath extends BathSignals {}
+
 /** A CR-terminated ASCII temperature bath. */
 export class TemperatureBath extends StandardMovable {
-  /** Bath temperature, degC. */
-  readonly temperature: SignalR<number>;
-  /** Setpoint, degC (limited to -20..maxTemp). */
-  readonly setpoint: SignalRW<number>;
-  /** Start the circulator and heater. */
-  readonly start: SignalX;
-  /** Stop them. */
-  readonly halt: SignalX;
   /** The command layer. */
   readonly commands: BathIO;
   readonly #ctx: SignalContext<BathIO>;
@@ -39,11 +52,7 @@ export class TemperatureBath extends StandardMovable {
     this.#release = release;
     const ctx = new SignalContext<BathIO>({ family: 'bath', commands: () => this.commands, timeoutMs: 3000, pollMs: 100 });
     this.#ctx = ctx;
-    const degC = { dtype: 'number' as const, units: 'degC', precision: 2 };
-    this.temperature = signalR(ctx, { path: 'TEMP', get: (c) => c.temperature(), ...degC });
-    this.setpoint = signalRW(ctx, { path: 'SP', get: (c) => c.setpoint(), set: (c, v) => c.setSetpoint(v), ...degC, limits: { low: -20, high: config.maxTemp ?? 150 } });
-    this.start = signalX(ctx, 'START', (c) => c.run(true));
-    this.halt = signalX(ctx, 'STOP', (c) => c.run(false));
+    Object.assign(this, bathSignals(ctx, config.maxTemp ?? 150));
     const tolerance = config.tolerance ?? 0.2;
     this.setMoveLogic({
       readback: this.temperature,

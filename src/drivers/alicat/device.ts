@@ -21,8 +21,6 @@ import { onPut } from '../../core/signal/mock.js';
 import type { ConnectOptions } from '../../core/device/device.js';
 import { StandardMovable } from '../../core/device/standard-movable.js';
 import type { Stoppable } from '../../core/protocols.js';
-import type { SignalR } from '../../core/signal/signal.js';
-import type { SignalRW } from '../../core/signal/writable.js';
 import type { Status } from '../../core/status.js';
 import { controlUnits, resolveAlicatConfig, setpointLimits, settleTolerance, type AlicatConfig, type ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
@@ -30,36 +28,55 @@ import { withUnitCommands } from './unit.js';
 import { installControllerMock } from './mock.js';
 import { checkControlVariable, type ControlVariable } from './protocol.js';
 import { signalR, signalRW } from '../shared/signals.js';
-import { AlicatContext, commonSignals, type StampedFrame, type AlicatActions, type AlicatFlags } from './signals.js';
+import { AlicatContext, commonSignals, type AlicatCommonSignals, type StampedFrame } from './signals.js';
+
+/**
+ * Declare the controller's own signals (one line each, documented once; see
+ * {@link AlicatControllerSignals}); `cv` reads and records the control variable the controller
+ * last read or wrote, which picks the readback's column and the setpoint's units and limits.
+ */
+function controllerSignals(ctx: AlicatContext, cv: { get: () => ControlVariable; set: (v: ControlVariable) => void }) {
+  const config = ctx.config;
+  const controlled = (): { dtype: 'number'; units: string; precision: number } => ({ dtype: 'number', units: controlUnits(config, cv.get()), precision: config.precision });
+  return {
+    /** The controlled value (mass flow, volumetric flow or pressure per the control variable); data key = device name. */
+    readback: signalR(ctx, {
+      path: 'readback',
+      pick: (s) => (cv.get() === 'mass-flow' ? s.frame.massFlow : cv.get() === 'volumetric-flow' ? s.frame.volumetricFlow : s.frame.pressure),
+      dtype: 'number',
+      meta: controlled,
+    }),
+    /** Setpoint, in units of the control variable; writes are checked against 0..full scale. */
+    setpoint: signalRW(ctx, {
+      path: 'setpoint',
+      pick: (s) => s.frame.setpoint ?? Number.NaN,
+      set: async (c, v) => void ctx.frames.accept(await c.setSetpoint(v)),
+      dtype: 'number',
+      meta: () => ({ ...controlled(), limits: setpointLimits(config, cv.get()) }),
+    }),
+    /** Loop control variable (register 122). */
+    controlVariable: signalRW<ControlVariable, AlicatIO, StampedFrame>(ctx, {
+      path: 'controlVariable',
+      get: async (c) => {
+        const got = await c.controlVariable();
+        cv.set(got);
+        return got;
+      },
+      set: async (c, v) => cv.set(await c.setControlVariable(checkControlVariable(v))),
+      initial: 'mass-flow',
+      dtype: 'string',
+    }),
+  };
+}
+
+/** The signals only a controller has (readback, setpoint, control variable), each documented where it is declared (in `controllerSignals`). */
+export type AlicatControllerSignals = Readonly<ReturnType<typeof controllerSignals>>;
+
+/** The signal fields of an {@link AlicatFlowController}: its own and the common ones (`commonSignals`), each declared once (declaration merging with the class below). */
+export interface AlicatFlowController extends AlicatControllerSignals, AlicatCommonSignals {}
 
 /** An Alicat mass flow controller (Movable setpoint; see the module notes). */
 export class AlicatFlowController extends withUnitCommands(StandardMovable) implements Stoppable {
-  /** The controlled value (mass flow, volumetric flow or pressure per the control variable); data key = device name. */
-  readonly readback: SignalR<number>;
-  /** Setpoint, in units of the control variable; writes are checked against 0..full scale. */
-  readonly setpoint: SignalRW<number>;
-  /** Loop control variable (register 122). */
-  readonly controlVariable: SignalRW<ControlVariable>;
-  /** Absolute pressure (default psia). */
-  readonly pressure: SignalR<number>;
-  /** Gas temperature (default degC). */
-  readonly temperature: SignalR<number>;
-  /** Volumetric flow (default LPM). */
-  readonly volumetricFlow: SignalR<number>;
-  /** Mass flow (default SLPM). */
-  readonly massFlow: SignalR<number>;
-  /** Totalized flow (default SL; NaN without the totalizer column). */
-  readonly totalizer: SignalR<number>;
-  /** Active gas (short name); set it with a name or a number as text. */
-  readonly gas: SignalRW<string>;
-  /** Status codes of the last frame, space separated. */
-  readonly status: SignalR<string>;
-  /** Firmware identification (VE). */
-  readonly firmware: SignalR<string>;
-  /** One boolean per status code. */
-  readonly flags: AlicatFlags;
-  /** Command signals (hold, cancel, e-stop, lock, tare, ...). */
-  readonly actions: AlicatActions;
   /** The command layer of this unit. */
   readonly commands: AlicatIO;
   /** Checked configuration. */
@@ -77,41 +94,15 @@ export class AlicatFlowController extends withUnitCommands(StandardMovable) impl
     this.#release = release;
     const ctx = new AlicatContext(commands, this.config);
     this.#ctx = ctx;
-    const s = commonSignals(ctx);
-    this.pressure = s.pressure;
-    this.temperature = s.temperature;
-    this.volumetricFlow = s.volumetricFlow;
-    this.massFlow = s.massFlow;
-    this.totalizer = s.totalizer;
-    this.gas = s.gas;
-    this.status = s.status;
-    this.firmware = s.firmware;
-    this.flags = s.flags;
-    this.actions = s.actions;
+    Object.assign(
+      this,
+      controllerSignals(ctx, {
+        get: () => this.#cv,
+        set: (v) => void (this.#cv = v),
+      }),
+      commonSignals(ctx),
+    );
     const p = this.config.precision;
-    const controlled = (): { dtype: 'number'; units: string; precision: number } => ({ dtype: 'number', units: controlUnits(this.config, this.#cv), precision: p });
-    this.readback = signalR(ctx, {
-      path: 'readback',
-      pick: (s) => (this.#cv === 'mass-flow' ? s.frame.massFlow : this.#cv === 'volumetric-flow' ? s.frame.volumetricFlow : s.frame.pressure),
-      dtype: 'number',
-      meta: controlled,
-    });
-    this.setpoint = signalRW(ctx, {
-      path: 'setpoint',
-      pick: (s) => s.frame.setpoint ?? Number.NaN,
-      set: async (c, v) => void ctx.frames.accept(await c.setSetpoint(v)),
-      dtype: 'number',
-      meta: () => ({ ...controlled(), limits: setpointLimits(this.config, this.#cv) }),
-    });
-    this.controlVariable = signalRW<ControlVariable, AlicatIO, StampedFrame>(ctx, {
-      path: 'controlVariable',
-      get: async (c) => (this.#cv = await c.controlVariable()),
-      set: async (c, cv) => {
-        this.#cv = await c.setControlVariable(checkControlVariable(cv));
-      },
-      initial: 'mass-flow',
-      dtype: 'string',
-    });
     this.addReadables([this.readback], 'hinted-uncached');
     this.addReadables([this.setpoint, this.massFlow, this.volumetricFlow, this.pressure, this.temperature, ...(this.config.totalizer ? [this.totalizer] : []), this.status], 'uncached');
     this.addReadables([this.flags], 'child');

@@ -23,11 +23,11 @@ import { AlicatFlowMeter } from './meter.js';
 import { AlicatIO } from './io.js';
 import { replyUnit } from './protocol.js';
 
-export { AlicatFlowController } from './device.js';
+export { AlicatFlowController, type AlicatControllerSignals } from './device.js';
 export { AlicatFlowMeter } from './meter.js';
 export { AlicatIO, SETPOINT_ECHO_TOLERANCE, replyMatches, type AlicatIOOptions, type CommandOptions, type ReplyKind } from './io.js';
-export { AlicatContext, FrameSource, refresh, type StampedFrame } from './signals.js';
-export { AlicatActions, AlicatFlags } from './signals.js';
+export { AlicatContext, FrameSource, refresh, type AlicatCommonSignals, type StampedFrame } from './signals.js';
+export { AlicatActions, AlicatFlags, type AlicatActionSignals, type AlicatFlagSignals } from './signals.js';
 export { DEFAULT_UNITS, resolveAlicatConfig, setpointLimits, settleTolerance, type AlicatConfig, type AlicatUnits, type ResolvedAlicatConfig, type SettleMode } from './config.js';
 export * from './protocol.js';
 

@@ -7,37 +7,18 @@
 import { NotConnectedError, toError } from '../../core/errors.js';
 import type { ConnectOptions } from '../../core/device/device.js';
 import { StandardReadable } from '../../core/device/standard-readable.js';
-import type { SignalR } from '../../core/signal/signal.js';
-import type { SignalRW } from '../../core/signal/writable.js';
 import type { Status } from '../../core/status.js';
 import { resolveAlicatConfig, type AlicatConfig, type ResolvedAlicatConfig } from './config.js';
 import type { AlicatIO } from './io.js';
 import { withUnitCommands } from './unit.js';
 import { installMeterMock } from './mock.js';
-import { AlicatContext, commonSignals, type AlicatActions, type AlicatFlags } from './signals.js';
+import { AlicatContext, commonSignals, type AlicatCommonSignals } from './signals.js';
+
+/** The signal fields of an {@link AlicatFlowMeter}: the common ones, declared once in `commonSignals` (declaration merging with the class below). */
+export interface AlicatFlowMeter extends AlicatCommonSignals {}
 
 /** An Alicat mass flow meter (readable; see the module notes). */
 export class AlicatFlowMeter extends withUnitCommands(StandardReadable) {
-  /** Absolute pressure (config `units.pressure`, default psia). */
-  readonly pressure: SignalR<number>;
-  /** Gas temperature (default degC). */
-  readonly temperature: SignalR<number>;
-  /** Volumetric flow (default LPM). */
-  readonly volumetricFlow: SignalR<number>;
-  /** Mass flow (default SLPM); its data key is the device's own name. */
-  readonly massFlow: SignalR<number>;
-  /** Totalized flow (default SL; NaN without the totalizer column). */
-  readonly totalizer: SignalR<number>;
-  /** Active gas (short name); set it with a name or a number as text. */
-  readonly gas: SignalRW<string>;
-  /** Status codes of the last frame, space separated ('' when none). */
-  readonly status: SignalR<string>;
-  /** Firmware identification (VE). */
-  readonly firmware: SignalR<string>;
-  /** One boolean per status code. */
-  readonly flags: AlicatFlags;
-  /** Command signals (lock, tare, ...). */
-  readonly actions: AlicatActions;
   /** The command layer of this unit. */
   readonly commands: AlicatIO;
   /** Checked configuration. */
@@ -52,17 +33,7 @@ export class AlicatFlowMeter extends withUnitCommands(StandardReadable) {
     this.commands = commands;
     this.#release = release;
     this.#ctx = new AlicatContext(commands, this.config);
-    const s = commonSignals(this.#ctx);
-    this.pressure = s.pressure;
-    this.temperature = s.temperature;
-    this.volumetricFlow = s.volumetricFlow;
-    this.massFlow = s.massFlow;
-    this.totalizer = s.totalizer;
-    this.gas = s.gas;
-    this.status = s.status;
-    this.firmware = s.firmware;
-    this.flags = s.flags;
-    this.actions = s.actions;
+    Object.assign(this, commonSignals(this.#ctx));
     this.addReadables([this.massFlow], 'hinted-uncached');
     this.addReadables([this.volumetricFlow, this.pressure, this.temperature, ...(this.config.totalizer ? [this.totalizer] : []), this.status], 'uncached');
     this.addReadables([this.flags], 'child');

@@ -43,6 +43,70 @@ const positionCounts = (what: string, units: number, cpu: number): number => {
   return c;
 };
 
+/**
+ * Declare the signals of the axis `config` (one line each, documented once: the class gets its
+ * typed fields from this object, see {@link GalilAxisSignals}).
+ */
+function axisSignals(config: ResolvedAxis, ctx: GalilContext) {
+  const { axis: a, countsPerUnit: cpu, units: u, precision: p } = config;
+  const num = (reply: string): number => parseNumber(reply) / cpu;
+  const active = (reply: string): boolean => !parseFlag(reply);
+  const rate = (what: string, cmd: string, low: number, high: number) => (v: number) => assign(cmd, a, toCounts(what, v, cpu), low, high);
+  const pos = { dtype: 'number' as const, units: u, precision: p };
+  const speed = { dtype: 'number' as const, units: `${u}/s`, precision: p };
+  const accel = { dtype: 'number' as const, units: `${u}/s^2`, precision: p };
+  return {
+    /** Position (TP), units; its data key is the axis' own name. */
+    readback: signalR(ctx, { ...ask(`TP${a}`, num), ...pos }),
+    /** Absolute target (PA), units. */
+    setpoint: signalRW(ctx, { ...ask(`MG _PA${a}`, num), set: (c, v) => c.command(`PA${a}=${positionCounts('setpoint', v, cpu)}`), ...pos, ...(config.limits ? { limits: config.limits } : {}) }),
+    /** Relative distance (PR), units. */
+    distance: signalRW(ctx, { ...ask(`MG _PR${a}`, num), set: (c, v) => c.command(`PR${a}=${positionCounts('distance', v, cpu)}`), ...pos }),
+    /** Slew speed (SP), units/s. */
+    velocity: signalRW(ctx, { ...ask(`MG _SP${a}`, num), set: (c, v) => c.command(rate('velocity', 'SP', 0, MAX_SPEED_COUNTS)(v)), ...speed }),
+    /** Acceleration (AC), units/s². */
+    acceleration: signalRW(ctx, { ...ask(`MG _AC${a}`, num), set: (c, v) => c.command(rate('acceleration', 'AC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), ...accel }),
+    /** Deceleration (DC), units/s². */
+    deceleration: signalRW(ctx, { ...ask(`MG _DC${a}`, num), set: (c, v) => c.command(rate('deceleration', 'DC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), ...accel }),
+    /** Deceleration at a limit switch (SD), units/s². */
+    limitDeceleration: signalRW(ctx, { ...ask(`MG _SD${a}`, num), set: (c, v) => c.command(rate('limitDeceleration', 'SD', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), ...accel }),
+    /** Jog speed (JG), units/s, signed. */
+    jogSpeed: signalRW(ctx, { ...ask(`MG _JG${a}`, num), set: (c, v) => c.command(rate('jogSpeed', 'JG', -MAX_SPEED_COUNTS, MAX_SPEED_COUNTS)(v)), ...speed }),
+    /** Servo enabled: true = SH, false = MO (read from `_MO`). */
+    motorOn: signalRW(ctx, { ...ask(`MG _MO${a}`, active), set: (c, on) => c.command(on ? `SH${a}` : `MO${a}`), dtype: 'boolean' }),
+    /** True while the profiler runs (`_BG`). */
+    moving: signalR(ctx, { ...ask(`MG _BG${a}`, parseFlag), dtype: 'boolean' }),
+    /** Stop code (SC) of the last motion. */
+    stopCode: signalR(ctx, { ...ask(`SC${a}`, parseStopCode), dtype: 'integer' }),
+    /** Position error (TE), units. */
+    positionError: signalR(ctx, { ...ask(`TE${a}`, num), ...pos }),
+    /** True while the forward limit switch is active (`_LF` = 0). */
+    forwardLimit: signalR(ctx, { ...ask(`MG _LF${a}`, active), dtype: 'boolean' }),
+    /** True while the reverse limit switch is active (`_LR` = 0). */
+    reverseLimit: signalR(ctx, { ...ask(`MG _LR${a}`, active), dtype: 'boolean' }),
+    /** State of the home input (`_HM`). */
+    homeInput: signalR(ctx, { ...ask(`MG _HM${a}`, parseFlag), dtype: 'boolean' }),
+    /** BG: begin the prepared motion. */
+    begin: signalX(ctx, `BG${a}`, send(`BG${a}`)),
+    /** ST: decelerate to a stop (sent at high priority). */
+    halt: signalX(ctx, `ST${a}`, send(`ST${a}`, true)),
+    /** HM: prepare a home search. */
+    findHome: signalX(ctx, `HM${a}`, send(`HM${a}`)),
+    /** FE: prepare a find-edge. */
+    findEdge: signalX(ctx, `FE${a}`, send(`FE${a}`)),
+    /** FI: prepare a find-index. */
+    findIndex: signalX(ctx, `FI${a}`, send(`FI${a}`)),
+    /** DP: define the current position, units. */
+    definePosition: signalW(ctx, { path: `DP${a}`, set: (c, v: number) => c.command(`DP${a}=${positionCounts('definePosition', v, cpu)}`), ...pos }),
+  };
+}
+
+/** The signals of a {@link GalilAxis}, each documented where it is declared (in `axisSignals`); the axis has them as readonly fields. */
+export type GalilAxisSignals = Readonly<ReturnType<typeof axisSignals>>;
+
+/** The signal fields of a {@link GalilAxis} (declaration merging with the class below: the fields are assigned from `axisSignals` in the constructor, never listed twice). */
+export interface GalilAxis extends GalilAxisSignals {}
+
 /** One DMC axis (see the module notes); positions in `units`, speeds in units/s, accelerations in units/s². */
 export class GalilAxis extends StandardMovable {
   /** Axis letter on the controller. */
@@ -53,48 +117,6 @@ export class GalilAxis extends StandardMovable {
   readonly units: string;
   /** Software limits, units. */
   readonly limits: { low: number; high: number } | undefined;
-  /** Position (TP), units; its data key is the axis' own name. */
-  readonly readback: SignalR<number>;
-  /** Absolute target (PA), units. */
-  readonly setpoint: SignalRW<number>;
-  /** Relative distance (PR), units. */
-  readonly distance: SignalRW<number>;
-  /** Slew speed (SP), units/s. */
-  readonly velocity: SignalRW<number>;
-  /** Acceleration (AC), units/s². */
-  readonly acceleration: SignalRW<number>;
-  /** Deceleration (DC), units/s². */
-  readonly deceleration: SignalRW<number>;
-  /** Deceleration at a limit switch (SD), units/s². */
-  readonly limitDeceleration: SignalRW<number>;
-  /** Jog speed (JG), units/s, signed. */
-  readonly jogSpeed: SignalRW<number>;
-  /** Servo enabled: true = SH, false = MO (read from `_MO`). */
-  readonly motorOn: SignalRW<boolean>;
-  /** True while the profiler runs (`_BG`). */
-  readonly moving: SignalR<boolean>;
-  /** Stop code (SC) of the last motion. */
-  readonly stopCode: SignalR<number>;
-  /** Position error (TE), units. */
-  readonly positionError: SignalR<number>;
-  /** True while the forward limit switch is active (`_LF` = 0). */
-  readonly forwardLimit: SignalR<boolean>;
-  /** True while the reverse limit switch is active (`_LR` = 0). */
-  readonly reverseLimit: SignalR<boolean>;
-  /** State of the home input (`_HM`). */
-  readonly homeInput: SignalR<boolean>;
-  /** BG: begin the prepared motion. */
-  readonly begin: SignalX;
-  /** ST: decelerate to a stop (sent at high priority). */
-  readonly halt: SignalX;
-  /** HM: prepare a home search. */
-  readonly findHome: SignalX;
-  /** FE: prepare a find-edge. */
-  readonly findEdge: SignalX;
-  /** FI: prepare a find-index. */
-  readonly findIndex: SignalX;
-  /** DP: define the current position, units. */
-  readonly definePosition: SignalW<number>;
   readonly #pollMs: number;
   #relative: { target: number; delta: number } | undefined;
   #jobs = new Set<Status<void>>();
@@ -102,40 +124,12 @@ export class GalilAxis extends StandardMovable {
   /** Build the axis from its resolved config; `ctx` gives the controller's I/O. */
   constructor(config: ResolvedAxis, ctx: GalilContext, motionPollMs: number) {
     super(config.name);
-    const a = config.axis;
-    const cpu = config.countsPerUnit;
-    const u = config.units;
-    const p = config.precision;
-    this.axis = a;
-    this.countsPerUnit = cpu;
-    this.units = u;
+    this.axis = config.axis;
+    this.countsPerUnit = config.countsPerUnit;
+    this.units = config.units;
     this.limits = config.limits;
     this.#pollMs = motionPollMs;
-    const num = (reply: string): number => parseNumber(reply) / cpu;
-    const active = (reply: string): boolean => !parseFlag(reply);
-    const rate = (what: string, cmd: string, low: number, high: number) => (v: number) => assign(cmd, a, toCounts(what, v, cpu), low, high);
-    const pos = { dtype: 'number' as const, units: u, precision: p };
-    this.readback = signalR(ctx, { ...ask(`TP${a}`, num), ...pos });
-    this.setpoint = signalRW(ctx, { ...ask(`MG _PA${a}`, num), set: (c, v) => c.command(`PA${a}=${positionCounts('setpoint', v, cpu)}`), ...pos, ...(config.limits ? { limits: config.limits } : {}) });
-    this.distance = signalRW(ctx, { ...ask(`MG _PR${a}`, num), set: (c, v) => c.command(`PR${a}=${positionCounts('distance', v, cpu)}`), ...pos });
-    this.velocity = signalRW(ctx, { ...ask(`MG _SP${a}`, num), set: (c, v) => c.command(rate('velocity', 'SP', 0, MAX_SPEED_COUNTS)(v)), dtype: 'number', units: `${u}/s`, precision: p });
-    this.acceleration = signalRW(ctx, { ...ask(`MG _AC${a}`, num), set: (c, v) => c.command(rate('acceleration', 'AC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), dtype: 'number', units: `${u}/s^2`, precision: p });
-    this.deceleration = signalRW(ctx, { ...ask(`MG _DC${a}`, num), set: (c, v) => c.command(rate('deceleration', 'DC', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), dtype: 'number', units: `${u}/s^2`, precision: p });
-    this.limitDeceleration = signalRW(ctx, { ...ask(`MG _SD${a}`, num), set: (c, v) => c.command(rate('limitDeceleration', 'SD', MIN_ACCEL_COUNTS, MAX_ACCEL_COUNTS)(v)), dtype: 'number', units: `${u}/s^2`, precision: p });
-    this.jogSpeed = signalRW(ctx, { ...ask(`MG _JG${a}`, num), set: (c, v) => c.command(rate('jogSpeed', 'JG', -MAX_SPEED_COUNTS, MAX_SPEED_COUNTS)(v)), dtype: 'number', units: `${u}/s`, precision: p });
-    this.motorOn = signalRW(ctx, { ...ask(`MG _MO${a}`, active), set: (c, on) => c.command(on ? `SH${a}` : `MO${a}`), dtype: 'boolean' });
-    this.moving = signalR(ctx, { ...ask(`MG _BG${a}`, parseFlag), dtype: 'boolean' });
-    this.stopCode = signalR(ctx, { ...ask(`SC${a}`, parseStopCode), dtype: 'integer' });
-    this.positionError = signalR(ctx, { ...ask(`TE${a}`, num), ...pos });
-    this.forwardLimit = signalR(ctx, { ...ask(`MG _LF${a}`, active), dtype: 'boolean' });
-    this.reverseLimit = signalR(ctx, { ...ask(`MG _LR${a}`, active), dtype: 'boolean' });
-    this.homeInput = signalR(ctx, { ...ask(`MG _HM${a}`, parseFlag), dtype: 'boolean' });
-    this.begin = signalX(ctx, `BG${a}`, send(`BG${a}`));
-    this.halt = signalX(ctx, `ST${a}`, send(`ST${a}`, true));
-    this.findHome = signalX(ctx, `HM${a}`, send(`HM${a}`));
-    this.findEdge = signalX(ctx, `FE${a}`, send(`FE${a}`));
-    this.findIndex = signalX(ctx, `FI${a}`, send(`FI${a}`));
-    this.definePosition = signalW(ctx, { path: `DP${a}`, set: (c, v) => c.command(`DP${a}=${positionCounts('definePosition', v, cpu)}`), ...pos });
+    Object.assign(this, axisSignals(config, ctx));
     // Uncached: a staged axis must read its position fresh after each move, not from the
     // subscription's poll cache (which can hold a position from during the move).
     this.addReadables([this.readback], 'hinted-uncached');
@@ -143,8 +137,8 @@ export class GalilAxis extends StandardMovable {
     this.setMoveLogic({
       readback: this.readback,
       setpoint: this.setpoint,
-      units: u,
-      precision: p,
+      units: config.units,
+      precision: config.precision,
       move: (target, signal) => this.#move(target, signal),
       stop: () => this.#halt(),
       limits: () => this.limits,

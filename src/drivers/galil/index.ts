@@ -19,7 +19,7 @@ import { galilFamily } from './family.js';
 import { GalilIO } from './io.js';
 
 export { GalilController } from './device.js';
-export { GalilAxis, type ReferenceOptions } from './axis.js';
+export { GalilAxis, type GalilAxisSignals, type ReferenceOptions } from './axis.js';
 export { GalilIOBank, type PulseOptions } from './io-bank.js';
 export { GalilIO, type CommandOptions, type GalilIOOptions } from './io.js';
 export { ask, galilContext, send, type GalilContext } from './signals.js';

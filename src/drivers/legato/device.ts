@@ -18,7 +18,6 @@ import { StandardMovable } from '../../core/device/standard-movable.js';
 import { softSignalRAndSetter } from '../../core/signal/factories.js';
 import type { Movable, Stoppable } from '../../core/protocols.js';
 import type { SignalR } from '../../core/signal/signal.js';
-import type { SignalRW, SignalX } from '../../core/signal/writable.js';
 import { Status } from '../../core/status.js';
 import { dispense, dispenseTimeoutMs, type DispenseOptions, type DispensePlan } from './dispense.js';
 import type { LegatoIO } from './io.js';
@@ -51,58 +50,77 @@ export interface LegatoPumpOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Declare the signals of a pump (one line each, documented once: the class gets its typed fields
+ * from this object, see {@link LegatoPumpSignals}); `seen` records the diameter and syringe volume
+ * each time one is read or written (the pump's rate limits follow them).
+ */
+function pumpSignals(ctx: LegatoContext, seen: { diameter: (mm: number) => void; syringeVolume: (ul: number) => void }) {
+  const ul = { dtype: 'number' as const, units: 'ul', precision: 4 };
+  const ulmin = { dtype: 'number' as const, units: 'ul/min', precision: 4 };
+  const seconds = { dtype: 'number' as const, units: 's', precision: 3 };
+  return {
+    /** Syringe inner diameter, mm. */
+    diameter: signalRW(ctx, { path: 'diameter', get: (c) => c.diameter(), set: (c, v) => c.setDiameter(v), dtype: 'number', units: 'mm', precision: 4, seen: seen.diameter }),
+    /** Syringe volume, µl. */
+    syringeVolume: signalRW(ctx, { path: 'svolume', get: (c) => c.syringeVolume(), set: (c, v) => c.setSyringeVolume(v), ...ul, seen: seen.syringeVolume }),
+    /** Infuse rate (IRATE), µl/min. */
+    infuseRate: signalRW(ctx, { path: 'irate', get: (c) => c.rate('infuse'), set: (c, v) => c.setRate('infuse', v), ...ulmin }),
+    /** Withdraw rate (WRATE), µl/min. */
+    withdrawRate: signalRW(ctx, { path: 'wrate', get: (c) => c.rate('withdraw'), set: (c, v) => c.setRate('withdraw', v), ...ulmin }),
+    /** Target volume (TVOLUME), µl; 0 when none. */
+    targetVolume: signalRW(ctx, { path: 'tvolume', get: (c) => c.targetVolume(), set: (c, v) => c.setTargetVolume(v), ...ul }),
+    /** Target time (TTIME), s; 0 when none. */
+    targetTime: signalRW(ctx, { path: 'ttime', get: (c) => c.targetTime(), set: (c, v) => c.setTargetTime(v), ...seconds }),
+    /** Pushing force (FORCE), %. */
+    force: signalRW(ctx, { path: 'force', get: (c) => c.force(), set: (c, v) => c.setForce(v), dtype: 'integer', units: '%', limits: { low: 1, high: 100 } }),
+    /** Volume infused since cleared (IVOLUME), µl. */
+    infusedVolume: signalR(ctx, { path: 'ivolume', get: (c) => c.volume('infuse'), ...ul }),
+    /** Volume withdrawn since cleared (WVOLUME), µl. */
+    withdrawnVolume: signalR(ctx, { path: 'wvolume', get: (c) => c.volume('withdraw'), ...ul }),
+    /** State from the status prompt: idle, infusing, withdrawing, stalled, target. */
+    state: signalR<string, LegatoIO, StampedStatus>(ctx, { path: 'state', pick: (s) => s.status.state, initial: 'idle', dtype: 'string', choices: [...PUMP_STATES] }),
+    /** True while the motor runs (status flag 1). */
+    running: signalR(ctx, { path: 'running', pick: (s) => s.status.running, dtype: 'boolean' }),
+    /** Current direction, `infuse` or `withdraw` (status flag 1). */
+    direction: signalR<string, LegatoIO, StampedStatus>(ctx, { path: 'direction', pick: (s) => s.status.direction, initial: 'infuse', dtype: 'string', choices: ['infuse', 'withdraw'] }),
+    /** True when the pump stalled (status flag 3). */
+    stalled: signalR(ctx, { path: 'stalled', pick: (s) => s.status.stalled, dtype: 'boolean' }),
+    /** True when the target time or volume was reached (status flag 6). */
+    targetReached: signalR(ctx, { path: 'targetReached', pick: (s) => s.status.targetReached, dtype: 'boolean' }),
+    /** Volume pumped in the current direction (status), µl. */
+    volume: signalR(ctx, { path: 'volume', pick: (s) => s.status.volumeUl, ...ul }),
+    /** Time pumped in the current direction (status), s. */
+    elapsed: signalR(ctx, { path: 'elapsed', pick: (s) => s.status.elapsedS, ...seconds }),
+    /** Rate of the current direction (status), µl/min. */
+    rate: signalR(ctx, { path: 'rate', pick: (s) => s.status.rateUlPerMin, ...ulmin }),
+    /** IRUN: start infusing. */
+    runInfuse: signalX(ctx, 'irun', (c) => c.run('infuse')),
+    /** WRUN: start withdrawing. */
+    runWithdraw: signalX(ctx, 'wrun', (c) => c.run('withdraw')),
+    /** STOP, ahead of queued commands. */
+    halt: signalX(ctx, 'stop', (c) => c.stop()),
+    /** STOP, ahead of everything, displacing the command on the wire (e-stop). */
+    emergencyHalt: signalX(ctx, 'stop', (c) => c.stop({ interrupt: true })),
+    /** CIVOLUME: clear the infused volume. */
+    clearInfusedVolume: signalX(ctx, 'civolume', (c) => c.clearVolume('infuse')),
+    /** CWVOLUME: clear the withdrawn volume. */
+    clearWithdrawnVolume: signalX(ctx, 'cwvolume', (c) => c.clearVolume('withdraw')),
+    /** CTVOLUME: clear the target volume. */
+    clearTargetVolume: signalX(ctx, 'ctvolume', (c) => c.clearTargetVolume()),
+    /** CTTIME: clear the target time. */
+    clearTargetTime: signalX(ctx, 'cttime', (c) => c.clearTargetTime()),
+  };
+}
+
+/** The signals of a {@link LegatoPump}, each documented where it is declared (in `pumpSignals`); the pump has them as readonly fields. */
+export type LegatoPumpSignals = Readonly<ReturnType<typeof pumpSignals>>;
+
+/** The signal fields of a {@link LegatoPump} (declaration merging with the class below: assigned from `pumpSignals` in the constructor, never listed twice). */
+export interface LegatoPump extends LegatoPumpSignals {}
+
 /** One syringe pump (see the module notes). */
 export class LegatoPump extends StandardMovable implements Movable<number>, Stoppable {
-  /** Syringe inner diameter, mm. */
-  readonly diameter: SignalRW<number>;
-  /** Syringe volume, µl. */
-  readonly syringeVolume: SignalRW<number>;
-  /** Infuse rate (IRATE), µl/min. */
-  readonly infuseRate: SignalRW<number>;
-  /** Withdraw rate (WRATE), µl/min. */
-  readonly withdrawRate: SignalRW<number>;
-  /** Target volume (TVOLUME), µl; 0 when none. */
-  readonly targetVolume: SignalRW<number>;
-  /** Target time (TTIME), s; 0 when none. */
-  readonly targetTime: SignalRW<number>;
-  /** Pushing force (FORCE), %. */
-  readonly force: SignalRW<number>;
-  /** Volume infused since cleared (IVOLUME), µl. */
-  readonly infusedVolume: SignalR<number>;
-  /** Volume withdrawn since cleared (WVOLUME), µl. */
-  readonly withdrawnVolume: SignalR<number>;
-  /** State from the status prompt: idle, infusing, withdrawing, stalled, target. */
-  readonly state: SignalR<string>;
-  /** True while the motor runs (status flag 1). */
-  readonly running: SignalR<boolean>;
-  /** Current direction, `infuse` or `withdraw` (status flag 1). */
-  readonly direction: SignalR<string>;
-  /** True when the pump stalled (status flag 3). */
-  readonly stalled: SignalR<boolean>;
-  /** True when the target time or volume was reached (status flag 6). */
-  readonly targetReached: SignalR<boolean>;
-  /** Volume pumped in the current direction (status), µl. */
-  readonly volume: SignalR<number>;
-  /** Time pumped in the current direction (status), s. */
-  readonly elapsed: SignalR<number>;
-  /** Rate of the current direction (status), µl/min. */
-  readonly rate: SignalR<number>;
-  /** IRUN: start infusing. */
-  readonly runInfuse: SignalX;
-  /** WRUN: start withdrawing. */
-  readonly runWithdraw: SignalX;
-  /** STOP, ahead of queued commands. */
-  readonly halt: SignalX;
-  /** STOP, ahead of everything, displacing the command on the wire (e-stop). */
-  readonly emergencyHalt: SignalX;
-  /** CIVOLUME: clear the infused volume. */
-  readonly clearInfusedVolume: SignalX;
-  /** CWVOLUME: clear the withdrawn volume. */
-  readonly clearWithdrawnVolume: SignalX;
-  /** CTVOLUME: clear the target volume. */
-  readonly clearTargetVolume: SignalX;
-  /** CTTIME: clear the target time. */
-  readonly clearTargetTime: SignalX;
   /** The command layer (for commands the signals do not cover). */
   readonly commands: LegatoIO;
   /** Mechanics used for rate limits. */
@@ -133,33 +151,13 @@ export class LegatoPump extends StandardMovable implements Movable<number>, Stop
     this.model = typeof options.model === 'object' ? options.model : pumpModel(options.model ?? 'legato110');
     const ctx = legatoContext(() => this.commands, (options.timeoutMs ?? io.timeoutMs) * 3);
     this.#ctx = ctx;
-    const ul = { dtype: 'number' as const, units: 'ul', precision: 4 };
-    const ulmin = { dtype: 'number' as const, units: 'ul/min', precision: 4 };
-    this.diameter = signalRW(ctx, { path: 'diameter', get: (c) => c.diameter(), set: (c, v) => c.setDiameter(v), dtype: 'number', units: 'mm', precision: 4, seen: (v) => void (this.#diameterMm = v) });
-    this.syringeVolume = signalRW(ctx, { path: 'svolume', get: (c) => c.syringeVolume(), set: (c, v) => c.setSyringeVolume(v), ...ul, seen: (v) => void (this.#syringeUl = v) });
-    this.infuseRate = signalRW(ctx, { path: 'irate', get: (c) => c.rate('infuse'), set: (c, v) => c.setRate('infuse', v), ...ulmin });
-    this.withdrawRate = signalRW(ctx, { path: 'wrate', get: (c) => c.rate('withdraw'), set: (c, v) => c.setRate('withdraw', v), ...ulmin });
-    this.targetVolume = signalRW(ctx, { path: 'tvolume', get: (c) => c.targetVolume(), set: (c, v) => c.setTargetVolume(v), ...ul });
-    this.targetTime = signalRW(ctx, { path: 'ttime', get: (c) => c.targetTime(), set: (c, v) => c.setTargetTime(v), dtype: 'number', units: 's', precision: 3 });
-    this.force = signalRW(ctx, { path: 'force', get: (c) => c.force(), set: (c, v) => c.setForce(v), dtype: 'integer', units: '%', limits: { low: 1, high: 100 } });
-    this.infusedVolume = signalR(ctx, { path: 'ivolume', get: (c) => c.volume('infuse'), ...ul });
-    this.withdrawnVolume = signalR(ctx, { path: 'wvolume', get: (c) => c.volume('withdraw'), ...ul });
-    this.state = signalR<string, LegatoIO, StampedStatus>(ctx, { path: 'state', pick: (s) => s.status.state, initial: 'idle', dtype: 'string', choices: [...PUMP_STATES] });
-    this.running = signalR(ctx, { path: 'running', pick: (s) => s.status.running, dtype: 'boolean' });
-    this.direction = signalR<string, LegatoIO, StampedStatus>(ctx, { path: 'direction', pick: (s) => s.status.direction, initial: 'infuse', dtype: 'string', choices: ['infuse', 'withdraw'] });
-    this.stalled = signalR(ctx, { path: 'stalled', pick: (s) => s.status.stalled, dtype: 'boolean' });
-    this.targetReached = signalR(ctx, { path: 'targetReached', pick: (s) => s.status.targetReached, dtype: 'boolean' });
-    this.volume = signalR(ctx, { path: 'volume', pick: (s) => s.status.volumeUl, ...ul });
-    this.elapsed = signalR(ctx, { path: 'elapsed', pick: (s) => s.status.elapsedS, dtype: 'number', units: 's', precision: 3 });
-    this.rate = signalR(ctx, { path: 'rate', pick: (s) => s.status.rateUlPerMin, ...ulmin });
-    this.runInfuse = signalX(ctx, 'irun', (c) => c.run('infuse'));
-    this.runWithdraw = signalX(ctx, 'wrun', (c) => c.run('withdraw'));
-    this.halt = signalX(ctx, 'stop', (c) => c.stop());
-    this.emergencyHalt = signalX(ctx, 'stop', (c) => c.stop({ interrupt: true }));
-    this.clearInfusedVolume = signalX(ctx, 'civolume', (c) => c.clearVolume('infuse'));
-    this.clearWithdrawnVolume = signalX(ctx, 'cwvolume', (c) => c.clearVolume('withdraw'));
-    this.clearTargetVolume = signalX(ctx, 'ctvolume', (c) => c.clearTargetVolume());
-    this.clearTargetTime = signalX(ctx, 'cttime', (c) => c.clearTargetTime());
+    Object.assign(
+      this,
+      pumpSignals(ctx, {
+        diameter: (mm) => void (this.#diameterMm = mm),
+        syringeVolume: (ul) => void (this.#syringeUl = ul),
+      }),
+    );
     this.addReadables([this.infusedVolume, this.withdrawnVolume], 'hinted-uncached');
     this.addReadables([this.diameter, this.syringeVolume, this.infuseRate, this.withdrawRate], 'config');
     [this.#pumped, this.#setPumped] = softSignalRAndSetter(0, { name: 'pumped', units: 'ul', precision: 4 });

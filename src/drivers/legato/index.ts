@@ -20,7 +20,7 @@ import { legatoFamily, type LegatoFamilyOptions } from './family.js';
 import { LegatoIO } from './io.js';
 import { checkAddress, LegatoFramer, type AddressForm } from './protocol.js';
 
-export { LegatoPump, type LegatoPumpOptions } from './device.js';
+export { LegatoPump, type LegatoPumpOptions, type LegatoPumpSignals } from './device.js';
 export { LegatoIO, type CommandOptions, type LegatoIOOptions, type StatusReport } from './io.js';
 export { StatusSource, legatoContext, type LegatoContext, type StampedStatus } from './signals.js';
 export type { DispenseOptions } from './dispense.js';
