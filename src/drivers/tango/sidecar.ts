@@ -62,6 +62,8 @@ interface Pending {
   /** performance.now() after which the call fails with a TimeoutError. */
   deadline: number;
   timeoutMs: number;
+  /** Turns the raw result into what the call resolves with (readings for a read). */
+  decode: ((raw: unknown) => unknown) | undefined;
 }
 
 type Sub = AttributeListener;
@@ -251,8 +253,16 @@ export class TangoSidecarBackend implements TangoBackend {
     const p = this.#pending.get(msg.id);
     if (!p) return; // timed out earlier
     this.#pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(decodeError(this.#device, p.what, msg.error ?? { kind: 'Protocol', message: 'reply without result or error' }));
+    if (msg.ok) {
+      if (p.decode === undefined) p.resolve(msg.result);
+      else {
+        try {
+          p.resolve(p.decode(msg.result));
+        } catch (e) {
+          p.reject(decodeError(this.#device, p.what, { kind: 'Protocol', message: `undecodable reply: ${(e as Error).message}` }));
+        }
+      }
+    } else p.reject(decodeError(this.#device, p.what, msg.error ?? { kind: 'Protocol', message: 'reply without result or error' }));
   }
 
   /** Make sure the sweep timer fires by `deadline` (one timer for every call in flight). */
@@ -305,13 +315,14 @@ export class TangoSidecarBackend implements TangoBackend {
   }
 
   /**
-   * Send one request; resolves with the raw result. `compactRead` (an attribute name) sends the
-   * compact read line instead of JSON. Never throws: every failure is a rejection.
+   * Send one request; resolves with the raw result, or with `decode(result)` when given (a reply
+   * it cannot decode is a TangoError). `compactRead` (an attribute name) sends the compact read
+   * line instead of JSON. Never throws: every failure is a rejection.
    */
-  #request(op: string, fields: Record<string, unknown>, what: string, options: TangoCallOptions = {}, compactRead?: string): Promise<unknown> {
+  #request(op: string, fields: Record<string, unknown>, what: string, options: TangoCallOptions = {}, compactRead?: string, decode?: (raw: unknown) => unknown): Promise<unknown> {
     if (this.#closed) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     const out = this.#out;
-    if (!out) return this.#startThenRequest(op, fields, what, options, compactRead);
+    if (!out) return this.#startThenRequest(op, fields, what, options, compactRead, decode);
     const timeoutMs = options.timeoutMs ?? this.#o.timeoutMs;
     if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) {
       return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be a finite number > 0' }));
@@ -320,14 +331,14 @@ export class TangoSidecarBackend implements TangoBackend {
     const line = compactRead !== undefined ? `r ${id} ${timeoutMs} ${compactRead}\n` : JSON.stringify({ id, op, timeoutMs, ...fields }) + '\n';
     return new Promise<unknown>((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
-      this.#pending.set(id, { resolve, reject, what, deadline, timeoutMs });
+      this.#pending.set(id, { resolve, reject, what, deadline, timeoutMs, decode });
       this.#arm(deadline);
       out.write(line);
     });
   }
 
   /** No process is running: start one (a connect) or restart and reconnect (any other call), then send. */
-  async #startThenRequest(op: string, fields: Record<string, unknown>, what: string, options: TangoCallOptions, compactRead?: string): Promise<unknown> {
+  async #startThenRequest(op: string, fields: Record<string, unknown>, what: string, options: TangoCallOptions, compactRead?: string, decode?: (raw: unknown) => unknown): Promise<unknown> {
     if (op !== 'connect') {
       if (!this.#address) throw new InvalidStateError(`${this.#device}: not connected`);
       if (!this.#o.autoRestart) throw new DisconnectedError({ device: this.#device, detail: 'sidecar process is not running' });
@@ -337,7 +348,7 @@ export class TangoSidecarBackend implements TangoBackend {
       }));
     } else await this.#ensureStarted();
     if (!this.#out) throw new DisconnectedError({ device: this.#device, detail: 'sidecar process is not running' });
-    return this.#request(op, fields, what, options, compactRead);
+    return this.#request(op, fields, what, options, compactRead, decode);
   }
 
   async #ensureStarted(): Promise<void> {
@@ -380,7 +391,7 @@ export class TangoSidecarBackend implements TangoBackend {
 
   readAttributes(names: readonly string[], options?: TangoCallOptions): Promise<TangoReading[]> {
     const compact = names.length === 1 && COMPACT_NAME.test(names[0]!) ? names[0] : undefined;
-    return this.#request('read', { names }, `read ${names.join(', ')}`, options, compact).then(decodeReadings);
+    return this.#request('read', { names }, `read ${names.join(', ')}`, options, compact, decodeReadings) as Promise<TangoReading[]>;
   }
 
   async writeAttribute(name: string, value: TangoValue | number[] | string[] | boolean[], options?: TangoCallOptions): Promise<void> {
