@@ -7,8 +7,8 @@
  *    signal (`getValue`, the same through the bridge). Goal: sidecar ≤ 100 µs per read. A JSON
  *    line echoed by a Python process (no Tango) over stdio (Node's socketpair) and over two FIFOs
  *    shows the IPC floor a pipe sidecar cannot go below on this machine. The rows are measured
- *    in interleaved rounds (each row once per round, round after round), and each row reports the
- *    median round, so that load from other processes hits every row alike; the load average is
+ *    in interleaved rounds (each row once per round, each round starting one row later), and each
+ *    row reports the median round, so that load from other processes hits every row alike; the load average is
  *    printed with the figures.
  * 2. Sidecar startup: spawn → PyTango imported, and spawn → device described (connect).
  * 3. Change-event delivery latency: the event server's `counter` ticking every 20 ms; latency =
@@ -218,7 +218,13 @@ export async function benchTango(): Promise<void> {
     ];
     const per: number[][] = rows.map(() => []);
     for (const [, f] of rows) await f(300); // warm-up
-    for (let r = 0; r < rounds; r++) for (const [i, [, f]] of rows.entries()) per[i]!.push(await f(n));
+    // Each round starts one row later, so no row always follows the same one.
+    for (let r = 0; r < rounds; r++) {
+      for (let j = 0; j < rows.length; j++) {
+        const i = (j + r) % rows.length;
+        per[i]!.push(await rows[i]![1](n));
+      }
+    }
     const med = per.map((xs) => stats(xs).median);
     const base = 1e6 / med[0]!;
     for (const [i, [name]] of rows.entries()) row(name, 1e6 / med[i]!, i === 0 ? undefined : 'PyTango', i === 0 ? undefined : base);
