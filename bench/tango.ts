@@ -1,12 +1,15 @@
 /**
  * Tango benchmark, against Debian's TangoTest and labrig's event server on 127.0.0.1 (no database):
  *
- * 1. Sequential attribute reads per second (`double_scalar`): PyTango in-process (a Python loop
- *    timing `DeviceProxy.read_attribute`, the baseline, measured before and after labrig's loops
- *    and averaged) against labrig's sidecar backend (`readAttributes`) and a TangoDevice signal
- *    (`getValue`, the same through the bridge). Goal: sidecar ≤ 100 µs per read. The native addon
- *    row says "not built" until `native/tango` exists. A JSON line echoed by a Python process over
- *    stdio (no Tango) shows the floor a pipe sidecar cannot go below on this machine.
+ * 1. Sequential attribute reads per second (`double_scalar`): PyTango in-process (a Python
+ *    process timing `DeviceProxy.read_attribute` loops on command, the baseline) against labrig's
+ *    sidecar backend (`readAttributes`, FIFO transport, the default, and stdio) and a TangoDevice
+ *    signal (`getValue`, the same through the bridge). Goal: sidecar ≤ 100 µs per read. A JSON
+ *    line echoed by a Python process (no Tango) over stdio (Node's socketpair) and over two FIFOs
+ *    shows the IPC floor a pipe sidecar cannot go below on this machine. The rows are measured
+ *    in interleaved rounds (each row once per round, each round starting one row later), and each
+ *    row reports the median round, so that load from other processes hits every row alike; the load average is
+ *    printed with the figures.
  * 2. Sidecar startup: spawn → PyTango imported, and spawn → device described (connect).
  * 3. Change-event delivery latency: the event server's `counter` ticking every 20 ms; latency =
  *    arrival time − the event's server timestamp (same host clock), for PyTango's callback
@@ -15,26 +18,60 @@
  * Run alone: `npm run bench -- tango`.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { constants as fsc, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { header, row } from './util.js';
 
 const PY = '/usr/bin/python3';
 
-function pyReads(address: string, seconds: number): number {
+/** A Python process that times `n` sequential reads of `double_scalar` whenever asked (PyTango in-process); `run` gives µs per read. */
+async function pyReader(address: string): Promise<{ run(n: number): Promise<number>; close(): Promise<void> }> {
   const code = `
-import tango, time, json
+import sys, time, tango
 d = tango.DeviceProxy(${JSON.stringify(address)})
 for _ in range(200): d.read_attribute('double_scalar')
-n = 0; t0 = time.perf_counter(); end = t0 + ${seconds}
-while True:
-    for _ in range(100): d.read_attribute('double_scalar')
-    n += 100
-    now = time.perf_counter()
-    if now >= end: break
-print(json.dumps({'rate': n / (now - t0)}))
+print('ready', flush=True)
+for line in sys.stdin:
+    n = int(line); t0 = time.perf_counter()
+    for _ in range(n): d.read_attribute('double_scalar')
+    print(time.perf_counter() - t0, flush=True)
 `;
-  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`PyTango read loop: ${r.stderr || r.error}`);
-  return (JSON.parse(r.stdout) as { rate: number }).rate;
+  const c = spawn(PY, ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  c.stdout!.setEncoding('utf8');
+  let buf = '';
+  let wake: ((line: string) => void) | undefined;
+  c.stdout!.on('data', (d: string) => {
+    buf += d;
+    const nl = buf.indexOf('\n');
+    if (nl >= 0 && wake) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const w = wake;
+      wake = undefined;
+      w(line);
+    }
+  });
+  const next = (send?: string): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('PyTango read loop: no answer within 120 s')), 120_000);
+      wake = (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      };
+      if (send) c.stdin!.write(send);
+    });
+  const ready = await next();
+  if (ready !== 'ready') throw new Error(`PyTango read loop said ${ready}`);
+  return {
+    run: async (n) => (Number(await next(`${n}\n`)) * 1e6) / n,
+    close: async () => {
+      const gone = new Promise((r) => c.once('exit', r));
+      c.stdin!.end();
+      await gone;
+    },
+  };
 }
 
 function pyEventLatency(address: string, events: number): number[] {
@@ -57,43 +94,88 @@ print(json.dumps(lat[1:]))
   return JSON.parse(r.stdout) as number[];
 }
 
-/** Round trips per second of one JSON line through a Python echo process over stdio (the sidecar's IPC floor). */
-async function pipeEchoRate(seconds: number): Promise<number> {
-  const code = 'import sys\ni=sys.stdin.buffer; o=sys.stdout.buffer\nwhile True:\n    l=i.readline()\n    if not l: break\n    o.write(l); o.flush()\n';
-  const c = spawn(PY, ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+const ECHO_LINE = '{"id":1,"op":"read","timeoutMs":3000,"names":["double_scalar"]}\n';
+
+/**
+ * A Python process echoing each line back (no Tango), over stdio (Node's socketpair) or over two
+ * FIFOs (made by the process in a temp dir, as the sidecar's fifo transport does): `once()` is one
+ * round trip.
+ */
+async function pyEcho(transport: 'stdio' | 'fifo'): Promise<{ once(): Promise<void>; close(): Promise<void> }> {
+  const dir = transport === 'fifo' ? mkdtempSync(join(tmpdir(), 'labrig-echo-')) : undefined;
+  const code = dir
+    ? `import os, sys, threading
+d = sys.argv[1]
+os.mkfifo(d + '/q'); os.mkfifo(d + '/r')
+q = os.open(d + '/q', os.O_RDWR); r = os.open(d + '/r', os.O_RDWR)
+def life():
+    while os.read(0, 4096): pass
+    os._exit(0)
+threading.Thread(target=life, daemon=True).start()
+os.write(1, b'ready\\n')
+i = os.fdopen(q, 'rb')
+while True:
+    os.write(r, i.readline())
+`
+    : `import os, sys
+os.write(1, b'ready\\n')
+i = sys.stdin.buffer
+while True:
+    l = i.readline()
+    if not l: break
+    os.write(1, l)
+`;
+  const c = spawn(PY, ['-c', code, ...(dir ? [dir] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   let wake: () => void = () => undefined;
-  c.stdout!.on('data', () => wake());
-  const once = (): Promise<void> =>
-    new Promise((r) => {
-      wake = r;
-      c.stdin!.write('{"id":1,"op":"read","timeoutMs":3000,"names":["double_scalar"]}\n');
-    });
+  const sockets: Socket[] = [];
+  let out: NodeJS.WritableStream = c.stdin!;
   try {
-    return await loopRate(once, seconds);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('echo process: no ready within 30 s')), 30_000);
+      c.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (dir) {
+      // The process made and opened both FIFOs before it said ready.
+      const q = new Socket({ fd: openSync(join(dir, 'q'), fsc.O_RDWR | fsc.O_NONBLOCK), readable: false, writable: true });
+      const r = new Socket({ fd: openSync(join(dir, 'r'), fsc.O_RDWR | fsc.O_NONBLOCK), readable: true, writable: false });
+      sockets.push(q, r);
+      r.on('data', () => wake());
+      out = q;
+    } else c.stdout!.on('data', () => wake());
+  } catch (e) {
+    c.kill('SIGKILL');
+    throw e;
   } finally {
-    const gone = new Promise((r) => c.once('exit', r));
-    c.stdin!.end();
-    await gone;
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
+  return {
+    once: () =>
+      new Promise<void>((r) => {
+        wake = r;
+        out.write(ECHO_LINE);
+      }),
+    close: async () => {
+      const gone = new Promise((r) => c.once('exit', r));
+      c.stdin!.end();
+      await gone;
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+/** Microseconds per call of `n` sequential awaited calls of `fn`. */
+async function usPer(fn: () => Promise<unknown>, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return ((performance.now() - t0) * 1000) / n;
 }
 
 function stats(xs: number[]): { median: number; p99: number; mean: number } {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)]!, p99: s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]!, mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-
-async function loopRate(fn: () => Promise<unknown>, seconds: number): Promise<number> {
-  for (let i = 0; i < 200; i++) await fn();
-  let n = 0;
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  let now = t0;
-  while (now < end) {
-    for (let i = 0; i < 100; i++) await fn();
-    n += 100;
-    now = performance.now();
-  }
-  return (n * 1000) / (now - t0);
 }
 
 /** Benchmark entry point (see the module notes). */
@@ -111,25 +193,48 @@ export async function benchTango(): Promise<void> {
   const [tt, ev] = await Promise.all([startTangoTest(), startTangoEventServer()]);
   const closers: Array<() => Promise<void>> = [() => tt.close(), () => ev.close()];
   try {
-    header(`tango: sequential reads of double_scalar from TangoTest (${seconds} s per loop)`);
-    const py1 = pyReads(tt.address, seconds);
-    const b = new TangoSidecarBackend({ timeoutMs: 5000 });
-    closers.unshift(() => b.close());
-    await b.connect(parseTangoAddress(tt.address), { timeoutMs: 30000 });
-    const sidecar = await loopRate(() => b.readAttributes(['double_scalar']), seconds);
+    const rounds = Math.max(3, Math.round(seconds * 3));
+    const n = 2000;
+    header(`tango: sequential reads of double_scalar from TangoTest (${rounds} interleaved rounds of ${n} reads per row; load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+    const py = await pyReader(tt.address);
+    closers.unshift(() => py.close());
+    const backends = { fifo: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'fifo' }), stdio: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'stdio' }) };
+    for (const b of Object.values(backends)) {
+      closers.unshift(() => b.close());
+      await b.connect(parseTangoAddress(tt.address), { timeoutMs: 30000 });
+    }
     const dev = await connectTangoDevice(new TangoSidecarBackend({ timeoutMs: 5000 }), parseTangoAddress(tt.address), undefined, { connectTimeoutMs: 30000 });
     closers.unshift(() => dev.close());
     const sig = dev.signals['double_scalar']!;
-    const signal = await loopRate(() => sig.getValue(), seconds);
-    const py2 = pyReads(tt.address, seconds);
-    const echo = await pipeEchoRate(seconds);
-    const py = (py1 + py2) / 2;
-    row('PyTango in-process read_attribute (baseline)', py);
-    row('labrig sidecar readAttributes', sidecar, 'PyTango', py);
-    row('labrig TangoDevice signal getValue (sidecar)', signal, 'PyTango', py);
-    row('pipe echo node ↔ python (IPC floor, no Tango)', echo, 'PyTango', py);
-    console.log(`  ${'addon'.padEnd(44)} ${addonAvailable() ? 'built but not benchmarked here' : 'not built (native/tango)'}`);
-    console.log(`  per read: PyTango ${(1e6 / py).toFixed(1)} µs (runs ${(1e6 / py1).toFixed(1)}, ${(1e6 / py2).toFixed(1)}), sidecar ${(1e6 / sidecar).toFixed(1)} µs, signal ${(1e6 / signal).toFixed(1)} µs, pipe echo ${(1e6 / echo).toFixed(1)} µs; goal sidecar ≤ 100 µs: ${1e6 / sidecar <= 100 ? 'met' : 'NOT met'}`);
+    const echoes = { stdio: await pyEcho('stdio'), fifo: await pyEcho('fifo') };
+    for (const e of Object.values(echoes)) closers.unshift(() => e.close());
+    const rows: Array<[string, (n: number) => Promise<number>]> = [
+      ['PyTango in-process read_attribute (baseline)', (k) => py.run(k)],
+      ['labrig sidecar readAttributes (fifo)', (k) => usPer(() => backends.fifo.readAttributes(['double_scalar']), k)],
+      ['labrig sidecar readAttributes (stdio)', (k) => usPer(() => backends.stdio.readAttributes(['double_scalar']), k)],
+      ['labrig TangoDevice signal getValue (fifo)', (k) => usPer(() => sig.getValue(), k)],
+      ['pipe echo node ↔ python, stdio (no Tango)', (k) => usPer(() => echoes.stdio.once(), k)],
+      ['pipe echo node ↔ python, fifo (no Tango)', (k) => usPer(() => echoes.fifo.once(), k)],
+    ];
+    const per: number[][] = rows.map(() => []);
+    for (const [, f] of rows) await f(300); // warm-up
+    // Each round starts one row later, so no row always follows the same one.
+    for (let r = 0; r < rounds; r++) {
+      for (let j = 0; j < rows.length; j++) {
+        const i = (j + r) % rows.length;
+        per[i]!.push(await rows[i]![1](n));
+      }
+    }
+    const med = per.map((xs) => stats(xs).median);
+    const base = 1e6 / med[0]!;
+    for (const [i, [name]] of rows.entries()) row(name, 1e6 / med[i]!, i === 0 ? undefined : 'PyTango', i === 0 ? undefined : base);
+    console.log(`  ${'addon'.padEnd(44)} ${addonAvailable() ? 'built: see npm run bench -- tango-addon' : 'not built (native/tango)'}`);
+    const us = (i: number): string => `${med[i]!.toFixed(1)} µs`;
+    const sidecarUs = med[1]!;
+    console.log(
+      `  per read (median round): PyTango ${us(0)}, sidecar fifo ${us(1)}, stdio ${us(2)}, signal ${us(3)}; echo stdio ${us(4)}, fifo ${us(5)}; ` +
+        `above PyTango + fifo echo: ${(sidecarUs - med[0]! - med[5]!).toFixed(1)} µs; goal sidecar ≤ 100 µs: ${sidecarUs <= 100 ? 'met' : 'NOT met'}; load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    );
 
     header('tango: sidecar startup (3 starts)');
     const spawnMs: number[] = [];

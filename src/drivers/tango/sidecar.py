@@ -1,22 +1,30 @@
-"""labrig's Tango sidecar: one PyTango DeviceProxy driven by JSON lines over stdio.
+"""labrig's Tango sidecar: one PyTango DeviceProxy driven by lines over stdio (or two FIFOs).
 
-Started by sidecar.ts with Debian's /usr/bin/python3 (python3-tango). Protocol (one JSON object
-per line, UTF-8):
+Started by sidecar.ts with Debian's /usr/bin/python3 (python3-tango). Protocol (one request or
+reply per line, UTF-8):
 
-  stdout, first line:  {"ready": true, "pytango": "9.3.6"}
-  stdin  request:      {"id": N, "op": OP, "timeoutMs": T, ...arguments}
-  stdout reply:        {"id": N, "ok": true, "result": ...}
+  first line out:      {"ready": true, "pytango": "9.3.6"}
+  request (JSON):      {"id": N, "op": OP, "timeoutMs": T, ...arguments}
+  request (compact):   r N T NAME        read the one attribute NAME (same as op read, names [NAME])
+  reply:               {"id": N, "ok": true, "result": ...}
                        {"id": N, "ok": false, "error": {"kind": "DevFailed", "levels": [...]}}
                        {"id": N, "ok": false, "error": {"kind": "Python", "type": ..., "message": ...}}
-  stdout event:        {"ev": SUB, "r": READING} or {"ev": SUB, "error": ERROR}
+  event:               {"ev": SUB, "r": READING} or {"ev": SUB, "error": ERROR}
 
 OPs: connect(address), read(names), write(name, value), command(name, arg, hasArg), state,
 status, subscribe(attr, sub), unsubscribe(sub), ping. Requests run one at a time, in order; each
 sets the proxy's timeout to its own timeoutMs. A READING is
 {"n": name, "v": value, "t": seconds, "q": quality, "ty": type, "f": format, "sh": shape}: scalars
 as JSON values, arrays flattened row-major with their shape, 64-bit integers in arrays as decimal
-strings, non-finite floats as the strings "NaN", "Infinity", "-Infinity". EOF on stdin ends the
-process (os._exit, so no cppTango destructor runs at interpreter exit).
+strings, non-finite floats as the strings "NaN", "Infinity", "-Infinity". The compact read is the
+hot path of sequential reads: no JSON decode, and a scalar's reply is formatted straight from the
+DeviceAttribute (same JSON as the general encoder).
+
+Transport: stdin/stdout by default. With `--fifo DIR` the process makes DIR/req and DIR/rep
+(named pipes), says ready on stdout, then reads requests from DIR/req and writes everything else
+to DIR/rep (on Linux a pipe round trip is cheaper than the socketpair Node gives a child's
+stdio); stdin stays the lifeline. Either way EOF on stdin (or the line `q`) ends the process (os._exit, so no
+cppTango destructor runs at interpreter exit). Every reply or event is one os.write under a lock.
 """
 import json
 import math
@@ -27,16 +35,20 @@ import threading
 import numpy
 import tango
 
-OUT = sys.stdout.buffer
+OUT_FD = 1
 LOCK = threading.Lock()
 NOT_SPEC = ("Not specified", "", None)
 
 
-def send(obj):
-    data = (json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode()
+def write_all(data):
+    view = memoryview(data)
     with LOCK:
-        OUT.write(data)
-        OUT.flush()
+        while view:
+            view = view[os.write(OUT_FD, view):]
+
+
+def send(obj):
+    write_all((json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode())
 
 
 def fnum(x):
@@ -95,6 +107,57 @@ def enc_reading(a):
         out["w"] = enc_any_array(a.w_value, ty, image)
         out["wsh"] = [a.w_dim_y, a.w_dim_x] if image else [a.w_dim_x]
     return out
+
+
+T = tango.CmdArgType
+SCALAR = tango.AttrDataFormat.SCALAR
+QNAME = {q: str(q) for q in tango.AttrQuality.values.values()}
+INVALID = tango.AttrQuality.ATTR_INVALID
+
+
+def jfloat(x):
+    x = float(x)
+    if x - x == 0:  # finite
+        return repr(x)
+    return '"NaN"' if x != x else ('"Infinity"' if x > 0 else '"-Infinity"')
+
+
+def jint(x):
+    return str(int(x))
+
+
+def jbool(x):
+    return "true" if x else "false"
+
+
+def jstr(x):
+    return json.dumps(x.decode("latin-1") if isinstance(x, bytes) else x)
+
+
+# Scalar types whose value the fast reply formats itself: type → (JSON of the type name, encoder).
+FAST = {ty: ('"%s"' % ty, enc) for ty, enc in (
+    (T.DevDouble, jfloat), (T.DevFloat, jfloat),
+    (T.DevShort, jint), (T.DevUShort, jint), (T.DevLong, jint), (T.DevULong, jint), (T.DevLong64, jint),
+    (T.DevULong64, jint), (T.DevUChar, jint), (T.DevBoolean, jbool), (T.DevString, jstr))}
+FAST[T.DevState] = ('"DevState"', lambda v: '"%s"' % v)
+NAMES = {}  # attribute name → its JSON string
+
+
+def read_reply(rid, a):
+    """The reply line (bytes) of a one-attribute read: formatted directly for a valid scalar of a
+    FAST type, through enc_reading and json.dumps for anything else."""
+    fast = FAST.get(a.type)
+    v = a.value
+    if fast is None or a.data_format != SCALAR or v is None or a.has_failed or a.quality == INVALID:
+        return (json.dumps({"id": rid, "ok": True, "result": [enc_reading(a)]}, separators=(",", ":"), allow_nan=False) + "\n").encode()
+    ty, enc = fast
+    name = a.name
+    n = NAMES.get(name)
+    if n is None:
+        n = NAMES[name] = json.dumps(name)
+    w = a.w_value
+    return ('{"id":%d,"ok":true,"result":[{"n":%s,"v":%s,"t":%s,"q":"%s","ty":%s,"f":"SCALAR","sh":[]%s}]}\n' % (
+        rid, n, enc(v), jfloat(a.time.totime()), QNAME[a.quality], ty, "" if w is None else ',"w":' + enc(w))).encode()
 
 
 def enc_any_array(v, ty, image):
@@ -286,37 +349,86 @@ class Sidecar:
         return None
 
 
+def serve_json(sc, line):
+    try:
+        req = json.loads(line)
+    except ValueError as e:
+        send({"id": None, "ok": False, "error": {"kind": "Protocol", "message": str(e)}})
+        return
+    rid = req.get("id")
+    try:
+        fn = getattr(sc, "op_" + req.get("op", ""), None)
+        if fn is None:
+            raise ValueError("unknown op " + repr(req.get("op")))
+        if sc.dev is None and req["op"] not in ("connect", "ping"):
+            raise ValueError("not connected")
+        if req["op"] != "connect":
+            sc.set_timeout(req.get("timeoutMs"))
+        send({"id": rid, "ok": True, "result": fn(req)})
+    except Exception as e:
+        send({"id": rid, "ok": False, "error": enc_error(e)})
+
+
+def serve_read(sc, line):
+    """The compact read `r ID TIMEOUT NAME`."""
+    rid = None
+    try:
+        _, rid, ms, name = line.split()
+        rid = int(rid)
+        if sc.dev is None:
+            raise ValueError("not connected")
+        sc.set_timeout(float(ms))
+        write_all(read_reply(rid, sc.dev.read_attribute(name.decode())))
+    except Exception as e:
+        send({"id": rid, "ok": False, "error": enc_error(e)})
+
+
+def open_fifos(d):
+    """Make and open DIR/req and DIR/rep (read-write, so neither open waits for the other side)."""
+    global OUT_FD
+    req, rep = os.path.join(d, "req"), os.path.join(d, "rep")
+    os.mkfifo(req, 0o600)
+    os.mkfifo(rep, 0o600)
+    fd_in = os.open(req, os.O_RDWR)
+    OUT_FD = os.open(rep, os.O_RDWR)
+
+    def lifeline():
+        # stdin's EOF (the parent closed it or died) becomes a `q` line for the main loop, which
+        # unsubscribes and exits; if the main loop is stuck in a call, exit anyway after 10 s.
+        while os.read(0, 4096):
+            pass
+        os.write(fd_in, b"\nq\n")
+        threading.Timer(10, os._exit, (0,)).start()
+
+    threading.Thread(target=lifeline, daemon=True).start()
+    return os.fdopen(fd_in, "rb", buffering=65536)
+
+
 def main():
     sc = Sidecar()
-    send({"ready": True, "pytango": tango.__version__})
-    stdin = sys.stdin.buffer
+    fifo = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--fifo" else None
+    requests = open_fifos(fifo) if fifo else sys.stdin.buffer
+    ready = {"ready": True, "pytango": tango.__version__}
+    if fifo:
+        ready["fifo"] = True
+        os.write(1, (json.dumps(ready) + "\n").encode())
+    else:
+        send(ready)
     while True:
-        line = stdin.readline()
-        if not line:
+        line = requests.readline()
+        if not line or line == b"q\n":
             break
-        try:
-            req = json.loads(line)
-        except ValueError as e:
-            send({"id": None, "ok": False, "error": {"kind": "Protocol", "message": str(e)}})
+        if line == b"\n":
             continue
-        rid = req.get("id")
-        try:
-            fn = getattr(sc, "op_" + req.get("op", ""), None)
-            if fn is None:
-                raise ValueError("unknown op " + repr(req.get("op")))
-            if sc.dev is None and req["op"] not in ("connect", "ping"):
-                raise ValueError("not connected")
-            if req["op"] != "connect":
-                sc.set_timeout(req.get("timeoutMs"))
-            send({"id": rid, "ok": True, "result": fn(req)})
-        except Exception as e:
-            send({"id": rid, "ok": False, "error": enc_error(e)})
+        if line.startswith(b"r "):
+            serve_read(sc, line)
+        else:
+            serve_json(sc, line)
     for eid in list(sc.subs.values()):
         try:
             sc.dev.unsubscribe_event(eid)
         except Exception:
             pass
-    OUT.flush()
     os._exit(0)
 
 
