@@ -8,6 +8,7 @@ import { DisconnectedError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
 import { TangoSidecarBackend } from '../../../src/drivers/tango/sidecar.js';
 import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { waitStopped } from '../../helpers/process-state.js';
 
 const skip = tangoTestAvailable() ? false : 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)';
 t.setTimeout(300000);
@@ -63,6 +64,7 @@ t.test('a server that stops answering: TimeoutError within the call limit, then 
   t.teardown(() => {
     if (ev.pid) process.kill(ev.pid, 'SIGCONT');
   });
+  await waitStopped(ev.pid!);
   const e = await b.readAttributes(['setpoint'], { timeoutMs: 500 }).catch((x: unknown) => x);
   t.type(e, TimeoutError, String(e));
   process.kill(ev.pid!, 'SIGCONT');
