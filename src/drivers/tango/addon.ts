@@ -63,6 +63,11 @@ export type Dispatch = (kind: number, id: number, ok: boolean, value: unknown) =
 export interface NativeDevice {
   connect(id: number, tangoName: string, timeoutMs: number): void;
   read(id: number, names: string[], timeoutMs: number): void;
+  /**
+   * Read on the calling (JS) thread with the proxy's limit set to `budgetMs`: `[ok, value]`, or
+   * undefined when the worker is busy or has calls queued (then use `read`).
+   */
+  readNow(names: string[], budgetMs: number): [boolean, unknown] | undefined;
   write(id: number, name: string, value: unknown, timeoutMs: number): void;
   command(id: number, name: string, hasArg: boolean, arg: unknown, timeoutMs: number): void;
   subscribe(id: number, attr: string, sub: number, timeoutMs: number): void;
@@ -72,8 +77,29 @@ export interface NativeDevice {
   close(id: number): void;
   /** Reply to `id` from the worker without any Tango call (the round-trip floor, for the bench). */
   echo(id: number): void;
+  /** Where reads' time went, ns summed over `calls` (worker path) and `syncCalls` (readNow); `reset` zeroes it after. */
+  timing(reset?: boolean): AddonTiming;
   ref(): void;
   unref(): void;
+}
+
+/**
+ * The addon's own clock of reads (steady clock, ns, summed). Worker path: `queued` (JS thread
+ * queues the job → worker starts it), `call` (the cppTango call alone), `copy` (copying the answer
+ * out of cppTango), `deliver` (worker posts → JS thread runs it), `build` (JS values), `dispatch`
+ * (the dispatcher, settling the promise). Synchronous path (`readNow`): `syncCall`, `syncBuild`.
+ */
+export interface AddonTiming {
+  calls: number;
+  queued: number;
+  call: number;
+  copy: number;
+  deliver: number;
+  build: number;
+  dispatch: number;
+  syncCalls: number;
+  syncCall: number;
+  syncBuild: number;
 }
 
 /** What the `.node` module exports. */
@@ -122,7 +148,20 @@ export function tangoAddonAvailable(): boolean {
 export interface AddonOptions {
   /** Default limit of each call, ms (default 3000). */
   timeoutMs?: number;
+  /**
+   * Reads are made on the JS thread itself, with the proxy's limit set to this many ms, when the
+   * device's worker is idle (default 20; 0 = always through the worker). This is the longest the
+   * event loop is blocked by one read; a read that hits it is made again through the worker with
+   * the rest of the caller's time (reads only: Tango reads are meant to be free of side effects),
+   * and the device then reads through the worker for 10 s (doubling, up to 5 min, while they keep
+   * timing out).
+   */
+  syncReadMs?: number;
 }
+
+/** How long reads go through the worker after a synchronous read timed out: first, and at most. */
+const SYNC_BACKOFF_MS = 10_000;
+const SYNC_BACKOFF_MAX_MS = 300_000;
 
 type Pending = PendingCall;
 type Sub = AttributeListener;
@@ -131,10 +170,21 @@ type NativeError =
   | { kind: 'DevFailed'; levels: Array<{ reason: string; desc: string; origin: string; severity: string }> }
   | { kind: 'InvalidInput' | 'Native'; message: string };
 
+/**
+ * A DevFailed that is cppTango's own call limit running out: API_DeviceTimedOut, or omniORB's
+ * TRANSIENT_CallTimedout (cppTango 9.3 reports a limit hit while it (re)connects that way).
+ */
+function isTimeout(e: NativeError): boolean {
+  return e.kind === 'DevFailed' && e.levels.some((l) => l.reason === 'API_DeviceTimedOut' || l.desc.includes('TRANSIENT_CallTimedout'));
+}
+
 /** The native cppTango backend (see the module notes). */
 export class TangoAddonBackend implements TangoBackend {
   readonly kind = 'addon';
   readonly #timeoutMs: number;
+  readonly #syncReadMs: number;
+  #syncOffUntil = 0;
+  #syncBackoffMs = SYNC_BACKOFF_MS;
   #dev: NativeDevice | undefined;
   #nextId = 1;
   #nextSub = 1;
@@ -149,6 +199,9 @@ export class TangoAddonBackend implements TangoBackend {
     const timeoutMs = options.timeoutMs ?? 3000;
     if (!(timeoutMs > 0)) throw new InvalidInputError({ what: 'tango addon timeoutMs', value: timeoutMs, reason: 'must be > 0' });
     this.#timeoutMs = timeoutMs;
+    const syncReadMs = options.syncReadMs ?? 20;
+    if (!(syncReadMs >= 0) || !Number.isFinite(syncReadMs)) throw new InvalidInputError({ what: 'tango addon syncReadMs', value: syncReadMs, reason: 'must be a number of ms ≥ 0' });
+    this.#syncReadMs = Math.ceil(syncReadMs);
     const mod = loadTangoAddon();
     this.#dev = new mod.Device((kind, id, ok, value) => this.#dispatch(kind, id, ok, value));
   }
@@ -223,7 +276,36 @@ export class TangoAddonBackend implements TangoBackend {
 
   async readAttributes(names: readonly string[], options?: TangoCallOptions): Promise<TangoReading[]> {
     if (names.length === 0) return [];
-    return this.#call<TangoReading[]>(`read ${names.join(', ')}`, options, (d, id, ms) => d.read(id, [...names], ms));
+    const what = `read ${names.join(', ')}`;
+    let timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    const dev = this.#dev;
+    // The synchronous path: the worker is idle (nothing of ours pending), reads are not backed off.
+    if (dev && !this.#closed && this.#syncReadMs > 0 && this.#pending.size === 0 && timeoutMs > 0 && (this.#syncOffUntil === 0 || Date.now() >= this.#syncOffUntil)) {
+      const budget = Math.min(this.#syncReadMs, Math.ceil(timeoutMs));
+      const t0 = performance.now();
+      let r: [boolean, unknown] | undefined;
+      try {
+        r = dev.readNow([...names], budget);
+      } catch (e) {
+        throw e instanceof Error ? new InvalidInputError({ what: `${this.#device}: ${what}`, value: undefined, reason: e.message }) : e;
+      }
+      if (r) {
+        const [ok, value] = r;
+        if (ok) {
+          this.#syncOffUntil = 0;
+          this.#syncBackoffMs = SYNC_BACKOFF_MS;
+          return value as TangoReading[];
+        }
+        const err = value as NativeError;
+        if (!isTimeout(err)) throw this.#error(what, err);
+        // Hit the budget: read through the worker for a while, and make this read again there.
+        this.#syncOffUntil = Date.now() + this.#syncBackoffMs;
+        this.#syncBackoffMs = Math.min(this.#syncBackoffMs * 2, SYNC_BACKOFF_MAX_MS);
+        timeoutMs -= performance.now() - t0;
+        if (timeoutMs <= 0) throw new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: options?.timeoutMs ?? this.#timeoutMs });
+      }
+    }
+    return this.#call<TangoReading[]>(what, { timeoutMs }, (d, id, ms) => d.read(id, [...names], ms));
   }
 
   async writeAttribute(name: string, value: TangoValue | number[] | string[] | boolean[], options?: TangoCallOptions): Promise<void> {
@@ -261,6 +343,14 @@ export class TangoAddonBackend implements TangoBackend {
 
   async status(options?: TangoCallOptions): Promise<string> {
     return this.#call<string>('status', options, (d, id, ms) => d.status(id, ms));
+  }
+
+  /**
+   * Where this device's reads spent their time so far (the addon's own clock, see
+   * {@link AddonTiming}); `reset` zeroes the totals after reading them. Undefined once closed.
+   */
+  timing(reset = false): AddonTiming | undefined {
+    return this.#closed ? undefined : this.#dev?.timing(reset);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
  * addon is a typed error. Skips with a message where the addon is not built (no libtango-dev).
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
@@ -129,6 +130,22 @@ t.test('after the event server restarts, a new subscription delivers and the pro
   t.match(r.out, /error event API_EventTimeout events after resubscribe [5-9]/);
 });
 
+/** Resolve once every thread of `pid` is stopped (state T in /proc), bounded to 10 s. */
+async function waitStopped(pid: number): Promise<void> {
+  const until = Date.now() + 10000;
+  for (;;) {
+    let states: string[] = [];
+    try {
+      states = readdirSync(`/proc/${pid}/task`).map((tid) => /\) (\S)/.exec(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))?.[1] ?? '?');
+    } catch {
+      return; // no /proc here: best effort
+    }
+    if (states.every((s) => s === 'T' || s === 't')) return;
+    if (Date.now() > until) throw new Error(`process ${pid} did not stop in 10 s (thread states ${states.join('')})`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 t.test('a server that stops answering: TimeoutError at the caller\'s limit, then recovery', { skip }, async (t) => {
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
@@ -139,6 +156,9 @@ t.test('a server that stops answering: TimeoutError at the caller\'s limit, then
   t.teardown(() => {
     if (ev.pid) process.kill(ev.pid, 'SIGCONT');
   });
+  // kill() returns before every thread of the server has stopped; a read made at once (the
+  // synchronous path makes it within microseconds) could still be answered.
+  await waitStopped(ev.pid!);
   const e = await b.readAttributes(['setpoint'], { timeoutMs: 500 }).catch((x: unknown) => x);
   t.type(e, TimeoutError, String(e));
   // A second call queued behind the stuck one has its own limit too.
