@@ -169,6 +169,72 @@ t.test('a server that stops answering: TimeoutError at the caller\'s limit, then
   t.equal(r!.value, 0, 'answers again once the server runs');
 });
 
+t.test('reads run on the JS thread while the worker is idle, through the worker otherwise', { skip }, async (t) => {
+  const tt = await startTangoTest();
+  t.teardown(() => tt.close());
+  const b = new TangoAddonBackend({ timeoutMs: 5000 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+  await b.readAttributes(['double_scalar']);
+  b.timing(true);
+  for (let i = 0; i < 20; i++) {
+    const [r] = await b.readAttributes(['short_scalar_ro']);
+    t.equal(r!.name, 'short_scalar_ro');
+  }
+  let tm = b.timing(true)!;
+  t.equal(tm.syncCalls, 20, 'every read of an idle device ran on the JS thread');
+  t.equal(tm.calls, 0, 'none went through the worker');
+  // A call in flight on the worker: the read queues behind it (calls stay in order).
+  const [state, [r]] = await Promise.all([b.state(), b.readAttributes(['short_scalar_ro'])]);
+  t.equal(state, 'RUNNING');
+  t.equal(r!.name, 'short_scalar_ro');
+  tm = b.timing(true)!;
+  t.same([tm.calls, tm.syncCalls], [1, 0], 'the read behind a pending call went through the worker');
+  // syncReadMs: 0 turns the path off.
+  const w = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 0 });
+  t.teardown(() => w.close());
+  await w.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+  for (let i = 0; i < 5; i++) await w.readAttributes(['short_scalar_ro']);
+  tm = w.timing()!;
+  t.same([tm.calls, tm.syncCalls], [5, 0], 'syncReadMs 0: every read through the worker');
+  t.ok(tm.call > 0 && tm.queued > 0 && tm.deliver > 0, 'the worker path is clocked');
+  t.throws(() => new TangoAddonBackend({ syncReadMs: -1 }), InvalidInputError);
+  t.throws(() => new TangoAddonBackend({ syncReadMs: Number.NaN }), InvalidInputError);
+});
+
+t.test('a read that runs out of its synchronous budget is made again through the worker, which keeps the reads for a while', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 50 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  await b.writeAttribute('setpoint', 4.25);
+  await b.readAttributes(['setpoint']);
+  b.timing(true);
+  process.kill(ev.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
+  });
+  await waitStopped(ev.pid!);
+  // The server resumes well within the caller's 20 s: the read's second attempt (on the worker)
+  // gets the answer.
+  const resume = setTimeout(() => process.kill(ev.pid!, 'SIGCONT'), 300);
+  t.teardown(() => clearTimeout(resume));
+  const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 20000 });
+  t.equal(r!.name, 'setpoint');
+  t.equal(r!.value, 4.25, 'the value, after the server resumed');
+  let tm = b.timing(true)!;
+  t.same([tm.syncCalls, tm.calls], [1, 1], 'one synchronous attempt (ran out), then the worker');
+  // Backed off: the next reads go through the worker, each getting its own attribute's answer
+  // (the late reply to the abandoned attempt is not taken for one of them).
+  for (const name of ['period_ms', 'setpoint', 'period_ms', 'setpoint']) {
+    const [x] = await b.readAttributes([name]);
+    t.equal(x!.name, name);
+  }
+  tm = b.timing()!;
+  t.same([tm.syncCalls, tm.calls], [0, 4], 'reads stay on the worker after a synchronous timeout');
+});
+
 t.test('the State and Status attributes read as their values', { skip }, async (t) => {
   const tt = await startTangoTest();
   t.teardown(() => tt.close());
