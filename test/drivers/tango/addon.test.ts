@@ -172,7 +172,8 @@ t.test('a server that stops answering: TimeoutError at the caller\'s limit, then
 t.test('reads run on the JS thread while the worker is idle, through the worker otherwise', { skip }, async (t) => {
   const tt = await startTangoTest();
   t.teardown(() => tt.close());
-  const b = new TangoAddonBackend({ timeoutMs: 5000 });
+  // syncSlowMs high: two reads slower than 1 ms in a row (a loaded machine) would move reads to the worker.
+  const b = new TangoAddonBackend({ timeoutMs: 5000, syncSlowMs: 1000 });
   t.teardown(() => b.close());
   await b.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
   await b.readAttributes(['double_scalar']);
@@ -198,6 +199,18 @@ t.test('reads run on the JS thread while the worker is idle, through the worker 
   tm = w.timing()!;
   t.same([tm.calls, tm.syncCalls], [5, 0], 'syncReadMs 0: every read through the worker');
   t.ok(tm.call > 0 && tm.queued > 0 && tm.deliver > 0, 'the worker path is clocked');
+  // A device slower than syncSlowMs (here: any) has its next reads made through the worker.
+  const slow = new TangoAddonBackend({ timeoutMs: 5000, syncSlowMs: 0 });
+  t.teardown(() => slow.close());
+  await slow.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+  await slow.state();
+  slow.timing(true);
+  const names: string[] = [];
+  for (let i = 0; i < 5; i++) names.push((await slow.readAttributes(['short_scalar_ro']))[0]!.name);
+  t.same(names, Array(5).fill('short_scalar_ro'));
+  tm = slow.timing()!;
+  t.same([tm.syncCalls, tm.calls], [2, 3], 'two reads on the JS thread, found slow; the rest through the worker');
+  t.throws(() => new TangoAddonBackend({ syncSlowMs: -1 }), InvalidInputError);
   t.throws(() => new TangoAddonBackend({ syncReadMs: -1 }), InvalidInputError);
   t.throws(() => new TangoAddonBackend({ syncReadMs: Number.NaN }), InvalidInputError);
 });
@@ -205,7 +218,8 @@ t.test('reads run on the JS thread while the worker is idle, through the worker 
 t.test('a read that runs out of its synchronous budget is made again through the worker, which keeps the reads for a while', { skip }, async (t) => {
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
-  const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 50 });
+  // syncSlowMs high: a Python device server's read can take over a millisecond on a loaded machine.
+  const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 50, syncSlowMs: 1000 });
   t.teardown(() => b.close());
   await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
   await b.writeAttribute('setpoint', 4.25);
