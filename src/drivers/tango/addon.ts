@@ -11,7 +11,7 @@
  * small machine took as long as the read itself (83 vs 44 µs per read, PyTango 44 µs); on the JS
  * thread a read costs what PyTango's does. A read that hits the budget is made again through the
  * worker with the rest of the caller's time, and reads then stay on the worker for a while
- * (10 s, doubling up to 5 min while it goes on). Two reads in a row slower than `syncSlowMs`
+ * (10 s, doubling up to 5 min while it goes on). Reads slower than `syncSlowMs` on average
  * (default 1 ms: a slow or distant device) send reads to the worker for 2 s, so such devices
  * neither block the loop for their round trips nor serialise reads of several devices made in
  * parallel. Writes, commands and subscriptions always go through the worker.
@@ -171,10 +171,11 @@ export interface AddonOptions {
    */
   syncReadMs?: number;
   /**
-   * Two synchronous reads in a row that took longer than this many ms (default 1) send the
-   * device's reads through the worker for the next 2 s: a slow or distant device would otherwise
-   * block the event loop for its whole round trip and serialise reads that the worker threads of
-   * several devices make in parallel.
+   * When synchronous reads take longer than this many ms (default 1; a moving average over about
+   * the last 8, so that one hiccup of a loaded machine does not count), the device's reads go
+   * through the worker for the next 2 s: a slow or distant device would otherwise block the event
+   * loop for its whole round trip and serialise reads that the worker threads of several devices
+   * make in parallel.
    */
   syncSlowMs?: number;
 }
@@ -207,7 +208,7 @@ export class TangoAddonBackend implements TangoBackend {
   readonly #syncReadMs: number;
   readonly #syncSlowMs: number;
   #syncOffUntil = 0;
-  #syncSlow = 0;
+  #syncAvgMs = 0;
   #syncBackoffMs = SYNC_BACKOFF_MS;
   #dev: NativeDevice | undefined;
   #nextId = 1;
@@ -321,10 +322,11 @@ export class TangoAddonBackend implements TangoBackend {
         if (ok) {
           this.#syncBackoffMs = SYNC_BACKOFF_MS;
           this.#syncOffUntil = 0;
-          // Two slow reads in a row (one alone may be the machine's hiccup): the worker's turn.
-          this.#syncSlow = performance.now() - t0 > this.#syncSlowMs ? this.#syncSlow + 1 : 0;
-          if (this.#syncSlow >= 2) {
-            this.#syncSlow = 0;
+          // A smoothed read time (one slow read alone is more likely the machine's hiccup than the
+          // device): above syncSlowMs, the worker's turn.
+          this.#syncAvgMs += (performance.now() - t0 - this.#syncAvgMs) / 8;
+          if (this.#syncAvgMs > this.#syncSlowMs) {
+            this.#syncAvgMs = 0;
             this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
           }
           return value as TangoReading[];
