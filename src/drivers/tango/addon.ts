@@ -11,8 +11,8 @@
  * small machine took as long as the read itself (83 vs 44 µs per read, PyTango 44 µs); on the JS
  * thread a read costs what PyTango's does. A read that hits the budget is made again through the
  * worker with the rest of the caller's time, and reads then stay on the worker for a while
- * (10 s, doubling up to 5 min while it goes on). Reads slower than `syncSlowMs` on average
- * (default 1 ms: a slow or distant device) send reads to the worker for 2 s, so such devices
+ * (10 s, doubling up to 5 min while it goes on). Reads slower than `syncSlowMs` (median of 8;
+ * default 1 ms: a slow or distant device) send reads to the worker for 2 s, so such devices
  * neither block the loop for their round trips nor serialise reads of several devices made in
  * parallel. Writes, commands and subscriptions always go through the worker.
  *
@@ -171,8 +171,8 @@ export interface AddonOptions {
    */
   syncReadMs?: number;
   /**
-   * When synchronous reads take longer than this many ms (default 1; a moving average over about
-   * the last 8, so that one hiccup of a loaded machine does not count), the device's reads go
+   * When synchronous reads take longer than this many ms (default 1; the median of each 8, so that
+   * a loaded machine preempting a read now and then does not count), the device's reads go
    * through the worker for the next 2 s: a slow or distant device would otherwise block the event
    * loop for its whole round trip and serialise reads that the worker threads of several devices
    * make in parallel.
@@ -183,8 +183,10 @@ export interface AddonOptions {
 /** How long reads go through the worker after a synchronous read timed out: first, and at most. */
 const SYNC_BACKOFF_MS = 10_000;
 const SYNC_BACKOFF_MAX_MS = 300_000;
-/** How long reads go through the worker after a synchronous read slower than `syncSlowMs`. */
+/** How long reads go through the worker once synchronous reads were slower than `syncSlowMs`. */
 const SYNC_SLOW_OFF_MS = 2_000;
+/** How many synchronous reads the slow-device rule takes the median of. */
+const SYNC_WINDOW = 8;
 
 type Pending = PendingCall;
 type Sub = AttributeListener;
@@ -208,7 +210,8 @@ export class TangoAddonBackend implements TangoBackend {
   readonly #syncReadMs: number;
   readonly #syncSlowMs: number;
   #syncOffUntil = 0;
-  #syncAvgMs = 0;
+  readonly #syncTimes = new Float64Array(SYNC_WINDOW);
+  #syncN = 0;
   #syncBackoffMs = SYNC_BACKOFF_MS;
   #dev: NativeDevice | undefined;
   #nextId = 1;
@@ -322,12 +325,13 @@ export class TangoAddonBackend implements TangoBackend {
         if (ok) {
           this.#syncBackoffMs = SYNC_BACKOFF_MS;
           this.#syncOffUntil = 0;
-          // A smoothed read time (one slow read alone is more likely the machine's hiccup than the
-          // device): above syncSlowMs, the worker's turn.
-          this.#syncAvgMs += (performance.now() - t0 - this.#syncAvgMs) / 8;
-          if (this.#syncAvgMs > this.#syncSlowMs) {
-            this.#syncAvgMs = 0;
-            this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
+          // The median of every SYNC_WINDOW reads (a busy machine preempts a read now and then for
+          // milliseconds; a slow device is slow every time): above syncSlowMs, the worker's turn.
+          const w = this.#syncTimes;
+          w[this.#syncN++] = performance.now() - t0;
+          if (this.#syncN === SYNC_WINDOW) {
+            this.#syncN = 0;
+            if (w.slice().sort()[SYNC_WINDOW >> 1]! > this.#syncSlowMs) this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
           }
           return value as TangoReading[];
         }
