@@ -8,6 +8,12 @@
 // kind 1 = change event of subscription `id`. Change-event callbacks run on cppTango's event
 // thread and go through the same ThreadSafeFunction, so events of one attribute keep their order.
 //
+// readNow() is the exception: a read made on the JS thread itself, only while the worker has
+// nothing queued or running, with the proxy's limit set to a small budget. Two thread hand-offs
+// per call (JS -> worker, worker -> JS) cost about as much as a whole read of a local server, so
+// the JS side uses it for reads of fast devices (src/drivers/tango/addon.ts says when). timing()
+// reports where reads spent their time, by a steady clock on both threads.
+//
 // Exit hangs on Debian's cppTango: a DeviceProxy destroyed by a static destructor or during
 // process teardown can block exit. close() deletes the proxy on the worker while the process is
 // alive; a Device that was never closed leaks its proxy, worker and callbacks on purpose (the
@@ -689,7 +695,9 @@ struct SubRec {
 class Core {
  public:
   explicit Core(Tsfn tsfn) : tsfn_(tsfn) {
-    std::thread([this] { loop(); }).detach();
+    std::thread t([this] { loop(); });
+    workerId_ = t.get_id();
+    t.detach();
   }
 
   void enqueue(std::function<void()> job) {
@@ -714,12 +722,19 @@ class Core {
     return true;
   }
 
-  void reply(double id, std::pair<bool, Builder> r) { post(new Msg{0, id, r.first, std::move(r.second)}); }
+  // A job's reply is its last use of the proxy: on the worker, the device counts as idle from
+  // here, before the JS thread can see the reply (the worker may be preempted right after
+  // posting; the JS thread's next read would otherwise find it still "running").
+  void reply(double id, std::pair<bool, Builder> r) {
+    doneOnWorker();
+    post(new Msg{0, id, r.first, std::move(r.second)});
+  }
 
   // A reply that carries its timestamps into `timing` (reads).
   void replyTimed(double id, std::pair<bool, Builder> r, Stamps st) {
     st.posted = nowNs();
     if (!st.called) st.called = st.posted;  // the call threw
+    doneOnWorker();
     post(new Msg{0, id, r.first, std::move(r.second), st, &timing});
   }
 
@@ -765,6 +780,13 @@ class Core {
     return q_.empty() && !running_ && !stopping_;
   }
 
+  // On the worker thread: the running job is done with the proxy (see reply()).
+  void doneOnWorker() {
+    if (std::this_thread::get_id() != workerId_) return;
+    std::lock_guard<std::mutex> g(qm_);
+    running_ = false;
+  }
+
  private:
   void loop() {
     for (;;) {
@@ -787,6 +809,7 @@ class Core {
   std::deque<std::function<void()>> q_;
   bool stopping_ = false;
   bool running_ = false;
+  std::thread::id workerId_;
   std::mutex pm_;
   bool released_ = false;
 };
