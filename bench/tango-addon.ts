@@ -203,7 +203,7 @@ export async function benchTangoAddon(): Promise<Record<string, number> | undefi
       `  per read: addon ${(1e6 / addon).toFixed(0)} µs, PyTango ${(1e6 / pyRate).toFixed(0)} µs; addon/PyTango time ${(pyRate / addon).toFixed(2)}×, median slice ${quantile(ratios, 0.5).toFixed(2)}× (goal ≤ 1.2×)`,
     );
     console.log(
-      `  addon: ${bt.syncCalls} of ${bt.syncCalls + bt.calls} reads on the JS thread; cppTango call ${us(bt.syncCall, bt.syncCalls)} µs, JS values ${us(bt.syncBuild, bt.syncCalls)} µs, the rest (JS wrapper, await) ${bt.calls === 0 ? `${(1e6 / addon - (bt.syncCall + bt.syncBuild) / Math.max(1, bt.syncCalls) / 1000).toFixed(1)} µs` : 'n/a (some reads went through the worker)'}`,
+      `  addon: ${bt.syncCalls} of ${bt.syncCalls + bt.calls} reads on the JS thread (moved to the worker: ${bt.syncTimeouts} budget timeouts, ${bt.syncSlowOffs} slow medians); cppTango call ${us(bt.syncCall, bt.syncCalls)} µs, JS values ${us(bt.syncBuild, bt.syncCalls)} µs, the rest (JS wrapper, await) ${bt.calls === 0 ? `${(1e6 / addon - (bt.syncCall + bt.syncBuild) / Math.max(1, bt.syncCalls) / 1000).toFixed(1)} µs` : 'n/a (some reads went through the worker)'}`,
     );
     const wSum = (wt.queued + wt.call + wt.copy + wt.deliver + wt.build + wt.dispatch) / Math.max(1, wt.calls) / 1000;
     console.log(

@@ -11,7 +11,7 @@
  * small machine took as long as the read itself (83 vs 44 µs per read, PyTango 44 µs); on the JS
  * thread a read costs what PyTango's does. A read that hits the budget is made again through the
  * worker with the rest of the caller's time, and reads then stay on the worker for a while
- * (10 s, doubling up to 5 min while it goes on). Reads slower than `syncSlowMs` (median of 8;
+ * (`syncBackoffMs`, default 1 s, doubling up to 5 min while it goes on). Reads slower than `syncSlowMs` (median of 8;
  * default 1 ms: a slow or distant device) send reads to the worker for 2 s, so such devices
  * neither block the loop for their round trips nor serialise reads of several devices made in
  * parallel. Writes, commands and subscriptions always go through the worker.
@@ -166,10 +166,16 @@ export interface AddonOptions {
    * device's worker is idle (default 20; 0 = always through the worker). This is the longest the
    * event loop is blocked by one read; a read that hits it is made again through the worker with
    * the rest of the caller's time (reads only: Tango reads are meant to be free of side effects),
-   * and the device then reads through the worker for 10 s (doubling, up to 5 min, while they keep
-   * timing out).
+   * and the device then reads through the worker for `syncBackoffMs`.
    */
   syncReadMs?: number;
+  /**
+   * How long reads go through the worker after one hit `syncReadMs`, ms (default 1000; doubling,
+   * up to 5 min, while the next synchronous attempts hit it too; back to this after one that
+   * does not). Short by default: on a loaded machine a healthy server can miss the budget once
+   * in a few thousand reads; a hung one then costs the event loop one budget per period.
+   */
+  syncBackoffMs?: number;
   /**
    * When synchronous reads take longer than this many ms (default 1; the median of each 8, so that
    * a loaded machine preempting a read now and then does not count), the device's reads go
@@ -180,8 +186,7 @@ export interface AddonOptions {
   syncSlowMs?: number;
 }
 
-/** How long reads go through the worker after a synchronous read timed out: first, and at most. */
-const SYNC_BACKOFF_MS = 10_000;
+/** How long reads go through the worker after a synchronous read timed out, at most. */
 const SYNC_BACKOFF_MAX_MS = 300_000;
 /** How long reads go through the worker once synchronous reads were slower than `syncSlowMs`. */
 const SYNC_SLOW_OFF_MS = 2_000;
@@ -212,7 +217,10 @@ export class TangoAddonBackend implements TangoBackend {
   #syncOffUntil = 0;
   readonly #syncTimes = new Float64Array(SYNC_WINDOW);
   #syncN = 0;
-  #syncBackoffMs = SYNC_BACKOFF_MS;
+  #syncTimeouts = 0;
+  #syncSlowOffs = 0;
+  readonly #syncBackoffFirstMs: number;
+  #syncBackoffMs: number;
   #dev: NativeDevice | undefined;
   #nextId = 1;
   #nextSub = 1;
@@ -233,6 +241,9 @@ export class TangoAddonBackend implements TangoBackend {
     const syncSlowMs = options.syncSlowMs ?? 1;
     if (!(syncSlowMs >= 0) || !Number.isFinite(syncSlowMs)) throw new InvalidInputError({ what: 'tango addon syncSlowMs', value: syncSlowMs, reason: 'must be a number of ms ≥ 0' });
     this.#syncSlowMs = syncSlowMs;
+    const syncBackoffMs = options.syncBackoffMs ?? 1000;
+    if (!(syncBackoffMs >= 0) || !Number.isFinite(syncBackoffMs)) throw new InvalidInputError({ what: 'tango addon syncBackoffMs', value: syncBackoffMs, reason: 'must be a number of ms ≥ 0' });
+    this.#syncBackoffFirstMs = this.#syncBackoffMs = syncBackoffMs;
     const mod = loadTangoAddon();
     this.#dev = new mod.Device((kind, id, ok, value) => this.#dispatch(kind, id, ok, value));
   }
@@ -323,7 +334,7 @@ export class TangoAddonBackend implements TangoBackend {
       if (r) {
         const [ok, value] = r;
         if (ok) {
-          this.#syncBackoffMs = SYNC_BACKOFF_MS;
+          this.#syncBackoffMs = this.#syncBackoffFirstMs;
           this.#syncOffUntil = 0;
           // The median of every SYNC_WINDOW reads (a busy machine preempts a read now and then for
           // milliseconds; a slow device is slow every time): above syncSlowMs, the worker's turn.
@@ -331,7 +342,10 @@ export class TangoAddonBackend implements TangoBackend {
           w[this.#syncN++] = performance.now() - t0;
           if (this.#syncN === SYNC_WINDOW) {
             this.#syncN = 0;
-            if (w.slice().sort()[SYNC_WINDOW >> 1]! > this.#syncSlowMs) this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
+            if (w.slice().sort()[SYNC_WINDOW >> 1]! > this.#syncSlowMs) {
+              this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
+              this.#syncSlowOffs++;
+            }
           }
           return value as TangoReading[];
         }
@@ -339,6 +353,7 @@ export class TangoAddonBackend implements TangoBackend {
         if (!isTimeout(err)) throw this.#error(what, err);
         // Hit the budget: read through the worker for a while, and make this read again there.
         this.#syncOffUntil = performance.now() + this.#syncBackoffMs;
+        this.#syncTimeouts++;
         this.#syncBackoffMs = Math.min(this.#syncBackoffMs * 2, SYNC_BACKOFF_MAX_MS);
         timeoutMs -= performance.now() - t0;
         if (timeoutMs <= 0) throw new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: options?.timeoutMs ?? this.#timeoutMs });
@@ -386,10 +401,16 @@ export class TangoAddonBackend implements TangoBackend {
 
   /**
    * Where this device's reads spent their time so far (the addon's own clock, see
-   * {@link AddonTiming}); `reset` zeroes the totals after reading them. Undefined once closed.
+   * {@link AddonTiming}), and how often reads left the JS thread: `syncTimeouts` (a read hit
+   * `syncReadMs`), `syncSlowOffs` (the median read was over `syncSlowMs`); `reset` zeroes them
+   * after reading. Undefined once closed.
    */
-  timing(reset = false): AddonTiming | undefined {
-    return this.#closed ? undefined : this.#dev?.timing(reset);
+  timing(reset = false): (AddonTiming & { syncTimeouts: number; syncSlowOffs: number }) | undefined {
+    const native = this.#closed ? undefined : this.#dev?.timing(reset);
+    if (!native) return undefined;
+    const out = { ...native, syncTimeouts: this.#syncTimeouts, syncSlowOffs: this.#syncSlowOffs };
+    if (reset) this.#syncTimeouts = this.#syncSlowOffs = 0;
+    return out;
   }
 
   async close(): Promise<void> {

@@ -211,6 +211,7 @@ t.test('reads run on the JS thread while the worker is idle, through the worker 
   tm = slow.timing()!;
   t.same([tm.syncCalls, tm.calls], [8, 4], 'eight reads on the JS thread (the median taken), found slow; the rest through the worker');
   t.throws(() => new TangoAddonBackend({ syncSlowMs: -1 }), InvalidInputError);
+  t.throws(() => new TangoAddonBackend({ syncBackoffMs: Number.POSITIVE_INFINITY }), InvalidInputError);
   t.throws(() => new TangoAddonBackend({ syncReadMs: -1 }), InvalidInputError);
   t.throws(() => new TangoAddonBackend({ syncReadMs: Number.NaN }), InvalidInputError);
 });
@@ -219,7 +220,8 @@ t.test('a read that runs out of its synchronous budget is made again through the
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
   // syncSlowMs high: a Python device server's read can take over a millisecond on a loaded machine.
-  const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 50, syncSlowMs: 1000 });
+  // syncBackoffMs long: the reads after the timeout must fall within it however loaded the machine.
+  const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 50, syncSlowMs: 1000, syncBackoffMs: 60000 });
   t.teardown(() => b.close());
   await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
   await b.writeAttribute('setpoint', 4.25);
