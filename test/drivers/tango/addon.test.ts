@@ -251,6 +251,34 @@ t.test('a read that runs out of its synchronous budget is made again through the
   t.same([tm.syncCalls, tm.calls], [0, 4], 'reads stay on the worker after a synchronous timeout');
 });
 
+t.test('after syncBackoffMs the reads return to the JS thread', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  // A budget of 200 ms: the reads after the server resumes stay well inside it on a loaded machine.
+  const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 200, syncSlowMs: 1000, syncBackoffMs: 200 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  await b.readAttributes(['setpoint']);
+  process.kill(ev.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
+  });
+  await waitStopped(ev.pid!);
+  b.timing(true);
+  // The timer fires after the synchronous read gave up (it blocks the loop for its 200 ms).
+  const resume = setTimeout(() => process.kill(ev.pid!, 'SIGCONT'), 100);
+  t.teardown(() => clearTimeout(resume));
+  const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 20000 });
+  t.equal(r!.name, 'setpoint');
+  let tm = b.timing(true)!;
+  t.same([tm.syncTimeouts, tm.syncCalls, tm.calls], [1, 1, 1], 'one budget timeout, the read made again on the worker');
+  // Well past the 200 ms backoff (a timer, so no assumption about how fast the machine is).
+  await new Promise((r) => setTimeout(r, 600));
+  for (let i = 0; i < 3; i++) t.equal((await b.readAttributes(['setpoint']))[0]!.name, 'setpoint');
+  tm = b.timing()!;
+  t.same([tm.syncCalls, tm.calls], [3, 0], 'back on the JS thread');
+});
+
 t.test('the State and Status attributes read as their values', { skip }, async (t) => {
   const tt = await startTangoTest();
   t.teardown(() => tt.close());
