@@ -3,10 +3,12 @@
  * 127.0.0.1, all in the same run:
  *
  * 1. Sequential attribute reads per second (`double_scalar`, one read in flight at a time): the
- *    addon backend (`await backend.readAttributes([...])`) against PyTango in-process (a
- *    `/usr/bin/python3` loop timing `DeviceProxy.read_attribute`) on the same server. The two run
- *    in alternating rounds so both see the same machine load; the best round of each is reported
- *    and the ratio addon/PyTango (goal ≥ 1/1.2 ≈ 0.83).
+ *    addon backend (`await backend.readAttributes([...])`, reads on the JS thread while the worker
+ *    is idle), the same with `syncReadMs: 0` (every read through the worker thread) and PyTango
+ *    in-process (a `/usr/bin/python3` loop timing `DeviceProxy.read_attribute`) on the same
+ *    server, in alternating slices so all see the same machine load; rates over all slices and
+ *    the ratio addon/PyTango (goal ≥ 1/1.2 ≈ 0.83), then where a read's time goes by the addon's
+ *    own clock (`timing()`).
  * 2. Change-event delivery latency: the event server's `counter` ticks every 20 ms; latency is the
  *    time a reading reaches the callback minus the server's timestamp of it (one machine, one
  *    clock), median and 95th percentile, for the addon and for a PyTango callback in a
@@ -134,19 +136,27 @@ export async function benchTangoAddon(): Promise<Record<string, number> | undefi
   const [tt, ev] = await Promise.all([startTangoTest(), startTangoEventServer()]);
   const backends: Array<InstanceType<typeof TangoAddonBackend>> = [];
   try {
-    // 1. sequential reads
+    // 1. sequential reads: the default backend (reads on the JS thread while the worker is idle)
+    // and one with syncReadMs 0 (every read through the worker thread), on the same server.
     const b = new TangoAddonBackend({ timeoutMs: 5000 });
-    backends.push(b);
+    const w = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 0 });
+    backends.push(b, w);
     await b.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+    await w.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
     for (let i = 0; i < 200; i++) await b.readAttributes(['double_scalar']);
-    // Alternating slices of SLICE reads (addon, then PyTango) for READ_MS: both see the same load.
+    for (let i = 0; i < 200; i++) await w.readAttributes(['double_scalar']);
+    b.timing(true);
+    w.timing(true);
+    // Alternating slices of SLICE reads (addon, addon through the worker, PyTango, echo) for
+    // READ_MS: all see the same load.
     const py = await pyReader(tt.address);
     let addonS = 0;
+    let workerS = 0;
     let pyS = 0;
     let reads = 0;
     let echoS = 0;
     const ratios: number[] = [];
-    // The floor of any addon call: a request to the worker thread and its reply through the
+    // The floor of any worker call: a request to the worker thread and its reply through the
     // thread-safe function, with no Tango call (the native `echo`).
     let settle: (() => void) | undefined;
     const raw = new (loadTangoAddon().Device)(() => settle?.());
@@ -162,6 +172,9 @@ export async function benchTangoAddon(): Promise<Record<string, number> | undefi
         const t0 = performance.now();
         for (let i = 0; i < SLICE; i++) await b.readAttributes(['double_scalar']);
         const a = (performance.now() - t0) / 1000;
+        const t2 = performance.now();
+        for (let i = 0; i < SLICE; i++) await w.readAttributes(['double_scalar']);
+        workerS += (performance.now() - t2) / 1000;
         const p = await py.slice(SLICE);
         const t1 = performance.now();
         for (let i = 0; i < SLICE; i++) await echo();
@@ -176,15 +189,27 @@ export async function benchTangoAddon(): Promise<Record<string, number> | undefi
       raw.close(0);
     }
     const addon = reads / addonS;
+    const worker = reads / workerS;
     const pyRate = reads / pyS;
+    const bt = b.timing()!;
+    const wt = w.timing()!;
+    const us = (ns: number, n: number): string => (n > 0 ? (ns / n / 1000).toFixed(1) : '-');
     console.log(`  sequential reads of double_scalar, ${reads} each in alternating slices of ${SLICE}:`);
     row('PyTango in-process (DeviceProxy.read_attribute)', pyRate);
     row('addon backend (readAttributes)', addon, 'PyTango', pyRate);
+    row('addon backend, every read through the worker (syncReadMs 0)', worker, 'PyTango', pyRate);
     row('addon thread round trip, no Tango call (echo)', reads / echoS);
     console.log(
       `  per read: addon ${(1e6 / addon).toFixed(0)} µs, PyTango ${(1e6 / pyRate).toFixed(0)} µs; addon/PyTango time ${(pyRate / addon).toFixed(2)}×, median slice ${quantile(ratios, 0.5).toFixed(2)}× (goal ≤ 1.2×)`,
     );
-    console.log(`  the addon's floor per call (worker hand-off and thread-safe-function wake-up): ${((echoS / reads) * 1e6).toFixed(0)} µs`);
+    console.log(
+      `  addon: ${bt.syncCalls} of ${bt.syncCalls + bt.calls} reads on the JS thread (moved to the worker: ${bt.syncTimeouts} budget timeouts, ${bt.syncSlowOffs} slow medians); cppTango call ${us(bt.syncCall, bt.syncCalls)} µs, JS values ${us(bt.syncBuild, bt.syncCalls)} µs, the rest (JS wrapper, await) ${bt.calls === 0 ? `${(1e6 / addon - (bt.syncCall + bt.syncBuild) / Math.max(1, bt.syncCalls) / 1000).toFixed(1)} µs` : 'n/a (some reads went through the worker)'}`,
+    );
+    const wSum = (wt.queued + wt.call + wt.copy + wt.deliver + wt.build + wt.dispatch) / Math.max(1, wt.calls) / 1000;
+    console.log(
+      `  through the worker ${(1e6 / worker).toFixed(0)} µs per read: queued ${us(wt.queued, wt.calls)}, cppTango call ${us(wt.call, wt.calls)}, copy ${us(wt.copy, wt.calls)}, back to the JS thread ${us(wt.deliver, wt.calls)}, JS values ${us(wt.build, wt.calls)}, dispatch ${us(wt.dispatch, wt.calls)}, JS wrapper and await ${(1e6 / worker - wSum).toFixed(1)} µs`,
+    );
+    console.log(`  the worker's floor per call (hand-off and thread-safe-function wake-up, no Tango call): ${((echoS / reads) * 1e6).toFixed(0)} µs`);
 
     // 2. event latency
     const e = new TangoAddonBackend({ timeoutMs: 5000 });
@@ -198,7 +223,8 @@ export async function benchTangoAddon(): Promise<Record<string, number> | undefi
     const done = new Promise<void>((r) => (resolveDone = r));
     const unsub = await e.subscribe('counter', (x) => {
       if (!x.reading) return;
-      const now = Date.now() / 1000;
+      // Wall clock with sub-millisecond resolution (Date.now() has 1 ms steps, too coarse here).
+      const now = (performance.timeOrigin + performance.now()) / 1000;
       if (first) {
         first = false; // the current value at subscribe, not a pushed event
         return;
@@ -217,6 +243,7 @@ export async function benchTangoAddon(): Promise<Record<string, number> | undefi
     console.log(`    PyTango  median ${ms(quantile(pyLat, 0.5))}  p95 ${ms(quantile(pyLat, 0.95))}  (${pyLat.length} events)`);
     return {
       addonReadsPerSecond: addon,
+      addonWorkerReadsPerSecond: worker,
       addonEchoMicros: (echoS / reads) * 1e6,
       pytangoReadsPerSecond: pyRate,
       eventLatencyMedianMs: quantile(lat, 0.5) * 1000,

@@ -8,6 +8,12 @@
 // kind 1 = change event of subscription `id`. Change-event callbacks run on cppTango's event
 // thread and go through the same ThreadSafeFunction, so events of one attribute keep their order.
 //
+// readNow() is the exception: a read made on the JS thread itself, only while the worker has
+// nothing queued or running, with the proxy's limit set to a small budget. Two thread hand-offs
+// per call (JS -> worker, worker -> JS) cost about as much as a whole read of a local server, so
+// the JS side uses it for reads of fast devices (src/drivers/tango/addon.ts says when). timing()
+// reports where reads spent their time, by a steady clock on both threads.
+//
 // Exit hangs on Debian's cppTango: a DeviceProxy destroyed by a static destructor or during
 // process teardown can block exit. close() deletes the proxy on the worker while the process is
 // alive; a Device that was never closed leaks its proxy, worker and callbacks on purpose (the
@@ -47,11 +53,30 @@ namespace {
 
 using Builder = std::function<Napi::Value(Napi::Env)>;
 
+// Where a read's time goes (steady_clock ns, summed over the calls that carried timestamps):
+// queued = submit (JS thread) -> worker picks the job up; call = the cppTango call alone;
+// copy = copying the answer out of cppTango; deliver = posted -> the JS thread runs it;
+// build = turning the copy into JS values; dispatch = the JS dispatcher (resolving the promise).
+struct Timing {
+  double calls = 0, queued = 0, call = 0, copy = 0, deliver = 0, build = 0, dispatch = 0;
+  double syncCalls = 0, syncCall = 0, syncBuild = 0;  // readNow on the JS thread
+};
+
+inline int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Stamps {
+  int64_t submitted = 0, started = 0, called = 0, posted = 0;
+};
+
 struct Msg {
   int kind;   // 0 reply, 1 event
   double id;  // request id or subscription id
   bool ok;
   Builder build;
+  Stamps st{};
+  Timing *timing = nullptr;  // the device's totals (owned by its Core, never freed)
 };
 
 struct InvalidInput : std::runtime_error {
@@ -620,6 +645,7 @@ Builder dataOut(Tango::DeviceData &dd) {
 void callJs(Napi::Env env, Napi::Function dispatch, std::nullptr_t *, Msg *m) {
   std::unique_ptr<Msg> owned(m);
   if (env == nullptr || dispatch.IsEmpty()) return;
+  int64_t t0 = m->timing && m->st.posted ? nowNs() : 0;
   Napi::Value v;
   try {
     v = m->build ? m->build(env) : env.Undefined();
@@ -630,7 +656,19 @@ void callJs(Napi::Env env, Napi::Function dispatch, std::nullptr_t *, Msg *m) {
     v = o;
     m->ok = false;
   }
+  int64_t t1 = t0 ? nowNs() : 0;
   dispatch.Call({Napi::Number::New(env, m->kind), Napi::Number::New(env, m->id), Napi::Boolean::New(env, m->ok), v});
+  if (t0) {
+    Timing &tm = *m->timing;
+    const Stamps &st = m->st;
+    tm.calls += 1;
+    tm.queued += static_cast<double>(st.started - st.submitted);
+    tm.call += static_cast<double>(st.called - st.started);
+    tm.copy += static_cast<double>(st.posted - st.called);
+    tm.deliver += static_cast<double>(t0 - st.posted);
+    tm.build += static_cast<double>(t1 - t0);
+    tm.dispatch += static_cast<double>(nowNs() - t1);
+  }
 }
 
 using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Msg, callJs>;
@@ -657,7 +695,9 @@ struct SubRec {
 class Core {
  public:
   explicit Core(Tsfn tsfn) : tsfn_(tsfn) {
-    std::thread([this] { loop(); }).detach();
+    std::thread t([this] { loop(); });
+    workerId_ = t.get_id();
+    t.detach();
   }
 
   void enqueue(std::function<void()> job) {
@@ -682,7 +722,23 @@ class Core {
     return true;
   }
 
-  void reply(double id, std::pair<bool, Builder> r) { post(new Msg{0, id, r.first, std::move(r.second)}); }
+  // A job's reply is its last use of the proxy: on the worker, the device counts as idle from
+  // here, before the JS thread can see the reply (the worker may be preempted right after
+  // posting; the JS thread's next read would otherwise find it still "running").
+  void reply(double id, std::pair<bool, Builder> r) {
+    doneOnWorker();
+    post(new Msg{0, id, r.first, std::move(r.second)});
+  }
+
+  // A reply that carries its timestamps into `timing` (reads).
+  void replyTimed(double id, std::pair<bool, Builder> r, Stamps st) {
+    st.posted = nowNs();
+    if (!st.called) st.called = st.posted;  // the call threw
+    doneOnWorker();
+    post(new Msg{0, id, r.first, std::move(r.second), st, &timing});
+  }
+
+  Timing timing;  // JS thread only
 
   // Worker-side state
   Tango::DeviceProxy *dev = nullptr;
@@ -717,16 +773,32 @@ class Core {
 
   Tsfn tsfn_;
 
+  // Nothing queued and no job running on the worker (asked on the JS thread, the only one that
+  // queues jobs: while it makes a call itself, the worker stays idle).
+  bool idle() {
+    std::lock_guard<std::mutex> g(qm_);
+    return q_.empty() && !running_ && !stopping_;
+  }
+
+  // On the worker thread: the running job is done with the proxy (see reply()).
+  void doneOnWorker() {
+    if (std::this_thread::get_id() != workerId_) return;
+    std::lock_guard<std::mutex> g(qm_);
+    running_ = false;
+  }
+
  private:
   void loop() {
     for (;;) {
       std::function<void()> job;
       {
         std::unique_lock<std::mutex> g(qm_);
+        running_ = false;
         qcv_.wait(g, [this] { return stopping_ || !q_.empty(); });
         if (q_.empty()) return;  // stopping and drained
         job = std::move(q_.front());
         q_.pop_front();
+        running_ = true;
       }
       job();
     }
@@ -736,6 +808,8 @@ class Core {
   std::condition_variable qcv_;
   std::deque<std::function<void()>> q_;
   bool stopping_ = false;
+  bool running_ = false;
+  std::thread::id workerId_;
   std::mutex pm_;
   bool released_ = false;
 };
@@ -994,19 +1068,45 @@ Builder runCommand(Core &c, const std::string &name, const InVal &arg, bool hasA
   }
 }
 
+// Read `names` (one: read_attribute, more: read_attributes) and copy the answer out; `st.called`
+// is stamped when the cppTango call returns.
+Builder readNames(Core &c, const std::vector<std::string> &names, int tmo, Stamps &st) {
+  requireDev(c);
+  c.setTimeout(tmo);
+  std::vector<ReadingParts> parts;
+  if (names.size() == 1) {
+    std::string n = names[0];
+    Tango::DeviceAttribute da = c.dev->read_attribute(n);
+    st.called = nowNs();
+    parts.push_back(extractReading(da));
+  } else {
+    std::vector<std::string> ns = names;
+    std::unique_ptr<std::vector<Tango::DeviceAttribute>> das(c.dev->read_attributes(ns));
+    st.called = nowNs();
+    for (auto &da : *das) parts.push_back(extractReading(da));
+  }
+  auto builders = std::make_shared<std::vector<Builder>>();
+  for (auto &p : parts) builders->push_back(readingBuilder(std::move(p)));
+  return [builders](Napi::Env env) -> Napi::Value {
+    auto a = Napi::Array::New(env, builders->size());
+    for (size_t i = 0; i < builders->size(); i++) a.Set(static_cast<uint32_t>(i), (*builders)[i](env));
+    return a;
+  };
+}
+
 // ---------------------------------------------------------------- JS class
 
 class Device : public Napi::ObjectWrap<Device> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Device",
-                       {InstanceMethod("connect", &Device::Connect), InstanceMethod("read", &Device::Read),
+                       {InstanceMethod("connect", &Device::Connect), InstanceMethod("read", &Device::Read), InstanceMethod("readNow", &Device::ReadNow),
                         InstanceMethod("write", &Device::Write), InstanceMethod("command", &Device::Command),
                         InstanceMethod("subscribe", &Device::Subscribe), InstanceMethod("unsubscribe", &Device::Unsubscribe),
                         InstanceMethod("state", &Device::State), InstanceMethod("status", &Device::Status),
                         InstanceMethod("close", &Device::Close), InstanceMethod("ref", &Device::Ref),
                         InstanceMethod("unref", &Device::Unref),
-                        InstanceMethod("echo", &Device::Echo)});
+                        InstanceMethod("echo", &Device::Echo), InstanceMethod("timing", &Device::GetTiming)});
   }
 
   // new Device(dispatch)
@@ -1084,27 +1184,41 @@ class Device : public Napi::ObjectWrap<Device> {
     for (uint32_t i = 0; i < arr.Length(); i++) names.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
     int tmo = info[2].As<Napi::Number>().Int32Value();
     Core *c = core_;
-    return submit(info, [c, id, names, tmo]() mutable {
-      c->reply(id, guarded([&]() -> Builder {
-        requireDev(*c);
-        c->setTimeout(tmo);
-        std::vector<ReadingParts> parts;
-        if (names.size() == 1) {
-          Tango::DeviceAttribute da = c->dev->read_attribute(names[0]);
-          parts.push_back(extractReading(da));
-        } else {
-          std::unique_ptr<std::vector<Tango::DeviceAttribute>> das(c->dev->read_attributes(names));
-          for (auto &da : *das) parts.push_back(extractReading(da));
-        }
-        auto builders = std::make_shared<std::vector<Builder>>();
-        for (auto &p : parts) builders->push_back(readingBuilder(std::move(p)));
-        return [builders](Napi::Env env) -> Napi::Value {
-          auto a = Napi::Array::New(env, builders->size());
-          for (size_t i = 0; i < builders->size(); i++) a.Set(static_cast<uint32_t>(i), (*builders)[i](env));
-          return a;
-        };
-      }));
+    Stamps st;
+    st.submitted = nowNs();
+    return submit(info, [c, id, names, tmo, st]() mutable {
+      st.started = nowNs();
+      c->replyTimed(id, guarded([&]() -> Builder { return readNames(*c, names, tmo, st); }), st);
     });
+  }
+
+  // readNow(names, budgetMs): the same read made on the JS thread itself, for a device whose
+  // worker is idle with nothing queued (so calls stay in order and the proxy is never used by two
+  // threads). The proxy's limit for it is `budgetMs`, which bounds how long the event loop can be
+  // blocked. Returns undefined when the worker is busy (use read()), else [ok, value].
+  Napi::Value ReadNow(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!usable(info)) return env.Undefined();
+    auto arr = info[0].As<Napi::Array>();
+    std::vector<std::string> names;
+    for (uint32_t i = 0; i < arr.Length(); i++) names.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
+    int budget = info[1].As<Napi::Number>().Int32Value();
+    Core *c = core_;
+    if (!c->idle()) return env.Undefined();
+    Stamps st;
+    st.submitted = st.started = nowNs();
+    auto r = guarded([&]() -> Builder { return readNames(*c, names, budget, st); });
+    int64_t built0 = nowNs();
+    if (!st.called) st.called = built0;  // the call threw
+    Napi::Value v = r.second ? r.second(env) : env.Undefined();
+    Timing &tm = c->timing;
+    tm.syncCalls += 1;
+    tm.syncCall += static_cast<double>(st.called - st.started);
+    tm.syncBuild += static_cast<double>(nowNs() - built0);
+    auto out = Napi::Array::New(env, 2);
+    out.Set(0u, Napi::Boolean::New(env, r.first));
+    out.Set(1u, v);
+    return out;
   }
 
   // write(id, name, value, timeoutMs)
@@ -1278,6 +1392,25 @@ class Device : public Napi::ObjectWrap<Device> {
     double id = info[0].As<Napi::Number>().DoubleValue();
     Core *c = core_;
     return submit(info, [c, id] { c->reply(id, {true, Builder()}); });
+  }
+
+  // timing(reset): the read totals (see Timing), in ns; `reset` true zeroes them after.
+  Napi::Value GetTiming(const Napi::CallbackInfo &info) {
+    auto o = Napi::Object::New(info.Env());
+    if (!core_) return o;
+    Timing &t = core_->timing;
+    o.Set("calls", t.calls);
+    o.Set("queued", t.queued);
+    o.Set("call", t.call);
+    o.Set("copy", t.copy);
+    o.Set("deliver", t.deliver);
+    o.Set("build", t.build);
+    o.Set("dispatch", t.dispatch);
+    o.Set("syncCalls", t.syncCalls);
+    o.Set("syncCall", t.syncCall);
+    o.Set("syncBuild", t.syncBuild);
+    if (info.Length() > 0 && info[0].ToBoolean().Value()) t = Timing();
+    return o;
   }
 
   Napi::Value Ref(const Napi::CallbackInfo &info) {

@@ -5,6 +5,7 @@
  * addon is a typed error. Skips with a message where the addon is not built (no libtango-dev).
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
@@ -129,6 +130,22 @@ t.test('after the event server restarts, a new subscription delivers and the pro
   t.match(r.out, /error event API_EventTimeout events after resubscribe [5-9]/);
 });
 
+/** Resolve once every thread of `pid` is stopped (state T in /proc), bounded to 10 s. */
+async function waitStopped(pid: number): Promise<void> {
+  const until = Date.now() + 10000;
+  for (;;) {
+    let states: string[] = [];
+    try {
+      states = readdirSync(`/proc/${pid}/task`).map((tid) => /\) (\S)/.exec(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))?.[1] ?? '?');
+    } catch {
+      return; // no /proc here: best effort
+    }
+    if (states.every((s) => s === 'T' || s === 't')) return;
+    if (Date.now() > until) throw new Error(`process ${pid} did not stop in 10 s (thread states ${states.join('')})`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 t.test('a server that stops answering: TimeoutError at the caller\'s limit, then recovery', { skip }, async (t) => {
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
@@ -139,6 +156,9 @@ t.test('a server that stops answering: TimeoutError at the caller\'s limit, then
   t.teardown(() => {
     if (ev.pid) process.kill(ev.pid, 'SIGCONT');
   });
+  // kill() returns before every thread of the server has stopped; a read made at once (the
+  // synchronous path makes it within microseconds) could still be answered.
+  await waitStopped(ev.pid!);
   const e = await b.readAttributes(['setpoint'], { timeoutMs: 500 }).catch((x: unknown) => x);
   t.type(e, TimeoutError, String(e));
   // A second call queued behind the stuck one has its own limit too.
@@ -147,6 +167,116 @@ t.test('a server that stops answering: TimeoutError at the caller\'s limit, then
   process.kill(ev.pid!, 'SIGCONT');
   const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 10000 });
   t.equal(r!.value, 0, 'answers again once the server runs');
+});
+
+t.test('reads run on the JS thread while the worker is idle, through the worker otherwise', { skip }, async (t) => {
+  const tt = await startTangoTest();
+  t.teardown(() => tt.close());
+  // syncSlowMs high: a loaded machine could make the median read slower than 1 ms.
+  const b = new TangoAddonBackend({ timeoutMs: 5000, syncSlowMs: 1000 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+  await b.readAttributes(['double_scalar']);
+  b.timing(true);
+  for (let i = 0; i < 20; i++) {
+    const [r] = await b.readAttributes(['short_scalar_ro']);
+    t.equal(r!.name, 'short_scalar_ro');
+  }
+  let tm = b.timing(true)!;
+  t.equal(tm.syncCalls, 20, 'every read of an idle device ran on the JS thread');
+  t.equal(tm.calls, 0, 'none went through the worker');
+  // A call in flight on the worker: the read queues behind it (calls stay in order).
+  const [state, [r]] = await Promise.all([b.state(), b.readAttributes(['short_scalar_ro'])]);
+  t.equal(state, 'RUNNING');
+  t.equal(r!.name, 'short_scalar_ro');
+  tm = b.timing(true)!;
+  t.same([tm.calls, tm.syncCalls], [1, 0], 'the read behind a pending call went through the worker');
+  // syncReadMs: 0 turns the path off.
+  const w = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 0 });
+  t.teardown(() => w.close());
+  await w.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+  for (let i = 0; i < 5; i++) await w.readAttributes(['short_scalar_ro']);
+  tm = w.timing()!;
+  t.same([tm.calls, tm.syncCalls], [5, 0], 'syncReadMs 0: every read through the worker');
+  t.ok(tm.call > 0 && tm.queued > 0 && tm.deliver > 0, 'the worker path is clocked');
+  // A device slower than syncSlowMs (here: any) has its next reads made through the worker.
+  const slow = new TangoAddonBackend({ timeoutMs: 5000, syncSlowMs: 0 });
+  t.teardown(() => slow.close());
+  await slow.connect(parseTangoAddress(tt.address), { timeoutMs: 20000 });
+  await slow.state();
+  slow.timing(true);
+  const names: string[] = [];
+  for (let i = 0; i < 12; i++) names.push((await slow.readAttributes(['short_scalar_ro']))[0]!.name);
+  t.same(names, Array(12).fill('short_scalar_ro'));
+  tm = slow.timing()!;
+  t.same([tm.syncCalls, tm.calls], [8, 4], 'eight reads on the JS thread (the median taken), found slow; the rest through the worker');
+  t.throws(() => new TangoAddonBackend({ syncSlowMs: -1 }), InvalidInputError);
+  t.throws(() => new TangoAddonBackend({ syncBackoffMs: Number.POSITIVE_INFINITY }), InvalidInputError);
+  t.throws(() => new TangoAddonBackend({ syncReadMs: -1 }), InvalidInputError);
+  t.throws(() => new TangoAddonBackend({ syncReadMs: Number.NaN }), InvalidInputError);
+});
+
+t.test('a read that runs out of its synchronous budget is made again through the worker, which keeps the reads for a while', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  // syncSlowMs high: a Python device server's read can take over a millisecond on a loaded machine.
+  // syncBackoffMs long: the reads after the timeout must fall within it however loaded the machine.
+  const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 50, syncSlowMs: 1000, syncBackoffMs: 60000 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  await b.writeAttribute('setpoint', 4.25);
+  await b.readAttributes(['setpoint']);
+  b.timing(true);
+  process.kill(ev.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
+  });
+  await waitStopped(ev.pid!);
+  // The server resumes well within the caller's 20 s: the read's second attempt (on the worker)
+  // gets the answer.
+  const resume = setTimeout(() => process.kill(ev.pid!, 'SIGCONT'), 300);
+  t.teardown(() => clearTimeout(resume));
+  const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 20000 });
+  t.equal(r!.name, 'setpoint');
+  t.equal(r!.value, 4.25, 'the value, after the server resumed');
+  let tm = b.timing(true)!;
+  t.same([tm.syncCalls, tm.calls], [1, 1], 'one synchronous attempt (ran out), then the worker');
+  // Backed off: the next reads go through the worker, each getting its own attribute's answer
+  // (the late reply to the abandoned attempt is not taken for one of them).
+  for (const name of ['period_ms', 'setpoint', 'period_ms', 'setpoint']) {
+    const [x] = await b.readAttributes([name]);
+    t.equal(x!.name, name);
+  }
+  tm = b.timing()!;
+  t.same([tm.syncCalls, tm.calls], [0, 4], 'reads stay on the worker after a synchronous timeout');
+});
+
+t.test('after syncBackoffMs the reads return to the JS thread', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  // A budget of 200 ms: the reads after the server resumes stay well inside it on a loaded machine.
+  const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 200, syncSlowMs: 1000, syncBackoffMs: 200 });
+  t.teardown(() => b.close());
+  await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  await b.readAttributes(['setpoint']);
+  process.kill(ev.pid!, 'SIGSTOP');
+  t.teardown(() => {
+    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
+  });
+  await waitStopped(ev.pid!);
+  b.timing(true);
+  // The timer fires after the synchronous read gave up (it blocks the loop for its 200 ms).
+  const resume = setTimeout(() => process.kill(ev.pid!, 'SIGCONT'), 100);
+  t.teardown(() => clearTimeout(resume));
+  const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 20000 });
+  t.equal(r!.name, 'setpoint');
+  let tm = b.timing(true)!;
+  t.same([tm.syncTimeouts, tm.syncCalls, tm.calls], [1, 1, 1], 'one budget timeout, the read made again on the worker');
+  // Well past the 200 ms backoff (a timer, so no assumption about how fast the machine is).
+  await new Promise((r) => setTimeout(r, 600));
+  for (let i = 0; i < 3; i++) t.equal((await b.readAttributes(['setpoint']))[0]!.name, 'setpoint');
+  tm = b.timing()!;
+  t.same([tm.syncCalls, tm.calls], [3, 0], 'back on the JS thread');
 });
 
 t.test('the State and Status attributes read as their values', { skip }, async (t) => {
