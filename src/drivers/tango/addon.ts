@@ -36,16 +36,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { DisconnectedError, InvalidInputError, TimeoutError, UnsupportedError } from '../../core/errors.js';
-import type {
-  TangoAddress,
-  TangoBackend,
-  TangoCallOptions,
-  TangoCommandValue,
-  TangoDeviceInfo,
-  TangoEvent,
-  TangoReading,
-  TangoValue,
-} from './backend.js';
+import type { TangoAddress, TangoBackend, TangoCallOptions, TangoCommandValue, TangoDeviceInfo, TangoEvent, TangoReading, TangoValue } from './backend.js';
 import { TangoError } from './errors.js';
 import { devFailedError, type AttributeListener, type PendingCall } from './protocol.js';
 

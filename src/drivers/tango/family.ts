@@ -69,6 +69,7 @@ export const TANGO_DEVICE_PARAMS = {
   pollMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 500, doc: 'polling period of attributes whose server pushes no change events' },
   resubscribeMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 1000, doc: 'delay between resubscription attempts after the event channel failed' },
   read: { type: 'list', items: { type: 'string', doc: 'attribute name' }, doc: 'attributes the device reads in a plan (default: State only)' },
+  syncReadMs: { type: 'integer', min: 0, max: 60000, units: 'ms', doc: 'backend=addon only: the longest one read made on the JS thread may block the event loop (default 20; 0: every read through the worker thread; decision 0017)' },
 } as const satisfies ParamSchema;
 
 /** Options of the Tango family. */
@@ -77,11 +78,18 @@ export interface TangoFamilyOptions {
   pollMs?: number;
   resubscribeMs?: number;
   read?: string[];
+  syncReadMs?: number;
 }
 
-/** Make the backend `choice` names (auto: the sidecar; the addon only when named, see the module notes). */
-export async function tangoBackendFor(choice: 'auto' | 'sidecar' | 'addon' = 'auto', timeoutMs?: number): Promise<TangoBackend> {
-  if (choice === 'addon') return (await import('./addon.js')).loadAddonBackend(timeoutMs === undefined ? {} : { timeoutMs });
+/**
+ * Make the backend `choice` names (auto: the sidecar; the addon only when named, see the module
+ * notes). `syncReadMs` is the addon's (see `AddonOptions`).
+ */
+export async function tangoBackendFor(choice: 'auto' | 'sidecar' | 'addon' = 'auto', timeoutMs?: number, syncReadMs?: number): Promise<TangoBackend> {
+  if (choice === 'addon') {
+    return (await import('./addon.js')).loadAddonBackend({ ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(syncReadMs === undefined ? {} : { syncReadMs }) });
+  }
+  if (syncReadMs !== undefined) throw new InvalidInputError({ what: "parameter 'syncReadMs'", value: syncReadMs, reason: `applies to backend=addon only (backend is ${choice})` });
   const { TangoSidecarBackend } = await import('./sidecar.js');
   return new TangoSidecarBackend(timeoutMs === undefined ? {} : { timeoutMs });
 }
@@ -93,13 +101,14 @@ export const tangoFamily = defineFamily<TangoFamilyOptions, TangoDevice>({
   schemes: [{ scheme: 'tango', transport: tangoTransport, example: 'tango://tango-db:10000/sys/tg_test/1' }],
   params: TANGO_DEVICE_PARAMS,
   check(o) {
+    if (o.syncReadMs !== undefined && o.backend !== 'addon') throw new InvalidInputError({ what: "parameter 'syncReadMs'", value: o.syncReadMs, reason: `applies to backend=addon only (backend is ${o.backend ?? 'auto'})` });
     for (const r of o.read ?? []) {
       if (typeof r !== 'string' || r === '') throw new InvalidInputError({ what: "parameter 'read'", value: r, reason: 'attribute names must be non-empty strings' });
     }
   },
   async open(target, options, { name }) {
     const a = target.address as TangoUriAddress;
-    const backend = await tangoBackendFor(options.backend, a.timeoutMs);
+    const backend = await tangoBackendFor(options.backend, a.timeoutMs, options.syncReadMs);
     const { connectTangoDevice } = await import('./device.js');
     const d = await connectTangoDevice(backend, a.tango, undefined, {
       name,

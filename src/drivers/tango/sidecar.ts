@@ -21,17 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisconnectedError, InvalidInputError, InvalidStateError, TimeoutError } from '../../core/errors.js';
-import type {
-  TangoAddress,
-  TangoBackend,
-  TangoCallOptions,
-  TangoCommandInfo,
-  TangoCommandValue,
-  TangoDeviceInfo,
-  TangoEvent,
-  TangoReading,
-  TangoValue,
-} from './backend.js';
+import type { TangoAddress, TangoBackend, TangoCallOptions, TangoCommandInfo, TangoCommandValue, TangoDeviceInfo, TangoEvent, TangoReading, TangoValue } from './backend.js';
 import { decodeCommandResult, decodeError, decodeReading, encodeValue, type AttributeListener, type WireError, type WireReading } from './protocol.js';
 
 /** The sidecar script, next to this module. */

@@ -5,7 +5,6 @@
  * addon is a typed error. Skips with a message where the addon is not built (no libtango-dev).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
@@ -15,6 +14,7 @@ import { startTangoEventServer, startTangoTest, tangoTestAvailable } from '../..
 import { openTangoDevice } from '../../../src/drivers/tango/index.js';
 import { tangoBackendFor } from '../../../src/drivers/tango/family.js';
 import { runBackendConformance } from './backend-conformance.js';
+import { waitStopped } from '../../helpers/process-state.js';
 
 const skip = !tangoTestAvailable()
   ? 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)'
@@ -129,22 +129,6 @@ t.test('after the event server restarts, a new subscription delivers and the pro
   t.equal(r.code, 0, `exit code; output: ${r.out.slice(-600)}`);
   t.match(r.out, /error event API_EventTimeout events after resubscribe [5-9]/);
 });
-
-/** Resolve once every thread of `pid` is stopped (state T in /proc), bounded to 10 s. */
-async function waitStopped(pid: number): Promise<void> {
-  const until = Date.now() + 10000;
-  for (;;) {
-    let states: string[] = [];
-    try {
-      states = readdirSync(`/proc/${pid}/task`).map((tid) => /\) (\S)/.exec(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))?.[1] ?? '?');
-    } catch {
-      return; // no /proc here: best effort
-    }
-    if (states.every((s) => s === 'T' || s === 't')) return;
-    if (Date.now() > until) throw new Error(`process ${pid} did not stop in 10 s (thread states ${states.join('')})`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 t.test('a server that stops answering: TimeoutError at the caller\'s limit, then recovery', { skip }, async (t) => {
   const ev = await startTangoEventServer();
