@@ -228,6 +228,23 @@ class DescriptorBundle implements ComposeDescriptorBundle {
     return event;
   }
 
+  /** An event whose data and timestamps are known to hold exactly the descriptor's keys. */
+  static matched(b: DescriptorBundle, data: Record<string, unknown>, timestamps: Record<string, number>, time: number): Event {
+    if (b.#run.stopped) assertOpen(b.#run, 'composeEvent');
+    const seq = b.#next;
+    const event: Event = {
+      uid: newUid(),
+      descriptor: b.descriptor.uid,
+      seq_num: seq,
+      time,
+      data,
+      timestamps,
+      filled: b.#unfilled(),
+    };
+    b.#next = seq + 1;
+    return event;
+  }
+
   composeEventPage(a: ComposeEventPageArgs): EventPage {
     assertOpen(this.#run, 'composeEventPage');
     this.#throwMismatch(a.data, a.timestamps);
@@ -278,6 +295,19 @@ class DescriptorBundle implements ComposeDescriptorBundle {
     const bad = keyMismatch('data', expected, data, optional) ?? keyMismatch('timestamps', expected, timestamps, optional);
     if (bad) throw new InvalidInputError({ what: `${this.descriptor.name}: ${bad.what}`, value: bad.key, reason: bad.reason });
   }
+}
+
+/**
+ * {@link ComposeDescriptorBundle.composeEvent} (next seq_num, new uid) without its data-key
+ * check, for a caller that has already matched `data` and `timestamps` key for key against the
+ * descriptor — the run engine's bundler does so for each reading on its per-event path. With
+ * keys that do not match, the event would not match its descriptor: use composeEvent.
+ */
+export function composeMatchedEvent(
+  bundle: ComposeDescriptorBundle, data: Record<string, unknown>, timestamps: Record<string, number>, time: number,
+): Event {
+  if (!(bundle instanceof DescriptorBundle)) throw new InvalidInputError({ what: 'composeMatchedEvent bundle', value: typeof bundle, reason: 'must come from composeRun().composeDescriptor' });
+  return DescriptorBundle.matched(bundle, data, timestamps, time);
 }
 
 function composeDescriptor(run: RunState, a: ComposeDescriptorArgs): ComposeDescriptorBundle {

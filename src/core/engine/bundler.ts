@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidInputError, InvalidStateError, UnsupportedError } from '../errors.js';
-import { composeRun } from '../documents/compose.js';
+import { composeMatchedEvent, composeRun } from '../documents/compose.js';
 import type { ComposeDescriptorBundle, ComposeRunBundle } from '../documents/compose.js';
 import type { AnyDocument, DocumentName, ObjectConfiguration, RunStart } from '../documents/types.js';
 import type { DataKeys, Hints, Readings, Subscribable } from '../protocols.js';
@@ -32,6 +32,8 @@ export interface StreamInfo {
   readonly objs: readonly object[];
   /** Per data key, the `typeof` a value must have (or the dtype when only a closer check can tell). */
   want: Record<string, string>;
+  /** Number of keys of `want`. */
+  nKeys: number;
 }
 
 const TYPEOF: Record<string, string> = { number: 'number', string: 'string', boolean: 'boolean' };
@@ -143,7 +145,7 @@ export class RunBundler {
     if (recordInterruptions) {
       const b = this.compose.composeDescriptor({ name: 'interruptions', dataKeys: INTERRUPTIONS_KEYS });
       this.#interruptions = b;
-      this.streams.set('interruptions', { name: 'interruptions', kind: 'interruptions', bundle: b, objs: [], want: wantOf(INTERRUPTIONS_KEYS) });
+      this.streams.set('interruptions', { name: 'interruptions', kind: 'interruptions', bundle: b, objs: [], want: wantOf(INTERRUPTIONS_KEYS), nKeys: 1 });
       host.emitter.emit('descriptor', b.descriptor);
     }
   }
@@ -223,13 +225,19 @@ export class RunBundler {
     const timestamps: Record<string, number> = {};
     const readings = this.#bundleReadings;
     const want = stream.want;
+    // `fast` counts keys whose value has the JS type its dtype asks for (so the key is one of the
+    // descriptor's, not external); anything else is checked closely.
+    let fast = 0;
     for (let i = 0; i < n; i++) {
       const r = readings[i]!;
       for (const k in r) {
         const reading = r[k]!;
         const v = reading?.value;
-        // Fast path: the value has the JS type its dtype asks for; anything else is checked closely.
-        if (typeof v !== want[k] || typeof reading.timestamp !== 'number') checkValue(name, this.#bundleObjs[i]!, k, reading, dtypeOf(stream, k));
+        if (typeof v === want[k] && typeof reading.timestamp === 'number') fast++;
+        else {
+          checkValue(name, this.#bundleObjs[i]!, k, reading, dtypeOf(stream, k));
+          fast = -Infinity;
+        }
         data[k] = v;
         timestamps[k] = reading.timestamp;
       }
@@ -240,7 +248,12 @@ export class RunBundler {
       this.#assets = undefined;
       stream.bundle.nextSeqNum = seq;
     }
-    this.#host.emitter.emitEvent(stream.bundle.composeEvent({ data, timestamps, time: nowSeconds() }));
+    // One object's readings, every key one of the descriptor's and as many as it has: the keys
+    // match exactly (one object's keys are distinct), so composeEvent's key check is skipped.
+    const event = n === 1 && fast === stream.nKeys
+      ? composeMatchedEvent(stream.bundle, data, timestamps, nowSeconds())
+      : stream.bundle.composeEvent({ data, timestamps, time: nowSeconds() });
+    this.#host.emitter.emitEvent(event);
   }
 
   /** Discard the open event (`drop`). */
@@ -254,7 +267,7 @@ export class RunBundler {
   addStream(name: string, kind: StreamKind, objs: readonly object[], dataKeys: DataKeys): StreamInfo {
     if (this.streams.has(name)) throw new InvalidStateError(`stream '${name}' already exists in run ${this.uid}`);
     const bundle = this.#composeStream(name, objs, dataKeys);
-    const info: StreamInfo = { name, kind, bundle, objs: [...objs], want: wantOf(dataKeys) };
+    const info: StreamInfo = { name, kind, bundle, objs: [...objs], want: wantOf(dataKeys), nKeys: Object.keys(dataKeys).length };
     this.streams.set(name, info);
     if (kind === 'event' || kind === 'collect') this.#step.push(info);
     this.#host.emitter.emit('descriptor', bundle.descriptor);
@@ -310,6 +323,7 @@ export class RunBundler {
     bundle.nextSeqNum = seq;
     stream.bundle = bundle;
     stream.want = wantOf(bundle.descriptor.data_keys);
+    stream.nKeys = Object.keys(bundle.descriptor.data_keys).length;
     this.#host.emitter.emit('descriptor', bundle.descriptor);
   }
 
