@@ -6,7 +6,7 @@ import t from 'tap';
 import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { Status } from '../../../src/core/status.js';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import type { DataKeys } from '../../../src/core/protocols.js';
+import type { DataKeys, Readings } from '../../../src/core/protocols.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
 import { count } from '../../../src/core/plans/count.js';
 import { setLongTimeout } from '../../../src/core/timers.js';
@@ -150,7 +150,7 @@ t.test('a reading whose keys differ from its data keys fails the run: an extra, 
     const one = {
       name: 'one',
       describe: (): DataKeys => ({ x: { source: 'sim://x', dtype: 'number', shape: [] } }),
-      read: () => (++n === 1 ? { x: { value: 1, timestamp: now() } } : { y: { value: 1, timestamp: now() } }),
+      read: (): Readings => (++n === 1 ? { x: { value: 1, timestamp: now() } } : { y: { value: 1, timestamp: now() } }),
     };
     const two = {
       name: 'two',
