@@ -260,6 +260,8 @@ export class Execution implements EngineContext {
 
   /** The open run for `key`, or an InvalidStateError naming the command that needed it. */
   requireRun(key: string | undefined, command: string): RunBundler {
+    const list = this.runs.list;
+    if (list.length === 1 && list[0]!.key === key) return list[0]!;
     const run = this.runs.get(key);
     if (run === undefined) {
       throw new InvalidStateError(`'${command}' needs an open run${key === undefined ? '' : ` '${key}'`} (missing 'open_run')`);
