@@ -56,13 +56,16 @@ export function count(
   const full = mergeMd(defaults, md);
   defaultHint(full, 'dimensions', [[['time'], 'primary']]);
   const perShot = options.perShot;
-  if (perShot === undefined) return countFast(dets, full, num, delay);
+  if (perShot === undefined) return countFast(countShots(dets, full, num, delay));
   const body = repeat(() => perShot([...dets]), num, delay);
   return stagedRun(dets, full, () => body);
 }
 
-/** What {@link countFast} yields, built once per plan (see {@link countShots}). */
+/** What {@link countFast} yields and tracks, built once per plan (see {@link countShots}). */
 interface CountShots {
+  readonly md: Record<string, unknown>;
+  readonly num: number | null;
+  readonly delay: number | readonly number[];
   /** Devices to stage and unstage (the detectors' root ancestors). */
   readonly staged: readonly Readable[];
   /** One shot's messages in order. */
@@ -73,6 +76,12 @@ interface CountShots {
   readonly drop: Msg;
   /** Whether shots are spaced by delays. */
   readonly timed: boolean;
+  /** When the current shot started (seconds, performance clock; timed plans only). */
+  startedS: number;
+  /** Seconds left to sleep after the current shot. */
+  leftS: number;
+  /** Whether the devices are unstaged at the end (not when the plan is closed early). */
+  cleanup: boolean;
 }
 
 /**
@@ -82,7 +91,7 @@ interface CountShots {
  * files into it. A shot is [checkpoint, checkpoint, trigger..., wait, create, read..., save] (or
  * [checkpoint, checkpoint, null] with nothing to read).
  */
-function countShots(dets: Readable[], delay: number | readonly number[]): CountShots {
+function countShots(dets: Readable[], md: Record<string, unknown>, num: number | null, delay: number | readonly number[]): CountShots {
   const staged = separateDevices(dets.map(rootAncestor));
   const readable = separateDevices(dets);
   const triggerable: Triggerable[] = [];
@@ -104,57 +113,68 @@ function countShots(dets: Readable[], delay: number | readonly number[]): CountS
     readTo = shot.length;
     shot.push({ command: 'save' });
   }
-  return { staged, shot, readFrom, readTo, drop: { command: 'drop' }, timed: typeof delay !== 'number' || delay > 0 };
+  return {
+    md, num, delay, staged, shot, readFrom, readTo, drop: { command: 'drop' },
+    timed: typeof delay !== 'number' || delay > 0, startedS: 0, leftS: 0, cleanup: false,
+  };
+}
+
+/** Seconds left to sleep after shot `i` of a timed count. */
+function delayLeft(c: CountShots, i: number): number {
+  const d = typeof c.delay === 'number' ? c.delay : (c.delay[i] ?? 0);
+  return d - (performance.now() / 1000 - c.startedS);
+}
+
+/** After an error thrown in at shot message `k`: drop the open event when at a read, close the run, rethrow. */
+function* countFailed(c: CountShots, k: number, thrown: unknown): Generator<Msg, never, unknown> {
+  let err = thrown;
+  // An error at the drop replaces the first one.
+  if (k >= c.readFrom && k < c.readTo) {
+    try {
+      yield c.drop;
+    } catch (e) {
+      err = e;
+    }
+  }
+  const exit = exitOf(err);
+  if (exit) yield { command: 'close_run', exitStatus: exit.exitStatus, reason: exit.reason };
+  throw err;
 }
 
 /**
  * count with the default per-shot, written flat: the same messages as
  * `stagedRun(dets, md, () => repeat(() => oneShot(dets), num, delay))` (a test checks this),
  * without five levels of `yield*` per message — count is the engine's benchmark plan. Every
- * shot message is yielded from one site with few locals around it: each local and each
- * enclosing try or loop adds to what a generator saves and restores per `yield` (measured
- * ~3 ns per message for 18 locals, and as much for three more levels of try).
+ * shot message is yielded from one site, in one try level, with four locals: a generator saves
+ * and restores its locals and try levels at each `yield` (measured ~3 ns per message for 18
+ * locals, and as much for three more levels of try), so the rest lives in `c`.
  */
-function* countFast(dets: Readable[], md: Record<string, unknown>, num: number | null, delay: number | readonly number[]): RunPlan {
-  const c = countShots(dets, delay);
-  let cleanup = false;
-  // `k`: the shot message being yielded (shot.length between shots; -1 outside the run). One
-  // try level holds the whole plan, so the hot yield has no try block of its own.
+function* countFast(c: CountShots): RunPlan {
+  // `k`: the shot message being yielded (shot.length between shots; -1 outside the run).
   let k = -1;
+  let i = 0;
   try {
     yield* stageAll(...c.staged);
-    const uid = (yield { command: 'open_run', md }) as Reply<'open_run'>;
+    const uid = (yield { command: 'open_run', md: c.md }) as Reply<'open_run'>;
     k = c.shot.length;
-    for (let i = 0; num === null || i < num; i++) {
-      const startedS = c.timed ? performance.now() / 1000 : 0;
+    for (; c.num === null || i < c.num; i++) {
+      if (c.timed) c.startedS = performance.now() / 1000;
       for (k = 0; k < c.shot.length; k++) yield c.shot[k]!;
-      if (num !== null && i + 1 >= num) break;
-      if (!c.timed) continue;
-      const d = typeof delay === 'number' ? delay : (delay[i] ?? 0);
-      const left = d - (performance.now() / 1000 - startedS);
-      if (left > 0) yield { command: 'sleep', seconds: left };
+      if (c.num !== null && i + 1 >= c.num) break;
+      if (c.timed) {
+        c.leftS = delayLeft(c, i);
+        if (c.leftS > 0) yield { command: 'sleep', seconds: c.leftS };
+      }
     }
     k = -1;
     yield { command: 'close_run' };
-    cleanup = true;
+    c.cleanup = true;
     return uid;
   } catch (thrown) {
-    cleanup = true;
+    c.cleanup = true;
     if (k < 0) throw thrown;
-    let err = thrown;
-    // Inside the run: an error thrown in at a read drops the open event first (an error at the
-    // drop replaces it), then the run closes with the error's exit status.
-    if (k >= c.readFrom && k < c.readTo) {
-      try {
-        yield c.drop;
-      } catch (e) {
-        err = e;
-      }
-    }
-    const exit = exitOf(err);
-    if (exit) yield { command: 'close_run', exitStatus: exit.exitStatus, reason: exit.reason };
-    throw err;
+    return yield* countFailed(c, k, thrown);
   } finally {
-    if (cleanup) yield* unstageAll(...[...c.staged].reverse());
+    if (c.cleanup) yield* unstageAll(...[...c.staged].reverse());
   }
 }
