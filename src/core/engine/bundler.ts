@@ -231,8 +231,9 @@ export class RunBundler {
     const readings = this.#bundleReadings;
     const want = stream.want;
     // `fast` counts keys whose value has the JS type its dtype asks for (so the key is one of the
-    // descriptor's, not external); anything else is checked closely.
+    // descriptor's, not external); anything else is checked closely and sets `slow`.
     let fast = 0;
+    let slow = false;
     for (let i = 0; i < n; i++) {
       const r = readings[i]!;
       for (const k in r) {
@@ -241,7 +242,7 @@ export class RunBundler {
         if (typeof v === want[k] && typeof reading.timestamp === 'number') fast++;
         else {
           checkValue(name, this.#bundleObjs[i]!, k, reading, dtypeOf(stream, k));
-          fast = -Infinity;
+          slow = true;
         }
         data[k] = v;
         timestamps[k] = reading.timestamp;
@@ -255,7 +256,7 @@ export class RunBundler {
     }
     // One object's readings, every key one of the descriptor's and as many as it has: the keys
     // match exactly (one object's keys are distinct), so composeEvent's key check is skipped.
-    const event = n === 1 && fast === stream.nKeys
+    const event = n === 1 && !slow && fast === stream.nKeys
       ? composeMatchedEvent(stream.bundle, data, timestamps, nowSeconds())
       : stream.bundle.composeEvent({ data, timestamps, time: nowSeconds() });
     this.#host.emitter.emitEvent(event);
