@@ -260,6 +260,8 @@ export class Execution implements EngineContext {
 
   /** The open run for `key`, or an InvalidStateError naming the command that needed it. */
   requireRun(key: string | undefined, command: string): RunBundler {
+    const list = this.runs.list;
+    if (list.length === 1 && list[0]!.key === key) return list[0]!;
     const run = this.runs.get(key);
     if (run === undefined) {
       throw new InvalidStateError(`'${command}' needs an open run${key === undefined ? '' : ` '${key}'`} (missing 'open_run')`);
@@ -547,10 +549,13 @@ export class Execution implements EngineContext {
    */
   #dispatch(msg: Msg, frame: Frame): Outcome {
     try {
-      if (typeof msg !== 'object' || msg === null || typeof msg.command !== 'string') {
+      // Messages come in many shapes, so each property read here is a slow (megamorphic) load:
+      // `command` is read once.
+      const cmd = typeof msg === 'object' && msg !== null ? msg.command : undefined;
+      if (typeof cmd !== 'string') {
         throw new InvalidInputError({ what: 'plan message', value: msg, reason: "must be an object with a string 'command' (a Msg)" });
       }
-      const cmd = msg.command;
+      // Any message's `obj` counts as seen (as bluesky's _objs_seen), whatever its command.
       const o = (msg as { obj?: unknown }).obj;
       if (o !== this.#lastSeen && typeof o === 'object' && o !== null) {
         this.seen.add(o);

@@ -6,7 +6,7 @@ import t from 'tap';
 import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { Status } from '../../../src/core/status.js';
 import { RunEngine } from '../../../src/core/engine/run-engine.js';
-import type { DataKeys } from '../../../src/core/protocols.js';
+import type { DataKeys, Readings } from '../../../src/core/protocols.js';
 import type { Msg } from '../../../src/core/engine/messages.js';
 import { count } from '../../../src/core/plans/count.js';
 import { setLongTimeout } from '../../../src/core/timers.js';
@@ -109,6 +109,58 @@ t.test('readings are checked against their data keys: undefined, a function or a
     };
     t.match((await re.run(count([det], 1))).reason, /must be an integer/);
     t.equal(rec.of('event').length, 0);
+  });
+});
+
+t.test('a reading whose keys differ from its data keys fails the run: an extra, a missing or a renamed key, or another device\'s key', async (t) => {
+  const keys: DataKeys = {
+    a: { source: 'sim://a', dtype: 'number', shape: [] },
+    b: { source: 'sim://b', dtype: 'number', shape: [] },
+  };
+  const cases: Array<[string, Record<string, number>, RegExp]> = [
+    ['an extra key', { a: 1, b: 2, c: 3 }, /'c'/],
+    ['a missing key', { a: 1 }, /'b'/],
+    ['a renamed key', { a: 1, c: 2 }, /'[bc]'/],
+  ];
+  for (const [label, later, why] of cases) {
+    await withEngine(t, {}, async ({ re, rec }) => {
+      let n = 0;
+      const det = {
+        name: 'det',
+        describe: (): DataKeys => keys,
+        read: () => {
+          const values = ++n === 1 ? { a: 1, b: 2 } : later;
+          const out: Record<string, { value: number; timestamp: number }> = {};
+          for (const [k, v] of Object.entries(values)) out[k] = { value: v, timestamp: now() };
+          return out;
+        },
+      };
+      const r = await re.run(count([det], 3));
+      t.equal(r.exitStatus, 'fail', `${label}: the run fails`);
+      t.type(r.exception, InvalidInputError, `${label}: InvalidInputError`);
+      t.match(r.reason, why, `${label}: the reason names the key`);
+      const events = rec.of('event');
+      t.equal(events.length, 1, `${label}: the good event was kept`);
+      t.same(Object.keys(events[0]!.data).sort(), ['a', 'b'], `${label}: the kept event has the descriptor's keys`);
+    });
+  }
+  // Two devices in one event: the first reads the second's key instead of its own.
+  await withEngine(t, {}, async ({ re, rec }) => {
+    let n = 0;
+    const one = {
+      name: 'one',
+      describe: (): DataKeys => ({ x: { source: 'sim://x', dtype: 'number', shape: [] } }),
+      read: (): Readings => (++n === 1 ? { x: { value: 1, timestamp: now() } } : { y: { value: 1, timestamp: now() } }),
+    };
+    const two = {
+      name: 'two',
+      describe: (): DataKeys => ({ y: { source: 'sim://y', dtype: 'number', shape: [] } }),
+      read: () => ({ y: { value: 2, timestamp: now() } }),
+    };
+    const r = await re.run(count([one, two], 3));
+    t.equal(r.exitStatus, 'fail', 'another device\'s key: the run fails');
+    t.match(r.reason, /'x'/, 'the reason names the missing key');
+    t.equal(rec.of('event').length, 1, 'the good event was kept');
   });
 });
 

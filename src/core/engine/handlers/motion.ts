@@ -54,10 +54,11 @@ export function trigger(msg: MsgOf<'trigger'>, ctx: HandlerContext): Status<unkn
 
 /** wait: block until every Status of `group` (all groups if none) is done; true when done. */
 export function wait(msg: MsgOf<'wait'>, ctx: HandlerContext): boolean | Promise<boolean> {
-  const timeoutMs = msg.timeoutMs === undefined ? ctx.host.timeouts.waitMs : checkMs('wait timeoutMs', msg.timeoutMs);
+  // A bad timeoutMs is refused even when nothing is pending; the default is looked up only when needed.
+  const given = msg.timeoutMs === undefined ? undefined : checkMs('wait timeoutMs', msg.timeoutMs);
   if (ctx.groups.size === 0) return true;
   return ctx.groups.wait(msg.group, {
-    timeoutMs,
+    timeoutMs: given ?? ctx.host.timeouts.waitMs,
     moveOn: msg.moveOn,
     signal: ctx.getSignal,
     onWaiting: ctx.host.waitingHook ? ctx.waitingListener : undefined,
