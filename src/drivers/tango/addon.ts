@@ -71,7 +71,7 @@ export interface NativeDevice {
    * Read on the calling (JS) thread with the proxy's limit set to `budgetMs`: `[ok, value]`, or
    * undefined when the worker is busy or has calls queued (then use `read`).
    */
-  readNow(names: string[], budgetMs: number): [boolean, unknown] | undefined;
+  readNow(names: readonly string[], budgetMs: number): [boolean, unknown] | undefined;
   write(id: number, name: string, value: unknown, timeoutMs: number): void;
   command(id: number, name: string, hasArg: boolean, arg: unknown, timeoutMs: number): void;
   subscribe(id: number, attr: string, sub: number, timeoutMs: number): void;
@@ -309,7 +309,6 @@ export class TangoAddonBackend implements TangoBackend {
 
   async readAttributes(names: readonly string[], options?: TangoCallOptions): Promise<TangoReading[]> {
     if (names.length === 0) return [];
-    const what = `read ${names.join(', ')}`;
     let timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const dev = this.#dev;
     // The synchronous path: the worker is idle (nothing of ours pending), reads are not backed off.
@@ -318,9 +317,9 @@ export class TangoAddonBackend implements TangoBackend {
       const t0 = performance.now();
       let r: [boolean, unknown] | undefined;
       try {
-        r = dev.readNow([...names], budget);
+        r = dev.readNow(names, budget);
       } catch (e) {
-        throw e instanceof Error ? new InvalidInputError({ what: `${this.#device}: ${what}`, value: undefined, reason: e.message }) : e;
+        throw e instanceof Error ? new InvalidInputError({ what: `${this.#device}: ${readWhat(names)}`, value: undefined, reason: e.message }) : e;
       }
       if (r) {
         const [ok, value] = r;
@@ -333,7 +332,7 @@ export class TangoAddonBackend implements TangoBackend {
           w[this.#syncN++] = performance.now() - t0;
           if (this.#syncN === SYNC_WINDOW) {
             this.#syncN = 0;
-            if (w.slice().sort()[SYNC_WINDOW >> 1]! > this.#syncSlowMs) {
+            if (w.slice().sort(byNumber)[SYNC_WINDOW >> 1]! > this.#syncSlowMs) {
               this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
               this.#syncSlowOffs++;
             }
@@ -341,16 +340,16 @@ export class TangoAddonBackend implements TangoBackend {
           return value as TangoReading[];
         }
         const err = value as NativeError;
-        if (!isTimeout(err)) throw this.#error(what, err);
+        if (!isTimeout(err)) throw this.#error(readWhat(names), err);
         // Hit the budget: read through the worker for a while, and make this read again there.
         this.#syncOffUntil = performance.now() + this.#syncBackoffMs;
         this.#syncTimeouts++;
         this.#syncBackoffMs = Math.min(this.#syncBackoffMs * 2, SYNC_BACKOFF_MAX_MS);
         timeoutMs -= performance.now() - t0;
-        if (timeoutMs <= 0) throw new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: options?.timeoutMs ?? this.#timeoutMs });
+        if (timeoutMs <= 0) throw new TimeoutError({ operation: `${this.#device}: ${readWhat(names)}`, afterMs: options?.timeoutMs ?? this.#timeoutMs });
       }
     }
-    return this.#call<TangoReading[]>(what, { timeoutMs }, (d, id, ms) => d.read(id, [...names], ms));
+    return this.#call<TangoReading[]>(readWhat(names), { timeoutMs }, (d, id, ms) => d.read(id, [...names], ms));
   }
 
   async writeAttribute(name: string, value: TangoValue | number[] | string[] | boolean[], options?: TangoCallOptions): Promise<void> {
@@ -446,4 +445,14 @@ export function addonAvailable(): boolean {
 /** Make an addon backend; throws {@link TangoAddonUnavailableError} when the addon is not built. */
 export function loadAddonBackend(options: AddonOptions = {}): TangoBackend {
   return new TangoAddonBackend(options);
+}
+
+/** How a read is named in errors (built only when one is raised or a call is queued). */
+function readWhat(names: readonly string[]): string {
+  return `read ${names.join(', ')}`;
+}
+
+/** Ascending numeric order for `sort` (its default compares as strings: 10 before 9). */
+function byNumber(a: number, b: number): number {
+  return a - b;
 }
