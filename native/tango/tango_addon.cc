@@ -62,6 +62,13 @@ struct Timing {
   double syncCalls = 0, syncCall = 0, syncBuild = 0;  // readNow on the JS thread
 };
 
+// Timing's fields by the names timing() gives them in JS.
+const std::pair<const char *, double Timing::*> kTimingFields[] = {
+    {"calls", &Timing::calls},     {"queued", &Timing::queued},       {"call", &Timing::call},
+    {"copy", &Timing::copy},       {"deliver", &Timing::deliver},     {"build", &Timing::build},
+    {"dispatch", &Timing::dispatch}, {"syncCalls", &Timing::syncCalls}, {"syncCall", &Timing::syncCall},
+    {"syncBuild", &Timing::syncBuild}};
+
 inline int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -1399,16 +1406,7 @@ class Device : public Napi::ObjectWrap<Device> {
     auto o = Napi::Object::New(info.Env());
     if (!core_) return o;
     Timing &t = core_->timing;
-    o.Set("calls", t.calls);
-    o.Set("queued", t.queued);
-    o.Set("call", t.call);
-    o.Set("copy", t.copy);
-    o.Set("deliver", t.deliver);
-    o.Set("build", t.build);
-    o.Set("dispatch", t.dispatch);
-    o.Set("syncCalls", t.syncCalls);
-    o.Set("syncCall", t.syncCall);
-    o.Set("syncBuild", t.syncBuild);
+    for (const auto &f : kTimingFields) o.Set(f.first, t.*f.second);
     if (info.Length() > 0 && info[0].ToBoolean().Value()) t = Timing();
     return o;
   }
