@@ -256,6 +256,55 @@ struct ReadingParts {
   Builder wvalue;  // empty: absent
 };
 
+// ---------------------------------------------------------------- Tango type -> C++ type
+
+template <typename T>
+struct Tag {
+  using type = T;
+};
+
+// Call f(Tag<T>{}) with the C++ type of a scalar Tango type (DevEnum travels as a DevShort,
+// ConstDevString as a string); false when there is none.
+template <typename F>
+bool withScalarType(long type, F &&f) {
+  switch (type) {
+    case Tango::DEV_BOOLEAN: f(Tag<bool>{}); return true;
+    case Tango::DEV_UCHAR: f(Tag<unsigned char>{}); return true;
+    case Tango::DEV_SHORT:
+    case Tango::DEV_ENUM: f(Tag<Tango::DevShort>{}); return true;
+    case Tango::DEV_USHORT: f(Tag<Tango::DevUShort>{}); return true;
+    case Tango::DEV_LONG: f(Tag<Tango::DevLong>{}); return true;
+    case Tango::DEV_ULONG: f(Tag<Tango::DevULong>{}); return true;
+    case Tango::DEV_LONG64: f(Tag<Tango::DevLong64>{}); return true;
+    case Tango::DEV_ULONG64: f(Tag<Tango::DevULong64>{}); return true;
+    case Tango::DEV_FLOAT: f(Tag<Tango::DevFloat>{}); return true;
+    case Tango::DEV_DOUBLE: f(Tag<Tango::DevDouble>{}); return true;
+    case Tango::DEV_STRING:
+    case Tango::CONST_DEV_STRING: f(Tag<std::string>{}); return true;
+    case Tango::DEV_STATE: f(Tag<Tango::DevState>{}); return true;
+    default: return false;
+  }
+}
+
+// Call f(Tag<T>{}) with the element type of a DevVar*Array command type; false when there is none.
+template <typename F>
+bool withArrayType(long type, F &&f) {
+  switch (type) {
+    case Tango::DEVVAR_CHARARRAY: f(Tag<unsigned char>{}); return true;
+    case Tango::DEVVAR_SHORTARRAY: f(Tag<Tango::DevShort>{}); return true;
+    case Tango::DEVVAR_USHORTARRAY: f(Tag<Tango::DevUShort>{}); return true;
+    case Tango::DEVVAR_LONGARRAY: f(Tag<Tango::DevLong>{}); return true;
+    case Tango::DEVVAR_ULONGARRAY: f(Tag<Tango::DevULong>{}); return true;
+    case Tango::DEVVAR_LONG64ARRAY: f(Tag<Tango::DevLong64>{}); return true;
+    case Tango::DEVVAR_ULONG64ARRAY: f(Tag<Tango::DevULong64>{}); return true;
+    case Tango::DEVVAR_FLOATARRAY: f(Tag<Tango::DevFloat>{}); return true;
+    case Tango::DEVVAR_DOUBLEARRAY: f(Tag<Tango::DevDouble>{}); return true;
+    case Tango::DEVVAR_STRINGARRAY: f(Tag<std::string>{}); return true;
+    case Tango::DEVVAR_BOOLEANARRAY: f(Tag<bool>{}); return true;
+    default: return false;
+  }
+}
+
 template <typename T>
 void extractTyped(Tango::DeviceAttribute &da, ReadingParts &r, bool image, bool scalar) {
   std::vector<T> rv;
@@ -313,20 +362,8 @@ ReadingParts extractReading(Tango::DeviceAttribute &da) {
     return r;
   }
   if (da.is_empty()) return r;
+  if (withScalarType(da.get_type(), [&](auto tag) { extractTyped<typename decltype(tag)::type>(da, r, image, scalar); })) return r;
   switch (da.get_type()) {
-    case Tango::DEV_BOOLEAN: extractTyped<bool>(da, r, image, scalar); break;
-    case Tango::DEV_UCHAR: extractTyped<unsigned char>(da, r, image, scalar); break;
-    case Tango::DEV_SHORT: extractTyped<Tango::DevShort>(da, r, image, scalar); break;
-    case Tango::DEV_ENUM: extractTyped<Tango::DevShort>(da, r, image, scalar); break;
-    case Tango::DEV_USHORT: extractTyped<Tango::DevUShort>(da, r, image, scalar); break;
-    case Tango::DEV_LONG: extractTyped<Tango::DevLong>(da, r, image, scalar); break;
-    case Tango::DEV_ULONG: extractTyped<Tango::DevULong>(da, r, image, scalar); break;
-    case Tango::DEV_LONG64: extractTyped<Tango::DevLong64>(da, r, image, scalar); break;
-    case Tango::DEV_ULONG64: extractTyped<Tango::DevULong64>(da, r, image, scalar); break;
-    case Tango::DEV_FLOAT: extractTyped<Tango::DevFloat>(da, r, image, scalar); break;
-    case Tango::DEV_DOUBLE: extractTyped<Tango::DevDouble>(da, r, image, scalar); break;
-    case Tango::DEV_STRING: extractTyped<std::string>(da, r, image, scalar); break;
-    case Tango::DEV_STATE: extractTyped<Tango::DevState>(da, r, image, scalar); break;
     case Tango::DEV_ENCODED: {
       std::string fmt;
       std::vector<unsigned char> bytes;
@@ -386,6 +423,18 @@ struct InVal {
   }
 };
 
+// Append every element of `a` to `out` (`get` of each), or throw `message(i)` at the first element
+// `is` refuses.
+template <typename T, typename Is, typename Get, typename Message>
+void elementsOf(Napi::Array a, std::vector<T> &out, Is is, Get get, Message message) {
+  uint32_t n = a.Length();
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Value x = a.Get(i);
+    if (!is(x)) throw InvalidInput(message(i));
+    out.push_back(get(x));
+  }
+}
+
 void readElements(Napi::Value data, InVal &v) {
   if (data.IsTypedArray()) {
     auto ta = data.As<Napi::TypedArray>();
@@ -428,35 +477,24 @@ void readElements(Napi::Value data, InVal &v) {
     return;
   }
   Napi::Value first = a.Get(0u);
+  auto mixes = [](const char *what) { return [what](uint32_t i) { return std::string("array mixes ") + what + " with other values (element " + std::to_string(i) + ")"; }; };
   if (first.IsString()) {
     v.elem = InVal::EStr;
-    for (uint32_t i = 0; i < n; i++) {
-      Napi::Value x = a.Get(i);
-      if (!x.IsString()) throw InvalidInput("array mixes strings with other values (element " + std::to_string(i) + ")");
-      v.strs.push_back(x.As<Napi::String>().Utf8Value());
-    }
+    elementsOf(a, v.strs, [](Napi::Value x) { return x.IsString(); }, [](Napi::Value x) { return x.As<Napi::String>().Utf8Value(); }, mixes("strings"));
   } else if (first.IsBoolean()) {
     v.elem = InVal::EBool;
-    for (uint32_t i = 0; i < n; i++) {
-      Napi::Value x = a.Get(i);
-      if (!x.IsBoolean()) throw InvalidInput("array mixes booleans with other values (element " + std::to_string(i) + ")");
-      v.bools.push_back(x.As<Napi::Boolean>().Value());
-    }
+    elementsOf(a, v.bools, [](Napi::Value x) { return x.IsBoolean(); }, [](Napi::Value x) { return x.As<Napi::Boolean>().Value(); }, mixes("booleans"));
   } else if (first.IsBigInt()) {
     v.elem = InVal::EI64;
-    for (uint32_t i = 0; i < n; i++) {
-      Napi::Value x = a.Get(i);
-      if (!x.IsBigInt()) throw InvalidInput("array mixes bigints with other values (element " + std::to_string(i) + ")");
+    auto get = [](Napi::Value x) {
       bool lossless;
-      v.i64.push_back(x.As<Napi::BigInt>().Int64Value(&lossless));
-    }
+      return x.As<Napi::BigInt>().Int64Value(&lossless);
+    };
+    elementsOf(a, v.i64, [](Napi::Value x) { return x.IsBigInt(); }, get, mixes("bigints"));
   } else {
     v.elem = InVal::ENum;
-    for (uint32_t i = 0; i < n; i++) {
-      Napi::Value x = a.Get(i);
-      if (!x.IsNumber()) throw InvalidInput("array element " + std::to_string(i) + " is not a number");
-      v.nums.push_back(x.As<Napi::Number>().DoubleValue());
-    }
+    auto notNumber = [](uint32_t i) { return "array element " + std::to_string(i) + " is not a number"; };
+    elementsOf(a, v.nums, [](Napi::Value x) { return x.IsNumber(); }, [](Napi::Value x) { return x.As<Napi::Number>().DoubleValue(); }, notNumber);
   }
 }
 
@@ -945,22 +983,8 @@ Builder writeAttr(Core &c, const std::string &name, const InVal &v) {
   std::string aname = name;
   da.set_name(aname);
   const char *tn = typeName(type);
-  switch (type) {
-    case Tango::DEV_BOOLEAN: fillAttr<bool>(da, v, fmt, tn); break;
-    case Tango::DEV_UCHAR: fillAttr<unsigned char>(da, v, fmt, tn); break;
-    case Tango::DEV_SHORT:
-    case Tango::DEV_ENUM: fillAttr<Tango::DevShort>(da, v, fmt, tn); break;
-    case Tango::DEV_USHORT: fillAttr<Tango::DevUShort>(da, v, fmt, tn); break;
-    case Tango::DEV_LONG: fillAttr<Tango::DevLong>(da, v, fmt, tn); break;
-    case Tango::DEV_ULONG: fillAttr<Tango::DevULong>(da, v, fmt, tn); break;
-    case Tango::DEV_LONG64: fillAttr<Tango::DevLong64>(da, v, fmt, tn); break;
-    case Tango::DEV_ULONG64: fillAttr<Tango::DevULong64>(da, v, fmt, tn); break;
-    case Tango::DEV_FLOAT: fillAttr<Tango::DevFloat>(da, v, fmt, tn); break;
-    case Tango::DEV_DOUBLE: fillAttr<Tango::DevDouble>(da, v, fmt, tn); break;
-    case Tango::DEV_STRING: fillAttr<std::string>(da, v, fmt, tn); break;
-    case Tango::DEV_STATE: fillAttr<Tango::DevState>(da, v, fmt, tn); break;
-    default: throw InvalidInput(std::string("attribute ") + name + ": writing " + tn + " is not supported");
-  }
+  if (!withScalarType(type, [&](auto tag) { fillAttr<typename decltype(tag)::type>(da, v, fmt, tn); }))
+    throw InvalidInput(std::string("attribute ") + name + ": writing " + tn + " is not supported");
   c.dev->write_attribute(da);
   return Builder();
 }
@@ -981,76 +1005,38 @@ Builder runCommand(Core &c, const std::string &name, const InVal &arg, bool hasA
   Tango::DeviceData dd;
   if (in != Tango::DEV_VOID) {
     if (!hasArg) throw InvalidInput("command " + name + " needs a " + tn + " argument");
-    switch (in) {
-      case Tango::DEV_BOOLEAN: fillData<bool, false>(dd, arg, tn); break;
-      case Tango::DEV_SHORT:
-      case Tango::DEV_ENUM: fillData<Tango::DevShort, false>(dd, arg, tn); break;
-      case Tango::DEV_USHORT: fillData<Tango::DevUShort, false>(dd, arg, tn); break;
-      case Tango::DEV_LONG: fillData<Tango::DevLong, false>(dd, arg, tn); break;
-      case Tango::DEV_ULONG: fillData<Tango::DevULong, false>(dd, arg, tn); break;
-      case Tango::DEV_LONG64: fillData<Tango::DevLong64, false>(dd, arg, tn); break;
-      case Tango::DEV_ULONG64: fillData<Tango::DevULong64, false>(dd, arg, tn); break;
-      case Tango::DEV_FLOAT: fillData<Tango::DevFloat, false>(dd, arg, tn); break;
-      case Tango::DEV_DOUBLE: fillData<Tango::DevDouble, false>(dd, arg, tn); break;
-      case Tango::DEV_STRING:
-      case Tango::CONST_DEV_STRING: fillData<std::string, false>(dd, arg, tn); break;
-      case Tango::DEV_STATE: fillData<Tango::DevState, false>(dd, arg, tn); break;
-      case Tango::DEVVAR_CHARARRAY: fillData<unsigned char, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_SHORTARRAY: fillData<Tango::DevShort, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_USHORTARRAY: fillData<Tango::DevUShort, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_LONGARRAY: fillData<Tango::DevLong, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_ULONGARRAY: fillData<Tango::DevULong, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_LONG64ARRAY: fillData<Tango::DevLong64, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_ULONG64ARRAY: fillData<Tango::DevULong64, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_FLOATARRAY: fillData<Tango::DevFloat, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_DOUBLEARRAY: fillData<Tango::DevDouble, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_STRINGARRAY: fillData<std::string, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_BOOLEANARRAY: fillData<bool, true>(dd, arg, tn); break;
-      case Tango::DEVVAR_LONGSTRINGARRAY:
-      case Tango::DEVVAR_DOUBLESTRINGARRAY: {
-        if (arg.kind != InVal::NumStr) throw InvalidInput(std::string(tn) + " needs {numbers, strings}");
-        std::vector<std::string> s = arg.strs;
-        if (in == Tango::DEVVAR_LONGSTRINGARRAY) {
-          std::vector<Tango::DevLong> l;
-          for (double x : arg.nums) l.push_back(toNumber<Tango::DevLong>(x, tn));
-          dd.insert(l, s);
-        } else {
-          std::vector<double> d = arg.nums;
-          dd.insert(d, s);
-        }
-        break;
+    auto scalarIn = [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same<T, unsigned char>::value) throw InvalidInput("command " + name + ": argument type " + tn + " is not supported");
+      else fillData<T, false>(dd, arg, tn);
+    };
+    auto arrayIn = [&](auto tag) { fillData<typename decltype(tag)::type, true>(dd, arg, tn); };
+    if (!withScalarType(in, scalarIn) && !withArrayType(in, arrayIn)) {
+      if (in != Tango::DEVVAR_LONGSTRINGARRAY && in != Tango::DEVVAR_DOUBLESTRINGARRAY) throw InvalidInput("command " + name + ": argument type " + tn + " is not supported");
+      if (arg.kind != InVal::NumStr) throw InvalidInput(std::string(tn) + " needs {numbers, strings}");
+      std::vector<std::string> s = arg.strs;
+      if (in == Tango::DEVVAR_LONGSTRINGARRAY) {
+        std::vector<Tango::DevLong> l;
+        for (double x : arg.nums) l.push_back(toNumber<Tango::DevLong>(x, tn));
+        dd.insert(l, s);
+      } else {
+        std::vector<double> d = arg.nums;
+        dd.insert(d, s);
       }
-      default: throw InvalidInput("command " + name + ": argument type " + tn + " is not supported");
     }
   }
   std::string cname = name;
   Tango::DeviceData r = in == Tango::DEV_VOID ? c.dev->command_inout(cname) : c.dev->command_inout(cname, dd);
   if (out == Tango::DEV_VOID || r.is_empty()) return Builder();
+  Builder result;
+  auto scalarOut = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same<T, unsigned char>::value) throw std::runtime_error("command " + name + ": result type " + typeName(out) + " is not supported");
+    else result = dataOut<T, false>(r);
+  };
+  auto arrayOut = [&](auto tag) { result = dataOut<typename decltype(tag)::type, true>(r); };
+  if (withScalarType(out, scalarOut) || withArrayType(out, arrayOut)) return result;
   switch (out) {
-    case Tango::DEV_BOOLEAN: return dataOut<bool, false>(r);
-    case Tango::DEV_SHORT:
-    case Tango::DEV_ENUM: return dataOut<Tango::DevShort, false>(r);
-    case Tango::DEV_USHORT: return dataOut<Tango::DevUShort, false>(r);
-    case Tango::DEV_LONG: return dataOut<Tango::DevLong, false>(r);
-    case Tango::DEV_ULONG: return dataOut<Tango::DevULong, false>(r);
-    case Tango::DEV_LONG64: return dataOut<Tango::DevLong64, false>(r);
-    case Tango::DEV_ULONG64: return dataOut<Tango::DevULong64, false>(r);
-    case Tango::DEV_FLOAT: return dataOut<Tango::DevFloat, false>(r);
-    case Tango::DEV_DOUBLE: return dataOut<Tango::DevDouble, false>(r);
-    case Tango::DEV_STRING:
-    case Tango::CONST_DEV_STRING: return dataOut<std::string, false>(r);
-    case Tango::DEV_STATE: return dataOut<Tango::DevState, false>(r);
-    case Tango::DEVVAR_CHARARRAY: return dataOut<unsigned char, true>(r);
-    case Tango::DEVVAR_SHORTARRAY: return dataOut<Tango::DevShort, true>(r);
-    case Tango::DEVVAR_USHORTARRAY: return dataOut<Tango::DevUShort, true>(r);
-    case Tango::DEVVAR_LONGARRAY: return dataOut<Tango::DevLong, true>(r);
-    case Tango::DEVVAR_ULONGARRAY: return dataOut<Tango::DevULong, true>(r);
-    case Tango::DEVVAR_LONG64ARRAY: return dataOut<Tango::DevLong64, true>(r);
-    case Tango::DEVVAR_ULONG64ARRAY: return dataOut<Tango::DevULong64, true>(r);
-    case Tango::DEVVAR_FLOATARRAY: return dataOut<Tango::DevFloat, true>(r);
-    case Tango::DEVVAR_DOUBLEARRAY: return dataOut<Tango::DevDouble, true>(r);
-    case Tango::DEVVAR_STRINGARRAY: return dataOut<std::string, true>(r);
-    case Tango::DEVVAR_BOOLEANARRAY: return dataOut<bool, true>(r);
     case Tango::DEVVAR_LONGSTRINGARRAY:
     case Tango::DEVVAR_DOUBLESTRINGARRAY: {
       auto nums = std::make_shared<std::vector<double>>();
