@@ -14,7 +14,7 @@ import { startTangoEventServer, startTangoTest, tangoTestAvailable } from '../..
 import { openTangoDevice } from '../../../src/drivers/tango/index.js';
 import { tangoBackendFor } from '../../../src/drivers/tango/family.js';
 import { runBackendConformance } from './backend-conformance.js';
-import { waitStopped } from '../../helpers/process-state.js';
+import { startFreezableEventServer } from './freezable-server.js';
 
 const skip = !tangoTestAvailable()
   ? 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)'
@@ -131,24 +131,17 @@ t.test('after the event server restarts, a new subscription delivers and the pro
 });
 
 t.test('a server that stops answering: TimeoutError at the caller\'s limit, then recovery', { skip }, async (t) => {
-  const ev = await startTangoEventServer();
-  t.teardown(() => ev.close());
+  const ev = await startFreezableEventServer(t);
   const b = new TangoAddonBackend({ timeoutMs: 5000 });
   t.teardown(() => b.close());
   await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
-  process.kill(ev.pid!, 'SIGSTOP');
-  t.teardown(() => {
-    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
-  });
-  // kill() returns before every thread of the server has stopped; a read made at once (the
-  // synchronous path makes it within microseconds) could still be answered.
-  await waitStopped(ev.pid!);
+  await ev.freeze();
   const e = await b.readAttributes(['setpoint'], { timeoutMs: 500 }).catch((x: unknown) => x);
   t.type(e, TimeoutError, String(e));
   // A second call queued behind the stuck one has its own limit too.
   const e2 = await b.state({ timeoutMs: 300 }).catch((x: unknown) => x);
   t.type(e2, TimeoutError, String(e2));
-  process.kill(ev.pid!, 'SIGCONT');
+  ev.resume();
   const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 10000 });
   t.equal(r!.value, 0, 'answers again once the server runs');
 });
@@ -201,8 +194,7 @@ t.test('reads run on the JS thread while the worker is idle, through the worker 
 });
 
 t.test('a read that runs out of its synchronous budget is made again through the worker, which keeps the reads for a while', { skip }, async (t) => {
-  const ev = await startTangoEventServer();
-  t.teardown(() => ev.close());
+  const ev = await startFreezableEventServer(t);
   // syncSlowMs high: a Python device server's read can take over a millisecond on a loaded machine.
   // syncBackoffMs long: the reads after the timeout must fall within it however loaded the machine.
   const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 50, syncSlowMs: 1000, syncBackoffMs: 60000 });
@@ -211,14 +203,10 @@ t.test('a read that runs out of its synchronous budget is made again through the
   await b.writeAttribute('setpoint', 4.25);
   await b.readAttributes(['setpoint']);
   b.timing(true);
-  process.kill(ev.pid!, 'SIGSTOP');
-  t.teardown(() => {
-    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
-  });
-  await waitStopped(ev.pid!);
+  await ev.freeze();
   // The server resumes well within the caller's 20 s: the read's second attempt (on the worker)
   // gets the answer.
-  const resume = setTimeout(() => process.kill(ev.pid!, 'SIGCONT'), 300);
+  const resume = setTimeout(ev.resume, 300);
   t.teardown(() => clearTimeout(resume));
   const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 20000 });
   t.equal(r!.name, 'setpoint');
@@ -236,21 +224,16 @@ t.test('a read that runs out of its synchronous budget is made again through the
 });
 
 t.test('after syncBackoffMs the reads return to the JS thread', { skip }, async (t) => {
-  const ev = await startTangoEventServer();
-  t.teardown(() => ev.close());
+  const ev = await startFreezableEventServer(t);
   // A budget of 200 ms: the reads after the server resumes stay well inside it on a loaded machine.
   const b = new TangoAddonBackend({ timeoutMs: 5000, syncReadMs: 200, syncSlowMs: 1000, syncBackoffMs: 200 });
   t.teardown(() => b.close());
   await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
   await b.readAttributes(['setpoint']);
-  process.kill(ev.pid!, 'SIGSTOP');
-  t.teardown(() => {
-    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
-  });
-  await waitStopped(ev.pid!);
+  await ev.freeze();
   b.timing(true);
   // The timer fires after the synchronous read gave up (it blocks the loop for its 200 ms).
-  const resume = setTimeout(() => process.kill(ev.pid!, 'SIGCONT'), 100);
+  const resume = setTimeout(ev.resume, 100);
   t.teardown(() => clearTimeout(resume));
   const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 20000 });
   t.equal(r!.name, 'setpoint');

@@ -8,7 +8,7 @@ import { DisconnectedError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
 import { TangoSidecarBackend } from '../../../src/drivers/tango/sidecar.js';
 import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
-import { waitStopped } from '../../helpers/process-state.js';
+import { startFreezableEventServer } from './freezable-server.js';
 
 const skip = tangoTestAvailable() ? false : 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)';
 t.setTimeout(300000);
@@ -55,19 +55,14 @@ t.test('a python that cannot start → DisconnectedError naming it', { skip }, a
 });
 
 t.test('a server that stops answering: TimeoutError within the call limit, then it recovers', { skip }, async (t) => {
-  const ev = await startTangoEventServer();
-  t.teardown(() => ev.close());
+  const ev = await startFreezableEventServer(t);
   const b = new TangoSidecarBackend({ timeoutMs: 5000 });
   t.teardown(() => b.close());
   await b.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
-  process.kill(ev.pid!, 'SIGSTOP');
-  t.teardown(() => {
-    if (ev.pid) process.kill(ev.pid, 'SIGCONT');
-  });
-  await waitStopped(ev.pid!);
+  await ev.freeze();
   const e = await b.readAttributes(['setpoint'], { timeoutMs: 500 }).catch((x: unknown) => x);
   t.type(e, TimeoutError, String(e));
-  process.kill(ev.pid!, 'SIGCONT');
+  ev.resume();
   const [r] = await b.readAttributes(['setpoint'], { timeoutMs: 10000 });
   t.equal(r!.value, 0, 'answers again once the server runs');
 });
