@@ -81,6 +81,11 @@ export interface TangoFamilyOptions {
   syncReadMs?: number;
 }
 
+/** Refuse `syncReadMs` for a backend other than the addon (it would be ignored). */
+function checkAddonOnly(choice: 'auto' | 'sidecar' | 'addon', syncReadMs: number | undefined): void {
+  if (syncReadMs !== undefined && choice !== 'addon') throw new InvalidInputError({ what: "parameter 'syncReadMs'", value: syncReadMs, reason: `applies to backend=addon only (backend is ${choice})` });
+}
+
 /**
  * Make the backend `choice` names (auto: the sidecar; the addon only when named, see the module
  * notes). `syncReadMs` is the addon's (see `AddonOptions`).
@@ -89,7 +94,7 @@ export async function tangoBackendFor(choice: 'auto' | 'sidecar' | 'addon' = 'au
   if (choice === 'addon') {
     return (await import('./addon.js')).loadAddonBackend({ ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(syncReadMs === undefined ? {} : { syncReadMs }) });
   }
-  if (syncReadMs !== undefined) throw new InvalidInputError({ what: "parameter 'syncReadMs'", value: syncReadMs, reason: `applies to backend=addon only (backend is ${choice})` });
+  checkAddonOnly(choice, syncReadMs);
   const { TangoSidecarBackend } = await import('./sidecar.js');
   return new TangoSidecarBackend(timeoutMs === undefined ? {} : { timeoutMs });
 }
@@ -101,7 +106,7 @@ export const tangoFamily = defineFamily<TangoFamilyOptions, TangoDevice>({
   schemes: [{ scheme: 'tango', transport: tangoTransport, example: 'tango://tango-db:10000/sys/tg_test/1' }],
   params: TANGO_DEVICE_PARAMS,
   check(o) {
-    if (o.syncReadMs !== undefined && o.backend !== 'addon') throw new InvalidInputError({ what: "parameter 'syncReadMs'", value: o.syncReadMs, reason: `applies to backend=addon only (backend is ${o.backend ?? 'auto'})` });
+    checkAddonOnly(o.backend ?? 'auto', o.syncReadMs);
     for (const r of o.read ?? []) {
       if (typeof r !== 'string' || r === '') throw new InvalidInputError({ what: "parameter 'read'", value: r, reason: 'attribute names must be non-empty strings' });
     }
