@@ -35,6 +35,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -550,12 +551,26 @@ InVal fromJs(Napi::Value x) {
 
 // ---------------------------------------------------------------- values -> Tango (worker)
 
+// A number as JS prints it (shortest text that reads back the same), for error messages.
+std::string numText(double x) {
+  char buf[40];
+  if (std::isfinite(x) && std::floor(x) == x && std::fabs(x) < 1e21) {
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+    return buf;
+  }
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+    if (std::strtod(buf, nullptr) == x || !std::isfinite(x)) break;
+  }
+  return buf;
+}
+
 template <typename T>
 T toNumber(double x, const char *type) {
   if (std::is_floating_point<T>::value) return static_cast<T>(x);
-  if (!std::isfinite(x) || std::floor(x) != x) throw InvalidInput(std::string(type) + " needs an integer, got " + std::to_string(x));
+  if (!std::isfinite(x) || std::floor(x) != x) throw InvalidInput(std::string(type) + " needs an integer, got " + numText(x));
   if (x < static_cast<double>(std::numeric_limits<T>::lowest()) || x > static_cast<double>(std::numeric_limits<T>::max()))
-    throw InvalidInput(std::string(type) + ": " + std::to_string(x) + " is out of range");
+    throw InvalidInput(std::string(type) + ": " + numText(x) + " is out of range");
   return static_cast<T>(x);
 }
 
@@ -1223,7 +1238,7 @@ class Device : public Napi::ObjectWrap<Device> {
     try {
       v = fromJs(info[2]);
     } catch (InvalidInput &e) {
-      core_->reply(id, {false, messageBuilder("InvalidInput", std::string("write ") + name + ": " + e.what())});
+      core_->reply(id, {false, messageBuilder("InvalidInput", e.what())});
       return info.Env().Undefined();
     }
     int tmo = info[3].As<Napi::Number>().Int32Value();
@@ -1247,7 +1262,7 @@ class Device : public Napi::ObjectWrap<Device> {
     try {
       if (hasArg) v = fromJs(info[3]);
     } catch (InvalidInput &e) {
-      core_->reply(id, {false, messageBuilder("InvalidInput", std::string("command ") + name + ": " + e.what())});
+      core_->reply(id, {false, messageBuilder("InvalidInput", e.what())});
       return info.Env().Undefined();
     }
     int tmo = info[4].As<Napi::Number>().Int32Value();
