@@ -15,6 +15,7 @@ import { InvalidInputError, NotConnectedError } from '../../core/errors.js';
 import { SignalR } from '../../core/signal/signal.js';
 import { SignalRW } from '../../core/signal/writable.js';
 import type { TangoAddress, TangoAttributeInfo, TangoBackend, TangoCommandInfo, TangoCommandValue, TangoDeviceInfo } from './backend.js';
+import { commandArgProblem } from './command-args.js';
 import { TangoAttributeBackend } from './signals.js';
 import { TangoSubscriptionManager, type SubscriptionManagerOptions } from './subscriptions.js';
 
@@ -107,8 +108,8 @@ export class TangoDevice extends StandardReadable {
     for (const [prop, cmd] of wantedCmds) {
       const ci = cmdInfo.get(cmd.toLowerCase())!;
       const fn = (arg?: TangoCommandValue): Promise<TangoCommandValue> => {
-        if (ci.inType === 'DevVoid' && arg !== undefined) return Promise.reject(new InvalidInputError({ what: `${this.name}.${prop}`, value: arg, reason: 'the command takes no argument (DevVoid)' }));
-        if (ci.inType !== 'DevVoid' && arg === undefined) return Promise.reject(new InvalidInputError({ what: `${this.name}.${prop}`, value: arg, reason: `the command needs a ${ci.inType} argument` }));
+        const problem = commandArgProblem(ci.inType, arg);
+        if (problem) return Promise.reject(new InvalidInputError({ what: `${this.name}.${prop}`, value: arg, reason: problem }));
         return backend.command(ci.name, arg, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
       };
       cmds[prop] = Object.assign(fn, { info: ci });
