@@ -205,6 +205,11 @@ export class TangoSidecarBackend implements TangoBackend {
     this.#io = this.#o.syncReadMs > 0 && transport === 'fifo' ? loadSyncIo() : null;
   }
 
+  /** The synchronous read budget in effect, ms (0: off, also where the path is unavailable: stdio transport, not Linux, no koffi). */
+  get syncReadMs(): number {
+    return this.#io === null ? 0 : this.#o.syncReadMs;
+  }
+
   /** How often reads took the synchronous path so far; `reset` zeroes the counts after reading. */
   syncStats(reset = false): SidecarSyncStats {
     const out = { ...this.#syncStats };
