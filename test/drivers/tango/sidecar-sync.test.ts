@@ -50,7 +50,10 @@ t.test('against TangoTest: a synchronous read returns the value written; syncRea
  * Stand-in sidecar (FIFO transport only): answers connect and subscribe; a compact read of NAME:
  * `x` → reading 1.5; `ev` → two change events of subscription 1 (values 1, 2), then the reading;
  * `utf` → an event whose string value `é✓` is split inside `é` across two writes 50 ms apart, then
- * the reading; `slow` → the reading after 400 ms; `die` → SIGKILL itself; anything else: no answer.
+ * the reading; `slow` → the reading after 400 ms; `die` → SIGKILL itself; `half` → the first part
+ * of such an event (cut inside `é`), 400 ms later the rest and the reading; subscribing to `tail`
+ * answers, then sends the first part of such an event, whose rest comes before the reply to a read
+ * of `rest`; anything else: no answer.
  */
 const STAND_IN = `#!/usr/bin/python3
 import json, os, signal, sys, threading, time
@@ -67,6 +70,8 @@ def line(o):
     return (json.dumps(o, ensure_ascii=False) + "\\n").encode()
 def reading(n, v, ty="DevDouble"):
     return {"n": n, "v": v, "t": 1.5, "q": "ATTR_VALID", "ty": ty, "f": "SCALAR", "sh": []}
+split = line({"ev": 1, "r": reading("s", "\\u00e9\\u2713", "DevString")})
+cut = split.index("\\u00e9".encode()) + 1
 for raw in src:
     if raw.startswith(b"{"):
         req = json.loads(raw)
@@ -74,6 +79,8 @@ for raw in src:
             os.write(out, line({"id": req["id"], "ok": True, "result": {"name": "a/b/c", "className": "X", "attributes": [], "commands": []}}))
         elif req["op"] == "subscribe":
             os.write(out, line({"id": req["id"], "ok": True, "result": req["sub"]}))
+            if req["attr"] == "tail":
+                os.write(out, split[:cut])
         continue
     _, rid, _, name = raw.decode().split()
     reply = line({"id": int(rid), "ok": True, "result": [reading(name, 1.5)]})
@@ -84,9 +91,11 @@ for raw in src:
         os.write(out, line({"ev": 1, "r": reading("counter", 2)}))
         os.write(out, reply)
     elif name == "utf":
-        b = line({"ev": 1, "r": reading("s", "\\u00e9\\u2713", "DevString")})
-        cut = b.index("\\u00e9".encode()) + 1
-        os.write(out, b[:cut]); time.sleep(0.05); os.write(out, b[cut:] + reply)
+        os.write(out, split[:cut]); time.sleep(0.05); os.write(out, split[cut:] + reply)
+    elif name == "half":
+        os.write(out, split[:cut]); time.sleep(0.4); os.write(out, split[cut:] + reply)
+    elif name == "rest":
+        os.write(out, split[cut:] + reply)
     elif name == "slow":
         time.sleep(0.4); os.write(out, reply)
     elif name == "die":
@@ -141,6 +150,28 @@ t.test('a reply later than the budget resolves asynchronously; reads then stay a
   await new Promise((r) => setTimeout(r, 20));
   await c.readAttributes(['x']);
   t.same(c.syncStats(), { syncReads: 1, syncMisses: 1, slowOffs: 0 });
+});
+
+t.test('a line split between the two read paths is parsed whole, in order', { skip: skipSync }, async (t) => {
+  // Synchronous wait first (it gets the first part and misses the budget), the stream after.
+  const b = await standIn(t, { syncReadMs: 50, syncBackoffMs: 1 });
+  const seen: unknown[] = [];
+  await b.subscribe('counter', (e: TangoEvent) => seen.push(e.error ? e.error : e.reading.value));
+  const [h] = await b.readAttributes(['half']);
+  t.equal(h!.value, 1.5);
+  t.same(seen, ['é✓'], 'the event, begun by the synchronous read and ended by the stream');
+  t.equal(b.syncStats().syncMisses, 1);
+
+  // The stream first (the first part arrives unprompted after the subscription), the synchronous wait after.
+  const c = await standIn(t, { syncReadMs: 5000 });
+  const seen2: unknown[] = [];
+  await c.subscribe('tail', (e: TangoEvent) => seen2.push(e.error ? e.error : e.reading.value));
+  await new Promise((r) => setTimeout(r, 100)); // the stream reads the first part meanwhile
+  t.same(seen2, [], 'nothing delivered from a partial line');
+  const p = c.readAttributes(['rest']);
+  t.same(seen2, ['é✓'], 'the event, begun by the stream and ended by the synchronous read, delivered before the reply');
+  t.equal((await p)[0]!.value, 1.5);
+  t.equal(c.syncStats().syncReads, 1);
 });
 
 t.test('a read made from a listener during a synchronous read goes asynchronous and resolves', { skip: skipSync }, async (t) => {
