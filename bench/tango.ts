@@ -254,7 +254,8 @@ export async function benchTango(): Promise<void> {
     );
     console.log(
       `  Node CPU per read (median round): sidecar fifo sync wait ${cpuMed[1]!.toFixed(1)} µs, syncReadMs 0 ${cpuMed[2]!.toFixed(1)} µs; ` +
-        `sync path: ${sync.syncReads} reads, ${sync.syncMisses} over budget, ${sync.slowOffs} slow-device offs (signal's backend: ${syncSig.syncReads} / ${syncSig.syncMisses} / ${syncSig.slowOffs})`,
+        `sync path: ${sync.syncReads} reads, ${sync.syncMisses} over budget, ${sync.slowOffs} slow-device offs, ending ${sync.spinning ? 'spinning' : 'in poll(2)'} after ${sync.styleSwitches} style switches ` +
+        `(signal's backend: ${syncSig.syncReads} / ${syncSig.syncMisses} / ${syncSig.slowOffs}, ${syncSig.spinning ? 'spinning' : 'poll'}, ${syncSig.styleSwitches})`,
     );
 
     header('tango: sidecar startup (3 starts)');

@@ -64,9 +64,12 @@ export interface SidecarOptions {
    */
   syncSlowMs?: number;
   /**
-   * How a synchronous read waits: polling the reply FIFO without sleeping for up to this many µs
-   * (a busy wait: no wake-up of a sleeping process, which costs a lot on small virtual machines),
-   * then sleeping in poll(2) for the rest of `syncReadMs` (default 2000).
+   * How long a synchronous read may busy-wait, µs (default 2000): it reads the reply FIFO
+   * without sleeping for up to this long, then sleeps in poll(2) for the rest of `syncReadMs`.
+   * Busy-waiting saves the wake-up of a sleeping process (costly on small virtual machines) but
+   * holds a core the sidecar and the server may need when other processes keep the machine busy;
+   * so the backend measures both styles (busy-wait, or poll(2) at once) on a few reads of every
+   * 256 and keeps the faster. 0: never busy-wait.
    */
   syncSpinUs?: number;
 }
@@ -103,6 +106,10 @@ const SYNC_BACKOFF_MAX_MS = 300_000;
 const SYNC_SLOW_OFF_MS = 2_000;
 /** How many synchronous reads the slow-device rule takes the median of. */
 const SYNC_WINDOW = 8;
+/** Every this many synchronous reads, the wait styles are compared again... */
+const STYLE_PERIOD = 256;
+/** ...on this many reads of each, alternating, at the start of the period. */
+const STYLE_SAMPLES = 16;
 
 /** How often reads took the synchronous path (see {@link TangoSidecarBackend.syncStats}). */
 export interface SidecarSyncStats {
@@ -112,6 +119,10 @@ export interface SidecarSyncStats {
   syncMisses: number;
   /** Times reads were sent asynchronous for 2 s because synchronous ones were slower than `syncSlowMs`. */
   slowOffs: number;
+  /** The wait style in use: busy-wait then poll(2) (`true`), or poll(2) at once. */
+  spinning: boolean;
+  /** How often the comparison of the two styles changed the style in use. */
+  styleSwitches: number;
 }
 
 /** A call in flight until its reply or its deadline (the backend's one sweep timer). */
@@ -156,7 +167,11 @@ export class TangoSidecarBackend implements TangoBackend {
   #syncBackoffMs: number;
   readonly #syncTimes = new Float64Array(SYNC_WINDOW);
   #syncN = 0;
-  readonly #syncStats: SidecarSyncStats = { syncReads: 0, syncMisses: 0, slowOffs: 0 };
+  readonly #syncStats: SidecarSyncStats = { syncReads: 0, syncMisses: 0, slowOffs: 0, spinning: true, styleSwitches: 0 };
+  /** Position of the next synchronous read in the style period (see STYLE_PERIOD). */
+  #styleN = 0;
+  readonly #styleCur = new Float64Array(STYLE_SAMPLES);
+  readonly #styleAlt = new Float64Array(STYLE_SAMPLES);
   #child: ChildProcess | undefined;
   /** Where request lines go (the child's stdin or the request FIFO); set while a child is ready. */
   #out: NodeJS.WritableStream | undefined;
@@ -202,6 +217,7 @@ export class TangoSidecarBackend implements TangoBackend {
       syncSpinUs: ms('syncSpinUs', options.syncSpinUs, 2000),
     };
     this.#syncBackoffMs = this.#o.syncBackoffMs;
+    this.#syncStats.spinning = this.#o.syncSpinUs > 0;
     this.#io = this.#o.syncReadMs > 0 && transport === 'fifo' ? loadSyncIo() : null;
   }
 
@@ -213,7 +229,7 @@ export class TangoSidecarBackend implements TangoBackend {
   /** How often reads took the synchronous path so far; `reset` zeroes the counts after reading. */
   syncStats(reset = false): SidecarSyncStats {
     const out = { ...this.#syncStats };
-    if (reset) this.#syncStats.syncReads = this.#syncStats.syncMisses = this.#syncStats.slowOffs = 0;
+    if (reset) this.#syncStats.syncReads = this.#syncStats.syncMisses = this.#syncStats.slowOffs = this.#syncStats.styleSwitches = 0;
     return out;
   }
 
@@ -478,7 +494,9 @@ export class TangoSidecarBackend implements TangoBackend {
 
   /**
    * Wait up to `budgetMs` on the JS thread for the reply to call `id`: read the reply FIFO
-   * without blocking for up to `syncSpinUs`, then block in poll(2) for the rest. Every byte read
+   * without blocking for up to `syncSpinUs` (spinning style), then block in poll(2) for the rest;
+   * the first reads of every STYLE_PERIOD alternate the two styles and the faster one (by
+   * median, 10 % margin) is used for the rest of the period. Every byte read
    * goes through the same decoder and line parser as the stream's (event lines and other replies
    * are delivered in order). Nothing else runs meanwhile: no timer, no exit event, no stream read,
    * so the call can only settle through this parser (or a listener closing the backend). On a
@@ -488,9 +506,13 @@ export class TangoSidecarBackend implements TangoBackend {
     const io = this.#io!;
     const fd = this.#repFd;
     const buf = (this.#syncBuf ??= Buffer.allocUnsafe(65536));
+    const st = this.#syncStats;
+    const k = this.#styleN;
+    const compare = this.#o.syncSpinUs > 0 && k < 2 * STYLE_SAMPLES;
+    const spin = compare && (k & 1) === 0 ? !st.spinning : st.spinning;
     const t0 = performance.now();
     const end = t0 + budgetMs;
-    const spinEnd = t0 + this.#o.syncSpinUs / 1000;
+    const spinEnd = spin ? t0 + this.#o.syncSpinUs / 1000 : t0;
     const pfd = this.#pollFd;
     pfd.writeInt32LE(fd, 0);
     pfd.writeInt16LE(POLLIN, 4);
@@ -504,7 +526,8 @@ export class TangoSidecarBackend implements TangoBackend {
       if (this.#repFd !== fd) return; // closed by a listener
       const now = performance.now();
       if (now >= end) {
-        this.#syncStats.syncMisses++;
+        st.syncMisses++;
+        this.#styleN = 0; // compare afresh
         this.#syncOffUntil = now + this.#syncBackoffMs;
         this.#syncBackoffMs = Math.min(this.#syncBackoffMs * 2, SYNC_BACKOFF_MAX_MS);
         return;
@@ -514,18 +537,27 @@ export class TangoSidecarBackend implements TangoBackend {
         io.poll(pfd, 1, Math.max(1, Math.ceil(end - now)));
       }
     }
-    this.#syncStats.syncReads++;
+    const dt = performance.now() - t0;
+    st.syncReads++;
     this.#syncBackoffMs = this.#o.syncBackoffMs;
     this.#syncOffUntil = 0;
+    if (compare) {
+      ((k & 1) === 0 ? this.#styleAlt : this.#styleCur)[k >> 1] = dt;
+      if (k === 2 * STYLE_SAMPLES - 1 && median(this.#styleAlt) < 0.9 * median(this.#styleCur)) {
+        st.spinning = !st.spinning;
+        st.styleSwitches++;
+      }
+    }
+    this.#styleN = (k + 1) % STYLE_PERIOD;
     // The median of every SYNC_WINDOW reads (a busy machine preempts one now and then; a slow
     // device is slow every time): above syncSlowMs, reads go asynchronous for a while.
     const w = this.#syncTimes;
-    w[this.#syncN++] = performance.now() - t0;
+    w[this.#syncN++] = dt;
     if (this.#syncN === SYNC_WINDOW) {
       this.#syncN = 0;
-      if (w.slice().sort()[SYNC_WINDOW >> 1]! > this.#o.syncSlowMs) {
+      if (median(w) > this.#o.syncSlowMs) {
         this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
-        this.#syncStats.slowOffs++;
+        st.slowOffs++;
       }
     }
   }
@@ -646,6 +678,11 @@ export class TangoSidecarBackend implements TangoBackend {
     this.#fifos = [];
     this.#reqFd = this.#repFd = -1;
   }
+}
+
+/** Median of a window of times (upper one of an even count). */
+function median(w: Float64Array): number {
+  return w.slice().sort()[w.length >> 1]!;
 }
 
 function decodeReadings(raw: unknown): TangoReading[] {

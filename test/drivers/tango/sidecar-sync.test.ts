@@ -40,7 +40,7 @@ t.test('against TangoTest: a synchronous read returns the value written; syncRea
       const after = b.syncStats();
       // A loaded machine can push one read over the budget; then it was not synchronous.
       if (expectSync) t.equal(after.syncReads + after.syncMisses, before.syncReads + before.syncMisses + 1, 'the read took the synchronous path');
-      else t.same(after, { syncReads: 0, syncMisses: 0, slowOffs: 0 }, 'no synchronous read');
+      else t.match(after, { syncReads: 0, syncMisses: 0, slowOffs: 0 }, 'no synchronous read');
     }
     await b.close();
   }
@@ -125,7 +125,7 @@ t.test('events that arrive during a synchronous read are delivered first, in ord
   const [r] = await p;
   order.push(`reply ${String(r!.value)}`);
   t.same(order, ['event 1', 'event 2', 'reply 1.5']);
-  t.same(b.syncStats(), { syncReads: 1, syncMisses: 0, slowOffs: 0 });
+  t.match(b.syncStats(), { syncReads: 1, syncMisses: 0, slowOffs: 0 });
 
   // A UTF-8 character split across two writes is decoded whole, whichever path read each half.
   order.length = 0;
@@ -139,17 +139,17 @@ t.test('a reply later than the budget resolves asynchronously; reads then stay a
   const b = await standIn(t, { syncReadMs: 50, syncBackoffMs: 60000 });
   const [r] = await b.readAttributes(['slow']);
   t.equal(r!.value, 1.5, 'the late reply resolves the call');
-  t.same(b.syncStats(), { syncReads: 0, syncMisses: 1, slowOffs: 0 }, 'the wait hit the budget');
+  t.match(b.syncStats(), { syncReads: 0, syncMisses: 1, slowOffs: 0 }, 'the wait hit the budget');
   const [x] = await b.readAttributes(['x']);
   t.equal(x!.value, 1.5);
-  t.same(b.syncStats(), { syncReads: 0, syncMisses: 1, slowOffs: 0 }, 'backed off: the next read was asynchronous');
+  t.match(b.syncStats(), { syncReads: 0, syncMisses: 1, slowOffs: 0 }, 'backed off: the next read was asynchronous');
 
   // Backoff over: synchronous again.
   const c = await standIn(t, { syncReadMs: 50, syncBackoffMs: 1 });
   await c.readAttributes(['slow']);
   await new Promise((r) => setTimeout(r, 20));
   await c.readAttributes(['x']);
-  t.same(c.syncStats(), { syncReads: 1, syncMisses: 1, slowOffs: 0 });
+  t.match(c.syncStats(), { syncReads: 1, syncMisses: 1, slowOffs: 0 });
 });
 
 t.test('a line split between the two read paths is parsed whole, in order', { skip: skipSync }, async (t) => {
@@ -185,7 +185,7 @@ t.test('a read made from a listener during a synchronous read goes asynchronous 
   t.equal(inner.length, 1);
   const [x] = (await inner[0]) as Array<{ value: unknown }>;
   t.equal(x!.value, 1.5, 'the inner read resolved');
-  t.same(b.syncStats(), { syncReads: 1, syncMisses: 0, slowOffs: 0 }, 'only the outer read was synchronous');
+  t.match(b.syncStats(), { syncReads: 1, syncMisses: 0, slowOffs: 0 }, 'only the outer read was synchronous');
 });
 
 t.test('a frozen sidecar gives a TimeoutError at the caller\'s limit; a dead one a DisconnectedError', { skip: skipSync }, async (t) => {
@@ -213,6 +213,20 @@ t.test('a frozen sidecar gives a TimeoutError at the caller\'s limit; a dead one
   // then rejects the call.
   const d = await b.readAttributes(['die'], { timeoutMs: 10000 }).catch((x: unknown) => x);
   t.type(d, DisconnectedError, String(d));
+});
+
+t.test('the two wait styles are compared once per 256 synchronous reads; syncSpinUs 0 never spins', { skip: skipSync }, async (t) => {
+  const b = await standIn(t, { syncReadMs: 5000 });
+  t.equal(b.syncStats().spinning, true, 'spinning first');
+  const values = new Set<unknown>();
+  for (let i = 0; i < 300; i++) values.add((await b.readAttributes(['x']))[0]!.value);
+  t.same([...values], [1.5], 'every read answered right');
+  const s = b.syncStats();
+  t.equal(s.syncReads, 300, 'every read synchronous, whichever the style');
+  t.ok(s.styleSwitches <= 2, `at most one switch per comparison (${s.styleSwitches})`);
+  const c = await standIn(t, { syncReadMs: 5000, syncSpinUs: 0 });
+  for (let i = 0; i < 40; i++) await c.readAttributes(['x']);
+  t.match(c.syncStats(), { syncReads: 40, spinning: false, styleSwitches: 0 });
 });
 
 t.test('sync options are checked', async (t) => {
