@@ -10,8 +10,21 @@
  * (everything else as JSON); one timer per backend sweeps every call's deadline instead of a
  * timer per call; the lines travel over two named pipes (`transport: 'fifo'`, the default on
  * Linux) rather than the unix socketpair Node gives a child's stdio, which costs more per round
- * trip; stdin stays open as the process's lifeline. Figures: docs/STATUS.md (Tango), `npm run
- * bench -- tango`.
+ * trip; stdin stays open as the process's lifeline.
+ *
+ * Reads wait for their reply on the JS thread (`syncReadMs`, default 20 ms; FIFO transport on
+ * Linux) when no other call is in flight: the request is written at once, then the reply FIFO
+ * is read directly (libc read/poll through koffi) instead of going back to the event loop, which
+ * saves the wake-up of a sleeping Node process and a turn of the loop per read. The wait either
+ * spins (non-blocking reads for up to `syncSpinUs`, then poll(2)) or sleeps in poll(2) at once;
+ * the backend times both on a few reads of every 256 and keeps the faster (spinning wins on an
+ * idle machine and loses when other processes keep the cores busy). Every byte read this way goes
+ * through the same decoder and line parser as the stream's, so event lines and replies keep
+ * their order; bytes can only be taken while JS runs, when the stream is not reading. A read that
+ * hits the budget continues asynchronously (the stream reads its reply; the caller's timeout is
+ * unchanged) and reads stay asynchronous for `syncBackoffMs`; reads slower than `syncSlowMs`
+ * (median of 8) go asynchronous for 2 s, so a slow or distant device does not hold the event loop.
+ * Figures: docs/STATUS.md (Tango), `npm run bench -- tango`.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -444,7 +457,7 @@ export class TangoSidecarBackend implements TangoBackend {
   #request(op: string, fields: Record<string, unknown>, what: string, options: TangoCallOptions = {}, compactRead?: string, decode?: (raw: unknown) => unknown, sync = false): Promise<unknown> {
     if (this.#closed) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     const out = this.#out;
-    if (!out) return this.#startThenRequest(op, fields, what, options, compactRead, decode);
+    if (!out) return this.#startThenRequest(op, fields, what, options, compactRead, decode, sync);
     const timeoutMs = options.timeoutMs ?? this.#o.timeoutMs;
     if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) {
       return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be a finite number > 0' }));
@@ -563,7 +576,7 @@ export class TangoSidecarBackend implements TangoBackend {
   }
 
   /** No process is running: start one (a connect) or restart and reconnect (any other call), then send. */
-  async #startThenRequest(op: string, fields: Record<string, unknown>, what: string, options: TangoCallOptions, compactRead?: string, decode?: (raw: unknown) => unknown): Promise<unknown> {
+  async #startThenRequest(op: string, fields: Record<string, unknown>, what: string, options: TangoCallOptions, compactRead?: string, decode?: (raw: unknown) => unknown, sync = false): Promise<unknown> {
     if (op !== 'connect') {
       if (!this.#address) throw new InvalidStateError(`${this.#device}: not connected`);
       if (!this.#o.autoRestart) throw new DisconnectedError({ device: this.#device, detail: 'sidecar process is not running' });
@@ -573,7 +586,7 @@ export class TangoSidecarBackend implements TangoBackend {
       }));
     } else await this.#ensureStarted();
     if (!this.#out) throw new DisconnectedError({ device: this.#device, detail: 'sidecar process is not running' });
-    return this.#request(op, fields, what, options, compactRead, decode);
+    return this.#request(op, fields, what, options, compactRead, decode, sync);
   }
 
   async #ensureStarted(): Promise<void> {
