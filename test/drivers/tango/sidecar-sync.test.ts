@@ -233,4 +233,7 @@ t.test('sync options are checked', async (t) => {
   for (const [k, v] of [['syncReadMs', -1], ['syncReadMs', Number.NaN], ['syncBackoffMs', Infinity], ['syncSlowMs', -0.5], ['syncSpinUs', Number.NaN]] as const) {
     t.throws(() => new TangoSidecarBackend({ [k]: v }), InvalidInputError, `${k} ${v}`);
   }
+  t.equal(new TangoSidecarBackend({ transport: 'stdio' }).syncReadMs, 0, 'stdio: always asynchronous');
+  t.equal(new TangoSidecarBackend({ syncReadMs: 0 }).syncReadMs, 0);
+  if (!skipSync) t.equal(new TangoSidecarBackend({}).syncReadMs, 20, 'default 20 ms with FIFOs on Linux');
 });
