@@ -536,7 +536,7 @@ export class TangoSidecarBackend implements TangoBackend {
         if (!this.#pending.has(id)) break;
         continue;
       }
-      if (this.#repFd !== fd) return; // closed by a listener
+      if (this.#repFd !== fd || !this.#pending.has(id)) return; // a listener closed the backend
       const now = performance.now();
       if (now >= end) {
         st.syncMisses++;

@@ -53,7 +53,7 @@ t.test('against TangoTest: a synchronous read returns the value written; syncRea
  * the reading; `slow` → the reading after 400 ms; `die` → SIGKILL itself; `half` → the first part
  * of such an event (cut inside `é`), 400 ms later the rest and the reading; subscribing to `tail`
  * answers, then sends the first part of such an event, whose rest comes before the reply to a read
- * of `rest`; anything else: no answer.
+ * of `rest`; `evonly` → one change event and no reply; anything else: no answer.
  */
 const STAND_IN = `#!/usr/bin/python3
 import json, os, signal, sys, threading, time
@@ -96,6 +96,8 @@ for raw in src:
         os.write(out, split[:cut]); time.sleep(0.4); os.write(out, split[cut:] + reply)
     elif name == "rest":
         os.write(out, split[cut:] + reply)
+    elif name == "evonly":
+        os.write(out, line({"ev": 1, "r": reading("counter", 7)}))
     elif name == "slow":
         time.sleep(0.4); os.write(out, reply)
     elif name == "die":
@@ -186,6 +188,14 @@ t.test('a read made from a listener during a synchronous read goes asynchronous 
   const [x] = (await inner[0]) as Array<{ value: unknown }>;
   t.equal(x!.value, 1.5, 'the inner read resolved');
   t.match(b.syncStats(), { syncReads: 1, syncMisses: 0, slowOffs: 0 }, 'only the outer read was synchronous');
+});
+
+t.test('a listener closing the backend during a synchronous read ends the wait at once', { skip: skipSync }, async (t) => {
+  const b = await standIn(t, { syncReadMs: 60000 });
+  await b.subscribe('counter', () => void b.close());
+  const e = await b.readAttributes(['evonly']).catch((x: unknown) => x);
+  t.type(e, DisconnectedError, String(e));
+  t.match(b.syncStats(), { syncMisses: 0 }, 'the wait did not run to its budget');
 });
 
 t.test('a frozen sidecar gives a TimeoutError at the caller\'s limit; a dead one a DisconnectedError', { skip: skipSync }, async (t) => {
