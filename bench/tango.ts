@@ -3,13 +3,16 @@
  *
  * 1. Sequential attribute reads per second (`double_scalar`): PyTango in-process (a Python
  *    process timing `DeviceProxy.read_attribute` loops on command, the baseline) against labrig's
- *    sidecar backend (`readAttributes`, FIFO transport, the default, and stdio) and a TangoDevice
- *    signal (`getValue`, the same through the bridge). Goal: sidecar ≤ 100 µs per read. A JSON
+ *    sidecar backend (`readAttributes`: FIFO transport with the default `syncReadMs` 20, i.e. the
+ *    reply awaited on the JS thread; the same with `syncReadMs` 0, every reply through the event
+ *    loop; stdio, always through the event loop) and a TangoDevice signal (`getValue`, the
+ *    default backend through the bridge). Goal: sidecar ≤ 100 µs per read. A JSON
  *    line echoed by a Python process (no Tango) over stdio (Node's socketpair) and over two FIFOs
  *    shows the IPC floor a pipe sidecar cannot go below on this machine. The rows are measured
  *    in interleaved rounds (each row once per round, each round starting one row later), and each
  *    row reports the median round, so that load from other processes hits every row alike; the load average is
- *    printed with the figures.
+ *    printed with the figures, and so is the Node process's CPU time per read (the synchronous
+ *    wait spins for up to 2 ms before it sleeps: faster, at the price of a busy core).
  * 2. Sidecar startup: spawn → PyTango imported, and spawn → device described (connect).
  * 3. Change-event delivery latency: the event server's `counter` ticking every 20 ms; latency =
  *    arrival time − the event's server timestamp (same host clock), for PyTango's callback
@@ -198,42 +201,61 @@ export async function benchTango(): Promise<void> {
     header(`tango: sequential reads of double_scalar from TangoTest (${rounds} interleaved rounds of ${n} reads per row; load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
     const py = await pyReader(tt.address);
     closers.unshift(() => py.close());
-    const backends = { fifo: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'fifo' }), stdio: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'stdio' }) };
+    const backends = {
+      fifo: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'fifo' }),
+      async: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'fifo', syncReadMs: 0 }),
+      stdio: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'stdio' }),
+    };
     for (const b of Object.values(backends)) {
       closers.unshift(() => b.close());
       await b.connect(parseTangoAddress(tt.address), { timeoutMs: 30000 });
     }
-    const dev = await connectTangoDevice(new TangoSidecarBackend({ timeoutMs: 5000 }), parseTangoAddress(tt.address), undefined, { connectTimeoutMs: 30000 });
+    const devBackend = new TangoSidecarBackend({ timeoutMs: 5000 });
+    const dev = await connectTangoDevice(devBackend, parseTangoAddress(tt.address), undefined, { connectTimeoutMs: 30000 });
     closers.unshift(() => dev.close());
     const sig = dev.signals['double_scalar']!;
     const echoes = { stdio: await pyEcho('stdio'), fifo: await pyEcho('fifo') };
     for (const e of Object.values(echoes)) closers.unshift(() => e.close());
     const rows: Array<[string, (n: number) => Promise<number>]> = [
       ['PyTango in-process read_attribute (baseline)', (k) => py.run(k)],
-      ['labrig sidecar readAttributes (fifo)', (k) => usPer(() => backends.fifo.readAttributes(['double_scalar']), k)],
-      ['labrig sidecar readAttributes (stdio)', (k) => usPer(() => backends.stdio.readAttributes(['double_scalar']), k)],
+      ['labrig sidecar read (fifo, sync wait)', (k) => usPer(() => backends.fifo.readAttributes(['double_scalar']), k)],
+      ['labrig sidecar read (fifo, syncReadMs 0)', (k) => usPer(() => backends.async.readAttributes(['double_scalar']), k)],
+      ['labrig sidecar read (stdio)', (k) => usPer(() => backends.stdio.readAttributes(['double_scalar']), k)],
       ['labrig TangoDevice signal getValue (fifo)', (k) => usPer(() => sig.getValue(), k)],
       ['pipe echo node ↔ python, stdio (no Tango)', (k) => usPer(() => echoes.stdio.once(), k)],
       ['pipe echo node ↔ python, fifo (no Tango)', (k) => usPer(() => echoes.fifo.once(), k)],
     ];
     const per: number[][] = rows.map(() => []);
+    const cpu: number[][] = rows.map(() => []);
     for (const [, f] of rows) await f(300); // warm-up
+    for (const b of [backends.fifo, devBackend]) b.syncStats(true);
     // Each round starts one row later, so no row always follows the same one.
     for (let r = 0; r < rounds; r++) {
       for (let j = 0; j < rows.length; j++) {
         const i = (j + r) % rows.length;
+        const c0 = process.cpuUsage();
         per[i]!.push(await rows[i]![1](n));
+        const c = process.cpuUsage(c0);
+        cpu[i]!.push((c.user + c.system) / n);
       }
     }
     const med = per.map((xs) => stats(xs).median);
+    const cpuMed = cpu.map((xs) => stats(xs).median);
     const base = 1e6 / med[0]!;
     for (const [i, [name]] of rows.entries()) row(name, 1e6 / med[i]!, i === 0 ? undefined : 'PyTango', i === 0 ? undefined : base);
     console.log(`  ${'addon'.padEnd(44)} ${addonAvailable() ? 'built: see npm run bench -- tango-addon' : 'not built (native/tango)'}`);
     const us = (i: number): string => `${med[i]!.toFixed(1)} µs`;
     const sidecarUs = med[1]!;
+    const sync = backends.fifo.syncStats();
+    const syncSig = devBackend.syncStats();
     console.log(
-      `  per read (median round): PyTango ${us(0)}, sidecar fifo ${us(1)}, stdio ${us(2)}, signal ${us(3)}; echo stdio ${us(4)}, fifo ${us(5)}; ` +
-        `above PyTango + fifo echo: ${(sidecarUs - med[0]! - med[5]!).toFixed(1)} µs; goal sidecar ≤ 100 µs: ${sidecarUs <= 100 ? 'met' : 'NOT met'}; load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+      `  per read (median round): PyTango ${us(0)}, sidecar fifo ${us(1)} (syncReadMs 0: ${us(2)}), stdio ${us(3)}, signal ${us(4)}; echo stdio ${us(5)}, fifo ${us(6)}; ` +
+        `above PyTango + fifo echo: ${(sidecarUs - med[0]! - med[6]!).toFixed(1)} µs; goal sidecar ≤ 100 µs: ${sidecarUs <= 100 ? 'met' : 'NOT met'}; load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    );
+    console.log(
+      `  Node CPU per read (median round): sidecar fifo sync wait ${cpuMed[1]!.toFixed(1)} µs, syncReadMs 0 ${cpuMed[2]!.toFixed(1)} µs; ` +
+        `sync path: ${sync.syncReads} reads, ${sync.syncMisses} over budget, ${sync.slowOffs} slow-device offs, ending ${sync.spinning ? 'spinning' : 'in poll(2)'} after ${sync.styleSwitches} style switches ` +
+        `(signal's backend: ${syncSig.syncReads} / ${syncSig.syncMisses} / ${syncSig.slowOffs}, ${syncSig.spinning ? 'spinning' : 'poll'}, ${syncSig.styleSwitches})`,
     );
 
     header('tango: sidecar startup (3 starts)');

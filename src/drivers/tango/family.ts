@@ -69,7 +69,7 @@ export const TANGO_DEVICE_PARAMS = {
   pollMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 500, doc: 'polling period of attributes whose server pushes no change events' },
   resubscribeMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 1000, doc: 'delay between resubscription attempts after the event channel failed' },
   read: { type: 'list', items: { type: 'string', doc: 'attribute name' }, doc: 'attributes the device reads in a plan (default: State only)' },
-  syncReadMs: { type: 'integer', min: 0, max: 60000, units: 'ms', doc: 'backend=addon only: the longest one read made on the JS thread may block the event loop (default 20; 0: every read through the worker thread; decision 0017)' },
+  syncReadMs: { type: 'integer', min: 0, max: 60000, units: 'ms', doc: 'the longest one read may block the event loop: the addon reads on the JS thread, the sidecar waits for the reply there (default 20; 0: every read asynchronous, through the addon\'s worker thread or the event loop; decision 0017)' },
 } as const satisfies ParamSchema;
 
 /** Options of the Tango family. */
@@ -81,22 +81,16 @@ export interface TangoFamilyOptions {
   syncReadMs?: number;
 }
 
-/** Refuse `syncReadMs` for a backend other than the addon (it would be ignored). */
-function checkAddonOnly(choice: 'auto' | 'sidecar' | 'addon', syncReadMs: number | undefined): void {
-  if (syncReadMs !== undefined && choice !== 'addon') throw new InvalidInputError({ what: "parameter 'syncReadMs'", value: syncReadMs, reason: `applies to backend=addon only (backend is ${choice})` });
-}
-
 /**
  * Make the backend `choice` names (auto: the sidecar; the addon only when named, see the module
- * notes). `syncReadMs` is the addon's (see `AddonOptions`).
+ * notes). `syncReadMs` goes to either (`AddonOptions`, `SidecarOptions`).
  */
 export async function tangoBackendFor(choice: 'auto' | 'sidecar' | 'addon' = 'auto', timeoutMs?: number, syncReadMs?: number): Promise<TangoBackend> {
   if (choice === 'addon') {
     return (await import('./addon.js')).loadAddonBackend({ ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(syncReadMs === undefined ? {} : { syncReadMs }) });
   }
-  checkAddonOnly(choice, syncReadMs);
   const { TangoSidecarBackend } = await import('./sidecar.js');
-  return new TangoSidecarBackend(timeoutMs === undefined ? {} : { timeoutMs });
+  return new TangoSidecarBackend({ ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(syncReadMs === undefined ? {} : { syncReadMs }) });
 }
 
 /** The Tango family descriptor (see the module notes). */
@@ -106,7 +100,6 @@ export const tangoFamily = defineFamily<TangoFamilyOptions, TangoDevice>({
   schemes: [{ scheme: 'tango', transport: tangoTransport, example: 'tango://tango-db:10000/sys/tg_test/1' }],
   params: TANGO_DEVICE_PARAMS,
   check(o) {
-    checkAddonOnly(o.backend ?? 'auto', o.syncReadMs);
     for (const r of o.read ?? []) {
       if (typeof r !== 'string' || r === '') throw new InvalidInputError({ what: "parameter 'read'", value: r, reason: 'attribute names must be non-empty strings' });
     }

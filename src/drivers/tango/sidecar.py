@@ -140,7 +140,7 @@ FAST = {ty: ('"%s"' % ty, enc) for ty, enc in (
     (T.DevShort, jint), (T.DevUShort, jint), (T.DevLong, jint), (T.DevULong, jint), (T.DevLong64, jint),
     (T.DevULong64, jint), (T.DevUChar, jint), (T.DevBoolean, jbool), (T.DevString, jstr))}
 FAST[T.DevState] = ('"DevState"', lambda v: '"%s"' % v)
-NAMES = {}  # attribute name → its JSON string
+NAMES = {}  # attribute name → (its JSON string, whether it is a scalar): formats do not change at run time
 
 
 def read_reply(rid, a):
@@ -148,16 +148,17 @@ def read_reply(rid, a):
     FAST type, through enc_reading and json.dumps for anything else."""
     fast = FAST.get(a.type)
     v = a.value
-    if fast is None or a.data_format != SCALAR or v is None or a.has_failed or a.quality == INVALID:
+    name = a.name
+    known = NAMES.get(name)
+    if known is None:
+        known = NAMES[name] = (json.dumps(name), a.data_format == SCALAR)
+    q = a.quality
+    if fast is None or not known[1] or v is None or q == INVALID:
         return (json.dumps({"id": rid, "ok": True, "result": [enc_reading(a)]}, separators=(",", ":"), allow_nan=False) + "\n").encode()
     ty, enc = fast
-    name = a.name
-    n = NAMES.get(name)
-    if n is None:
-        n = NAMES[name] = json.dumps(name)
     w = a.w_value
     return ('{"id":%d,"ok":true,"result":[{"n":%s,"v":%s,"t":%s,"q":"%s","ty":%s,"f":"SCALAR","sh":[]%s}]}\n' % (
-        rid, n, enc(v), jfloat(a.time.totime()), QNAME[a.quality], ty, "" if w is None else ',"w":' + enc(w))).encode()
+        rid, known[0], enc(v), jfloat(a.time.totime()), QNAME[q], ty, "" if w is None else ',"w":' + enc(w))).encode()
 
 
 def enc_any_array(v, ty, image):
@@ -274,6 +275,7 @@ class Sidecar:
     def __init__(self):
         self.dev = None
         self.timeout = None
+        self.timeout_raw = None  # the compact read's last TIMEOUT field (bytes), while it is the proxy's
         self.subs = {}
         self.formats = {}
         self.cmds = {}
@@ -281,6 +283,7 @@ class Sidecar:
     def set_timeout(self, ms):
         # The caller's timer is the one that fires (TimeoutError); the proxy waits a little longer
         # so that a late reply is dropped by the caller instead of racing it.
+        self.timeout_raw = None
         if ms and ms != self.timeout and self.dev is not None:
             self.dev.set_timeout_millis(int(ms) + 500)
             self.timeout = ms
@@ -369,16 +372,30 @@ def serve_json(sc, line):
         send({"id": rid, "ok": False, "error": enc_error(e)})
 
 
+NUMPY = tango.ExtractAs.Numpy
+
+
 def serve_read(sc, line):
-    """The compact read `r ID TIMEOUT NAME`."""
+    """The compact read `r ID TIMEOUT NAME`. Calls DeviceProxy._read_attribute, what
+    read_attribute calls through PyTango's green-mode wrapper (~1 µs less per read), and raises
+    the same DevFailed for a failed read."""
     rid = None
     try:
         _, rid, ms, name = line.split()
         rid = int(rid)
         if sc.dev is None:
             raise ValueError("not connected")
-        sc.set_timeout(float(ms))
-        write_all(read_reply(rid, sc.dev.read_attribute(name.decode())))
+        if ms != sc.timeout_raw:
+            sc.set_timeout(float(ms))
+            sc.timeout_raw = ms
+        a = sc.dev._read_attribute(name.decode(), NUMPY)
+        if a.has_failed:
+            raise tango.DevFailed(*a.get_err_stack())
+        data = read_reply(rid, a)
+        with LOCK:
+            n = os.write(OUT_FD, data)
+        if n < len(data):
+            write_all(data[n:])
     except Exception as e:
         send({"id": rid, "ok": False, "error": enc_error(e)})
 

@@ -5,6 +5,7 @@
 import t from 'tap';
 import { InvalidInputError, UnsupportedError } from '../../../src/core/errors.js';
 import { mockFamily, resolveTarget } from '../../../src/drivers/family.js';
+import { TangoSidecarBackend } from '../../../src/drivers/tango/sidecar.js';
 import { addonAvailable, openTangoDevice, tangoBackendFor, tangoFamily, type TangoUriAddress } from '../../../src/drivers/tango/index.js';
 
 async function caught(p: Promise<unknown>): Promise<unknown> {
@@ -18,15 +19,17 @@ t.test('URI and options through the one schema', async (t) => {
   t.equal(a.timeoutMs, 900);
   t.same(options, { backend: 'sidecar', pollMs: 250, read: ['double_scalar'] });
   t.same(resolveTarget(tangoFamily, 'tango://127.0.0.1:1/a/b/c?backend=addon&syncReadMs=0').options, { backend: 'addon', syncReadMs: 0 }, 'syncReadMs goes with the addon');
-  t.type(await caught(tangoBackendFor('sidecar', undefined, 5)), InvalidInputError, 'tangoBackendFor refuses syncReadMs for the sidecar');
+  t.same(resolveTarget(tangoFamily, 'tango://127.0.0.1:1/a/b/c?syncReadMs=5').options, { syncReadMs: 5 }, 'and with the sidecar');
+  const sc = await tangoBackendFor('sidecar', undefined, 0);
+  t.same([sc.kind, (sc as TangoSidecarBackend).syncReadMs], ['sidecar', 0], 'tangoBackendFor passes syncReadMs to the sidecar');
+  await sc.close();
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
     ['tango://127.0.0.1:1/a/b/c?backend=corba#dbase=no', {}, /backend/],
     ['tango://127.0.0.1:1/a/b/c?frob=1', {}, /frob/],
     ['tango://127.0.0.1:1/a/b/c?pollMs=1', {}, /pollMs/],
     ['tango://127.0.0.1:1/a/b/c#dbase=no?backend=sidecar', {}, /parameters go before the fragment/],
     ['tango://127.0.0.1:1/a/b', {}, /domain\/family\/member/],
-    ['tango://127.0.0.1:1/a/b/c?syncReadMs=5', {}, /syncReadMs.*backend=addon only \(backend is auto\)/],
-    ['tango://127.0.0.1:1/a/b/c?backend=sidecar', { syncReadMs: 0 }, /syncReadMs.*backend=addon only \(backend is sidecar\)/],
+    ['tango://127.0.0.1:1/a/b/c?backend=sidecar&syncReadMs=60001', {}, /syncReadMs/],
     ['tango://127.0.0.1:1/a/b/c?backend=addon&syncReadMs=-1', {}, /syncReadMs/],
     ['tango://127.0.0.1:1/a/b/c?backend=addon&syncReadMs=fast', {}, /syncReadMs/],
   ];
