@@ -32,10 +32,12 @@
  * prefer `?backend=sidecar` where event servers restart while subscribed.
  * @module
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { DisconnectedError, InvalidInputError, TimeoutError, UnsupportedError } from '../../core/errors.js';
+import type { HostMessage, HostRequest } from './addon-event-host.js';
 import type { TangoAddress, TangoBackend, TangoCallOptions, TangoCommandValue, TangoDeviceInfo, TangoEvent, TangoReading, TangoValue } from './backend.js';
 import { TangoError } from './errors.js';
 import { devFailedError, type AttributeListener, type PendingCall } from './protocol.js';
@@ -175,6 +177,66 @@ export interface AddonOptions {
    * make in parallel.
    */
   syncSlowMs?: number;
+  /**
+   * Where change-event subscriptions live: `host` (default) in a supervised child process (the
+   * event host, see the module notes), so that cppTango 9.3's crash after a lost event channel
+   * ends that process, not this one; `inprocess` through this process's own proxy (no IPC hop,
+   * but a subscribed server that restarts can crash this process; for measurements).
+   */
+  events?: 'host' | 'inprocess';
+  /** Limit of starting the event host (fork, load the addon, open its proxy), ms (default 20000). */
+  eventHostStartMs?: number;
+}
+
+/**
+ * Reasons of an event error meaning the event channel itself is lost (the server stopped or
+ * restarted): after one, the event host that delivered it is retired (killed) before anything
+ * else goes through its event consumer.
+ */
+export const CHANNEL_LOSS_REASONS: readonly string[] = [
+  'API_EventTimeout',
+  'API_CantConnectToDevice',
+  'API_CommunicationFailed',
+  'API_DeviceNotExported',
+  'API_CorbaException',
+  'API_ZmqFailed',
+];
+
+/** The event host's entry file, next to this module and with its extension (`.ts` under tsx, `.js` in dist). */
+const HOST_FILE = fileURLToPath(new URL(`./addon-event-host${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+/** How long a killed event host is waited for, ms. */
+const HOST_EXIT_WAIT_MS = 5000;
+
+/**
+ * Node options of the event host: none for the compiled file; for the `.ts` source, the tsx
+ * loader this process runs with (`--import tsx`, as tests do), or tsx resolved from here.
+ */
+function hostExecArgv(): string[] {
+  if (!HOST_FILE.endsWith('.ts')) return [];
+  const a = process.execArgv;
+  const out: string[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (/^(--import|--loader|--experimental-loader|--require|-r)$/.test(x) && /tsx/.test(a[i + 1] ?? '')) out.push(x, a[++i]!);
+    else if (/^--(import|loader|experimental-loader|require)=.*tsx/.test(x)) out.push(x);
+  }
+  return out.length > 0 ? out : ['--import', import.meta.resolve('tsx')];
+}
+
+/** One event host process (one "generation"): its subscriptions and calls in flight. */
+interface EventHost {
+  readonly child: ChildProcess;
+  /** Settles once the host listens and its proxy is open (bounded by `eventHostStartMs`). */
+  ready: Promise<void>;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<void>;
+  readonly subs: Set<number>;
+  readonly pending: Map<number, PendingCall>;
+  starting: boolean;
+  /** Retired, stopped or dead: nothing more is sent to it or taken from it. */
+  gone: boolean;
+  onReady?: () => void;
 }
 
 /** How long reads go through the worker after a synchronous read timed out, at most. */
@@ -185,7 +247,8 @@ const SYNC_SLOW_OFF_MS = 2_000;
 const SYNC_WINDOW = 8;
 
 type Pending = PendingCall;
-type Sub = AttributeListener;
+/** A subscription: in-process ones have no `host`; `live` once its subscribe resolved. */
+type Sub = AttributeListener & { host?: EventHost; live?: boolean };
 
 type NativeError =
   | { kind: 'DevFailed'; levels: Array<{ reason: string; desc: string; origin: string; severity: string }> }
@@ -220,6 +283,13 @@ export class TangoAddonBackend implements TangoBackend {
   #refs = 0;
   #closed = false;
   #device = 'tango addon';
+  readonly #events: 'host' | 'inprocess';
+  readonly #hostStartMs: number;
+  #tangoName: string | undefined;
+  /** The event host new subscriptions go to (undefined: none yet, or the last one was retired). */
+  #host: EventHost | undefined;
+  /** Every event host not yet exited (the current one and those being killed). */
+  readonly #hosts = new Set<EventHost>();
 
   /** A backend; throws {@link TangoAddonUnavailableError} at once when the addon is not built. */
   constructor(options: AddonOptions = {}) {
@@ -235,6 +305,12 @@ export class TangoAddonBackend implements TangoBackend {
     const syncBackoffMs = options.syncBackoffMs ?? 1000;
     if (!(syncBackoffMs >= 0) || !Number.isFinite(syncBackoffMs)) throw new InvalidInputError({ what: 'tango addon syncBackoffMs', value: syncBackoffMs, reason: 'must be a number of ms ≥ 0' });
     this.#syncBackoffFirstMs = this.#syncBackoffMs = syncBackoffMs;
+    const events = options.events ?? 'host';
+    if (events !== 'host' && events !== 'inprocess') throw new InvalidInputError({ what: 'tango addon events', value: events, reason: "must be 'host' or 'inprocess'" });
+    this.#events = events;
+    const hostStartMs = options.eventHostStartMs ?? 20000;
+    if (!(hostStartMs > 0) || !Number.isFinite(hostStartMs)) throw new InvalidInputError({ what: 'tango addon eventHostStartMs', value: hostStartMs, reason: 'must be a number of ms > 0' });
+    this.#hostStartMs = hostStartMs;
     const mod = loadTangoAddon();
     this.#dev = new mod.Device((kind, id, ok, value) => this.#dispatch(kind, id, ok, value));
   }
@@ -300,6 +376,7 @@ export class TangoAddonBackend implements TangoBackend {
 
   async connect(address: TangoAddress, options: TangoCallOptions = {}): Promise<TangoDeviceInfo> {
     this.#device = address.device;
+    this.#tangoName = address.tangoName;
     const timeoutMs = options.timeoutMs ?? Math.max(this.#timeoutMs, 10000);
     return this.#call<TangoDeviceInfo>(`connect ${address.tangoName}`, { timeoutMs }, (d, id) =>
       // The proxy's per-call limit stays the backend default; `timeoutMs` bounds the whole connect.
@@ -361,6 +438,251 @@ export class TangoAddonBackend implements TangoBackend {
   }
 
   async subscribe(attribute: string, cb: (event: TangoEvent) => void, options?: TangoCallOptions): Promise<() => Promise<void>> {
+    if (this.#events === 'inprocess') return this.#subscribeInProcess(attribute, cb, options);
+    if (this.#closed || !this.#dev) throw new DisconnectedError({ device: this.#device, detail: 'backend closed' });
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    if (!(timeoutMs > 0)) throw new InvalidInputError({ what: `subscribe ${attribute} timeoutMs`, value: timeoutMs, reason: 'must be > 0' });
+    const tangoName = this.#tangoName;
+    if (tangoName === undefined) throw new DisconnectedError({ device: this.#device, detail: 'not connected (connect() first)' });
+    const host = this.#host ?? (this.#host = this.#startHost(tangoName));
+    const sub = this.#nextSub++;
+    // Registered before the call: cppTango delivers the first event (current value) inside it.
+    const entry: Sub = { attr: attribute, cb, host };
+    this.#subs.set(sub, entry);
+    host.subs.add(sub);
+    this.#hostRef(host);
+    try {
+      await host.ready;
+      await this.#hostCall(host, `subscribe ${attribute}`, timeoutMs, (id) => ({ op: 'subscribe', id, attr: attribute, sub, ms: Math.ceil(timeoutMs) + 500 }));
+    } catch (e) {
+      if (this.#subs.get(sub) === entry) {
+        this.#subs.delete(sub);
+        host.subs.delete(sub);
+        if (host.subs.size === 0) this.#stopHost(host);
+        // A subscribe that timed out may still be made later: undo it (the host's calls run in order).
+        else if (!host.gone) this.#hostSend(host, { op: 'unsubscribe', id: 0, sub });
+        this.#hostRef(host);
+      }
+      throw e;
+    }
+    entry.live = true;
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      // Gone with its host (retired after a lost channel, died) or closed: nothing to undo.
+      if (this.#subs.get(sub) !== entry) return;
+      this.#subs.delete(sub);
+      host.subs.delete(sub);
+      this.#hostRef(host);
+      // The last one leaving stops the host: the process's end is every unsubscription at once.
+      if (host.subs.size === 0) return this.#stopHost(host);
+      await this.#hostCall(host, `unsubscribe ${attribute}`, this.#timeoutMs, (id) => ({ op: 'unsubscribe', id, sub })).catch(() => undefined);
+    };
+  }
+
+  /** The pid of the current event host process (undefined when none runs). */
+  get eventHostPid(): number | undefined {
+    const h = this.#host;
+    return h && !h.gone ? h.child.pid : undefined;
+  }
+
+  /** Fork an event host for `tangoName`; `ready` settles once its proxy is open (or it failed). */
+  #startHost(tangoName: string): EventHost {
+    let markExited!: () => void;
+    const exited = new Promise<void>((r) => (markExited = r));
+    const child = fork(HOST_FILE, [resolvedAddonPath()], {
+      execArgv: hostExecArgv(),
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    const host: EventHost = { child, ready: Promise.resolve(), exited, subs: new Set(), pending: new Map(), starting: true, gone: false };
+    this.#hosts.add(host);
+    let exitText = '';
+    const onExit = (why: string): void => {
+      exitText ||= why;
+      this.#hosts.delete(host);
+      markExited();
+      this.#retire(host, `the event host process ${exitText}`);
+    };
+    child.on('exit', (code, signal) => onExit(signal ? `was killed (${signal})` : `exited (code ${code})`));
+    child.on('error', (e) => {
+      // Spawning failed (no 'exit' then) or a send failed (the exit follows).
+      if (child.pid === undefined) onExit(`could not start: ${e.message}`);
+    });
+    child.on('message', (m: HostMessage) => this.#hostMessage(host, m));
+    const limit = this.#hostStartMs;
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TimeoutError({ operation: `${this.#device}: start the event host`, afterMs: limit })), limit);
+      host.onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new DisconnectedError({ device: this.#device, detail: `the event host process ${exitText} while starting` }));
+      });
+    }).then(() => this.#hostCall(host, `connect the event host to ${tangoName}`, limit, (id) => ({ op: 'connect', id, name: tangoName, ms: this.#timeoutMs + 500 })));
+    host.ready = started.then(
+      () => {
+        host.starting = false;
+        this.#hostRef(host);
+      },
+      (e: unknown) => {
+        host.starting = false;
+        this.#stopHost(host);
+        throw e;
+      },
+    );
+    host.ready.catch(() => undefined); // awaited by each subscribe; not unhandled when none waits
+    this.#hostRef(host);
+    return host;
+  }
+
+  /** Keep the event loop alive through the host while it starts, has calls in flight or subscriptions. */
+  #hostRef(host: EventHost): void {
+    const busy = !host.gone && (host.starting || host.subs.size > 0 || host.pending.size > 0);
+    if (busy) {
+      host.child.ref();
+      host.child.channel?.ref();
+    } else {
+      host.child.unref();
+      host.child.channel?.unref();
+    }
+  }
+
+  #hostSend(host: EventHost, req: HostRequest, onError?: (e: Error) => void): void {
+    try {
+      host.child.send(req, (e) => {
+        if (e) onError?.(e);
+      });
+    } catch (e) {
+      onError?.(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  #hostCall(host: EventHost, what: string, timeoutMs: number, req: (id: number) => HostRequest): Promise<void> {
+    if (host.gone) return Promise.reject(new DisconnectedError({ device: this.#device, detail: `${what}: the event host was retired` }));
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!host.pending.delete(id)) return;
+        this.#hostRef(host);
+        reject(new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: timeoutMs }));
+      }, timeoutMs);
+      host.pending.set(id, { resolve: () => resolve(), reject, what, timer });
+      this.#hostRef(host);
+      this.#hostSend(host, req(id), (e) => {
+        if (!host.pending.delete(id)) return;
+        clearTimeout(timer);
+        this.#hostRef(host);
+        reject(new DisconnectedError({ device: this.#device, detail: `${what}: cannot reach the event host (${e.message})` }));
+      });
+    });
+  }
+
+  #hostMessage(host: EventHost, m: HostMessage): void {
+    if (host.gone) return; // a retired generation: its late replies and events are dropped
+    if (m.k === 2) return host.onReady?.();
+    if (m.k === 0) {
+      const p = host.pending.get(m.id);
+      if (!p) return; // timed out earlier
+      host.pending.delete(m.id);
+      clearTimeout(p.timer);
+      this.#hostRef(host);
+      if (m.ok) p.resolve(undefined);
+      else p.reject(this.#error(p.what, m.v as NativeError));
+      return;
+    }
+    const sub = this.#subs.get(m.id);
+    if (!sub || sub.host !== host) return;
+    if (m.ok) return sub.cb({ reading: m.v as TangoReading });
+    const err = m.v as NativeError;
+    const error = this.#error(`change event of ${sub.attr}`, err);
+    if (err.kind === 'DevFailed' && err.levels.some((l) => CHANNEL_LOSS_REASONS.includes(l.reason))) {
+      // Retired before the caller hears of it: its unsubscribe is then a no-op and its next
+      // subscribe starts a fresh host, so neither runs through the poisoned event consumer.
+      this.#retire(host, `the event host was retired after ${sub.attr}'s event channel was lost (${err.levels[0]?.reason ?? 'error'})`, m.id, error);
+    } else sub.cb({ error });
+  }
+
+  /**
+   * End `host`'s generation: calls in flight reject, every subscription on it gets one error event
+   * (`first` its own error, the others a DisconnectedError saying `why`) and is dropped, and the
+   * process is killed. No-op when already gone.
+   */
+  #retire(host: EventHost, why: string, first?: number, firstError?: Error): void {
+    if (host.gone) return;
+    host.gone = true;
+    if (this.#host === host) this.#host = undefined;
+    for (const [id, p] of host.pending) {
+      clearTimeout(p.timer);
+      host.pending.delete(id);
+      p.reject(new DisconnectedError({ device: this.#device, detail: `${p.what}: ${why}` }));
+    }
+    // Subscriptions still being made hear of it as their subscribe's rejection instead.
+    const victims: Array<[number, Sub]> = [];
+    for (const id of host.subs) {
+      const s = this.#subs.get(id);
+      if (s && s.host === host && s.live) {
+        this.#subs.delete(id);
+        victims.push([id, s]);
+      }
+    }
+    host.subs.clear();
+    this.#hostRef(host);
+    this.#kill(host);
+    victims.sort(([a], [b]) => (a === first ? -1 : b === first ? 1 : 0));
+    for (const [id, s] of victims) {
+      try {
+        s.cb({ error: id === first && firstError ? firstError : new DisconnectedError({ device: this.#device, detail: `change events of ${s.attr}: ${why}; subscribe again` }) });
+      } catch {
+        // a subscriber's exception must not stop the others hearing of it
+      }
+    }
+  }
+
+  /** Stop `host` quietly (no subscription left on it, a failed start, close). */
+  #stopHost(host: EventHost): Promise<void> {
+    if (!host.gone) {
+      host.gone = true;
+      if (this.#host === host) this.#host = undefined;
+      for (const [id, p] of host.pending) {
+        clearTimeout(p.timer);
+        host.pending.delete(id);
+        p.reject(new DisconnectedError({ device: this.#device, detail: `${p.what}: the event host was stopped` }));
+      }
+      this.#hostRef(host);
+      this.#kill(host);
+    }
+    return this.#waitExit(host);
+  }
+
+  #kill(host: EventHost): void {
+    const c = host.child;
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+
+  /**
+   * Resolves once `host` exited, or after HOST_EXIT_WAIT_MS (an unkillable process is not waited
+   * for). The wait holds the event loop (the exit is what it waits for).
+   */
+  #waitExit(host: EventHost): Promise<void> {
+    if (!this.#hosts.has(host)) return Promise.resolve();
+    host.child.ref();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        host.child.unref();
+        resolve();
+      }, HOST_EXIT_WAIT_MS);
+      void host.exited.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async #subscribeInProcess(attribute: string, cb: (event: TangoEvent) => void, options?: TangoCallOptions): Promise<() => Promise<void>> {
     const sub = this.#nextSub++;
     // Registered before the call: cppTango delivers the first event (current value) inside it.
     this.#subs.set(sub, { attr: attribute, cb });
@@ -413,7 +735,11 @@ export class TangoAddonBackend implements TangoBackend {
       p.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     }
     this.#subs.clear();
-    if (!dev) return;
+    const hosts = [...this.#hosts].map((h) => this.#stopHost(h));
+    if (!dev) {
+      await Promise.all(hosts);
+      return;
+    }
     // The native close unsubscribes and deletes the proxy on the worker, after any call still
     // running there; its reply is the last message. Bounded: a worker stuck in a call the server
     // never answers is left behind (its proxy with it) rather than waited for.
@@ -429,6 +755,7 @@ export class TangoAddonBackend implements TangoBackend {
     });
     this.#refs = 0;
     this.#dev = undefined;
+    await Promise.all(hosts);
   }
 }
 
