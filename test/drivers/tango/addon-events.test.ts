@@ -3,7 +3,8 @@
  * subscriptions, see addon.ts): subscriptions share one host and the last one leaving stops it;
  * a host killed mid-subscription gives every subscriber an error event and the next subscribe a
  * fresh host; close() leaves no process behind, also while the host starts; a lost event channel
- * (server restarted) retires the host before the caller resubscribes. Against labrig's PyTango
+ * (server restarted) retires the host before the caller resubscribes, and the bridge over the addon
+ * resubscribes after a restart. Against labrig's PyTango
  * event server; skips where the addon or PyTango is missing.
  */
 import t, { type Test } from 'tap';
@@ -11,6 +12,8 @@ import { DisconnectedError } from '../../../src/core/errors.js';
 import { parseTangoAddress, type TangoEvent } from '../../../src/drivers/tango/backend.js';
 import { TANGO_ADDON_PATH, TangoAddonBackend, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
 import { TangoError } from '../../../src/drivers/tango/errors.js';
+import { openTangoDevice } from '../../../src/drivers/tango/index.js';
+import type { Reading } from '../../../src/core/protocols.js';
 import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
 
 const skip = !tangoTestAvailable()
@@ -207,4 +210,27 @@ t.test('a lost event channel retires the host before the caller resubscribes', {
   await b.command('Stop');
   t.equal(a.values[n], 0, "the new subscription starts with the restarted server's value");
   await unsub2();
+});
+
+t.test('the bridge over the addon: after a server restart it resubscribes and events resume', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const d = await openTangoDevice(`${ev.address.replace('#', '?backend=addon&resubscribeMs=500&connectTimeoutMs=20000#')}`);
+  t.teardown(() => d.close());
+  const seen: number[] = [];
+  const unsub = d.signals['counter']!.subscribe((r: Record<string, Reading>) => seen.push(Object.values(r)[0]!.value as number));
+  t.teardown(unsub);
+  await until(() => seen.length >= 1, 10000, 'the first event');
+  await ev.stop();
+  await ev.start();
+  const before = seen.length;
+  // cppTango reports API_EventTimeout some 10 s after the server went; the event host is retired
+  // and the manager's next subscribe gets a fresh one.
+  await until(() => seen.length > before, 60000, 'an event from the restarted server');
+  await d.commands['Reset']!();
+  await d.commands['Start']!();
+  await until(() => seen.length > before + 5, 20000, 'events flowing again');
+  await d.commands['Stop']!();
+  t.ok(d.subscriptions.subscribeCalls >= 2, 'subscribed again');
+  t.equal(await d.state.getValue(), 'ON', 'this process and its device are fine');
 });
