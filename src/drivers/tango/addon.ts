@@ -186,6 +186,13 @@ export interface AddonOptions {
   events?: 'host' | 'inprocess';
   /** Limit of starting the event host (fork, load the addon, open its proxy), ms (default 20000). */
   eventHostStartMs?: number;
+  /**
+   * How long an event host with no subscription left is kept for the next subscribe, ms (default
+   * 1000; 0: stopped with its last subscription). Starting one costs 0.15–0.5 s, and the bridge
+   * probes each attribute with a subscribe and an unsubscribe; an idle host never keeps the
+   * process alive.
+   */
+  eventHostIdleMs?: number;
 }
 
 /**
@@ -201,6 +208,14 @@ export const CHANNEL_LOSS_REASONS: readonly string[] = [
   'API_CorbaException',
   'API_ZmqFailed',
 ];
+
+/** Wait before making again a call cppTango refused as a delayed reconnection, ms. */
+const RECONNECT_RETRY_MS = 250;
+
+/** A call cppTango refused without sending it: a reconnection within 1 s of a failed one. */
+function isDelayedReconnect(e: unknown): boolean {
+  return e instanceof TangoError && e.reason === 'API_CantConnectToDevice' && e.levels.some((l) => /connection request was delayed/i.test(l.desc));
+}
 
 /** The event host's entry file, next to this module and with its extension (`.ts` under tsx, `.js` in dist). */
 const HOST_FILE = fileURLToPath(new URL(`./addon-event-host${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -234,6 +249,8 @@ interface EventHost {
   readonly subs: Set<number>;
   readonly pending: Map<number, PendingCall>;
   starting: boolean;
+  /** Stops the host once it has been idle (no subscription) for `eventHostIdleMs`. */
+  idleTimer?: NodeJS.Timeout;
   /** Retired, stopped or dead: nothing more is sent to it or taken from it. */
   gone: boolean;
   onReady?: () => void;
@@ -285,6 +302,7 @@ export class TangoAddonBackend implements TangoBackend {
   #device = 'tango addon';
   readonly #events: 'host' | 'inprocess';
   readonly #hostStartMs: number;
+  readonly #hostIdleMs: number;
   #tangoName: string | undefined;
   /** The event host new subscriptions go to (undefined: none yet, or the last one was retired). */
   #host: EventHost | undefined;
@@ -311,6 +329,9 @@ export class TangoAddonBackend implements TangoBackend {
     const hostStartMs = options.eventHostStartMs ?? 20000;
     if (!(hostStartMs > 0) || !Number.isFinite(hostStartMs)) throw new InvalidInputError({ what: 'tango addon eventHostStartMs', value: hostStartMs, reason: 'must be a number of ms > 0' });
     this.#hostStartMs = hostStartMs;
+    const hostIdleMs = options.eventHostIdleMs ?? 1000;
+    if (!(hostIdleMs >= 0) || !Number.isFinite(hostIdleMs)) throw new InvalidInputError({ what: 'tango addon eventHostIdleMs', value: hostIdleMs, reason: 'must be a number of ms ≥ 0' });
+    this.#hostIdleMs = hostIdleMs;
     const mod = loadTangoAddon();
     this.#dev = new mod.Device((kind, id, ok, value) => this.#dispatch(kind, id, ok, value));
   }
@@ -348,16 +369,33 @@ export class TangoAddonBackend implements TangoBackend {
   }
 
   #call<T>(what: string, options: TangoCallOptions | undefined, send: (dev: NativeDevice, id: number, timeoutMs: number) => void): Promise<T> {
-    const dev = this.#dev;
-    if (this.#closed || !dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
+    if (this.#closed || !this.#dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     if (!(timeoutMs > 0)) return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be > 0' }));
+    const deadline = performance.now() + timeoutMs;
+    // cppTango refuses a reconnection within 1 s of a failed one ("The connection request was
+    // delayed"), sending nothing: right after a server came back, the call is made again while
+    // its time lasts.
+    const attempt = (ms: number): Promise<T> =>
+      this.#callOnce<T>(what, ms, timeoutMs, send).catch((e: unknown) => {
+        const left = deadline - performance.now();
+        if (!isDelayedReconnect(e) || this.#closed || left < RECONNECT_RETRY_MS + 50) throw e;
+        return new Promise<T>((resolve, reject) => {
+          setTimeout(() => attempt(deadline - performance.now()).then(resolve, reject), RECONNECT_RETRY_MS);
+        });
+      });
+    return attempt(timeoutMs);
+  }
+
+  #callOnce<T>(what: string, timeoutMs: number, callerMs: number, send: (dev: NativeDevice, id: number, timeoutMs: number) => void): Promise<T> {
+    const dev = this.#dev;
+    if (this.#closed || !dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (!this.#pending.delete(id)) return;
         this.#release();
-        reject(new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: timeoutMs }));
+        reject(new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: callerMs }));
       }, timeoutMs);
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, what, timer });
       this.#hold();
@@ -417,11 +455,16 @@ export class TangoAddonBackend implements TangoBackend {
           return value as TangoReading[];
         }
         const err = value as NativeError;
-        if (!isTimeout(err)) throw this.#error(readWhat(names), err);
-        // Hit the budget: read through the worker for a while, and make this read again there.
-        this.#syncOffUntil = performance.now() + this.#syncBackoffMs;
-        this.#syncTimeouts++;
-        this.#syncBackoffMs = Math.min(this.#syncBackoffMs * 2, SYNC_BACKOFF_MAX_MS);
+        if (!isTimeout(err)) {
+          const error = this.#error(readWhat(names), err);
+          // Refused as a delayed reconnection (nothing sent): made again through #call's retries.
+          if (!isDelayedReconnect(error)) throw error;
+        } else {
+          // Hit the budget: read through the worker for a while, and make this read again there.
+          this.#syncOffUntil = performance.now() + this.#syncBackoffMs;
+          this.#syncTimeouts++;
+          this.#syncBackoffMs = Math.min(this.#syncBackoffMs * 2, SYNC_BACKOFF_MAX_MS);
+        }
         timeoutMs -= performance.now() - t0;
         if (timeoutMs <= 0) throw new TimeoutError({ operation: `${this.#device}: ${readWhat(names)}`, afterMs: options?.timeoutMs ?? this.#timeoutMs });
       }
@@ -445,6 +488,7 @@ export class TangoAddonBackend implements TangoBackend {
     const tangoName = this.#tangoName;
     if (tangoName === undefined) throw new DisconnectedError({ device: this.#device, detail: 'not connected (connect() first)' });
     const host = this.#host ?? (this.#host = this.#startHost(tangoName));
+    clearTimeout(host.idleTimer);
     const sub = this.#nextSub++;
     // Registered before the call: cppTango delivers the first event (current value) inside it.
     const entry: Sub = { attr: attribute, cb, host };
@@ -458,9 +502,13 @@ export class TangoAddonBackend implements TangoBackend {
       if (this.#subs.get(sub) === entry) {
         this.#subs.delete(sub);
         host.subs.delete(sub);
-        if (host.subs.size === 0) this.#stopHost(host);
         // A subscribe that timed out may still be made later: undo it (the host's calls run in order).
-        else if (!host.gone) this.#hostSend(host, { op: 'unsubscribe', id: 0, sub });
+        if (e instanceof TimeoutError && !host.gone) this.#hostSend(host, { op: 'unsubscribe', id: 0, sub });
+        // The host answered (e.g. the attribute pushes no events): it stays for the next one.
+        if (host.subs.size === 0) {
+          if (e instanceof TangoError || e instanceof InvalidInputError) this.#hostIdle(host);
+          else void this.#stopHost(host);
+        }
         this.#hostRef(host);
       }
       throw e;
@@ -475,10 +523,25 @@ export class TangoAddonBackend implements TangoBackend {
       this.#subs.delete(sub);
       host.subs.delete(sub);
       this.#hostRef(host);
-      // The last one leaving stops the host: the process's end is every unsubscription at once.
-      if (host.subs.size === 0) return this.#stopHost(host);
+      // The last one leaving with no idle time stops the host: its end is every unsubscription at once.
+      if (host.subs.size === 0 && this.#hostIdleMs === 0) return this.#stopHost(host);
       await this.#hostCall(host, `unsubscribe ${attribute}`, this.#timeoutMs, (id) => ({ op: 'unsubscribe', id, sub })).catch(() => undefined);
+      if (host.subs.size === 0) this.#hostIdle(host);
     };
+  }
+
+  /** `host` has no subscription left: stop it after `eventHostIdleMs` unless one comes (at once if 0 or not current). */
+  #hostIdle(host: EventHost): void {
+    if (host.gone || host.subs.size > 0) return;
+    clearTimeout(host.idleTimer);
+    if (this.#hostIdleMs === 0 || this.#host !== host) {
+      void this.#stopHost(host);
+      return;
+    }
+    host.idleTimer = setTimeout(() => {
+      if (host.subs.size === 0) void this.#stopHost(host);
+    }, this.#hostIdleMs);
+    host.idleTimer.unref();
   }
 
   /** The pid of the current event host process (undefined when none runs). */
@@ -614,6 +677,7 @@ export class TangoAddonBackend implements TangoBackend {
   #retire(host: EventHost, why: string, first?: number, firstError?: Error): void {
     if (host.gone) return;
     host.gone = true;
+    clearTimeout(host.idleTimer);
     if (this.#host === host) this.#host = undefined;
     for (const [id, p] of host.pending) {
       clearTimeout(p.timer);
@@ -644,6 +708,7 @@ export class TangoAddonBackend implements TangoBackend {
 
   /** Stop `host` quietly (no subscription left on it, a failed start, close). */
   #stopHost(host: EventHost): Promise<void> {
+    clearTimeout(host.idleTimer);
     if (!host.gone) {
       host.gone = true;
       if (this.#host === host) this.#host = undefined;

@@ -1,6 +1,7 @@
 /**
  * The Tango addon's event host (a supervised child process holding the change-event
- * subscriptions, see addon.ts): subscriptions share one host and the last one leaving stops it;
+ * subscriptions, see addon.ts): subscriptions share one host and the last one leaving stops it (at once, or after
+ * `eventHostIdleMs`);
  * a host killed mid-subscription gives every subscriber an error event and the next subscribe a
  * fresh host; close() leaves no process behind, also while the host starts; a lost event channel
  * (server restarted) retires the host before the caller resubscribes, and the bridge over the addon
@@ -8,7 +9,7 @@
  * event server; skips where the addon or PyTango is missing.
  */
 import t, { type Test } from 'tap';
-import { DisconnectedError } from '../../../src/core/errors.js';
+import { DisconnectedError, InvalidInputError } from '../../../src/core/errors.js';
 import { parseTangoAddress, type TangoEvent } from '../../../src/drivers/tango/backend.js';
 import { TANGO_ADDON_PATH, TangoAddonBackend, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
 import { TangoError } from '../../../src/drivers/tango/errors.js';
@@ -53,14 +54,14 @@ function inOrder(xs: unknown[]): boolean {
   return true;
 }
 
-async function openBackend(t: Test, address: string): Promise<TangoAddonBackend> {
-  const b = new TangoAddonBackend({ timeoutMs: 5000 });
+async function openBackend(t: Test, address: string, eventHostIdleMs = 0): Promise<TangoAddonBackend> {
+  const b = new TangoAddonBackend({ timeoutMs: 5000, eventHostIdleMs });
   t.teardown(() => b.close());
   await b.connect(parseTangoAddress(address), { timeoutMs: 20000 });
   return b;
 }
 
-t.test('subscriptions share one event host; the last one leaving stops it', { skip }, async (t) => {
+t.test('subscriptions share one event host; the last one leaving stops it (eventHostIdleMs 0)', { skip }, async (t) => {
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
   const b = await openBackend(t, ev.address);
@@ -101,6 +102,27 @@ t.test('subscriptions share one event host; the last one leaving stops it', { sk
   t.ok(b.eventHostPid !== undefined && b.eventHostPid !== pid, 'a new host for the next subscription');
   await until(() => d.values.length >= 1, 10000, 'the current value');
   await unsubD();
+});
+
+t.test('an idle event host is kept for eventHostIdleMs, then stopped', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const b = await openBackend(t, ev.address, 1000);
+  const unsub = await b.subscribe('counter', () => undefined);
+  const pid = b.eventHostPid!;
+  await unsub();
+  t.equal(b.eventHostPid, pid, 'kept after the last unsubscribe');
+  const e = await b.subscribe('noevents', () => undefined).catch((x: unknown) => x);
+  t.equal((e as TangoError).reason, 'API_AttributePollingNotStarted', 'a subscribe the server refuses');
+  const unsub2 = await b.subscribe('setpoint', () => undefined);
+  t.equal(b.eventHostPid, pid, 'the next subscriptions reuse it (a probe costs no process start)');
+  await unsub2();
+  // The idle timer (1 s) stops it; bounded wait, no assumption on how fast the machine is.
+  await until(() => !alive(pid), 20000, 'the idle host to stop');
+  t.equal(b.eventHostPid, undefined);
+  t.throws(() => new TangoAddonBackend({ eventHostIdleMs: -1 }), InvalidInputError);
+  t.throws(() => new TangoAddonBackend({ eventHostStartMs: 0 }), InvalidInputError);
+  t.throws(() => new TangoAddonBackend({ events: 'elsewhere' as never }), InvalidInputError);
 });
 
 t.test('an event host killed mid-subscription: every subscriber gets an error event, a new subscribe works', { skip }, async (t) => {
