@@ -23,13 +23,25 @@
  * never closed is left to the OS (no cppTango destructor runs during process exit, where Debian's
  * cppTango 9.3 can hang).
  *
- * Known defect (Debian's cppTango 9.3, no database): once a change-event channel is lost because
- * its device server stopped and came back, cppTango crashes the process (SIGSEGV, a freed admin
- * device proxy called through) on the next unsubscribe/subscribe through that server, and
- * otherwise in its own keep-alive thread's next reconnect attempt (`reconnect_to_zmq_channel`,
- * ~10 s later) even when the client never touches the subscription again: no client-side
- * workaround in-process. The sidecar backend survives it (its process dies and is restarted);
- * prefer `?backend=sidecar` where event servers restart while subscribed.
+ * Change events run in a supervised child process, the **event host** (`addon-event-host.ts`),
+ * because Debian's cppTango 9.3 (no database) crashes a process whose event consumer lost its
+ * channel to a server that stopped and came back (SIGSEGV through a freed admin device proxy: on
+ * the next unsubscribe/subscribe through that server, or in cppTango's keep-alive thread ~10 s
+ * later; no in-process workaround). This process never makes a cppTango event consumer: reads,
+ * writes, commands and state stay here, and the host (forked on the first subscribe, loading the
+ * same addon, its own proxy to the device) subscribes and sends replies and events over IPC in
+ * the order the addon delivered them. One host per backend, shared by its subscriptions; kept
+ * `eventHostIdleMs` (1 s) after the last one leaves, then killed; it holds the event loop only
+ * while it starts, has calls in flight or subscriptions, and kills itself (SIGKILL: no cppTango
+ * exit handler) when this process goes away. Supervision: a host that dies gives every live
+ * subscription one `{ error }` event (DisconnectedError naming the exit) and fails calls in
+ * flight; an event error of a lost channel ({@link CHANNEL_LOSS_REASONS}: `API_EventTimeout`
+ * ...) retires the host — dropped as current and killed before the subscriber hears of it — so
+ * the subscriber's unsubscribe is a no-op and its next subscribe starts a fresh host with a fresh
+ * cppTango, never going through the poisoned event consumer; the other subscriptions on it get a
+ * DisconnectedError. Costs: a host start (0.15 s compiled, ~0.5 s under tsx, idle machine) on
+ * the first subscribe, one Node process per subscribed device, one IPC hop per event.
+ * `events: 'inprocess'` subscribes through this process's own proxy as before (for measurements).
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -209,8 +221,8 @@ export const CHANNEL_LOSS_REASONS: readonly string[] = [
   'API_ZmqFailed',
 ];
 
-/** Wait before making again a call cppTango refused as a delayed reconnection, ms. */
-const RECONNECT_RETRY_MS = 250;
+/** Wait before making again a call cppTango refused as a delayed reconnection, ms (its throttle is 1 s). */
+const RECONNECT_RETRY_MS = 1050;
 
 /** A call cppTango refused without sending it: a reconnection within 1 s of a failed one. */
 function isDelayedReconnect(e: unknown): boolean {
@@ -374,17 +386,14 @@ export class TangoAddonBackend implements TangoBackend {
     if (!(timeoutMs > 0)) return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be > 0' }));
     const deadline = performance.now() + timeoutMs;
     // cppTango refuses a reconnection within 1 s of a failed one ("The connection request was
-    // delayed"), sending nothing: right after a server came back, the call is made again while
-    // its time lasts.
-    const attempt = (ms: number): Promise<T> =>
-      this.#callOnce<T>(what, ms, timeoutMs, send).catch((e: unknown) => {
-        const left = deadline - performance.now();
-        if (!isDelayedReconnect(e) || this.#closed || left < RECONNECT_RETRY_MS + 50) throw e;
-        return new Promise<T>((resolve, reject) => {
-          setTimeout(() => attempt(deadline - performance.now()).then(resolve, reject), RECONNECT_RETRY_MS);
-        });
+    // delayed"), sending nothing: right after a server came back, the call is made once more
+    // after that second, if its time allows (a server still down then fails as usual).
+    return this.#callOnce<T>(what, timeoutMs, timeoutMs, send).catch((e: unknown) => {
+      if (!isDelayedReconnect(e) || this.#closed || deadline - performance.now() < RECONNECT_RETRY_MS + 100) throw e;
+      return new Promise<T>((resolve, reject) => {
+        setTimeout(() => this.#callOnce<T>(what, deadline - performance.now(), timeoutMs, send).then(resolve, reject), RECONNECT_RETRY_MS);
       });
-    return attempt(timeoutMs);
+    });
   }
 
   #callOnce<T>(what: string, timeoutMs: number, callerMs: number, send: (dev: NativeDevice, id: number, timeoutMs: number) => void): Promise<T> {

@@ -273,10 +273,11 @@ t.test('bad values are InvalidInputError before anything is sent', { skip }, asy
   t.equal((await b.readAttributes(['setpoint']))[0]!.value, 12.5, 'the device still answers');
 });
 
-t.test('backend=auto keeps the sidecar even where the addon is built (cppTango 9.3 restart crash); backend=addon opens a device through it', { skip }, async (t) => {
+t.test('backend=auto is the addon where it is built; backend=addon opens a device through it', { skip }, async (t) => {
   const auto = await tangoBackendFor('auto');
   t.teardown(() => auto.close());
-  t.equal(auto.kind, 'sidecar');
+  t.equal(auto.kind, 'addon');
+  t.equal((await tangoBackendFor('sidecar').then(async (b) => (await b.close(), b.kind))), 'sidecar', 'the sidecar when named');
   const tt = await startTangoTest();
   t.teardown(() => tt.close());
   const d = await openTangoDevice(`${tt.address.replace('#', '?backend=addon#')}`);
