@@ -11,8 +11,9 @@
  *    own clock (`timing()`).
  * 2. Change-event delivery latency: the event server's `counter` ticks every 20 ms; latency is the
  *    time a reading reaches the callback minus the server's timestamp of it (one machine, one
- *    clock), median and 95th percentile, for the addon and for a PyTango callback in a
- *    `/usr/bin/python3` process.
+ *    clock), median and 95th percentile, for the addon through its event host (the default: a
+ *    child process, one IPC hop), the addon subscribing in-process (`events: 'inprocess'`), in
+ *    alternating rounds, and for a PyTango callback in a `/usr/bin/python3` process.
  *
  * `benchTangoAddon()` is what `npm run bench -- tango-addon` runs; it prints "skipped" with the
  * reason when the addon is not built or TangoTest is missing.
@@ -211,36 +212,51 @@ export async function benchTangoAddon(): Promise<Record<string, number> | undefi
     );
     console.log(`  the worker's floor per call (hand-off and thread-safe-function wake-up, no Tango call): ${((echoS / reads) * 1e6).toFixed(0)} µs`);
 
-    // 2. event latency
-    const e = new TangoAddonBackend({ timeoutMs: 5000 });
-    backends.push(e);
-    await e.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
-    await e.command('Stop');
-    await e.writeAttribute('period_ms', 20);
+    // 2. event latency: through the event host (the default, a child process) and in-process
+    // (events: 'inprocess', no IPC hop), alternating rounds so both see the same load.
+    const latency = async (events: 'host' | 'inprocess', n: number): Promise<number[]> => {
+      const e = new TangoAddonBackend({ timeoutMs: 5000, events });
+      backends.push(e);
+      await e.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+      await e.command('Stop');
+      await e.writeAttribute('period_ms', 20);
+      const lat: number[] = [];
+      let first = true;
+      let resolveDone!: () => void;
+      const done = new Promise<void>((r) => (resolveDone = r));
+      const unsub = await e.subscribe('counter', (x) => {
+        if (!x.reading) return;
+        // Wall clock with sub-millisecond resolution (Date.now() has 1 ms steps, too coarse here).
+        const now = (performance.timeOrigin + performance.now()) / 1000;
+        if (first) {
+          first = false; // the current value at subscribe, not a pushed event
+          return;
+        }
+        lat.push(now - x.reading.timestamp);
+        if (lat.length >= n) resolveDone();
+      });
+      await e.command('Start');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 60000)))]);
+      clearTimeout(timer);
+      await e.command('Stop');
+      await unsub();
+      await e.close();
+      return lat;
+    };
     const lat: number[] = [];
-    let first = true;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    const unsub = await e.subscribe('counter', (x) => {
-      if (!x.reading) return;
-      // Wall clock with sub-millisecond resolution (Date.now() has 1 ms steps, too coarse here).
-      const now = (performance.timeOrigin + performance.now()) / 1000;
-      if (first) {
-        first = false; // the current value at subscribe, not a pushed event
-        return;
-      }
-      lat.push(now - x.reading.timestamp);
-      if (lat.length >= EVENTS) resolveDone();
-    });
-    await e.command('Start');
-    await Promise.race([done, new Promise((r) => setTimeout(r, 60000))]);
-    await e.command('Stop');
-    await unsub();
+    const inLat: number[] = [];
+    const ROUNDS = 4;
+    for (let i = 0; i < ROUNDS; i++) {
+      lat.push(...(await latency('host', Math.ceil(EVENTS / ROUNDS))));
+      inLat.push(...(await latency('inprocess', Math.ceil(EVENTS / ROUNDS))));
+    }
     const pyLat = (await python(PY_EVENTS, [ev.address, String(EVENTS)], 90000)).trim().split(/\s+/).filter(Boolean).map(Number);
     const ms = (x: number): string => `${(x * 1000).toFixed(2)} ms`;
     console.log(`  change-event latency (server timestamp → callback), ${lat.length} events at 20 ms:`);
-    console.log(`    addon    median ${ms(quantile(lat, 0.5))}  p95 ${ms(quantile(lat, 0.95))}`);
-    console.log(`    PyTango  median ${ms(quantile(pyLat, 0.5))}  p95 ${ms(quantile(pyLat, 0.95))}  (${pyLat.length} events)`);
+    console.log(`    addon (event host)  median ${ms(quantile(lat, 0.5))}  p95 ${ms(quantile(lat, 0.95))}  (${lat.length} events)`);
+    console.log(`    addon in-process    median ${ms(quantile(inLat, 0.5))}  p95 ${ms(quantile(inLat, 0.95))}  (${inLat.length} events)`);
+    console.log(`    PyTango             median ${ms(quantile(pyLat, 0.5))}  p95 ${ms(quantile(pyLat, 0.95))}  (${pyLat.length} events)`);
     return {
       addonReadsPerSecond: addon,
       addonWorkerReadsPerSecond: worker,
@@ -248,6 +264,7 @@ export async function benchTangoAddon(): Promise<Record<string, number> | undefi
       pytangoReadsPerSecond: pyRate,
       eventLatencyMedianMs: quantile(lat, 0.5) * 1000,
       eventLatencyP95Ms: quantile(lat, 0.95) * 1000,
+      inprocessEventLatencyMedianMs: quantile(inLat, 0.5) * 1000,
       pytangoEventLatencyMedianMs: quantile(pyLat, 0.5) * 1000,
     };
   } finally {

@@ -23,19 +23,33 @@
  * never closed is left to the OS (no cppTango destructor runs during process exit, where Debian's
  * cppTango 9.3 can hang).
  *
- * Known defect (Debian's cppTango 9.3, no database): once a change-event channel is lost because
- * its device server stopped and came back, cppTango crashes the process (SIGSEGV, a freed admin
- * device proxy called through) on the next unsubscribe/subscribe through that server, and
- * otherwise in its own keep-alive thread's next reconnect attempt (`reconnect_to_zmq_channel`,
- * ~10 s later) even when the client never touches the subscription again: no client-side
- * workaround in-process. The sidecar backend survives it (its process dies and is restarted);
- * prefer `?backend=sidecar` where event servers restart while subscribed.
+ * Change events run in a supervised child process, the **event host** (`addon-event-host.ts`),
+ * because Debian's cppTango 9.3 (no database) crashes a process whose event consumer lost its
+ * channel to a server that stopped and came back (SIGSEGV through a freed admin device proxy: on
+ * the next unsubscribe/subscribe through that server, or in cppTango's keep-alive thread ~10 s
+ * later; no in-process workaround). This process never makes a cppTango event consumer: reads,
+ * writes, commands and state stay here, and the host (forked on the first subscribe, loading the
+ * same addon, its own proxy to the device) subscribes and sends replies and events over IPC in
+ * the order the addon delivered them. One host per backend, shared by its subscriptions; kept
+ * `eventHostIdleMs` (1 s) after the last one leaves, then killed; it holds the event loop only
+ * while it starts, has calls in flight or subscriptions, and kills itself (SIGKILL: no cppTango
+ * exit handler) when this process goes away. Supervision: a host that dies gives every live
+ * subscription one `{ error }` event (DisconnectedError naming the exit) and fails calls in
+ * flight; an event error of a lost channel ({@link CHANNEL_LOSS_REASONS}: `API_EventTimeout`
+ * ...) retires the host — dropped as current and killed before the subscriber hears of it — so
+ * the subscriber's unsubscribe is a no-op and its next subscribe starts a fresh host with a fresh
+ * cppTango, never going through the poisoned event consumer; the other subscriptions on it get a
+ * DisconnectedError. Costs: a host start (0.15 s compiled, ~0.5 s under tsx, idle machine) on
+ * the first subscribe, one Node process per subscribed device, one IPC hop per event.
+ * `events: 'inprocess'` subscribes through this process's own proxy as before (for measurements).
  * @module
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { DisconnectedError, InvalidInputError, TimeoutError, UnsupportedError } from '../../core/errors.js';
+import type { HostMessage, HostRequest } from './addon-event-host.js';
 import type { TangoAddress, TangoBackend, TangoCallOptions, TangoCommandValue, TangoDeviceInfo, TangoEvent, TangoReading, TangoValue } from './backend.js';
 import { TangoError } from './errors.js';
 import { devFailedError, type AttributeListener, type PendingCall } from './protocol.js';
@@ -175,6 +189,83 @@ export interface AddonOptions {
    * make in parallel.
    */
   syncSlowMs?: number;
+  /**
+   * Where change-event subscriptions live: `host` (default) in a supervised child process (the
+   * event host, see the module notes), so that cppTango 9.3's crash after a lost event channel
+   * ends that process, not this one; `inprocess` through this process's own proxy (no IPC hop,
+   * but a subscribed server that restarts can crash this process; for measurements).
+   */
+  events?: 'host' | 'inprocess';
+  /** Limit of starting the event host (fork, load the addon, open its proxy), ms (default 20000). */
+  eventHostStartMs?: number;
+  /**
+   * How long an event host with no subscription left is kept for the next subscribe, ms (default
+   * 1000; 0: stopped with its last subscription). Starting one costs 0.15–0.5 s, and the bridge
+   * probes each attribute with a subscribe and an unsubscribe; an idle host never keeps the
+   * process alive.
+   */
+  eventHostIdleMs?: number;
+}
+
+/**
+ * Reasons of an event error meaning the event channel itself is lost (the server stopped or
+ * restarted): after one, the event host that delivered it is retired (killed) before anything
+ * else goes through its event consumer.
+ */
+export const CHANNEL_LOSS_REASONS: readonly string[] = [
+  'API_EventTimeout',
+  'API_CantConnectToDevice',
+  'API_CommunicationFailed',
+  'API_DeviceNotExported',
+  'API_CorbaException',
+  'API_ZmqFailed',
+];
+
+/** Wait before making again a call cppTango refused as a delayed reconnection, ms (its throttle is 1 s). */
+const RECONNECT_RETRY_MS = 1050;
+
+/** A call cppTango refused without sending it: a reconnection within 1 s of a failed one. */
+function isDelayedReconnect(e: unknown): boolean {
+  return e instanceof TangoError && e.reason === 'API_CantConnectToDevice' && e.levels.some((l) => /connection request was delayed/i.test(l.desc));
+}
+
+/** The event host's entry file, next to this module and with its extension (`.ts` under tsx, `.js` in dist). */
+const HOST_FILE = fileURLToPath(new URL(`./addon-event-host${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+/** How long a killed event host is waited for, ms. */
+const HOST_EXIT_WAIT_MS = 5000;
+
+/**
+ * Node options of the event host: none for the compiled file; for the `.ts` source, the tsx
+ * loader this process runs with (`--import tsx`, as tests do), or tsx resolved from here.
+ */
+function hostExecArgv(): string[] {
+  if (!HOST_FILE.endsWith('.ts')) return [];
+  const a = process.execArgv;
+  const out: string[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (/^(--import|--loader|--experimental-loader|--require|-r)$/.test(x) && /tsx/.test(a[i + 1] ?? '')) out.push(x, a[++i]!);
+    else if (/^--(import|loader|experimental-loader|require)=.*tsx/.test(x)) out.push(x);
+  }
+  return out.length > 0 ? out : ['--import', import.meta.resolve('tsx')];
+}
+
+/** One event host process (one "generation"): its subscriptions and calls in flight. */
+interface EventHost {
+  readonly child: ChildProcess;
+  /** Settles once the host listens and its proxy is open (bounded by `eventHostStartMs`). */
+  ready: Promise<void>;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<void>;
+  readonly subs: Set<number>;
+  readonly pending: Map<number, PendingCall>;
+  starting: boolean;
+  /** Stops the host once it has been idle (no subscription) for `eventHostIdleMs`. */
+  idleTimer?: NodeJS.Timeout;
+  /** Retired, stopped or dead: nothing more is sent to it or taken from it. */
+  gone: boolean;
+  onReady?: () => void;
 }
 
 /** How long reads go through the worker after a synchronous read timed out, at most. */
@@ -185,7 +276,8 @@ const SYNC_SLOW_OFF_MS = 2_000;
 const SYNC_WINDOW = 8;
 
 type Pending = PendingCall;
-type Sub = AttributeListener;
+/** A subscription: in-process ones have no `host`; `live` once its subscribe resolved. */
+type Sub = AttributeListener & { host?: EventHost; live?: boolean };
 
 type NativeError =
   | { kind: 'DevFailed'; levels: Array<{ reason: string; desc: string; origin: string; severity: string }> }
@@ -220,6 +312,14 @@ export class TangoAddonBackend implements TangoBackend {
   #refs = 0;
   #closed = false;
   #device = 'tango addon';
+  readonly #events: 'host' | 'inprocess';
+  readonly #hostStartMs: number;
+  readonly #hostIdleMs: number;
+  #tangoName: string | undefined;
+  /** The event host new subscriptions go to (undefined: none yet, or the last one was retired). */
+  #host: EventHost | undefined;
+  /** Every event host not yet exited (the current one and those being killed). */
+  readonly #hosts = new Set<EventHost>();
 
   /** A backend; throws {@link TangoAddonUnavailableError} at once when the addon is not built. */
   constructor(options: AddonOptions = {}) {
@@ -235,6 +335,15 @@ export class TangoAddonBackend implements TangoBackend {
     const syncBackoffMs = options.syncBackoffMs ?? 1000;
     if (!(syncBackoffMs >= 0) || !Number.isFinite(syncBackoffMs)) throw new InvalidInputError({ what: 'tango addon syncBackoffMs', value: syncBackoffMs, reason: 'must be a number of ms ≥ 0' });
     this.#syncBackoffFirstMs = this.#syncBackoffMs = syncBackoffMs;
+    const events = options.events ?? 'host';
+    if (events !== 'host' && events !== 'inprocess') throw new InvalidInputError({ what: 'tango addon events', value: events, reason: "must be 'host' or 'inprocess'" });
+    this.#events = events;
+    const hostStartMs = options.eventHostStartMs ?? 20000;
+    if (!(hostStartMs > 0) || !Number.isFinite(hostStartMs)) throw new InvalidInputError({ what: 'tango addon eventHostStartMs', value: hostStartMs, reason: 'must be a number of ms > 0' });
+    this.#hostStartMs = hostStartMs;
+    const hostIdleMs = options.eventHostIdleMs ?? 1000;
+    if (!(hostIdleMs >= 0) || !Number.isFinite(hostIdleMs)) throw new InvalidInputError({ what: 'tango addon eventHostIdleMs', value: hostIdleMs, reason: 'must be a number of ms ≥ 0' });
+    this.#hostIdleMs = hostIdleMs;
     const mod = loadTangoAddon();
     this.#dev = new mod.Device((kind, id, ok, value) => this.#dispatch(kind, id, ok, value));
   }
@@ -272,16 +381,30 @@ export class TangoAddonBackend implements TangoBackend {
   }
 
   #call<T>(what: string, options: TangoCallOptions | undefined, send: (dev: NativeDevice, id: number, timeoutMs: number) => void): Promise<T> {
-    const dev = this.#dev;
-    if (this.#closed || !dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
+    if (this.#closed || !this.#dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     if (!(timeoutMs > 0)) return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be > 0' }));
+    const deadline = performance.now() + timeoutMs;
+    // cppTango refuses a reconnection within 1 s of a failed one ("The connection request was
+    // delayed"), sending nothing: right after a server came back, the call is made once more
+    // after that second, if its time allows (a server still down then fails as usual).
+    return this.#callOnce<T>(what, timeoutMs, timeoutMs, send).catch((e: unknown) => {
+      if (!isDelayedReconnect(e) || this.#closed || deadline - performance.now() < RECONNECT_RETRY_MS + 100) throw e;
+      return new Promise<T>((resolve, reject) => {
+        setTimeout(() => this.#callOnce<T>(what, deadline - performance.now(), timeoutMs, send).then(resolve, reject), RECONNECT_RETRY_MS);
+      });
+    });
+  }
+
+  #callOnce<T>(what: string, timeoutMs: number, callerMs: number, send: (dev: NativeDevice, id: number, timeoutMs: number) => void): Promise<T> {
+    const dev = this.#dev;
+    if (this.#closed || !dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (!this.#pending.delete(id)) return;
         this.#release();
-        reject(new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: timeoutMs }));
+        reject(new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: callerMs }));
       }, timeoutMs);
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, what, timer });
       this.#hold();
@@ -300,6 +423,7 @@ export class TangoAddonBackend implements TangoBackend {
 
   async connect(address: TangoAddress, options: TangoCallOptions = {}): Promise<TangoDeviceInfo> {
     this.#device = address.device;
+    this.#tangoName = address.tangoName;
     const timeoutMs = options.timeoutMs ?? Math.max(this.#timeoutMs, 10000);
     return this.#call<TangoDeviceInfo>(`connect ${address.tangoName}`, { timeoutMs }, (d, id) =>
       // The proxy's per-call limit stays the backend default; `timeoutMs` bounds the whole connect.
@@ -340,11 +464,16 @@ export class TangoAddonBackend implements TangoBackend {
           return value as TangoReading[];
         }
         const err = value as NativeError;
-        if (!isTimeout(err)) throw this.#error(readWhat(names), err);
-        // Hit the budget: read through the worker for a while, and make this read again there.
-        this.#syncOffUntil = performance.now() + this.#syncBackoffMs;
-        this.#syncTimeouts++;
-        this.#syncBackoffMs = Math.min(this.#syncBackoffMs * 2, SYNC_BACKOFF_MAX_MS);
+        if (!isTimeout(err)) {
+          const error = this.#error(readWhat(names), err);
+          // Refused as a delayed reconnection (nothing sent): made again through #call's retries.
+          if (!isDelayedReconnect(error)) throw error;
+        } else {
+          // Hit the budget: read through the worker for a while, and make this read again there.
+          this.#syncOffUntil = performance.now() + this.#syncBackoffMs;
+          this.#syncTimeouts++;
+          this.#syncBackoffMs = Math.min(this.#syncBackoffMs * 2, SYNC_BACKOFF_MAX_MS);
+        }
         timeoutMs -= performance.now() - t0;
         if (timeoutMs <= 0) throw new TimeoutError({ operation: `${this.#device}: ${readWhat(names)}`, afterMs: options?.timeoutMs ?? this.#timeoutMs });
       }
@@ -361,6 +490,273 @@ export class TangoAddonBackend implements TangoBackend {
   }
 
   async subscribe(attribute: string, cb: (event: TangoEvent) => void, options?: TangoCallOptions): Promise<() => Promise<void>> {
+    if (this.#events === 'inprocess') return this.#subscribeInProcess(attribute, cb, options);
+    if (this.#closed || !this.#dev) throw new DisconnectedError({ device: this.#device, detail: 'backend closed' });
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    if (!(timeoutMs > 0)) throw new InvalidInputError({ what: `subscribe ${attribute} timeoutMs`, value: timeoutMs, reason: 'must be > 0' });
+    const tangoName = this.#tangoName;
+    if (tangoName === undefined) throw new DisconnectedError({ device: this.#device, detail: 'not connected (connect() first)' });
+    const host = this.#host ?? (this.#host = this.#startHost(tangoName));
+    clearTimeout(host.idleTimer);
+    const sub = this.#nextSub++;
+    // Registered before the call: cppTango delivers the first event (current value) inside it.
+    const entry: Sub = { attr: attribute, cb, host };
+    this.#subs.set(sub, entry);
+    host.subs.add(sub);
+    this.#hostRef(host);
+    try {
+      await host.ready;
+      await this.#hostCall(host, `subscribe ${attribute}`, timeoutMs, (id) => ({ op: 'subscribe', id, attr: attribute, sub, ms: Math.ceil(timeoutMs) + 500 }));
+    } catch (e) {
+      if (this.#subs.get(sub) === entry) {
+        this.#subs.delete(sub);
+        host.subs.delete(sub);
+        // A subscribe that timed out may still be made later: undo it (the host's calls run in order).
+        if (e instanceof TimeoutError && !host.gone) this.#hostSend(host, { op: 'unsubscribe', id: 0, sub });
+        // The host answered (e.g. the attribute pushes no events): it stays for the next one.
+        if (host.subs.size === 0) {
+          if (e instanceof TangoError || e instanceof InvalidInputError) this.#hostIdle(host);
+          else void this.#stopHost(host);
+        }
+        this.#hostRef(host);
+      }
+      throw e;
+    }
+    entry.live = true;
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      // Gone with its host (retired after a lost channel, died) or closed: nothing to undo.
+      if (this.#subs.get(sub) !== entry) return;
+      this.#subs.delete(sub);
+      host.subs.delete(sub);
+      this.#hostRef(host);
+      // The last one leaving with no idle time stops the host: its end is every unsubscription at once.
+      if (host.subs.size === 0 && this.#hostIdleMs === 0) return this.#stopHost(host);
+      await this.#hostCall(host, `unsubscribe ${attribute}`, this.#timeoutMs, (id) => ({ op: 'unsubscribe', id, sub })).catch(() => undefined);
+      if (host.subs.size === 0) this.#hostIdle(host);
+    };
+  }
+
+  /** `host` has no subscription left: stop it after `eventHostIdleMs` unless one comes (at once if 0 or not current). */
+  #hostIdle(host: EventHost): void {
+    if (host.gone || host.subs.size > 0) return;
+    clearTimeout(host.idleTimer);
+    if (this.#hostIdleMs === 0 || this.#host !== host) {
+      void this.#stopHost(host);
+      return;
+    }
+    host.idleTimer = setTimeout(() => {
+      if (host.subs.size === 0) void this.#stopHost(host);
+    }, this.#hostIdleMs);
+    host.idleTimer.unref();
+  }
+
+  /** The pid of the current event host process (undefined when none runs). */
+  get eventHostPid(): number | undefined {
+    const h = this.#host;
+    return h && !h.gone ? h.child.pid : undefined;
+  }
+
+  /** Fork an event host for `tangoName`; `ready` settles once its proxy is open (or it failed). */
+  #startHost(tangoName: string): EventHost {
+    let markExited!: () => void;
+    const exited = new Promise<void>((r) => (markExited = r));
+    const child = fork(HOST_FILE, [resolvedAddonPath()], {
+      execArgv: hostExecArgv(),
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    const host: EventHost = { child, ready: Promise.resolve(), exited, subs: new Set(), pending: new Map(), starting: true, gone: false };
+    this.#hosts.add(host);
+    let exitText = '';
+    const onExit = (why: string): void => {
+      exitText ||= why;
+      this.#hosts.delete(host);
+      markExited();
+      this.#retire(host, `the event host process ${exitText}`);
+    };
+    child.on('exit', (code, signal) => onExit(signal ? `was killed (${signal})` : `exited (code ${code})`));
+    child.on('error', (e) => {
+      // Spawning failed (no 'exit' then) or a send failed (the exit follows).
+      if (child.pid === undefined) onExit(`could not start: ${e.message}`);
+    });
+    child.on('message', (m: HostMessage) => this.#hostMessage(host, m));
+    const limit = this.#hostStartMs;
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TimeoutError({ operation: `${this.#device}: start the event host`, afterMs: limit })), limit);
+      host.onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new DisconnectedError({ device: this.#device, detail: `the event host process ${exitText} while starting` }));
+      });
+    }).then(() => this.#hostCall(host, `connect the event host to ${tangoName}`, limit, (id) => ({ op: 'connect', id, name: tangoName, ms: this.#timeoutMs + 500 })));
+    host.ready = started.then(
+      () => {
+        host.starting = false;
+        this.#hostRef(host);
+      },
+      (e: unknown) => {
+        host.starting = false;
+        this.#stopHost(host);
+        throw e;
+      },
+    );
+    host.ready.catch(() => undefined); // awaited by each subscribe; not unhandled when none waits
+    this.#hostRef(host);
+    return host;
+  }
+
+  /** Keep the event loop alive through the host while it starts, has calls in flight or subscriptions. */
+  #hostRef(host: EventHost): void {
+    const busy = !host.gone && (host.starting || host.subs.size > 0 || host.pending.size > 0);
+    if (busy) {
+      host.child.ref();
+      host.child.channel?.ref();
+    } else {
+      host.child.unref();
+      host.child.channel?.unref();
+    }
+  }
+
+  #hostSend(host: EventHost, req: HostRequest, onError?: (e: Error) => void): void {
+    try {
+      host.child.send(req, (e) => {
+        if (e) onError?.(e);
+      });
+    } catch (e) {
+      onError?.(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  #hostCall(host: EventHost, what: string, timeoutMs: number, req: (id: number) => HostRequest): Promise<void> {
+    if (host.gone) return Promise.reject(new DisconnectedError({ device: this.#device, detail: `${what}: the event host was retired` }));
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!host.pending.delete(id)) return;
+        this.#hostRef(host);
+        reject(new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: timeoutMs }));
+      }, timeoutMs);
+      host.pending.set(id, { resolve: () => resolve(), reject, what, timer });
+      this.#hostRef(host);
+      this.#hostSend(host, req(id), (e) => {
+        if (!host.pending.delete(id)) return;
+        clearTimeout(timer);
+        this.#hostRef(host);
+        reject(new DisconnectedError({ device: this.#device, detail: `${what}: cannot reach the event host (${e.message})` }));
+      });
+    });
+  }
+
+  #hostMessage(host: EventHost, m: HostMessage): void {
+    if (host.gone) return; // a retired generation: its late replies and events are dropped
+    if (m.k === 2) return host.onReady?.();
+    if (m.k === 0) {
+      const p = host.pending.get(m.id);
+      if (!p) return; // timed out earlier
+      host.pending.delete(m.id);
+      clearTimeout(p.timer);
+      this.#hostRef(host);
+      if (m.ok) p.resolve(undefined);
+      else p.reject(this.#error(p.what, m.v as NativeError));
+      return;
+    }
+    const sub = this.#subs.get(m.id);
+    if (!sub || sub.host !== host) return;
+    if (m.ok) return sub.cb({ reading: m.v as TangoReading });
+    const err = m.v as NativeError;
+    const error = this.#error(`change event of ${sub.attr}`, err);
+    if (err.kind === 'DevFailed' && err.levels.some((l) => CHANNEL_LOSS_REASONS.includes(l.reason))) {
+      // Retired before the caller hears of it: its unsubscribe is then a no-op and its next
+      // subscribe starts a fresh host, so neither runs through the poisoned event consumer.
+      this.#retire(host, `the event host was retired after ${sub.attr}'s event channel was lost (${err.levels[0]?.reason ?? 'error'})`, m.id, error);
+    } else sub.cb({ error });
+  }
+
+  /**
+   * End `host`'s generation: calls in flight reject, every subscription on it gets one error event
+   * (`first` its own error, the others a DisconnectedError saying `why`) and is dropped, and the
+   * process is killed. No-op when already gone.
+   */
+  #retire(host: EventHost, why: string, first?: number, firstError?: Error): void {
+    if (host.gone) return;
+    host.gone = true;
+    clearTimeout(host.idleTimer);
+    if (this.#host === host) this.#host = undefined;
+    for (const [id, p] of host.pending) {
+      clearTimeout(p.timer);
+      host.pending.delete(id);
+      p.reject(new DisconnectedError({ device: this.#device, detail: `${p.what}: ${why}` }));
+    }
+    // Subscriptions still being made hear of it as their subscribe's rejection instead.
+    const victims: Array<[number, Sub]> = [];
+    for (const id of host.subs) {
+      const s = this.#subs.get(id);
+      if (s && s.host === host && s.live) {
+        this.#subs.delete(id);
+        victims.push([id, s]);
+      }
+    }
+    host.subs.clear();
+    this.#hostRef(host);
+    this.#kill(host);
+    victims.sort(([a], [b]) => (a === first ? -1 : b === first ? 1 : 0));
+    for (const [id, s] of victims) {
+      try {
+        s.cb({ error: id === first && firstError ? firstError : new DisconnectedError({ device: this.#device, detail: `change events of ${s.attr}: ${why}; subscribe again` }) });
+      } catch {
+        // a subscriber's exception must not stop the others hearing of it
+      }
+    }
+  }
+
+  /** Stop `host` quietly (no subscription left on it, a failed start, close). */
+  #stopHost(host: EventHost): Promise<void> {
+    clearTimeout(host.idleTimer);
+    if (!host.gone) {
+      host.gone = true;
+      if (this.#host === host) this.#host = undefined;
+      for (const [id, p] of host.pending) {
+        clearTimeout(p.timer);
+        host.pending.delete(id);
+        p.reject(new DisconnectedError({ device: this.#device, detail: `${p.what}: the event host was stopped` }));
+      }
+      this.#hostRef(host);
+      this.#kill(host);
+    }
+    return this.#waitExit(host);
+  }
+
+  #kill(host: EventHost): void {
+    const c = host.child;
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+
+  /**
+   * Resolves once `host` exited, or after HOST_EXIT_WAIT_MS (an unkillable process is not waited
+   * for). The wait holds the event loop (the exit is what it waits for).
+   */
+  #waitExit(host: EventHost): Promise<void> {
+    if (!this.#hosts.has(host)) return Promise.resolve();
+    host.child.ref();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        host.child.unref();
+        resolve();
+      }, HOST_EXIT_WAIT_MS);
+      void host.exited.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async #subscribeInProcess(attribute: string, cb: (event: TangoEvent) => void, options?: TangoCallOptions): Promise<() => Promise<void>> {
     const sub = this.#nextSub++;
     // Registered before the call: cppTango delivers the first event (current value) inside it.
     this.#subs.set(sub, { attr: attribute, cb });
@@ -413,7 +809,11 @@ export class TangoAddonBackend implements TangoBackend {
       p.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     }
     this.#subs.clear();
-    if (!dev) return;
+    const hosts = [...this.#hosts].map((h) => this.#stopHost(h));
+    if (!dev) {
+      await Promise.all(hosts);
+      return;
+    }
     // The native close unsubscribes and deletes the proxy on the worker, after any call still
     // running there; its reply is the last message. Bounded: a worker stuck in a call the server
     // never answers is left behind (its proxy with it) rather than waited for.
@@ -429,6 +829,7 @@ export class TangoAddonBackend implements TangoBackend {
     });
     this.#refs = 0;
     this.#dev = undefined;
+    await Promise.all(hosts);
   }
 }
 

@@ -3,9 +3,9 @@
  * host:port), `tango://domain/family/member` (through TANGO_HOST) and
  * `tango://host:port/domain/family/member#dbase=no` (the device server directly). A device is
  * built from the server's own description (`device.ts`). `?backend=sidecar|addon|auto` picks the
- * backend: auto = the PyTango sidecar, which survives what cppTango 9.3 does not (a subscribed
- * event server that restarts crashes a process holding the native addon; decision 0017); the
- * addon (`native/tango`, faster events) only when asked for by `?backend=addon`.
+ * backend: auto = the native addon (`native/tango`) where it is built and loads, else the PyTango
+ * sidecar (decision 0017). The addon's change events live in a supervised child process, so
+ * cppTango 9.3's crash after a subscribed event server restarts no longer reaches the caller.
  * @module
  */
 import { InvalidInputError } from '../../core/errors.js';
@@ -65,7 +65,7 @@ export const tangoTransport: Transport<TangoUriAddress, never> = {
 
 /** Parameters of a Tango device (besides the address's). */
 export const TANGO_DEVICE_PARAMS = {
-  backend: { type: 'string', choices: ['auto', 'sidecar', 'addon'], lowerCase: true, default: 'auto', doc: 'auto: the PyTango sidecar (robust to event-server restarts); addon: the native cppTango addon' },
+  backend: { type: 'string', choices: ['auto', 'sidecar', 'addon'], lowerCase: true, default: 'auto', doc: 'auto: the native cppTango addon where it is built (npm run build:native), else the PyTango sidecar; sidecar; addon' },
   pollMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 500, doc: 'polling period of attributes whose server pushes no change events' },
   resubscribeMs: { type: 'integer', min: 10, max: 600000, units: 'ms', default: 1000, doc: 'delay between resubscription attempts after the event channel failed' },
   read: { type: 'list', items: { type: 'string', doc: 'attribute name' }, doc: 'attributes the device reads in a plan (default: State only)' },
@@ -82,11 +82,11 @@ export interface TangoFamilyOptions {
 }
 
 /**
- * Make the backend `choice` names (auto: the sidecar; the addon only when named, see the module
- * notes). `syncReadMs` goes to either (`AddonOptions`, `SidecarOptions`).
+ * Make the backend `choice` names (auto: the addon where it is built and loads, else the sidecar;
+ * see the module notes). `syncReadMs` goes to either (`AddonOptions`, `SidecarOptions`).
  */
 export async function tangoBackendFor(choice: 'auto' | 'sidecar' | 'addon' = 'auto', timeoutMs?: number, syncReadMs?: number): Promise<TangoBackend> {
-  if (choice === 'addon') {
+  if (choice === 'addon' || (choice === 'auto' && (await import('./addon.js')).addonAvailable())) {
     return (await import('./addon.js')).loadAddonBackend({ ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(syncReadMs === undefined ? {} : { syncReadMs }) });
   }
   const { TangoSidecarBackend } = await import('./sidecar.js');
