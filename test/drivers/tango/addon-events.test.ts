@@ -9,7 +9,7 @@
  * event server; skips where the addon or PyTango is missing.
  */
 import t, { type Test } from 'tap';
-import { DisconnectedError, InvalidInputError } from '../../../src/core/errors.js';
+import { DisconnectedError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress, type TangoEvent } from '../../../src/drivers/tango/backend.js';
 import { TANGO_ADDON_PATH, TangoAddonBackend, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
 import { TangoError } from '../../../src/drivers/tango/errors.js';
@@ -255,4 +255,36 @@ t.test('the bridge over the addon: after a server restart it resubscribes and ev
   await d.commands['Stop']!();
   t.ok(d.subscriptions.subscribeCalls >= 2, 'subscribed again');
   t.equal(await d.state.getValue(), 'ON', 'this process and its device are fine');
+});
+
+t.test('a subscribe that cannot reach the server retires the host; after the server is back a fresh one subscribes', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const b = await openBackend(t, ev.address, 60000);
+  const idle = await b.subscribe('counter', () => undefined);
+  const pid = b.eventHostPid!;
+  await idle(); // the host stays, idle (eventHostIdleMs 60 s)
+  t.equal(b.eventHostPid, pid);
+  await ev.stop();
+  const e = await b.subscribe('counter', () => undefined, { timeoutMs: 3000 }).catch((x: unknown) => x);
+  t.ok(e instanceof TangoError || e instanceof DisconnectedError || e instanceof TimeoutError, `subscribe to a stopped server fails: ${String(e)}`);
+  if (e instanceof TangoError) {
+    t.equal(b.eventHostPid, undefined, `retired after ${e.reason}`);
+    await until(() => !alive(pid), 10000, 'the retired host to end');
+  }
+  await ev.start();
+  const a = recorder();
+  let unsub: (() => Promise<void>) | undefined;
+  const retryUntil = Date.now() + 20000;
+  while (!unsub) {
+    try {
+      unsub = await b.subscribe('counter', a.cb, { timeoutMs: 10000 });
+    } catch (err) {
+      if (!(err instanceof TangoError) || err.reason !== 'API_CantConnectToDevice' || Date.now() > retryUntil) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  t.not(b.eventHostPid, pid, 'a fresh host');
+  await until(() => a.values.length >= 1, 10000, "the restarted server's current value");
+  await unsub();
 });
