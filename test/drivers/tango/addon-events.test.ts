@@ -3,7 +3,8 @@
  * subscriptions, see addon.ts): subscriptions share one host and the last one leaving stops it (at once, or after
  * `eventHostIdleMs`);
  * a host killed mid-subscription gives every subscriber an error event and the next subscribe a
- * fresh host; close() leaves no process behind, also while the host starts; a lost event channel
+ * fresh host; close() leaves no process behind, also while the host starts, and a host missing its
+ * start limit is a TimeoutError and killed; a lost event channel
  * (server restarted) retires the host before the caller resubscribes, and the bridge over the addon
  * resubscribes after a restart. Against labrig's PyTango
  * event server; skips where the addon or PyTango is missing.
@@ -180,6 +181,16 @@ t.test('close() stops the event host, also while it is starting', { skip }, asyn
   await b2.close();
   t.type(await pending, DisconnectedError, 'the subscribe in flight fails');
   t.notOk(alive(pid2), 'no process left');
+
+  // A host that does not start within eventHostStartMs: TimeoutError, and it is killed.
+  const b3 = new TangoAddonBackend({ timeoutMs: 5000, eventHostStartMs: 1 });
+  t.teardown(() => b3.close());
+  await b3.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  const slow = b3.subscribe('counter', () => undefined).catch((e: unknown) => e);
+  const pid3 = b3.eventHostPid!;
+  t.type(await slow, TimeoutError, 'start limit');
+  await until(() => !alive(pid3), 10000, 'the host that missed its start limit to end');
+  t.equal(b3.eventHostPid, undefined);
 });
 
 t.test('a lost event channel retires the host before the caller resubscribes', { skip }, async (t) => {
