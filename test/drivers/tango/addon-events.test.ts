@@ -6,9 +6,12 @@
  * fresh host; close() leaves no process behind, also while the host starts, and a host missing its
  * start limit is a TimeoutError and killed; a lost event channel
  * (server restarted) retires the host before the caller resubscribes, and the bridge over the addon
- * resubscribes after a restart. Against labrig's PyTango
+ * resubscribes after a restart; a host whose parent is SIGKILLed ends too. Against labrig's PyTango
  * event server; skips where the addon or PyTango is missing.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { DisconnectedError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress, type TangoEvent } from '../../../src/drivers/tango/backend.js';
@@ -25,13 +28,17 @@ const skip = !tangoTestAvailable()
     : false;
 t.setTimeout(300000);
 
-/** Whether process `pid` still exists (a reaped child no longer does). */
+/** Whether process `pid` still runs (gone once reaped; a zombie awaiting its reaper counts as ended). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return !existsSync('/proc/self'); // vanished in between (or no /proc here: kill(0) said it runs)
   }
 }
 
@@ -298,4 +305,30 @@ t.test('a subscribe that cannot reach the server retires the host; after the ser
   t.not(b.eventHostPid, pid, 'a fresh host');
   await until(() => a.values.length >= 1, 10000, "the restarted server's current value");
   await unsub();
+});
+
+t.test('the event host ends when its parent process goes, also by SIGKILL', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const src = `
+    import { TangoAddonBackend } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/addon.ts', import.meta.url)))};
+    import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
+    const b = new TangoAddonBackend({ timeoutMs: 5000 });
+    await b.connect(parseTangoAddress(${JSON.stringify(ev.address)}), { timeoutMs: 20000 });
+    await b.subscribe('counter', () => undefined);
+    console.log('host', b.eventHostPid);
+    setInterval(() => undefined, 1000); // runs until killed
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await until(() => /host \d+/.test(out) || child.exitCode !== null, 60000, 'the script to subscribe');
+  const pid = Number(/host (\d+)/.exec(out)?.[1]);
+  t.ok(pid > 0 && alive(pid), `the script's event host runs (${out.trim()})`);
+  child.kill('SIGKILL');
+  await until(() => !alive(pid), 10000, 'the orphaned event host to end');
+  t.pass('the event host ended with its parent');
 });
