@@ -513,6 +513,8 @@ export class TangoAddonBackend implements TangoBackend {
         host.subs.delete(sub);
         // A subscribe that timed out may still be made later: undo it (the host's calls run in order).
         if (e instanceof TimeoutError && !host.gone) this.#hostSend(host, { op: 'unsubscribe', id: 0, sub });
+        // The server unreachable (stopped, restarting): the next subscribe gets a fresh cppTango.
+        if (e instanceof TangoError && CHANNEL_LOSS_REASONS.some((r) => e.hasReason(r))) this.#retire(host, `the event host was retired after subscribe ${attribute} failed (${e.reason})`);
         // The host answered (e.g. the attribute pushes no events): it stays for the next one.
         if (host.subs.size === 0) {
           if (e instanceof TangoError || e instanceof InvalidInputError) this.#hostIdle(host);

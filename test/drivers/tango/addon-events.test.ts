@@ -3,13 +3,17 @@
  * subscriptions, see addon.ts): subscriptions share one host and the last one leaving stops it (at once, or after
  * `eventHostIdleMs`);
  * a host killed mid-subscription gives every subscriber an error event and the next subscribe a
- * fresh host; close() leaves no process behind, also while the host starts; a lost event channel
+ * fresh host; close() leaves no process behind, also while the host starts, and a host missing its
+ * start limit is a TimeoutError and killed; a lost event channel
  * (server restarted) retires the host before the caller resubscribes, and the bridge over the addon
- * resubscribes after a restart. Against labrig's PyTango
+ * resubscribes after a restart; a host whose parent is SIGKILLed ends too. Against labrig's PyTango
  * event server; skips where the addon or PyTango is missing.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { DisconnectedError, InvalidInputError } from '../../../src/core/errors.js';
+import { DisconnectedError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress, type TangoEvent } from '../../../src/drivers/tango/backend.js';
 import { TANGO_ADDON_PATH, TangoAddonBackend, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
 import { TangoError } from '../../../src/drivers/tango/errors.js';
@@ -24,13 +28,17 @@ const skip = !tangoTestAvailable()
     : false;
 t.setTimeout(300000);
 
-/** Whether process `pid` still exists (a reaped child no longer does). */
+/** Whether process `pid` still runs (gone once reaped; a zombie awaiting its reaper counts as ended). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return !existsSync('/proc/self'); // vanished in between (or no /proc here: kill(0) said it runs)
   }
 }
 
@@ -180,6 +188,16 @@ t.test('close() stops the event host, also while it is starting', { skip }, asyn
   await b2.close();
   t.type(await pending, DisconnectedError, 'the subscribe in flight fails');
   t.notOk(alive(pid2), 'no process left');
+
+  // A host that does not start within eventHostStartMs: TimeoutError, and it is killed.
+  const b3 = new TangoAddonBackend({ timeoutMs: 5000, eventHostStartMs: 1 });
+  t.teardown(() => b3.close());
+  await b3.connect(parseTangoAddress(ev.address), { timeoutMs: 20000 });
+  const slow = b3.subscribe('counter', () => undefined).catch((e: unknown) => e);
+  const pid3 = b3.eventHostPid!;
+  t.type(await slow, TimeoutError, 'start limit');
+  await until(() => !alive(pid3), 10000, 'the host that missed its start limit to end');
+  t.equal(b3.eventHostPid, undefined);
 });
 
 t.test('a lost event channel retires the host before the caller resubscribes', { skip }, async (t) => {
@@ -255,4 +273,62 @@ t.test('the bridge over the addon: after a server restart it resubscribes and ev
   await d.commands['Stop']!();
   t.ok(d.subscriptions.subscribeCalls >= 2, 'subscribed again');
   t.equal(await d.state.getValue(), 'ON', 'this process and its device are fine');
+});
+
+t.test('a subscribe that cannot reach the server retires the host; after the server is back a fresh one subscribes', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const b = await openBackend(t, ev.address, 60000);
+  const idle = await b.subscribe('counter', () => undefined);
+  const pid = b.eventHostPid!;
+  await idle(); // the host stays, idle (eventHostIdleMs 60 s)
+  t.equal(b.eventHostPid, pid);
+  await ev.stop();
+  const e = await b.subscribe('counter', () => undefined, { timeoutMs: 3000 }).catch((x: unknown) => x);
+  t.ok(e instanceof TangoError || e instanceof DisconnectedError || e instanceof TimeoutError, `subscribe to a stopped server fails: ${String(e)}`);
+  if (e instanceof TangoError) {
+    t.equal(b.eventHostPid, undefined, `retired after ${e.reason}`);
+    await until(() => !alive(pid), 10000, 'the retired host to end');
+  }
+  await ev.start();
+  const a = recorder();
+  let unsub: (() => Promise<void>) | undefined;
+  const retryUntil = Date.now() + 20000;
+  while (!unsub) {
+    try {
+      unsub = await b.subscribe('counter', a.cb, { timeoutMs: 10000 });
+    } catch (err) {
+      if (!(err instanceof TangoError) || err.reason !== 'API_CantConnectToDevice' || Date.now() > retryUntil) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  t.not(b.eventHostPid, pid, 'a fresh host');
+  await until(() => a.values.length >= 1, 10000, "the restarted server's current value");
+  await unsub();
+});
+
+t.test('the event host ends when its parent process goes, also by SIGKILL', { skip }, async (t) => {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const src = `
+    import { TangoAddonBackend } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/addon.ts', import.meta.url)))};
+    import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
+    const b = new TangoAddonBackend({ timeoutMs: 5000 });
+    await b.connect(parseTangoAddress(${JSON.stringify(ev.address)}), { timeoutMs: 20000 });
+    await b.subscribe('counter', () => undefined);
+    console.log('host', b.eventHostPid);
+    setInterval(() => undefined, 1000); // runs until killed
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await until(() => /host \d+/.test(out) || child.exitCode !== null, 60000, 'the script to subscribe');
+  const pid = Number(/host (\d+)/.exec(out)?.[1]);
+  t.ok(pid > 0 && alive(pid), `the script's event host runs (${out.trim()})`);
+  child.kill('SIGKILL');
+  await until(() => !alive(pid), 10000, 'the orphaned event host to end');
+  t.pass('the event host ended with its parent');
 });
