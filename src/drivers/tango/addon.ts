@@ -371,16 +371,16 @@ export class TangoAddonBackend implements TangoBackend {
     clearTimeout(p.timer);
     this.#release();
     if (ok) p.resolve(value);
-    else p.reject(this.#error(p.what, value as NativeError));
+    else p.reject(this.#error(p.what, value as NativeError, p.input));
   }
 
-  #error(what: string, e: NativeError): Error {
+  #error(what: string, e: NativeError, input?: unknown): Error {
     if (e.kind === 'DevFailed') return devFailedError(this.#device, what, e);
-    if (e.kind === 'InvalidInput') return new InvalidInputError({ what: `${this.#device}: ${what}`, value: undefined, reason: e.message });
+    if (e.kind === 'InvalidInput') return new InvalidInputError({ what: `${this.#device}: ${what}`, value: input, reason: e.message });
     return new TangoError({ device: this.#device, operation: what, levels: [{ reason: 'LABRIG_AddonError', desc: e.message, origin: 'labrig tango addon', severity: 'ERR' }] });
   }
 
-  #call<T>(what: string, options: TangoCallOptions | undefined, send: (dev: NativeDevice, id: number, timeoutMs: number) => void): Promise<T> {
+  #call<T>(what: string, options: TangoCallOptions | undefined, send: (dev: NativeDevice, id: number, timeoutMs: number) => void, input?: unknown): Promise<T> {
     if (this.#closed || !this.#dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     if (!(timeoutMs > 0)) return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be > 0' }));
@@ -388,15 +388,15 @@ export class TangoAddonBackend implements TangoBackend {
     // cppTango refuses a reconnection within 1 s of a failed one ("The connection request was
     // delayed"), sending nothing: right after a server came back, the call is made once more
     // after that second, if its time allows (a server still down then fails as usual).
-    return this.#callOnce<T>(what, timeoutMs, timeoutMs, send).catch((e: unknown) => {
+    return this.#callOnce<T>(what, timeoutMs, timeoutMs, send, input).catch((e: unknown) => {
       if (!isDelayedReconnect(e) || this.#closed || deadline - performance.now() < RECONNECT_RETRY_MS + 100) throw e;
       return new Promise<T>((resolve, reject) => {
-        setTimeout(() => this.#callOnce<T>(what, deadline - performance.now(), timeoutMs, send).then(resolve, reject), RECONNECT_RETRY_MS);
+        setTimeout(() => this.#callOnce<T>(what, deadline - performance.now(), timeoutMs, send, input).then(resolve, reject), RECONNECT_RETRY_MS);
       });
     });
   }
 
-  #callOnce<T>(what: string, timeoutMs: number, callerMs: number, send: (dev: NativeDevice, id: number, timeoutMs: number) => void): Promise<T> {
+  #callOnce<T>(what: string, timeoutMs: number, callerMs: number, send: (dev: NativeDevice, id: number, timeoutMs: number) => void, input?: unknown): Promise<T> {
     const dev = this.#dev;
     if (this.#closed || !dev) return Promise.reject(new DisconnectedError({ device: this.#device, detail: 'backend closed' }));
     const id = this.#nextId++;
@@ -406,7 +406,7 @@ export class TangoAddonBackend implements TangoBackend {
         this.#release();
         reject(new TimeoutError({ operation: `${this.#device}: ${what}`, afterMs: callerMs }));
       }, timeoutMs);
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, what, timer });
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, what, timer, input });
       this.#hold();
       try {
         // The caller's timer is the one that fires (TimeoutError); the proxy waits a little longer,
@@ -416,7 +416,7 @@ export class TangoAddonBackend implements TangoBackend {
         this.#pending.delete(id);
         clearTimeout(timer);
         this.#release();
-        reject(e instanceof Error ? new InvalidInputError({ what: `${this.#device}: ${what}`, value: undefined, reason: e.message }) : e);
+        reject(e instanceof Error ? new InvalidInputError({ what: `${this.#device}: ${what}`, value: input, reason: e.message }) : e);
       }
     });
   }
@@ -482,11 +482,11 @@ export class TangoAddonBackend implements TangoBackend {
   }
 
   async writeAttribute(name: string, value: TangoValue | number[] | string[] | boolean[], options?: TangoCallOptions): Promise<void> {
-    await this.#call<void>(`write ${name}`, options, (d, id, ms) => d.write(id, name, value, ms));
+    await this.#call<void>(`write ${name}`, options, (d, id, ms) => d.write(id, name, value, ms), value);
   }
 
   async command(name: string, arg?: TangoCommandValue, options?: TangoCallOptions): Promise<TangoCommandValue> {
-    return this.#call<TangoCommandValue>(`command ${name}`, options, (d, id, ms) => d.command(id, name, arg !== undefined, arg, ms));
+    return this.#call<TangoCommandValue>(`command ${name}`, options, (d, id, ms) => d.command(id, name, arg !== undefined, arg, ms), arg);
   }
 
   async subscribe(attribute: string, cb: (event: TangoEvent) => void, options?: TangoCallOptions): Promise<() => Promise<void>> {

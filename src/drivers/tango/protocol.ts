@@ -168,6 +168,8 @@ export interface PendingCall {
   /** The operation, for errors (`read double_scalar`). */
   what: string;
   timer: NodeJS.Timeout;
+  /** The value or argument the call sends, shown by an InvalidInputError it gets. */
+  input?: unknown;
 }
 
 /** One labrig-side subscription of a backend: the attribute and its callback. */
