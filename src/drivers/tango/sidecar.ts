@@ -17,8 +17,9 @@
  * is read directly (libc read/poll through koffi) instead of going back to the event loop, which
  * saves the wake-up of a sleeping Node process and a turn of the loop per read. The wait either
  * spins (non-blocking reads for up to `syncSpinUs`, then poll(2)) or sleeps in poll(2) at once;
- * the backend times both on a few reads of every 256 and keeps the faster (spinning wins on an
- * idle machine and loses when other processes keep the cores busy). Every byte read this way goes
+ * the backend times both on a few reads of every 256 and busy-waits only while that is 5 %
+ * faster (it wins on an idle machine and loses when other processes keep the cores busy, and it
+ * doubles Node's CPU per read). Every byte read this way goes
  * through the same decoder and line parser as the stream's, so event lines and replies keep
  * their order; bytes can only be taken while JS runs, when the stream is not reading. A read that
  * hits the budget continues asynchronously (the stream reads its reply; the caller's timeout is
@@ -82,7 +83,7 @@ export interface SidecarOptions {
    * Busy-waiting saves the wake-up of a sleeping process (costly on small virtual machines) but
    * holds a core the sidecar and the server may need when other processes keep the machine busy;
    * so the backend measures both styles (busy-wait, or poll(2) at once) on a few reads of every
-   * 256 and keeps the faster. 0: never busy-wait.
+   * 256 and busy-waits only while that is at least 5 % faster. 0: never busy-wait.
    */
   syncSpinUs?: number;
 }
@@ -123,6 +124,8 @@ const SYNC_WINDOW = 8;
 const STYLE_PERIOD = 256;
 /** ...on this many reads of each, alternating, at the start of the period. */
 const STYLE_SAMPLES = 16;
+/** Busy-waiting is kept only while its median read time is below this fraction of poll(2)'s. */
+const SPIN_GAIN = 0.95;
 
 /** How often reads took the synchronous path (see {@link TangoSidecarBackend.syncStats}). */
 export interface SidecarSyncStats {
@@ -508,8 +511,8 @@ export class TangoSidecarBackend implements TangoBackend {
   /**
    * Wait up to `budgetMs` on the JS thread for the reply to call `id`: read the reply FIFO
    * without blocking for up to `syncSpinUs` (spinning style), then block in poll(2) for the rest;
-   * the first reads of every STYLE_PERIOD alternate the two styles and the faster one (by
-   * median, 10 % margin) is used for the rest of the period. Every byte read
+   * the first reads of every STYLE_PERIOD alternate the two styles and busy-waiting is used for
+   * the rest of the period only if its median was at least 5 % below poll(2)'s. Every byte read
    * goes through the same decoder and line parser as the stream's (event lines and other replies
    * are delivered in order). Nothing else runs meanwhile: no timer, no exit event, no stream read,
    * so the call can only settle through this parser (or a listener closing the backend). On a
@@ -556,9 +559,14 @@ export class TangoSidecarBackend implements TangoBackend {
     this.#syncOffUntil = 0;
     if (compare) {
       ((k & 1) === 0 ? this.#styleAlt : this.#styleCur)[k >> 1] = dt;
-      if (k === 2 * STYLE_SAMPLES - 1 && median(this.#styleAlt) < 0.9 * median(this.#styleCur)) {
-        st.spinning = !st.spinning;
-        st.styleSwitches++;
+      if (k === 2 * STYLE_SAMPLES - 1) {
+        // Busy-waiting doubles Node's CPU per read: it has to be clearly faster to be kept.
+        const [spinT, pollT] = st.spinning ? [this.#styleCur, this.#styleAlt] : [this.#styleAlt, this.#styleCur];
+        const spinning = median(spinT) < SPIN_GAIN * median(pollT);
+        if (spinning !== st.spinning) {
+          st.spinning = spinning;
+          st.styleSwitches++;
+        }
       }
     }
     this.#styleN = (k + 1) % STYLE_PERIOD;
