@@ -19,7 +19,9 @@
  * spins (non-blocking reads for up to `syncSpinUs`, then poll(2)) or sleeps in poll(2) at once;
  * the backend times both on a few reads of every 256 and busy-waits only while that is 5 %
  * faster (it wins on an idle machine and loses when other processes keep the cores busy, and it
- * doubles Node's CPU per read). Every byte read this way goes
+ * doubles Node's CPU per read). A read that busy-waits goes as `R ID TIMEOUT NAME`, and the
+ * sidecar then busy-polls its request FIFO for 100 µs before sleeping, since the next request is
+ * a few µs away in a read loop. Every byte read this way goes
  * through the same decoder and line parser as the stream's, so event lines and replies keep
  * their order; bytes can only be taken while JS runs, when the stream is not reading. A read that
  * hits the budget continues asynchronously (the stream reads its reply; the caller's timeout is
@@ -466,15 +468,18 @@ export class TangoSidecarBackend implements TangoBackend {
       return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be a finite number > 0' }));
     }
     const id = this.#nextId++;
-    const line = compactRead !== undefined ? `r ${id} ${timeoutMs} ${compactRead}\n` : JSON.stringify({ id, op, timeoutMs, ...fields }) + '\n';
     const now = sync && this.#syncAllowed();
+    // A read that will busy-wait goes as `R ...`: the sidecar then busy-polls for the next
+    // request a little before sleeping (this caller is about to send it).
+    const spin = now && this.#nextSpins();
+    const line = compactRead !== undefined ? `${spin ? 'R' : 'r'} ${id} ${timeoutMs} ${compactRead}\n` : JSON.stringify({ id, op, timeoutMs, ...fields }) + '\n';
     const p = new Promise<unknown>((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
       this.#pending.set(id, { resolve, reject, what, deadline, timeoutMs, decode });
       this.#arm(deadline);
       if (!now) out.write(line);
     });
-    if (now && this.#writeNow(line, out)) this.#waitNow(id, Math.min(this.#o.syncReadMs, timeoutMs));
+    if (now && this.#writeNow(line, out)) this.#waitNow(id, Math.min(this.#o.syncReadMs, timeoutMs), spin);
     return p;
   }
 
@@ -508,6 +513,13 @@ export class TangoSidecarBackend implements TangoBackend {
     return false;
   }
 
+  /** Whether the next synchronous read busy-waits (the style in use, or the other one on the comparison's turns; see #waitNow). */
+  #nextSpins(): boolean {
+    const k = this.#styleN;
+    const spinning = this.#syncStats.spinning;
+    return this.#o.syncSpinUs > 0 && k < 2 * STYLE_SAMPLES && (k & 1) === 0 ? !spinning : spinning;
+  }
+
   /**
    * Wait up to `budgetMs` on the JS thread for the reply to call `id`: read the reply FIFO
    * without blocking for up to `syncSpinUs` (spinning style), then block in poll(2) for the rest;
@@ -518,14 +530,13 @@ export class TangoSidecarBackend implements TangoBackend {
    * so the call can only settle through this parser (or a listener closing the backend). On a
    * miss the call stays pending: the stream reads the reply, the sweep keeps the caller's limit.
    */
-  #waitNow(id: number, budgetMs: number): void {
+  #waitNow(id: number, budgetMs: number, spin: boolean): void {
     const io = this.#io!;
     const fd = this.#repFd;
     const buf = (this.#syncBuf ??= Buffer.allocUnsafe(65536));
     const st = this.#syncStats;
     const k = this.#styleN;
     const compare = this.#o.syncSpinUs > 0 && k < 2 * STYLE_SAMPLES;
-    const spin = compare && (k & 1) === 0 ? !st.spinning : st.spinning;
     const t0 = performance.now();
     const end = t0 + budgetMs;
     const spinEnd = spin ? t0 + this.#o.syncSpinUs / 1000 : t0;
