@@ -26,7 +26,7 @@
  * their order; bytes can only be taken while JS runs, when the stream is not reading. A read that
  * hits the budget continues asynchronously (the stream reads its reply; the caller's timeout is
  * unchanged) and reads stay asynchronous for `syncBackoffMs`; reads slower than `syncSlowMs`
- * (median of 8) go asynchronous for 2 s, so a slow or distant device does not hold the event loop.
+ * (median of 8, twice running) go asynchronous for 2 s, so a slow or distant device does not hold the event loop.
  * Figures: docs/STATUS.md (Tango), `npm run bench -- tango`.
  * @module
  */
@@ -74,8 +74,8 @@ export interface SidecarOptions {
    */
   syncBackoffMs?: number;
   /**
-   * When synchronous reads take longer than this many ms (median of each 8; default 1: a slow
-   * or distant device), reads are asynchronous for the next 2 s, so such a device neither holds
+   * When synchronous reads take longer than this many ms (median of each 8, twice running;
+   * default 1: a slow or distant device), reads are asynchronous for the next 2 s, so such a device neither holds
    * the event loop for its round trips nor serialises reads of several devices made in parallel.
    */
   syncSlowMs?: number;
@@ -185,6 +185,8 @@ export class TangoSidecarBackend implements TangoBackend {
   #syncBackoffMs: number;
   readonly #syncTimes = new Float64Array(SYNC_WINDOW);
   #syncN = 0;
+  /** Slow windows in a row (see #waitNow). */
+  #slowWindows = 0;
   readonly #syncStats: SidecarSyncStats = { syncReads: 0, syncMisses: 0, slowOffs: 0, spinning: true, styleSwitches: 0 };
   /** Position of the next synchronous read in the style period (see STYLE_PERIOD). */
   #styleN = 0;
@@ -582,12 +584,16 @@ export class TangoSidecarBackend implements TangoBackend {
     }
     this.#styleN = (k + 1) % STYLE_PERIOD;
     // The median of every SYNC_WINDOW reads (a busy machine preempts one now and then; a slow
-    // device is slow every time): above syncSlowMs, reads go asynchronous for a while.
+    // device is slow every time): above syncSlowMs in two windows running, reads go
+    // asynchronous for a while (one slow window happens on an idle machine too: a hiccup of a
+    // few ms made 4 of 8 reads slow, measured).
     const w = this.#syncTimes;
     w[this.#syncN++] = dt;
     if (this.#syncN === SYNC_WINDOW) {
       this.#syncN = 0;
-      if (median(w) > this.#o.syncSlowMs) {
+      if (median(w) <= this.#o.syncSlowMs) this.#slowWindows = 0;
+      else if (++this.#slowWindows >= 2) {
+        this.#slowWindows = 0;
         this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
         st.slowOffs++;
       }
