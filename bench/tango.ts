@@ -4,7 +4,8 @@
  * 1. Sequential attribute reads per second (`double_scalar`): PyTango in-process (a Python
  *    process timing `DeviceProxy.read_attribute` loops on command, the baseline) against labrig's
  *    sidecar backend (`readAttributes`: FIFO transport with the default `syncReadMs` 20, i.e. the
- *    reply awaited on the JS thread; the same with `syncReadMs` 0, every reply through the event
+ *    reply awaited on the JS thread; the same waiting in poll(2) only, `syncSpinUs` 0; the same
+ *    with `syncReadMs` 0, every reply through the event
  *    loop; stdio, always through the event loop) and a TangoDevice signal (`getValue`, the
  *    default backend through the bridge). Goal: sidecar ≤ 100 µs per read. A JSON
  *    line echoed by a Python process (no Tango) over stdio (Node's socketpair) and over two FIFOs
@@ -203,6 +204,7 @@ export async function benchTango(): Promise<void> {
     closers.unshift(() => py.close());
     const backends = {
       fifo: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'fifo' }),
+      poll: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'fifo', syncSpinUs: 0 }),
       async: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'fifo', syncReadMs: 0 }),
       stdio: new TangoSidecarBackend({ timeoutMs: 5000, transport: 'stdio' }),
     };
@@ -219,6 +221,7 @@ export async function benchTango(): Promise<void> {
     const rows: Array<[string, (n: number) => Promise<number>]> = [
       ['PyTango in-process read_attribute (baseline)', (k) => py.run(k)],
       ['labrig sidecar read (fifo, sync wait)', (k) => usPer(() => backends.fifo.readAttributes(['double_scalar']), k)],
+      ['labrig sidecar read (fifo, sync, poll only)', (k) => usPer(() => backends.poll.readAttributes(['double_scalar']), k)],
       ['labrig sidecar read (fifo, syncReadMs 0)', (k) => usPer(() => backends.async.readAttributes(['double_scalar']), k)],
       ['labrig sidecar read (stdio)', (k) => usPer(() => backends.stdio.readAttributes(['double_scalar']), k)],
       ['labrig TangoDevice signal getValue (fifo)', (k) => usPer(() => sig.getValue(), k)],
@@ -228,7 +231,7 @@ export async function benchTango(): Promise<void> {
     const per: number[][] = rows.map(() => []);
     const cpu: number[][] = rows.map(() => []);
     for (const [, f] of rows) await f(300); // warm-up
-    for (const b of [backends.fifo, devBackend]) b.syncStats(true);
+    for (const b of [backends.fifo, backends.poll, devBackend]) b.syncStats(true);
     // Each round starts one row later, so no row always follows the same one.
     for (let r = 0; r < rounds; r++) {
       for (let j = 0; j < rows.length; j++) {
@@ -249,11 +252,11 @@ export async function benchTango(): Promise<void> {
     const sync = backends.fifo.syncStats();
     const syncSig = devBackend.syncStats();
     console.log(
-      `  per read (median round): PyTango ${us(0)}, sidecar fifo ${us(1)} (syncReadMs 0: ${us(2)}), stdio ${us(3)}, signal ${us(4)}; echo stdio ${us(5)}, fifo ${us(6)}; ` +
-        `above PyTango + fifo echo: ${(sidecarUs - med[0]! - med[6]!).toFixed(1)} µs; goal sidecar ≤ 100 µs: ${sidecarUs <= 100 ? 'met' : 'NOT met'}; load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+      `  per read (median round): PyTango ${us(0)}, sidecar fifo ${us(1)} (poll only: ${us(2)}, syncReadMs 0: ${us(3)}), stdio ${us(4)}, signal ${us(5)}; echo stdio ${us(6)}, fifo ${us(7)}; ` +
+        `above PyTango + fifo echo: ${(sidecarUs - med[0]! - med[7]!).toFixed(1)} µs; goal sidecar ≤ 100 µs: ${sidecarUs <= 100 ? 'met' : 'NOT met'}; load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     );
     console.log(
-      `  Node CPU per read (median round): sidecar fifo sync wait ${cpuMed[1]!.toFixed(1)} µs, syncReadMs 0 ${cpuMed[2]!.toFixed(1)} µs; ` +
+      `  Node CPU per read (median round): sidecar fifo sync wait ${cpuMed[1]!.toFixed(1)} µs, poll only ${cpuMed[2]!.toFixed(1)} µs, syncReadMs 0 ${cpuMed[3]!.toFixed(1)} µs; ` +
         `sync path: ${sync.syncReads} reads, ${sync.syncMisses} over budget, ${sync.slowOffs} slow-device offs, ending ${sync.spinning ? 'spinning' : 'in poll(2)'} after ${sync.styleSwitches} style switches ` +
         `(signal's backend: ${syncSig.syncReads} / ${syncSig.syncMisses} / ${syncSig.slowOffs}, ${syncSig.spinning ? 'spinning' : 'poll'}, ${syncSig.styleSwitches})`,
     );

@@ -6,6 +6,8 @@ reply per line, UTF-8):
   first line out:      {"ready": true, "pytango": "9.3.6"}
   request (JSON):      {"id": N, "op": OP, "timeoutMs": T, ...arguments}
   request (compact):   r N T NAME        read the one attribute NAME (same as op read, names [NAME])
+                       R N T NAME        the same, and the client is busy-waiting: with FIFOs,
+                                         busy-poll for the next request (SPIN_S) before sleeping
   reply:               {"id": N, "ok": true, "result": ...}
                        {"id": N, "ok": false, "error": {"kind": "DevFailed", "levels": [...]}}
                        {"id": N, "ok": false, "error": {"kind": "Python", "type": ..., "message": ...}}
@@ -29,8 +31,10 @@ cppTango destructor runs at interpreter exit). Every reply or event is one os.wr
 import json
 import math
 import os
+import select
 import sys
 import threading
+import time
 
 import numpy
 import tango
@@ -373,6 +377,11 @@ def serve_json(sc, line):
 
 
 NUMPY = tango.ExtractAs.Numpy
+# After answering `R ...`, how long to busy-poll the request FIFO for the next request before
+# sleeping in read(2), s: the client busy-waits for the reply and sends its next read within a
+# few µs, and waking a sleeping process costs ~10-20 µs on a small VM (measured: 4-8 µs less per
+# read on an idle 2-vCPU guest). Bounded, and only when the client itself busy-waits.
+SPIN_S = 0.0001
 
 
 def serve_read(sc, line):
@@ -418,7 +427,37 @@ def open_fifos(d):
         threading.Timer(10, os._exit, (0,)).start()
 
     threading.Thread(target=lifeline, daemon=True).start()
-    return os.fdopen(fd_in, "rb", buffering=65536)
+    return Lines(fd_in)
+
+
+class Lines:
+    """Request lines from the request FIFO (blocking reads, our own buffer so that it is known
+    whether a full line is already here); readline(spin) busy-polls the FIFO for up to `spin`
+    seconds before a read that would sleep."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b""
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN)
+
+    def readline(self, spin=0.0):
+        while True:
+            nl = self.buf.find(b"\n")
+            if nl >= 0:
+                line = self.buf[:nl + 1]
+                self.buf = self.buf[nl + 1:]
+                return line
+            if spin:
+                end = time.perf_counter() + spin
+                poll = self.poller.poll
+                while not poll(0) and time.perf_counter() < end:
+                    pass
+                spin = 0.0
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return b""
+            self.buf += chunk
 
 
 def main():
@@ -431,14 +470,19 @@ def main():
         os.write(1, (json.dumps(ready) + "\n").encode())
     else:
         send(ready)
+    spin = 0.0
     while True:
-        line = requests.readline()
+        line = requests.readline(spin) if fifo else requests.readline()
+        spin = 0.0
         if not line or line == b"q\n":
             break
         if line == b"\n":
             continue
         if line.startswith(b"r "):
             serve_read(sc, line)
+        elif line.startswith(b"R "):
+            serve_read(sc, line)
+            spin = SPIN_S if fifo else 0.0
         else:
             serve_json(sc, line)
     for eid in list(sc.subs.values()):

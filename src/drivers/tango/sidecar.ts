@@ -17,13 +17,16 @@
  * is read directly (libc read/poll through koffi) instead of going back to the event loop, which
  * saves the wake-up of a sleeping Node process and a turn of the loop per read. The wait either
  * spins (non-blocking reads for up to `syncSpinUs`, then poll(2)) or sleeps in poll(2) at once;
- * the backend times both on a few reads of every 256 and keeps the faster (spinning wins on an
- * idle machine and loses when other processes keep the cores busy). Every byte read this way goes
+ * the backend times both on a few reads of every 256 and busy-waits only while that is 5 %
+ * faster (it wins on an idle machine and loses when other processes keep the cores busy, and it
+ * doubles Node's CPU per read). A read that busy-waits goes as `R ID TIMEOUT NAME`, and the
+ * sidecar then busy-polls its request FIFO for 100 µs before sleeping, since the next request is
+ * a few µs away in a read loop. Every byte read this way goes
  * through the same decoder and line parser as the stream's, so event lines and replies keep
  * their order; bytes can only be taken while JS runs, when the stream is not reading. A read that
  * hits the budget continues asynchronously (the stream reads its reply; the caller's timeout is
  * unchanged) and reads stay asynchronous for `syncBackoffMs`; reads slower than `syncSlowMs`
- * (median of 8) go asynchronous for 2 s, so a slow or distant device does not hold the event loop.
+ * (median of 8, twice running) go asynchronous for 2 s, so a slow or distant device does not hold the event loop.
  * Figures: docs/STATUS.md (Tango), `npm run bench -- tango`.
  * @module
  */
@@ -71,8 +74,8 @@ export interface SidecarOptions {
    */
   syncBackoffMs?: number;
   /**
-   * When synchronous reads take longer than this many ms (median of each 8; default 1: a slow
-   * or distant device), reads are asynchronous for the next 2 s, so such a device neither holds
+   * When synchronous reads take longer than this many ms (median of each 8, twice running;
+   * default 1: a slow or distant device), reads are asynchronous for the next 2 s, so such a device neither holds
    * the event loop for its round trips nor serialises reads of several devices made in parallel.
    */
   syncSlowMs?: number;
@@ -82,7 +85,7 @@ export interface SidecarOptions {
    * Busy-waiting saves the wake-up of a sleeping process (costly on small virtual machines) but
    * holds a core the sidecar and the server may need when other processes keep the machine busy;
    * so the backend measures both styles (busy-wait, or poll(2) at once) on a few reads of every
-   * 256 and keeps the faster. 0: never busy-wait.
+   * 256 and busy-waits only while that is at least 5 % faster. 0: never busy-wait.
    */
   syncSpinUs?: number;
 }
@@ -123,6 +126,8 @@ const SYNC_WINDOW = 8;
 const STYLE_PERIOD = 256;
 /** ...on this many reads of each, alternating, at the start of the period. */
 const STYLE_SAMPLES = 16;
+/** Busy-waiting is kept only while its median read time is below this fraction of poll(2)'s. */
+const SPIN_GAIN = 0.95;
 
 /** How often reads took the synchronous path (see {@link TangoSidecarBackend.syncStats}). */
 export interface SidecarSyncStats {
@@ -180,6 +185,8 @@ export class TangoSidecarBackend implements TangoBackend {
   #syncBackoffMs: number;
   readonly #syncTimes = new Float64Array(SYNC_WINDOW);
   #syncN = 0;
+  /** Slow windows in a row (see #waitNow). */
+  #slowWindows = 0;
   readonly #syncStats: SidecarSyncStats = { syncReads: 0, syncMisses: 0, slowOffs: 0, spinning: true, styleSwitches: 0 };
   /** Position of the next synchronous read in the style period (see STYLE_PERIOD). */
   #styleN = 0;
@@ -463,15 +470,18 @@ export class TangoSidecarBackend implements TangoBackend {
       return Promise.reject(new InvalidInputError({ what: `${what} timeoutMs`, value: timeoutMs, reason: 'must be a finite number > 0' }));
     }
     const id = this.#nextId++;
-    const line = compactRead !== undefined ? `r ${id} ${timeoutMs} ${compactRead}\n` : JSON.stringify({ id, op, timeoutMs, ...fields }) + '\n';
     const now = sync && this.#syncAllowed();
+    // A read that will busy-wait goes as `R ...`: the sidecar then busy-polls for the next
+    // request a little before sleeping (this caller is about to send it).
+    const spin = now && this.#nextSpins();
+    const line = compactRead !== undefined ? `${spin ? 'R' : 'r'} ${id} ${timeoutMs} ${compactRead}\n` : JSON.stringify({ id, op, timeoutMs, ...fields }) + '\n';
     const p = new Promise<unknown>((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
       this.#pending.set(id, { resolve, reject, what, deadline, timeoutMs, decode });
       this.#arm(deadline);
       if (!now) out.write(line);
     });
-    if (now && this.#writeNow(line, out)) this.#waitNow(id, Math.min(this.#o.syncReadMs, timeoutMs));
+    if (now && this.#writeNow(line, out)) this.#waitNow(id, Math.min(this.#o.syncReadMs, timeoutMs), spin);
     return p;
   }
 
@@ -505,24 +515,30 @@ export class TangoSidecarBackend implements TangoBackend {
     return false;
   }
 
+  /** Whether the next synchronous read busy-waits (the style in use, or the other one on the comparison's turns; see #waitNow). */
+  #nextSpins(): boolean {
+    const k = this.#styleN;
+    const spinning = this.#syncStats.spinning;
+    return this.#o.syncSpinUs > 0 && k < 2 * STYLE_SAMPLES && (k & 1) === 0 ? !spinning : spinning;
+  }
+
   /**
    * Wait up to `budgetMs` on the JS thread for the reply to call `id`: read the reply FIFO
    * without blocking for up to `syncSpinUs` (spinning style), then block in poll(2) for the rest;
-   * the first reads of every STYLE_PERIOD alternate the two styles and the faster one (by
-   * median, 10 % margin) is used for the rest of the period. Every byte read
+   * the first reads of every STYLE_PERIOD alternate the two styles and busy-waiting is used for
+   * the rest of the period only if its median was at least 5 % below poll(2)'s. Every byte read
    * goes through the same decoder and line parser as the stream's (event lines and other replies
    * are delivered in order). Nothing else runs meanwhile: no timer, no exit event, no stream read,
    * so the call can only settle through this parser (or a listener closing the backend). On a
    * miss the call stays pending: the stream reads the reply, the sweep keeps the caller's limit.
    */
-  #waitNow(id: number, budgetMs: number): void {
+  #waitNow(id: number, budgetMs: number, spin: boolean): void {
     const io = this.#io!;
     const fd = this.#repFd;
     const buf = (this.#syncBuf ??= Buffer.allocUnsafe(65536));
     const st = this.#syncStats;
     const k = this.#styleN;
     const compare = this.#o.syncSpinUs > 0 && k < 2 * STYLE_SAMPLES;
-    const spin = compare && (k & 1) === 0 ? !st.spinning : st.spinning;
     const t0 = performance.now();
     const end = t0 + budgetMs;
     const spinEnd = spin ? t0 + this.#o.syncSpinUs / 1000 : t0;
@@ -556,19 +572,28 @@ export class TangoSidecarBackend implements TangoBackend {
     this.#syncOffUntil = 0;
     if (compare) {
       ((k & 1) === 0 ? this.#styleAlt : this.#styleCur)[k >> 1] = dt;
-      if (k === 2 * STYLE_SAMPLES - 1 && median(this.#styleAlt) < 0.9 * median(this.#styleCur)) {
-        st.spinning = !st.spinning;
-        st.styleSwitches++;
+      if (k === 2 * STYLE_SAMPLES - 1) {
+        // Busy-waiting doubles Node's CPU per read: it has to be clearly faster to be kept.
+        const [spinT, pollT] = st.spinning ? [this.#styleCur, this.#styleAlt] : [this.#styleAlt, this.#styleCur];
+        const spinning = median(spinT) < SPIN_GAIN * median(pollT);
+        if (spinning !== st.spinning) {
+          st.spinning = spinning;
+          st.styleSwitches++;
+        }
       }
     }
     this.#styleN = (k + 1) % STYLE_PERIOD;
     // The median of every SYNC_WINDOW reads (a busy machine preempts one now and then; a slow
-    // device is slow every time): above syncSlowMs, reads go asynchronous for a while.
+    // device is slow every time): above syncSlowMs in two windows running, reads go
+    // asynchronous for a while (one slow window happens on an idle machine too: a hiccup of a
+    // few ms made 4 of 8 reads slow, measured).
     const w = this.#syncTimes;
     w[this.#syncN++] = dt;
     if (this.#syncN === SYNC_WINDOW) {
       this.#syncN = 0;
-      if (median(w) > this.#o.syncSlowMs) {
+      if (median(w) <= this.#o.syncSlowMs) this.#slowWindows = 0;
+      else if (++this.#slowWindows >= 2) {
+        this.#slowWindows = 0;
         this.#syncOffUntil = performance.now() + SYNC_SLOW_OFF_MS;
         st.slowOffs++;
       }

@@ -53,7 +53,9 @@ t.test('against TangoTest: a synchronous read returns the value written; syncRea
  * the reading; `slow` → the reading after 400 ms; `die` → SIGKILL itself; `half` → the first part
  * of such an event (cut inside `é`), 400 ms later the rest and the reading; subscribing to `tail`
  * answers, then sends the first part of such an event, whose rest comes before the reply to a read
- * of `rest`; `evonly` → one change event and no reply; anything else: no answer.
+ * of `rest`; `evonly` → one change event and no reply; `which` → the request line's first letter
+ * (`r`, or `R` from a read that busy-waits); `ms5` → the reading after 5 ms; anything else: no
+ * answer.
  */
 const STAND_IN = `#!/usr/bin/python3
 import json, os, signal, sys, threading, time
@@ -96,6 +98,10 @@ for raw in src:
         os.write(out, split[:cut]); time.sleep(0.4); os.write(out, split[cut:] + reply)
     elif name == "rest":
         os.write(out, split[cut:] + reply)
+    elif name == "ms5":
+        time.sleep(0.005); os.write(out, reply)
+    elif name == "which":
+        os.write(out, line({"id": int(rid), "ok": True, "result": [reading(name, raw[:1].decode(), "DevString")]}))
     elif name == "evonly":
         os.write(out, line({"ev": 1, "r": reading("counter", 7)}))
     elif name == "slow":
@@ -237,6 +243,28 @@ t.test('the two wait styles are compared once per 256 synchronous reads; syncSpi
   const c = await standIn(t, { syncReadMs: 5000, syncSpinUs: 0 });
   for (let i = 0; i < 40; i++) await c.readAttributes(['x']);
   t.match(c.syncStats(), { syncReads: 40, spinning: false, styleSwitches: 0 });
+});
+
+t.test('a read that busy-waits tells the sidecar (R), others do not (r)', { skip: skipSync }, async (t) => {
+  const letters = async (b: TangoSidecarBackend, n: number): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) out.push((await b.readAttributes(['which']))[0]!.value);
+    return out;
+  };
+  // Default: the comparison's first reads alternate poll(2) (the other style) and busy-wait.
+  t.same(await letters(await standIn(t, {}), 4), ['r', 'R', 'r', 'R']);
+  t.same(await letters(await standIn(t, { syncSpinUs: 0 }), 3), ['r', 'r', 'r'], 'syncSpinUs 0');
+  t.same(await letters(await standIn(t, { syncReadMs: 0 }), 3), ['r', 'r', 'r'], 'syncReadMs 0');
+});
+
+t.test('a slow device (median over syncSlowMs in two windows of 8 running) reads asynchronously', { skip: skipSync }, async (t) => {
+  const b = await standIn(t, { syncReadMs: 5000, syncSlowMs: 1 });
+  for (let i = 0; i < 8; i++) await b.readAttributes(['ms5']);
+  t.match(b.syncStats(), { syncReads: 8, slowOffs: 0 }, 'one slow window is not enough');
+  for (let i = 0; i < 8; i++) await b.readAttributes(['ms5']);
+  t.match(b.syncStats(), { syncReads: 16, slowOffs: 1 }, 'two are');
+  t.equal((await b.readAttributes(['x']))[0]!.value, 1.5);
+  t.match(b.syncStats(), { syncReads: 16 }, 'the next read was asynchronous');
 });
 
 t.test('sync options are checked', async (t) => {

@@ -116,8 +116,8 @@ for (const transport of ['fifo', 'stdio'] as const) {
     const lines = all.filter((l) => !l.startsWith('fifo dir '));
     t.match(JSON.parse(lines[0]!), { op: 'connect', address: 'tango://127.0.0.1:1/a/b/c#dbase=no' });
     t.match(JSON.parse(lines[1]!), { op: 'read', names: ['x', 'y'], timeoutMs: 20000 });
-    t.match(lines[2], /^r \d+ 60000 double_scalar$/);
-    t.match(lines[3], /^r \d+ 200 float_scalar$/);
+    t.match(lines[2], /^[rR] \d+ 60000 double_scalar$/);
+    t.match(lines[3], /^[rR] \d+ 200 float_scalar$/);
     t.equal(lines.length, 4, 'nothing sent for the refused limits');
 
     await b.close();
