@@ -153,7 +153,7 @@ t.test('a reply later than the budget resolves asynchronously; reads then stay a
   t.match(b.syncStats(), { syncReads: 0, syncMisses: 1, slowOffs: 0 }, 'backed off: the next read was asynchronous');
 
   // Backoff over: synchronous again.
-  const c = await standIn(t, { syncReadMs: 50, syncBackoffMs: 1 });
+  const c = await standIn(t, { syncReadMs: 200, syncBackoffMs: 1 });
   await c.readAttributes(['slow']);
   await new Promise((r) => setTimeout(r, 20));
   await c.readAttributes(['x']);
@@ -252,8 +252,8 @@ t.test('a read that busy-waits tells the sidecar (R), others do not (r)', { skip
     return out;
   };
   // Default: the comparison's first reads alternate poll(2) (the other style) and busy-wait.
-  t.same(await letters(await standIn(t, {}), 4), ['r', 'R', 'r', 'R']);
-  t.same(await letters(await standIn(t, { syncSpinUs: 0 }), 3), ['r', 'r', 'r'], 'syncSpinUs 0');
+  t.same(await letters(await standIn(t, { syncReadMs: 5000 }), 4), ['r', 'R', 'r', 'R']);
+  t.same(await letters(await standIn(t, { syncReadMs: 5000, syncSpinUs: 0 }), 3), ['r', 'r', 'r'], 'syncSpinUs 0');
   t.same(await letters(await standIn(t, { syncReadMs: 0 }), 3), ['r', 'r', 'r'], 'syncReadMs 0');
 });
 
