@@ -9,11 +9,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 export async function waitStopped(pid: number): Promise<void> {
   const until = Date.now() + 10000;
   for (;;) {
-    let states: string[];
+    let tids: string[];
     try {
-      states = readdirSync(`/proc/${pid}/task`).map((tid) => /\) (\S)/.exec(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))?.[1] ?? '?');
+      tids = readdirSync(`/proc/${pid}/task`);
     } catch {
-      return; // no /proc here: best effort
+      return; // no /proc here (or the process is gone): best effort
+    }
+    const states: string[] = [];
+    for (const tid of tids) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue; // that thread ended between the listing and the read: it answers nothing
+      }
+      states.push(/\) (\S)/.exec(stat)?.[1] ?? '?');
     }
     if (states.every((s) => s === 'T' || s === 't')) return;
     if (Date.now() > until) throw new Error(`process ${pid} did not stop in 10 s (thread states ${states.join('')})`);
