@@ -6,7 +6,8 @@
  * npm README, guides and driver READMEs and no source maps, and the writing-a-driver guide's
  * example (examples/temperature-bath: driver, wire simulator, plugin entry), compiled in that
  * project against the installed package, runs, and works as a plugin (`labrig --import` and
- * `labrig.config.json`) with `labrig sim|read|set|run`, alone and in a rig with `sim:galil`.
+ * `labrig.config.json`) with `labrig sim|read|set|run`, alone and in a rig with `sim:galil`; and
+ * the Tango addon backend, pointed at the built addon, subscribes through the compiled event host.
  * Bounded in time; the temporary folder is removed.
  */
 import t from 'tap';
@@ -162,4 +163,52 @@ t.test("the guide's example as a plugin works with labrig sim, read, set and run
   const events = readFileSync(join(app, 'runs', files[0]!), 'utf8').split('\n').filter((l) => l.startsWith('["event"'));
   t.equal(events.length, 3);
   t.match(JSON.parse(events[0]!)[1].data, { 'bath-temperature': Number, 'stage-x': Number }, 'the plugin device and the Galil axis in one event');
+});
+
+t.test("the installed package's Tango addon subscribes through its compiled event host", async (t) => {
+  const { startTangoEventServer, tangoTestAvailable } = await import('../src/sim/tango/index.js');
+  const { TANGO_ADDON_PATH, tangoAddonAvailable } = await import('../src/drivers/tango/addon.js');
+  if (!tangoTestAvailable() || !tangoAddonAvailable()) {
+    t.skip(`needs PyTango and the built addon (${TANGO_ADDON_PATH}; npm run build:native with libtango-dev)`);
+    return;
+  }
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  // The package does not ship a built addon: the user points it at theirs (here, this repository's).
+  const before = process.env['LABRIG_TANGO_ADDON'];
+  process.env['LABRIG_TANGO_ADDON'] = TANGO_ADDON_PATH;
+  t.teardown(() => {
+    if (before === undefined) delete process.env['LABRIG_TANGO_ADDON'];
+    else process.env['LABRIG_TANGO_ADDON'] = before;
+  });
+  writeFileSync(join(app, 'tango-events.mjs'), `
+    import { readFileSync } from 'node:fs';
+    import { loadAddonBackend, parseTangoAddress } from 'labrig/drivers/tango';
+    const b = loadAddonBackend({ timeoutMs: 5000 });
+    try {
+      await b.connect(parseTangoAddress(process.argv[2]), { timeoutMs: 20000 });
+      await b.command('Reset');
+      const seen = [];
+      const unsub = await b.subscribe('counter', (e) => { if (!e.error) seen.push(e.reading.value); });
+      const host = readFileSync('/proc/' + b.eventHostPid + '/cmdline', 'utf8').split('\\0').filter(Boolean);
+      await b.command('Start');
+      const t0 = Date.now();
+      while (seen.length < 4 && Date.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 20));
+      await b.command('Stop');
+      await unsub();
+      console.log(JSON.stringify({ host, seen }));
+    } finally {
+      await b.close();
+    }
+  `);
+  const r = await run(process.execPath, ['tango-events.mjs', ev.address], app, 90_000);
+  t.equal(r.code, 0, `the script exits 0 (${r.stderr.slice(-600)})`);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { host?: string[]; seen?: number[] };
+  t.ok(out.host?.some((a) => a.endsWith('node_modules/labrig/dist/drivers/tango/addon-event-host.js')), `the host runs the shipped .js (${out.host?.join(' ')})`);
+  t.notOk(out.host?.some((a) => /tsx/.test(a)), 'with no TypeScript loader');
+  t.ok((out.seen?.length ?? 0) >= 4, `change events arrived through it (${out.seen?.join(', ')})`);
+  const seen = out.seen ?? [];
+  // Never backwards. A fresh cppTango client can get the first tick twice (PyTango does too).
+  t.ok(seen.every((v, i) => i === 0 || v >= seen[i - 1]!), 'in the order the server sent them');
+  t.ok(seen.at(-1)! > seen[0]!, 'the counter advanced');
 });
