@@ -18,8 +18,8 @@ import { parseTangoAddress, type TangoEvent } from '../../../src/drivers/tango/b
 import { TANGO_ADDON_PATH, TangoAddonBackend, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
 import { TangoError } from '../../../src/drivers/tango/errors.js';
 import { openTangoDevice } from '../../../src/drivers/tango/index.js';
-import type { Reading } from '../../../src/core/protocols.js';
 import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { expectResubscribeAfterRestart, until } from './wait.js';
 
 const skip = !tangoTestAvailable()
   ? 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)'
@@ -42,14 +42,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Wait until `pred` holds (polled every 20 ms) or fail after `ms`. */
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A subscriber recording values and errors. */
 function recorder(): { values: unknown[]; errors: Error[]; cb: (e: TangoEvent) => void } {
@@ -67,6 +59,19 @@ async function openBackend(t: Test, address: string, eventHostIdleMs = 0): Promi
   t.teardown(() => b.close());
   await b.connect(parseTangoAddress(address), { timeoutMs: 20000 });
   return b;
+}
+
+/** An event server and a backend with recorders `a` (counter) and `s` (setpoint) subscribed through one host. */
+async function twoSubscriptions(t: Test) {
+  const ev = await startTangoEventServer();
+  t.teardown(() => ev.close());
+  const b = await openBackend(t, ev.address);
+  await b.command('Reset');
+  const a = recorder();
+  const s = recorder();
+  const unsubA = await b.subscribe('counter', a.cb);
+  const unsubS = await b.subscribe('setpoint', s.cb);
+  return { ev, b, a, s, unsubA, unsubS, pid: b.eventHostPid! };
 }
 
 t.test('subscriptions share one event host; the last one leaving stops it (eventHostIdleMs 0)', { skip }, async (t) => {
@@ -134,15 +139,7 @@ t.test('an idle event host is kept for eventHostIdleMs, then stopped', { skip },
 });
 
 t.test('an event host killed mid-subscription: every subscriber gets an error event, a new subscribe works', { skip }, async (t) => {
-  const ev = await startTangoEventServer();
-  t.teardown(() => ev.close());
-  const b = await openBackend(t, ev.address);
-  await b.command('Reset');
-  const a = recorder();
-  const s = recorder();
-  const unsubA = await b.subscribe('counter', a.cb);
-  const unsubS = await b.subscribe('setpoint', s.cb);
-  const pid = b.eventHostPid!;
+  const { b, a, s, unsubA, unsubS, pid } = await twoSubscriptions(t);
   await b.command('Start');
   await until(() => a.values.length >= 3, 20000, 'events');
   process.kill(pid, 'SIGKILL');
@@ -201,15 +198,7 @@ t.test('close() stops the event host, also while it is starting', { skip }, asyn
 });
 
 t.test('a lost event channel retires the host before the caller resubscribes', { skip }, async (t) => {
-  const ev = await startTangoEventServer();
-  t.teardown(() => ev.close());
-  const b = await openBackend(t, ev.address);
-  await b.command('Reset');
-  const a = recorder();
-  const s = recorder();
-  const unsubA = await b.subscribe('counter', a.cb);
-  await b.subscribe('setpoint', s.cb);
-  const pid = b.eventHostPid!;
+  const { ev, b, a, s, unsubA, pid } = await twoSubscriptions(t);
   let pidAtError: number | undefined | null = null;
   let firstError!: () => void;
   const first = new Promise<void>((r) => (firstError = r));
@@ -257,21 +246,8 @@ t.test('the bridge over the addon: after a server restart it resubscribes and ev
   t.teardown(() => ev.close());
   const d = await openTangoDevice(`${ev.address.replace('#', '?backend=addon&resubscribeMs=500&connectTimeoutMs=20000#')}`);
   t.teardown(() => d.close());
-  const seen: number[] = [];
-  const unsub = d.signals['counter']!.subscribe((r: Record<string, Reading>) => seen.push(Object.values(r)[0]!.value as number));
-  t.teardown(unsub);
-  await until(() => seen.length >= 1, 10000, 'the first event');
-  await ev.stop();
-  await ev.start();
-  const before = seen.length;
-  // cppTango reports API_EventTimeout some 10 s after the server went; the event host is retired
-  // and the manager's next subscribe gets a fresh one.
-  await until(() => seen.length > before, 60000, 'an event from the restarted server');
-  await d.commands['Reset']!();
-  await d.commands['Start']!();
-  await until(() => seen.length > before + 5, 20000, 'events flowing again');
-  await d.commands['Stop']!();
-  t.ok(d.subscriptions.subscribeCalls >= 2, 'subscribed again');
+  // The lost channel retires the event host; the manager's next subscribe gets a fresh one.
+  await expectResubscribeAfterRestart(t, d, ev);
   t.equal(await d.state.getValue(), 'ON', 'this process and its device are fine');
 });
 

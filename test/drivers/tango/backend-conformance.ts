@@ -13,18 +13,11 @@ import { DisconnectedError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress, type TangoArray, type TangoBackend, type TangoEvent, type TangoReading } from '../../../src/drivers/tango/backend.js';
 import { TangoError } from '../../../src/drivers/tango/errors.js';
 import { startTangoEventServer, startTangoTest, type TangoServer } from '../../../src/sim/tango/index.js';
+import { until } from './wait.js';
 
 /** Make a backend; the suite closes every backend it makes. */
 export type BackendFactory = () => TangoBackend | Promise<TangoBackend>;
 
-/** Wait until `pred` holds (polled every 20 ms) or fail after `ms`. */
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Run every conformance check with backends from `factory` (see the module notes). */
 export function runBackendConformance(t: Test, factory: BackendFactory): void {
