@@ -11,7 +11,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { DisconnectedError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress, type TangoEvent } from '../../../src/drivers/tango/backend.js';
@@ -19,6 +18,7 @@ import { TANGO_ADDON_PATH, TangoAddonBackend, tangoAddonAvailable } from '../../
 import { TangoError } from '../../../src/drivers/tango/errors.js';
 import { openTangoDevice } from '../../../src/drivers/tango/index.js';
 import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { addonScript } from './addon-script.js';
 import { expectResubscribeAfterRestart, until } from './wait.js';
 
 const skip = !tangoTestAvailable()
@@ -286,15 +286,11 @@ t.test('a subscribe that cannot reach the server retires the host; after the ser
 t.test('the event host ends when its parent process goes, also by SIGKILL', { skip }, async (t) => {
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
-  const src = `
-    import { TangoAddonBackend } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/addon.ts', import.meta.url)))};
-    import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
-    const b = new TangoAddonBackend({ timeoutMs: 5000 });
-    await b.connect(parseTangoAddress(${JSON.stringify(ev.address)}), { timeoutMs: 20000 });
+  const src = addonScript(`
     await b.subscribe('counter', () => undefined);
     console.log('host', b.eventHostPid);
     setInterval(() => undefined, 1000); // runs until killed
-  `;
+  `, ev.address);
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

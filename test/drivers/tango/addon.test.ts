@@ -5,7 +5,6 @@
  * addon is a typed error. Skips with a message where the addon is not built (no libtango-dev).
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
@@ -15,6 +14,7 @@ import { openTangoDevice } from '../../../src/drivers/tango/index.js';
 import { tangoBackendFor } from '../../../src/drivers/tango/family.js';
 import { runBackendConformance } from './backend-conformance.js';
 import { startFreezableEventServer } from './freezable-server.js';
+import { addonScript } from './addon-script.js';
 
 const skip = !tangoTestAvailable()
   ? 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)'
@@ -26,8 +26,6 @@ t.setTimeout(300000);
 t.test('conformance', { skip }, async (t) => {
   runBackendConformance(t, () => new TangoAddonBackend({ timeoutMs: 5000 }));
 });
-
-const ADDON_TS = fileURLToPath(new URL('../../../src/drivers/tango/addon.ts', import.meta.url));
 
 /** Run a module script under tsx; resolves with its exit code, stdout and how long it took. */
 async function runScript(t: Test, source: string, limitMs: number): Promise<{ code: number | null; out: string; ms: number }> {
@@ -54,11 +52,7 @@ t.test('a script using the addon exits promptly', { skip }, async (t) => {
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
   for (const closeIt of [true, false]) {
-    const src = `
-      import { TangoAddonBackend } from ${JSON.stringify(ADDON_TS)};
-      import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
-      const b = new TangoAddonBackend({ timeoutMs: 5000 });
-      await b.connect(parseTangoAddress(${JSON.stringify(ev.address)}), { timeoutMs: 20000 });
+    const src = addonScript(`
       const [r] = await b.readAttributes(['setpoint']);
       let events = 0;
       const unsub = await b.subscribe('counter', () => events++);
@@ -68,7 +62,7 @@ t.test('a script using the addon exits promptly', { skip }, async (t) => {
       ${closeIt ? 'await unsub(); await b.close();' : '// neither unsubscribe nor close: the script just ends'}
       console.log('done', typeof r.value, events >= 3);
       ${closeIt ? '' : 'process.exitCode = 0;'}
-    `;
+    `, ev.address);
     // Without close() the live subscription keeps the loop alive (like an open socket) until the
     // script ends it; a script that closes exits by itself once its work is done.
     const source = closeIt ? src : src + '\nsetTimeout(() => process.exit(0), 50);';
@@ -82,13 +76,7 @@ t.test('a script using the addon exits promptly', { skip }, async (t) => {
 t.test('without close: a connected device does not keep the process alive', { skip }, async (t) => {
   const ev = await startTangoEventServer();
   t.teardown(() => ev.close());
-  const src = `
-    import { TangoAddonBackend } from ${JSON.stringify(ADDON_TS)};
-    import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
-    const b = new TangoAddonBackend({ timeoutMs: 5000 });
-    await b.connect(parseTangoAddress(${JSON.stringify(ev.address)}), { timeoutMs: 20000 });
-    console.log('state', await b.state());
-  `;
+  const src = addonScript(`console.log('state', await b.state());`, ev.address);
   const r = await runScript(t, src, 60000);
   t.equal(r.code, 0, `exit code; output: ${r.out.slice(-800)}`);
   t.match(r.out, /state ON/);
@@ -99,10 +87,7 @@ t.test('without close: a connected device does not keep the process alive', { sk
 // is retired after the loss, so the script itself survives, resubscribes and exits cleanly. Run
 // in a child process so that a crash would show as its exit code, not take the test runner down.
 t.test('after the event server restarts, a new subscription delivers and the process exits cleanly', { skip }, async (t) => {
-  const src = `
-    import { TangoAddonBackend } from ${JSON.stringify(ADDON_TS)};
-    import { parseTangoAddress } from ${JSON.stringify(fileURLToPath(new URL('../../../src/drivers/tango/backend.ts', import.meta.url)))};
-    import { startTangoEventServer } from ${JSON.stringify(fileURLToPath(new URL('../../../src/sim/tango/index.ts', import.meta.url)))};
+  const src = addonScript(`
     const ev = await startTangoEventServer();
     try {
       const b = new TangoAddonBackend({ timeoutMs: 5000 });
@@ -125,7 +110,7 @@ t.test('after the event server restarts, a new subscription delivers and the pro
     } finally {
       await ev.close();
     }
-  `;
+  `);
   const r = await runScript(t, src, 90000);
   t.equal(r.code, 0, `exit code; output: ${r.out.slice(-600)}`);
   t.match(r.out, /error event API_EventTimeout events after resubscribe [5-9]/);
