@@ -14,18 +14,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { DisconnectedError, InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress, type TangoEvent } from '../../../src/drivers/tango/backend.js';
-import { TANGO_ADDON_PATH, TangoAddonBackend, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
+import { TangoAddonBackend } from '../../../src/drivers/tango/addon.js';
 import { TangoError } from '../../../src/drivers/tango/errors.js';
 import { openTangoDevice } from '../../../src/drivers/tango/index.js';
-import { startTangoEventServer, tangoTestAvailable } from '../../../src/sim/tango/index.js';
-import { addonScript } from './addon-script.js';
+import { startTangoEventServer } from '../../../src/sim/tango/index.js';
+import { addonScript, addonSkip } from './addon-script.js';
 import { expectResubscribeAfterRestart, until } from './wait.js';
 
-const skip = !tangoTestAvailable()
-  ? 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)'
-  : !tangoAddonAvailable()
-    ? `the Tango addon is not built (${TANGO_ADDON_PATH}): install libtango-dev and run npm run build:native`
-    : false;
+const skip = addonSkip;
 t.setTimeout(300000);
 
 /** Whether process `pid` still runs (gone once reaped; a zombie awaiting its reaper counts as ended). */

@@ -6,14 +6,11 @@
 import t from 'tap';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
-import { TANGO_ADDON_PATH, TangoAddonBackend, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
-import { startTangoTest, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { TangoAddonBackend } from '../../../src/drivers/tango/addon.js';
+import { startTangoTest } from '../../../src/sim/tango/index.js';
+import { addonSkip } from './addon-script.js';
 
-const skip = !tangoTestAvailable()
-  ? 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)'
-  : !tangoAddonAvailable()
-    ? `the Tango addon is not built (${TANGO_ADDON_PATH}): install libtango-dev and run npm run build:native`
-    : false;
+const skip = addonSkip;
 
 t.test('bad values: one InvalidInputError naming the operation once; nothing written', { skip }, async (t) => {
   const tt = await startTangoTest();

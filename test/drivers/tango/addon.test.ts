@@ -8,19 +8,15 @@ import { spawn } from 'node:child_process';
 import t, { type Test } from 'tap';
 import { InvalidInputError, TimeoutError } from '../../../src/core/errors.js';
 import { parseTangoAddress } from '../../../src/drivers/tango/backend.js';
-import { TANGO_ADDON_PATH, TangoAddonBackend, TangoAddonUnavailableError, loadTangoAddon, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
-import { startTangoEventServer, startTangoTest, tangoTestAvailable } from '../../../src/sim/tango/index.js';
+import { TangoAddonBackend, TangoAddonUnavailableError, loadTangoAddon, tangoAddonAvailable } from '../../../src/drivers/tango/addon.js';
+import { startTangoEventServer, startTangoTest } from '../../../src/sim/tango/index.js';
 import { openTangoDevice } from '../../../src/drivers/tango/index.js';
 import { tangoBackendFor } from '../../../src/drivers/tango/family.js';
 import { runBackendConformance } from './backend-conformance.js';
 import { startFreezableEventServer } from './freezable-server.js';
-import { addonScript } from './addon-script.js';
+import { addonScript, addonSkip } from './addon-script.js';
 
-const skip = !tangoTestAvailable()
-  ? 'TangoTest/PyTango not installed (apt-get install tango-test python3-tango)'
-  : !tangoAddonAvailable()
-    ? `the Tango addon is not built (${TANGO_ADDON_PATH}): install libtango-dev and run npm run build:native`
-    : false;
+const skip = addonSkip;
 t.setTimeout(300000);
 
 t.test('conformance', { skip }, async (t) => {
