@@ -9,7 +9,7 @@
 import { DeviceError, DisconnectedError, InvalidInputError, TimeoutError } from '../../core/errors.js';
 import type { Reply, RequestChannel, RequestOptions, Unsubscribe, WaitOptions } from '../../protocols/contracts.js';
 import {
-  checkAddress, decodeReply, decodeStatus, encodeCommand, ERROR_REPLIES, findError, flPerSToUlPerMin, flToUl, LegatoFramer, replyLines,
+  checkAddress, decodeReply, decodeStatus, encodeCommand, ERROR_REPLIES, findError, flPerSToUlPerMin, flToUl, LegatoFramer, parsePromptLine, replyLines,
   type AddressForm, type DecodedReply, type Direction, type PumpState, type PumpStatus,
 } from './protocol.js';
 import { encodeRate, encodeVolume, formatNumber, parseRate, parseVolume, splitQuantity } from './units.js';
@@ -363,11 +363,19 @@ export class LegatoIO {
   readonly #xonRequest: Readonly<RequestOptions>;
   readonly #xonLinesRequest: Readonly<RequestOptions>;
   /**
-   * A stop answers with a prompt only (or an error line): a reply with other text is the late
-   * reply of the command the stop displaced, not the stop's.
+   * A stop answers with a prompt only (or an error line), and that prompt is not a moving one: a
+   * reply with other text, or a bare `>`/`<`, is the late reply of the command the stop displaced
+   * (a status, or the IRUN/WRUN it overtook), not the stop's. Taking a displaced run's `>` for the
+   * stop's answer would confirm a stop the pump has not made yet.
    */
-  readonly #acceptBare = (r: Reply): boolean =>
-    this.#accepts(r, false) && ((r.bytes.indexOf(0x0a) < 0 && r.bytes.indexOf(0x0d) < 0) || findError(replyLines(r.text)) !== undefined);
+  readonly #acceptBare = (r: Reply): boolean => {
+    if (!this.#accepts(r, false)) return false;
+    const lines = replyLines(r.text);
+    if (findError(lines) !== undefined) return true;
+    if (r.bytes.indexOf(0x0a) >= 0 || r.bytes.indexOf(0x0d) >= 0) return false;
+    const prompt = parsePromptLine(lines.at(-1) ?? '')?.prompt;
+    return prompt !== '>' && prompt !== '<';
+  };
 
   /** Accept a frame from this pump; a query's reply must have a line (an unasked `T*` has none). */
   #accepts(r: Reply, wantLines: boolean): boolean {

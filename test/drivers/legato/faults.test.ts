@@ -135,6 +135,19 @@ for (const over of ['tcp', 'pty'] as const) {
       await recovers(t, sim, pump);
     });
 
+    t.test("e-stop right after a run command: the run's late '>' is not taken for the stop's answer", async (t) => {
+      const { sim, pump, faults } = await setup(t, over);
+      faults.next('delay', 200);
+      const run = timed(() => pump.commands.run('infuse', { timeoutMs: 1000 }));
+      await new Promise((r) => setTimeout(r, 20));
+      t.equal(sim.model.at(0).running, true, 'the pump got the run command; its reply is still held back');
+      await pump.stop({ success: false });
+      t.equal(pump.commands.state, 'idle', "the stop's own prompt, not the run's late '>'");
+      t.equal(sim.model.at(0).running, false, 'the pump had stopped when stop() resolved');
+      t.equal(((await run).error as Error)?.name, 'CanceledError', 'the displaced run request was canceled');
+      await recovers(t, sim, pump);
+    });
+
     t.test('link lost during a dispense: the dispense fails with DisconnectedError; the pump can be stopped after', async (t) => {
       const { sim, pump, faults } = await setup(t, over);
       const st = pump.dispense(50, '60 ul/min', { timeoutMs: 10_000 });
