@@ -57,6 +57,15 @@ export function removeTempDir(dir: string): void {
   }
 }
 
+/**
+ * Remove the per-process folder of `pid`, a labrig process that ended without its exit listener
+ * running (killed by a signal). For a parent that SIGKILLs its own child, so the child's pty
+ * links do not wait for the next sweep.
+ */
+export function removeTempRootOf(pid: number, root = tmpdir()): void {
+  rmSync(join(root, `labrig-${pid}`), { recursive: true, force: true });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

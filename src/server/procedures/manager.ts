@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidInputError, InvalidStateError, LabrigError, toError } from '../../core/errors.js';
 import type { AnyDocument, DocumentName } from '../../core/documents/types.js';
 import { builtinPlans } from '../../core/executor/index.js';
+import { removeTempRootOf } from '../../sim/temp.js';
 import type { EventStream } from './events.js';
 import { resolveScript } from './paths.js';
 import { FINAL_STATES, type FromChild, type FunctionArgs, type LoadSpec, type ProcedureState, type ProcedureSummary, type ToChild } from './types.js';
@@ -150,6 +151,8 @@ export class ProcedureManager {
     child.on('exit', (code, signal) => {
       clearTimeout(p.loadTimer);
       p.child = undefined;
+      // Killed by a signal, its exit listener did not remove its temp folder (the rig's pty links).
+      if (signal && child.pid !== undefined) removeTempRootOf(child.pid);
       if (!FINAL_STATES.has(p.summary.state)) {
         if (p.stopping) this.#setState(p, 'STOPPED');
         else {
