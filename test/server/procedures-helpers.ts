@@ -107,3 +107,16 @@ export const isState = (id: number, state: string) => (e: Received): boolean =>
 /** Whether `e` ends procedure `id` (COMPLETE, FAILED or STOPPED). */
 export const isFinal = (id: number) => (e: Received): boolean =>
   e.topic === 'procedure.lifecycle.statechange' && e.data['procedure_id'] === id && ['COMPLETE', 'FAILED', 'STOPPED'].includes(String(e.data['new_state']));
+
+/**
+ * Create a procedure from `uri` (with `init` arguments) and wait until it is READY (limit
+ * 120 s); any other end state throws with the procedure's record. Resolves to its id.
+ */
+export async function readyProcedure(h: Harness, uri: string, init?: unknown): Promise<number> {
+  const r = await h.call('POST', '/api/v1.0/procedures', { script_uri: uri, ...(init ? { script_args: { init } } : {}) });
+  if (r.status !== 201) throw new Error(`create ${uri}: ${r.status} ${JSON.stringify(r.body)}`);
+  const id = r.body.procedure.id as number;
+  const e = await h.waitEvent((x) => isState(id, 'READY')(x) || isFinal(id)(x), `${uri} ready`, 120_000);
+  if (e.data['new_state'] !== 'READY') throw new Error(`${uri} ${String(e.data['new_state'])}: ${JSON.stringify((await h.call('GET', `/api/v1.0/procedures/${id}`)).body)}`);
+  return id;
+}

@@ -4,22 +4,13 @@
  * stop with abort e-stops the rig.
  */
 import t from 'tap';
-import { isFinal, isState, RIG, startHarness, type Harness } from './procedures-helpers.js';
+import { isFinal, RIG, startHarness, readyProcedure } from './procedures-helpers.js';
 
 t.setTimeout(300_000);
 
-async function ready(h: Harness, uri: string, init?: unknown): Promise<number> {
-  const r = await h.call('POST', '/api/v1.0/procedures', { script_uri: uri, ...(init ? { script_args: { init } } : {}) });
-  if (r.status !== 201) throw new Error(`create ${uri}: ${r.status} ${JSON.stringify(r.body)}`);
-  const id = r.body.procedure.id as number;
-  const e = await h.waitEvent((x) => isState(id, 'READY')(x) || isFinal(id)(x), `${uri} ready`);
-  if (e.data['new_state'] !== 'READY') throw new Error(`${uri} ${String(e.data['new_state'])}: ${JSON.stringify((await h.call('GET', `/api/v1.0/procedures/${id}`)).body)}`);
-  return id;
-}
-
 t.test('a built-in plan and an Observation Block run as procedures on the rig', async (t) => {
   const h = await startHarness(t, { rigFile: RIG });
-  const plan = await ready(h, 'plan://count', { kwargs: { detectors: ['mfc'] } });
+  const plan = await readyProcedure(h, 'plan://count', { kwargs: { detectors: ['mfc'] } });
   t.equal((await h.call('PUT', `/api/v1.0/procedures/${plan}`, { state: 'RUNNING', script_args: { run: { kwargs: { num: 3 } } } })).status, 200);
   const end = await h.waitEvent(isFinal(plan), 'plan end');
   t.equal(end.data['new_state'], 'COMPLETE', JSON.stringify((await h.call('GET', `/api/v1.0/procedures/${plan}`)).body.procedure.history));
@@ -28,7 +19,7 @@ t.test('a built-in plan and an Observation Block run as procedures on the rig', 
   t.ok(Object.keys(ev.data).some((k) => k.startsWith('mfc')), 'events carry the MFC simulator\'s readings');
 
   const docsBefore = h.docs.length;
-  const ob = await ready(h, 'file://flow.yaml');
+  const ob = await readyProcedure(h, 'file://flow.yaml');
   t.equal((await h.call('PUT', `/api/v1.0/procedures/${ob}`, { state: 'RUNNING' })).status, 200);
   const obEnd = await h.waitEvent(isFinal(ob), 'OB end');
   t.equal(obEnd.data['new_state'], 'COMPLETE', JSON.stringify((await h.call('GET', `/api/v1.0/procedures/${ob}`)).body.procedure.history));
@@ -40,7 +31,7 @@ t.test('a built-in plan and an Observation Block run as procedures on the rig', 
 
 t.test('stop with abort e-stops the rig the procedure runs on', async (t) => {
   const h = await startHarness(t, { rigFile: RIG });
-  const id = await ready(h, 'file://wait-stop.ts');
+  const id = await readyProcedure(h, 'file://wait-stop.ts');
   t.equal((await h.call('PUT', `/api/v1.0/procedures/${id}`, { state: 'RUNNING' })).status, 200);
   await h.waitEvent((e) => e.topic === 'user.script.announce' && e.data['msg'] === 'waiting for stop', 'running');
   const r = await h.call('PUT', `/api/v1.0/procedures/${id}`, { state: 'STOPPED', abort: true });

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { isFinal, isState, RIG, startHarness, type Harness } from './procedures-helpers.js';
+import { RIG, startHarness, readyProcedure } from './procedures-helpers.js';
 
 t.setTimeout(300_000);
 
@@ -30,18 +30,9 @@ function childFolders(): Map<string, string[]> {
   return out;
 }
 
-async function ready(h: Harness, uri: string): Promise<number> {
-  const r = await h.call('POST', '/api/v1.0/procedures', { script_uri: uri });
-  if (r.status !== 201) throw new Error(`create ${uri}: ${r.status} ${JSON.stringify(r.body)}`);
-  const id = r.body.procedure.id as number;
-  const e = await h.waitEvent((x) => isState(id, 'READY')(x) || isFinal(id)(x), `${uri} ready`, 120_000);
-  if (e.data['new_state'] !== 'READY') throw new Error(`${uri} ${String(e.data['new_state'])}`);
-  return id;
-}
-
 t.test('a procedure process killed at the stop limit leaves no temp folder behind', async (t) => {
   const h = await startHarness(t, { rigFile: RIG, stopTimeoutMs: 500 });
-  const id = await ready(h, 'file://spin.mjs');
+  const id = await readyProcedure(h, 'file://spin.mjs');
   const held = childFolders();
   t.equal(held.size, 1, `the procedure process holds its rig's folder (${[...held.keys()].join(', ')})`);
   t.ok([...held.values()][0]?.some((n) => n.startsWith('pty-')), 'with the pty of its simulator in it');
